@@ -1,0 +1,1 @@
+"""SafetyNet router: intake, queue, dispatch, offers, timers, events, HTTP API and CLI."""

@@ -1,0 +1,100 @@
+"""Who gets the offer: on call now, present, free on the channel, speaks the language, has the skills.
+
+Pure: the engine hands in a snapshot and gets back a choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from router.models import Contact, Presence, Responder
+from schedules import OnCall
+
+ROLE_ORDER = ("primary", "backup", "supervisor")
+
+
+@dataclass
+class Snapshot:
+    """What the dispatcher looks at, read once per pass and updated as offers are made."""
+
+    now: datetime
+    oncall: OnCall
+    responders: dict[str, Responder]
+    presence: dict[str, Presence]
+    loads: dict[tuple[str, str], int]
+    idle: dict[str, datetime]
+    roster_version: int | None = None
+    held: dict[str, int] = field(default_factory=dict)
+
+    def free(self, rid: str, channel: str) -> bool:
+        r = self.responders.get(rid)
+        if r is None or self.presence.get(rid) != "available":
+            return False
+        return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
+
+    def took(self, rid: str, channel: str) -> None:
+        self.loads[(rid, channel)] = self.loads.get((rid, channel), 0) + 1
+        self.idle[rid] = self.now
+
+    def anyone_free(self) -> bool:
+        return any(
+            self.free(rid, ch) for rid in self.oncall.everyone for ch in ("voice", "sms", "chat", "email")
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    responder: Responder | None = None
+    retry_at: datetime | None = None
+
+
+def eligible_pool(contact: Contact, oncall: OnCall) -> list[str]:
+    """On-call ids in the contact's audience; an empty role falls through to the next one,
+    so when nobody is primary the backup stands in at once."""
+    roles = [r for r in ROLE_ORDER if r in contact.audience]
+    pool: dict[str, None] = {}
+    for role in roles:
+        for rid in oncall.role(role):  # type: ignore[arg-type]
+            pool.setdefault(rid, None)
+    if not pool:
+        for role in ROLE_ORDER:
+            ids = oncall.role(role)  # type: ignore[arg-type]
+            if ids:
+                return list(ids)
+    return list(pool)
+
+
+def suits(responder: Responder, contact: Contact) -> bool:
+    if contact.channel not in responder.channels:
+        return False
+    if contact.language and contact.language not in responder.languages:
+        return False
+    return all(skill in responder.skills for skill in contact.skills)
+
+
+def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
+    """Longest idle first; never someone who just declined while another is free.
+
+    A responder who declined or let the offer lapse waits `cooldown` before it can come
+    back to them, and only when nobody else can take it.
+    """
+    fresh: list[tuple[datetime, str]] = []
+    tried: list[tuple[datetime, str]] = []
+    waiting: list[datetime] = []
+    for rid in eligible_pool(contact, snap.oncall):
+        responder = snap.responders.get(rid)
+        if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
+            continue
+        declined_at = contact.declined.get(rid)
+        if declined_at is None:
+            fresh.append((snap.idle.get(rid, snap.now), rid))
+        elif declined_at + cooldown <= snap.now:
+            tried.append((declined_at, rid))
+        else:
+            waiting.append(declined_at + cooldown)
+    for pool in (fresh, tried):
+        if pool:
+            _, rid = min(pool)
+            return Choice(responder=snap.responders[rid])
+    return Choice(retry_at=min(waiting) if waiting else None)

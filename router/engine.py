@@ -1,0 +1,504 @@
+"""The engine: intake, dispatch, offers, answers, closing and timer handling over one Store."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol as TypingProtocol
+
+import structlog
+
+from protocols import Protocol
+from router import transitions as tr
+from router.clock import Clock
+from router.dispatcher import Snapshot, choose
+from router.errors import Invalid, NotFound
+from router.metrics import Metrics
+from router.models import (
+    Contact,
+    ContactIn,
+    ContactStatus,
+    Event,
+    Offer,
+    OfferStatus,
+    Presence,
+    Responder,
+    Timer,
+    TimerKind,
+)
+from router.notify import LogNotifier, Notifier, Page
+from router.rosters import Rosters
+from router.store import Conflict, Store, Transition
+
+log = structlog.get_logger("router")
+MAX_RETRIES = 50
+
+
+class Listener(TypingProtocol):
+    """A channel adapter that wants to hear about transitions (to bridge, relay, acknowledge)."""
+
+    async def on_event(self, contact: Contact, event: Event) -> None: ...
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(8)}"
+
+
+@dataclass
+class Engine:
+    store: Store
+    clock: Clock
+    protocol: Protocol
+    notifier: Notifier = field(default_factory=LogNotifier)
+    metrics: Metrics = field(default_factory=Metrics)
+    listeners: list[Listener] = field(default_factory=list)
+    id_factory: Callable[[str], str] = new_id
+
+    def __post_init__(self) -> None:
+        self.rosters = Rosters(self.store, self.clock)
+        self._dispatch_lock = asyncio.Lock()
+        self._dispatch_again = False
+
+    @property
+    def ladder_len(self) -> int:
+        return len(self.protocol.escalation)
+
+    # -- intake ------------------------------------------------------------
+    async def intake(self, incoming: ContactIn) -> Contact:
+        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
+        now = self.clock.now()
+        p = self.protocol
+        triage = p.classify(
+            incoming.channel,
+            " ".join(filter(None, [incoming.subject, incoming.body])),
+            incoming.language,
+        )
+        _, roster_version = await self.rosters.on_call(now)
+        contact = Contact(
+            id=self.id_factory("c"),
+            channel=incoming.channel,
+            status=ContactStatus.queued,
+            priority=triage.priority,
+            flags=list(triage.flags),
+            language=incoming.language,
+            skills=list(incoming.skills),
+            seq=await self.store.next_seq(),
+            received_at=now,
+            deadline=now + p.response_target,
+            target_s=p.response_target.total_seconds(),
+            protocol_version=p.version,
+            roster_version=roster_version,
+            sender=incoming.sender,
+            subject=incoming.subject,
+        )
+        if incoming.body:
+            contact = tr.message_in(contact, incoming.body, now).contact
+            contact = contact.model_copy(update={"timeline": []})
+        timers = [
+            Timer(
+                id=f"breach:{contact.id}",
+                kind=TimerKind.breach,
+                due=contact.deadline,
+                contact_id=contact.id,
+                notify=list(p.breach_notify),
+                via=list(p.breach_via),
+            )
+        ]
+        timers += [
+            Timer(
+                id=f"esc:{contact.id}:{i}",
+                kind=TimerKind.escalate,
+                due=now + step.after,
+                contact_id=contact.id,
+                step=i,
+                notify=list(step.notify),
+                via=list(step.via),
+            )
+            for i, step in enumerate(p.escalation)
+            if step.after < p.response_target
+        ]
+        t = tr.intake(
+            contact,
+            timers,
+            {
+                "channel": contact.channel,
+                "priority": contact.priority.value,
+                "flags": contact.flags,
+                "target_s": contact.target_s,
+                "protocol_version": p.version,
+                "roster_version": roster_version,
+            },
+        )
+        written = await self.store.apply(t)
+        self.metrics.contacts.labels(contact.channel, contact.priority.value).inc()
+        log.info(
+            "contact_received",
+            contact_id=contact.id,
+            channel=contact.channel,
+            priority=contact.priority.value,
+            flags=contact.flags,
+        )
+        await self._emit(written, t.events)
+        await self.dispatch()
+        return await self.store.get_contact(contact.id) or written
+
+    # -- dispatch ----------------------------------------------------------
+    async def dispatch(self) -> int:
+        """Offer every waiting contact that someone free can take. Returns offers made.
+
+        Runs on every event that can free a match; concurrent calls fold into one more pass.
+        """
+        if self._dispatch_lock.locked():
+            self._dispatch_again = True
+            return 0
+        made = 0
+        async with self._dispatch_lock:
+            for _ in range(MAX_RETRIES):
+                self._dispatch_again = False
+                n, conflicted = await self._dispatch_pass()
+                made += n
+                if not conflicted and not self._dispatch_again:
+                    break
+        return made
+
+    async def _snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        oncall, version = await self.rosters.on_call(now)
+        responders = {r.id: r for r in await self.store.list_responders()}
+        return Snapshot(
+            now=now,
+            oncall=oncall,
+            responders=responders,
+            presence=await self.store.presence(),
+            loads=await self.store.loads(),
+            idle=await self.store.idle_since(),
+            roster_version=version,
+        )
+
+    async def _dispatch_pass(self) -> tuple[int, bool]:
+        snap = await self._snapshot()
+        if not snap.anyone_free():
+            return 0, False
+        ids = await self.store.ready_queue()
+        made = 0
+        retry_at = None
+        for contact in await self.store.get_contacts(ids):
+            if contact.status != ContactStatus.queued:
+                continue
+            choice = choose(contact, snap, self.protocol.offer_timeout)
+            if choice.responder is None:
+                if choice.retry_at is not None:
+                    retry_at = min(retry_at or choice.retry_at, choice.retry_at)
+                continue
+            oid = self.id_factory("o")
+            t = tr.offer(contact, choice.responder, oid, snap.now, self.protocol.offer_timeout)
+            try:
+                written = await self.store.apply(t)
+            except Conflict:
+                return made, True
+            snap.took(choice.responder.id, contact.channel)
+            made += 1
+            self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
+                (snap.now - contact.received_at).total_seconds()
+            )
+            log.info(
+                "offered",
+                contact_id=contact.id,
+                responder=choice.responder.id,
+                offer_id=oid,
+                time_to_offer_s=tr.seconds(contact.received_at, snap.now),
+            )
+            await self._emit(written, t.events)
+            await self._safely("offer", self.notifier.offer(choice.responder, t.offers[0], written))
+            if not snap.anyone_free():
+                break
+        if retry_at is not None:
+            await self.store.arm(
+                [
+                    Timer(
+                        id=f"redispatch:{retry_at.timestamp():.3f}",
+                        kind=TimerKind.redispatch,
+                        due=retry_at,
+                    )
+                ]
+            )
+        return made, False
+
+    # -- offers -------------------------------------------------------------
+    async def accept(self, offer_id: str, by: str | None = None) -> Contact:
+        offer = await self._offer(offer_id, by)
+
+        async def build(c: Contact) -> Transition:
+            return tr.accept(c, await self._fresh_offer(offer_id), self.clock.now())
+
+        contact = await self._change(offer.contact_id, build)
+        self.metrics.offers.labels("accepted").inc()
+        log.info("accepted", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
+        return contact
+
+    async def decline(self, offer_id: str, by: str | None = None) -> Contact:
+        offer = await self._offer(offer_id, by)
+
+        async def build(c: Contact) -> Transition:
+            fresh = await self._fresh_offer(offer_id)
+            t = tr.release_offer(c, fresh, self.clock.now(), OfferStatus.declined)
+            assert t is not None  # a decline of a stale offer raises InvalidState instead
+            return t
+
+        contact = await self._change(offer.contact_id, build)
+        self.metrics.offers.labels("declined").inc()
+        log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
+        await self.dispatch()
+        return await self.store.get_contact(contact.id) or contact
+
+    async def _fresh_offer(self, offer_id: str) -> Offer:
+        offer = await self.store.get_offer(offer_id)
+        if offer is None:
+            raise NotFound(f"no offer {offer_id}")
+        return offer
+
+    async def _offer(self, offer_id: str, by: str | None) -> Offer:
+        offer = await self.store.get_offer(offer_id)
+        if offer is None or (by is not None and offer.responder != by):
+            raise NotFound(f"no offer {offer_id}")
+        return offer
+
+    # -- conversation and closing -------------------------------------------------
+    async def answered(self, contact_id: str, how: str = "bridged") -> Contact:
+        """A human is connected (the voice bridge is up, or an adapter says so)."""
+
+        async def build(c: Contact) -> Transition:
+            return tr.answer(c, self.clock.now(), self.ladder_len, how)
+
+        contact = await self._change(contact_id, build)
+        self._observe_answer(contact)
+        return contact
+
+    async def send_message(self, contact_id: str, body: str, responder: str) -> Contact:
+        before = await self.get_contact(contact_id)
+
+        async def build(c: Contact) -> Transition:
+            return tr.message_out(c, body, responder, self.clock.now(), self.ladder_len)
+
+        contact = await self._change(contact_id, build)
+        if before.answered_at is None and contact.answered_at is not None:
+            self._observe_answer(contact)
+        return contact
+
+    async def receive_message(self, contact_id: str, body: str) -> Contact:
+        async def build(c: Contact) -> Transition:
+            return tr.message_in(c, body, self.clock.now())
+
+        return await self._change(contact_id, build)
+
+    async def close(self, contact_id: str, disposition: str, notes: str | None, by: str) -> Contact:
+        if disposition not in self.protocol.dispositions:
+            raise Invalid(
+                "disposition",
+                f"{disposition!r} is not one of the protocol's "
+                f"dispositions: {', '.join(self.protocol.dispositions)}",
+            )
+
+        async def build(c: Contact) -> Transition:
+            offer = await self.store.get_offer(c.offer_id) if c.offer_id else None
+            return tr.close(c, offer, disposition, notes, self.clock.now(), self.ladder_len, by)
+
+        contact = await self._change(contact_id, build)
+        log.info("closed", contact_id=contact_id, disposition=disposition)
+        await self.dispatch()
+        return contact
+
+    async def abandon(self, contact_id: str) -> Contact:
+        async def build(c: Contact) -> Transition:
+            offer = await self.store.get_offer(c.offer_id) if c.offer_id else None
+            return tr.abandon(c, offer, self.clock.now(), self.ladder_len)
+
+        contact = await self._change(contact_id, build)
+        self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
+        log.info(
+            "abandoned",
+            contact_id=contact_id,
+            waited_s=tr.seconds(contact.received_at, self.clock.now()),
+        )
+        await self.dispatch()
+        return contact
+
+    def _observe_answer(self, contact: Contact) -> None:
+        assert contact.answered_at is not None
+        waited = (contact.answered_at - contact.received_at).total_seconds()
+        self.metrics.time_to_answer.labels(contact.channel, contact.priority.value).observe(waited)
+        log.info(
+            "answered",
+            contact_id=contact.id,
+            responder=contact.responder,
+            time_to_answer_s=round(waited, 3),
+            within_target=waited <= contact.target_s,
+        )
+
+    # -- presence and responders -------------------------------------------------
+    async def put_responder(self, responder: Responder) -> bool:
+        created = await self.store.put_responder(responder, self.clock.now())
+        await self.dispatch()
+        return created
+
+    async def set_presence(self, responder_id: str, status: Presence) -> None:
+        if await self.store.get_responder(responder_id) is None:
+            raise NotFound(f"no responder {responder_id}")
+        await self.store.set_presence(responder_id, status, self.clock.now())
+        log.info("presence", responder=responder_id, status=status)
+        await self.dispatch()
+
+    # -- timers ---------------------------------------------------------------------
+    async def fire(self, timer: Timer) -> None:
+        """Handle one claimed timer. A stale one (its step already past) exits quietly."""
+        now = self.clock.now()
+        self.metrics.timer_lateness.labels(timer.kind.value).observe(
+            max(0.0, (now - timer.due).total_seconds())
+        )
+        if timer.kind in (TimerKind.shift_change, TimerKind.redispatch):
+            await self.store.complete(timer.id)
+            if timer.kind == TimerKind.shift_change:
+                await self.arm_shift_change()
+            await self.dispatch()
+            return
+        assert timer.contact_id is not None
+        if await self.store.get_contact(timer.contact_id) is None:
+            await self.store.complete(timer.id)
+            return
+        if timer.kind == TimerKind.offer_timeout:
+            await self._fire_offer_timeout(timer)
+        elif timer.kind == TimerKind.escalate:
+            await self._fire_escalation(timer, tr.escalate, "escalation")
+        elif timer.kind == TimerKind.breach:
+            await self._fire_escalation(timer, tr.breach, "breach")
+        await self.dispatch()
+
+    async def _fire_offer_timeout(self, timer: Timer) -> None:
+        assert timer.offer_id is not None
+        assert timer.contact_id is not None
+        offer_id = timer.offer_id
+
+        async def build(c: Contact) -> Transition | None:
+            offer = await self.store.get_offer(offer_id)
+            if offer is None:
+                return None
+            return tr.release_offer(c, offer, self.clock.now(), OfferStatus.expired)
+
+        contact = await self._change_or_stale(timer.contact_id, build)
+        if contact is None:
+            await self.store.complete(timer.id)
+            return
+        self.metrics.offers.labels("expired").inc()
+        log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
+
+    async def _fire_escalation(
+        self,
+        timer: Timer,
+        step: Callable[[Contact, Timer, datetime], Transition | None],
+        reason: str,
+    ) -> None:
+        assert timer.contact_id is not None
+
+        async def build(c: Contact) -> Transition | None:
+            return step(c, timer, self.clock.now())
+
+        contact = await self._change_or_stale(timer.contact_id, build)
+        if contact is None:
+            await self.store.complete(timer.id)
+            return
+        labels = (contact.channel, contact.priority.value)
+        if reason == "breach":
+            self.metrics.breaches.labels(*labels).inc()
+        else:
+            self.metrics.escalations.labels(*labels).inc()
+        log.warning(
+            reason,
+            contact_id=contact.id,
+            level=contact.escalation_level,
+            notify=timer.notify,
+            waited_s=tr.seconds(contact.received_at, self.clock.now()),
+        )
+        await self._page(contact, timer, reason)
+
+    async def _page(self, contact: Contact, timer: Timer, reason: str) -> None:
+        oncall, _ = await self.rosters.on_call(self.clock.now())
+        roles = tr.widen([], timer.notify)
+        targets: dict[str, None] = {}
+        for role in roles:
+            for rid in oncall.role(role):  # type: ignore[arg-type]
+                targets.setdefault(rid, None)
+        for rid in targets:
+            responder = await self.store.get_responder(rid)
+            if responder is not None:
+                await self._safely(
+                    reason,
+                    self.notifier.page(
+                        Page(
+                            responder=responder,
+                            contact=contact,
+                            reason=reason,
+                            via=tuple(timer.via),
+                        )
+                    ),
+                )
+
+    async def arm_shift_change(self) -> None:
+        """Dispatch must look again when the on-call set changes: arm the next boundary."""
+        nxt = await self.rosters.next_change(self.clock.now())
+        if nxt is not None:
+            await self.store.arm([Timer(id=f"shift:{nxt.isoformat()}", kind=TimerKind.shift_change, due=nxt)])
+
+    # -- reads ------------------------------------------------------------------------
+    async def get_contact(self, contact_id: str) -> Contact:
+        contact = await self.store.get_contact(contact_id)
+        if contact is None:
+            raise NotFound(f"no contact {contact_id}")
+        return contact
+
+    async def offers_for(self, responder: str | None, status: str | None) -> list[Offer]:
+        if status in (None, "pending"):
+            offers = await self.store.pending_offers()
+        else:
+            raise Invalid("status", "only status=pending can be listed")
+        return [o for o in offers if responder is None or o.responder == responder]
+
+    # -- plumbing -----------------------------------------------------------------------
+    async def _change(self, contact_id: str, build: Callable[[Contact], Awaitable[Transition]]) -> Contact:
+        contact = await self._change_or_stale(contact_id, build)
+        assert contact is not None
+        return contact
+
+    async def _change_or_stale(
+        self, contact_id: str, build: Callable[[Contact], Awaitable[Transition | None]]
+    ) -> Contact | None:
+        """Read, decide, apply; on a concurrent change, read again and decide again.
+
+        None when `build` finds nothing left to do (a stale timer)."""
+        for _ in range(MAX_RETRIES):
+            contact = await self.get_contact(contact_id)
+            t = await build(contact)
+            if t is None:
+                return None
+            try:
+                written = await self.store.apply(t)
+            except Conflict:
+                await asyncio.sleep(0)
+                continue
+            await self._emit(written, t.events)
+            return written
+        raise RuntimeError(f"contact {contact_id} kept changing under {MAX_RETRIES} attempts")
+
+    async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        for listener in self.listeners:
+            for event in events:
+                await self._safely("listener", listener.on_event(contact, event))
+
+    async def _safely(self, kind: str, call: Awaitable[None]) -> None:
+        try:
+            await call
+        except Exception as exc:  # a notifier or listener failing never undoes routing
+            self.metrics.notify_failures.labels(kind).inc()
+            log.error("notify_failed", kind=kind, error=type(exc).__name__)

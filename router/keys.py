@@ -1,0 +1,119 @@
+"""Every Redis key name. No other module builds a key.
+
+All keys of one hotline share the hash tag `{hotline}`, so in a Redis Cluster a
+hotline's transitions stay on one shard and stay atomic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "sn"
+
+
+@dataclass(frozen=True)
+class Keys:
+    hotline: str
+
+    def _k(self, name: str) -> str:
+        return f"{PREFIX}:{{{self.hotline}}}:{name}"
+
+    @property
+    def contacts(self) -> str:
+        """HASH contact id -> contact JSON."""
+        return self._k("contacts")
+
+    @property
+    def revs(self) -> str:
+        """HASH contact id -> revision; every transition checks and bumps it."""
+        return self._k("contact_revs")
+
+    @property
+    def queue(self) -> str:
+        """ZSET contacts ready to offer, scored by priority rank then arrival."""
+        return self._k("queue")
+
+    @property
+    def open(self) -> str:
+        """ZSET open contacts by arrival (ms): what a sweeper or report looks at."""
+        return self._k("open")
+
+    @property
+    def offers(self) -> str:
+        """HASH offer id -> offer JSON."""
+        return self._k("offers")
+
+    @property
+    def pending(self) -> str:
+        """ZSET pending offer ids by expiry (ms)."""
+        return self._k("offers_pending")
+
+    @property
+    def load(self) -> str:
+        """HASH `responder|channel` -> contacts held (offered or assigned)."""
+        return self._k("load")
+
+    @property
+    def presence(self) -> str:
+        """HASH responder id -> available | away | offline."""
+        return self._k("presence")
+
+    @property
+    def idle(self) -> str:
+        """ZSET responder id -> when last routed to (ms): lowest is longest idle."""
+        return self._k("idle")
+
+    @property
+    def responders(self) -> str:
+        """HASH responder id -> responder JSON."""
+        return self._k("responders")
+
+    @property
+    def timers(self) -> str:
+        """ZSET timer id -> due (ms); a claimed timer is pushed forward by its lease."""
+        return self._k("timers")
+
+    @property
+    def timer_data(self) -> str:
+        """HASH timer id -> timer JSON."""
+        return self._k("timer_data")
+
+    @property
+    def events(self) -> str:
+        """STREAM of every transition."""
+        return self._k("events")
+
+    @property
+    def seq(self) -> str:
+        """STRING counter giving each contact its arrival number."""
+        return self._k("seq")
+
+    @property
+    def wake(self) -> str:
+        """Pub/sub channel: a timer was armed, wake up and look at the earliest due."""
+        return self._k("wake")
+
+    @property
+    def drafts(self) -> str:
+        """HASH roster name -> draft JSON."""
+        return self._k("roster_drafts")
+
+    @property
+    def versions(self) -> str:
+        """HASH version number -> published roster version JSON."""
+        return self._k("roster_versions")
+
+    @property
+    def version_head(self) -> str:
+        """STRING the newest published roster version number."""
+        return self._k("roster_head")
+
+    @property
+    def tokens(self) -> str:
+        """HASH sha256(token) -> token record JSON."""
+        return self._k("tokens")
+
+    @property
+    def leader(self) -> str:
+        """STRING leader lock for calendar-like jobs, with a TTL."""
+        return self._k("leader")

@@ -1,0 +1,67 @@
+"""Prometheus metrics. Labels are channel, priority and outcome only: never personal data."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+BUCKETS = (5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, float("inf"))
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.contacts = Counter(
+            "safetynet_contacts_total", "Contacts received", ["channel", "priority"], registry=r
+        )
+        self.time_to_offer = Histogram(
+            "safetynet_time_to_offer_seconds",
+            "Arrival to first offer",
+            ["channel", "priority"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.time_to_answer = Histogram(
+            "safetynet_time_to_answer_seconds",
+            "Arrival to a human answering",
+            ["channel", "priority"],
+            buckets=BUCKETS,
+            registry=r,
+        )
+        self.offers = Counter("safetynet_offers_total", "Offers by outcome", ["outcome"], registry=r)
+        self.breaches = Counter(
+            "safetynet_breaches_total",
+            "Contacts unanswered at the target",
+            ["channel", "priority"],
+            registry=r,
+        )
+        self.escalations = Counter(
+            "safetynet_escalations_total",
+            "Escalation steps fired",
+            ["channel", "priority"],
+            registry=r,
+        )
+        self.abandoned = Counter(
+            "safetynet_abandoned_total",
+            "Contacts that left unanswered",
+            ["channel", "priority"],
+            registry=r,
+        )
+        self.queue_depth = Gauge("safetynet_queue_depth", "Contacts waiting to be offered", registry=r)
+        self.open_contacts = Gauge("safetynet_open_contacts", "Contacts not yet closed", registry=r)
+        self.timer_lateness = Histogram(
+            "safetynet_timer_lateness_seconds",
+            "Due time to firing",
+            ["kind"],
+            buckets=(0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, float("inf")),
+            registry=r,
+        )
+        self.notify_failures = Counter(
+            "safetynet_notify_failures_total",
+            "Notifications that could not be delivered",
+            ["kind"],
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

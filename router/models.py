@@ -1,0 +1,212 @@
+"""The router's domain records: contacts, responders, offers, timers and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from protocols import Channel, Priority
+
+Presence = Literal["available", "away", "offline"]
+NotifyVia = Literal["sms", "voice", "console", "email"]
+
+
+class ContactStatus(StrEnum):
+    queued = "queued"
+    offered = "offered"
+    assigned = "assigned"
+    answered = "answered"
+    closed = "closed"
+    abandoned = "abandoned"
+    handed_off = "handed_off"
+
+
+OPEN_STATES = frozenset(
+    {ContactStatus.queued, ContactStatus.offered, ContactStatus.assigned, ContactStatus.answered}
+)
+UNANSWERED_STATES = frozenset({ContactStatus.queued, ContactStatus.offered, ContactStatus.assigned})
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _empty_list(value: Any) -> Any:
+    # Lua's cjson writes an empty table as {}: read it back as the empty list it was.
+    return [] if value == {} else value
+
+
+class ContactIn(Model):
+    """What a channel adapter (or the generic intake API) hands to intake."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    channel: Channel
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    body: str | None = Field(default=None, max_length=20_000)
+    subject: str | None = Field(default=None, max_length=500)
+    language: str | None = Field(default=None, min_length=2, max_length=16)
+    skills: list[str] = Field(default_factory=list, max_length=16)
+
+
+class Message(Model):
+    at: AwareDatetime
+    direction: Literal["in", "out"]
+    body: str
+    responder: str | None = None
+
+
+class TimelineEntry(Model):
+    model_config = ConfigDict(extra="allow")
+
+    at: AwareDatetime
+    event: str
+
+
+class Contact(Model):
+    id: str
+    channel: Channel
+    status: ContactStatus
+    priority: Priority
+    flags: list[str] = Field(default_factory=list)
+    language: str | None = None
+    skills: list[str] = Field(default_factory=list)
+    seq: int
+    rev: int = 0
+    received_at: AwareDatetime
+    deadline: AwareDatetime
+    target_s: float
+    offered_at: AwareDatetime | None = None
+    assigned_at: AwareDatetime | None = None
+    answered_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    responder: str | None = None
+    offer_id: str | None = None
+    audience: list[str] = Field(default_factory=lambda: ["primary"])
+    declined: dict[str, AwareDatetime] = Field(default_factory=dict)
+    escalation_level: int = 0
+    ladder_step: int = 0
+    breached: bool = False
+    protocol_version: str
+    roster_version: int | None = None
+    disposition: str | None = None
+    notes: str | None = None
+    sender: str
+    subject: str | None = None
+    messages: list[Message] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+
+    _lists = field_validator("flags", "skills", "audience", "messages", "timeline", mode="before")(
+        _empty_list
+    )
+
+    @field_validator("declined", mode="before")
+    @classmethod
+    def _declined(cls, value: Any) -> Any:
+        return {} if value == [] else value
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @property
+    def is_unanswered(self) -> bool:
+        return self.status in UNANSWERED_STATES
+
+
+class OfferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class Offer(Model):
+    id: str
+    contact_id: str
+    responder: str
+    channel: Channel
+    priority: Priority
+    status: OfferStatus = OfferStatus.pending
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+    resolved_at: AwareDatetime | None = None
+
+
+DEFAULT_CAPACITY: dict[Channel, int] = {"voice": 1, "sms": 3, "chat": 3, "email": 5}
+ALL_CHANNELS: list[Channel] = ["voice", "sms", "chat", "email"]
+
+
+class ResponderIn(Model):
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=320)
+    languages: list[str] = Field(default_factory=lambda: ["en"], max_length=32)
+    channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS))
+    capacity: dict[Channel, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
+    skills: list[str] = Field(default_factory=list, max_length=64)
+    notify_via: NotifyVia = "console"
+
+    @field_validator("capacity")
+    @classmethod
+    def _non_negative(cls, value: dict[Channel, int]) -> dict[Channel, int]:
+        for channel, n in value.items():
+            if n < 0 or n > 100:
+                raise ValueError(f"capacity for {channel} must be between 0 and 100")
+        return value
+
+
+class Responder(ResponderIn):
+    id: str
+
+    _lists = field_validator("languages", "channels", "skills", mode="before")(_empty_list)
+
+    def capacity_for(self, channel: str) -> int:
+        if channel not in self.channels:
+            return 0
+        return self.capacity.get(channel, DEFAULT_CAPACITY.get(channel, 1))
+
+
+class TimerKind(StrEnum):
+    offer_timeout = "offer_timeout"
+    escalate = "escalate"
+    breach = "breach"
+    shift_change = "shift_change"
+    redispatch = "redispatch"
+
+
+class Timer(Model):
+    """A follow-up due at `due`; `token` fences it to the step it belongs to."""
+
+    id: str
+    kind: TimerKind
+    due: AwareDatetime
+    contact_id: str | None = None
+    offer_id: str | None = None
+    step: int | None = None
+    notify: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list)
+
+    _lists = field_validator("notify", "via", mode="before")(_empty_list)
+
+
+class Event(Model):
+    """One transition, as appended to the event stream."""
+
+    model_config = ConfigDict(extra="allow")
+
+    at: AwareDatetime
+    event: str
+    contact_id: str | None = None
+    status: str | None = None
+
+
+class TokenRecord(Model):
+    role: Literal["responder", "scheduler", "manager", "admin"]
+    responder: str | None = None
+    label: str | None = None
+    created_at: datetime | None = None

@@ -1,0 +1,15 @@
+"""Live state: the Store interface and its Redis and in-memory backends."""
+
+from router.store.base import Conflict, LoadChange, Store, StoreUnavailable, Transition
+from router.store.memory import MemoryStore
+from router.store.redis import RedisStore
+
+__all__ = [
+    "Conflict",
+    "LoadChange",
+    "MemoryStore",
+    "RedisStore",
+    "Store",
+    "StoreUnavailable",
+    "Transition",
+]

@@ -1,0 +1,183 @@
+"""The store interface: one atomic `apply(Transition)` plus reads. Two backends pass one contract."""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from router.models import Contact, Event, Offer, Presence, Responder, Timer, TokenRecord
+from schedules import Roster, RosterVersion
+
+
+class Conflict(Exception):
+    """A guard of a transition did not hold; nothing was written. Re-read and decide again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached."""
+
+
+@dataclass(frozen=True)
+class LoadChange:
+    """Add `delta` to what a responder holds on a channel; a rise must stay within `capacity`."""
+
+    responder: str
+    channel: str
+    delta: int
+    capacity: int = 0
+
+
+@dataclass
+class Transition:
+    """One state change of one contact, applied all at once or not at all.
+
+    Guards: the contact's stored revision equals `expect_rev` (None: the contact must
+    not exist yet); every rising `LoadChange` stays within its capacity; every
+    responder in `require_available` is available. Then: the contact is written with
+    rev + 1, enqueued or dequeued, offers written, loads changed, idle times set,
+    timers armed and disarmed, events appended.
+    """
+
+    contact: Contact
+    expect_rev: int | None
+    enqueue_score: float | None = None
+    dequeue: bool = False
+    offers: list[Offer] = field(default_factory=list)
+    loads: list[LoadChange] = field(default_factory=list)
+    require_available: list[str] = field(default_factory=list)
+    idle: dict[str, datetime] = field(default_factory=dict)
+    arm: list[Timer] = field(default_factory=list)
+    disarm: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+
+
+class Store(abc.ABC):
+    """Live state of one hotline."""
+
+    hotline: str
+
+    # -- transitions -------------------------------------------------------
+    @abc.abstractmethod
+    async def apply(self, t: Transition) -> Contact:
+        """Apply atomically; return the contact as written (rev bumped). Raises Conflict."""
+
+    @abc.abstractmethod
+    async def next_seq(self) -> int: ...
+
+    # -- contacts and offers -----------------------------------------------
+    @abc.abstractmethod
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+
+    @abc.abstractmethod
+    async def get_contacts(self, ids: list[str]) -> list[Contact]: ...
+
+    @abc.abstractmethod
+    async def ready_queue(self, limit: int = 500) -> list[str]:
+        """Ids of contacts ready to be offered, in the order they will be served."""
+
+    @abc.abstractmethod
+    async def queue_depth(self) -> int: ...
+
+    @abc.abstractmethod
+    async def open_contacts(self) -> list[str]:
+        """Ids of every open contact, oldest first."""
+
+    @abc.abstractmethod
+    async def get_offer(self, offer_id: str) -> Offer | None: ...
+
+    @abc.abstractmethod
+    async def pending_offers(self) -> list[Offer]:
+        """Every pending offer, soonest to expire first."""
+
+    # -- responders ----------------------------------------------------------
+    @abc.abstractmethod
+    async def put_responder(self, responder: Responder, now: datetime) -> bool:
+        """Create or replace; True when created. A new responder starts available and idle."""
+
+    @abc.abstractmethod
+    async def get_responder(self, responder_id: str) -> Responder | None: ...
+
+    @abc.abstractmethod
+    async def list_responders(self) -> list[Responder]: ...
+
+    @abc.abstractmethod
+    async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None: ...
+
+    @abc.abstractmethod
+    async def presence(self) -> dict[str, Presence]: ...
+
+    @abc.abstractmethod
+    async def loads(self) -> dict[tuple[str, str], int]: ...
+
+    @abc.abstractmethod
+    async def idle_since(self) -> dict[str, datetime]: ...
+
+    # -- timers --------------------------------------------------------------
+    @abc.abstractmethod
+    async def arm(self, timers: list[Timer]) -> None:
+        """Arm timers outside a contact transition (shift changes, redispatch); idempotent by id."""
+
+    @abc.abstractmethod
+    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
+        """Claim due timers: each is leased (pushed to now + lease) until completed."""
+
+    @abc.abstractmethod
+    async def complete(self, timer_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def next_due(self) -> datetime | None: ...
+
+    @abc.abstractmethod
+    async def timers(self) -> list[Timer]: ...
+
+    # -- events ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
+        """Events after stream position `after`, oldest first, with their positions."""
+
+    # -- rosters ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_draft(self, name: str, roster: Roster) -> None: ...
+
+    @abc.abstractmethod
+    async def get_draft(self, name: str) -> Roster | None: ...
+
+    @abc.abstractmethod
+    async def publish(self, version: RosterVersion) -> None:
+        """Store a new version; it must be exactly one more than the newest (Conflict if not)."""
+
+    @abc.abstractmethod
+    async def latest_version(self) -> RosterVersion | None: ...
+
+    @abc.abstractmethod
+    async def get_version(self, number: int) -> RosterVersion | None: ...
+
+    @abc.abstractmethod
+    async def head_version(self) -> int:
+        """The newest published version number (0 when none): cheap, for cache checks."""
+
+    # -- auth ---------------------------------------------------------------------
+    @abc.abstractmethod
+    async def put_token(self, token_hash: str, record: TokenRecord) -> None: ...
+
+    @abc.abstractmethod
+    async def get_token(self, token_hash: str) -> TokenRecord | None: ...
+
+    # -- leadership and lifecycle ------------------------------------------------
+    @abc.abstractmethod
+    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
+        """Take or renew the leader lock for `owner`; False when another owner holds it."""
+
+    @abc.abstractmethod
+    async def ping(self) -> bool: ...
+
+    async def wait_wake(self, timeout: float) -> None:  # noqa: B027, ASYNC109 - optional bounded poll
+        """Block until a timer is armed elsewhere or `timeout` passes (best effort)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...

@@ -1,0 +1,11 @@
+-- set_presence.lua: a responder becoming available counts as idle from now.
+--
+-- KEYS[1] presence  KEYS[2] idle
+-- ARGV[1] responder id  ARGV[2] status  ARGV[3] now (ms)
+
+local previous = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[2] == 'available' and previous ~= 'available' then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+end
+return 1

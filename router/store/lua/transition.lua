@@ -1,0 +1,76 @@
+-- transition.lua: apply one contact transition atomically, or nothing at all.
+--
+-- KEYS[1]  contacts    HASH id -> contact JSON
+-- KEYS[2]  revs        HASH id -> revision
+-- KEYS[3]  queue       ZSET ready contacts by priority/arrival score
+-- KEYS[4]  open        ZSET open contacts by arrival ms
+-- KEYS[5]  offers      HASH offer id -> offer JSON
+-- KEYS[6]  pending     ZSET pending offer ids by expiry ms
+-- KEYS[7]  load        HASH "responder|channel" -> held
+-- KEYS[8]  presence    HASH responder -> presence
+-- KEYS[9]  idle        ZSET responder -> last routed ms
+-- KEYS[10] timers      ZSET timer id -> due ms
+-- KEYS[11] timer_data  HASH timer id -> timer JSON
+-- KEYS[12] events      STREAM
+-- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
+-- ARGV[2]  wake channel name (published to when a timer is armed)
+--
+-- Returns {"ok", rev} or {"conflict", reason}; on conflict nothing was written.
+
+local p = cjson.decode(ARGV[1])
+local id = p.id
+
+-- guards -------------------------------------------------------------------
+local current = redis.call('HGET', KEYS[2], id)
+if p.expect_rev == false then
+  if current then return {'conflict', 'exists'} end
+else
+  if (not current) or tonumber(current) ~= tonumber(p.expect_rev) then
+    return {'conflict', 'stale'}
+  end
+end
+for _, l in ipairs(p.loads) do
+  if tonumber(l.delta) > 0 then
+    local held = tonumber(redis.call('HGET', KEYS[7], l.field) or '0')
+    if held + tonumber(l.delta) > tonumber(l.cap) then return {'conflict', 'capacity'} end
+  end
+end
+for _, rid in ipairs(p.require_available) do
+  if redis.call('HGET', KEYS[8], rid) ~= 'available' then return {'conflict', 'unavailable'} end
+end
+
+-- writes -------------------------------------------------------------------
+local rev = tonumber(p.rev)
+redis.call('HSET', KEYS[2], id, rev)
+redis.call('HSET', KEYS[1], id, p.contact)
+if p.dequeue then redis.call('ZREM', KEYS[3], id) end
+if p.enqueue ~= false then redis.call('ZADD', KEYS[3], p.enqueue, id) end
+if p.open ~= false then
+  redis.call('ZADD', KEYS[4], p.open, id)
+else
+  redis.call('ZREM', KEYS[4], id)
+end
+for _, o in ipairs(p.offers) do
+  redis.call('HSET', KEYS[5], o.id, o.json)
+  if o.pending ~= false then
+    redis.call('ZADD', KEYS[6], o.pending, o.id)
+  else
+    redis.call('ZREM', KEYS[6], o.id)
+  end
+end
+for _, l in ipairs(p.loads) do
+  local held = redis.call('HINCRBY', KEYS[7], l.field, l.delta)
+  if held <= 0 then redis.call('HDEL', KEYS[7], l.field) end
+end
+for _, i in ipairs(p.idle) do redis.call('ZADD', KEYS[9], i.ms, i.rid) end
+for _, tid in ipairs(p.disarm) do
+  redis.call('ZREM', KEYS[10], tid)
+  redis.call('HDEL', KEYS[11], tid)
+end
+for _, t in ipairs(p.arm) do
+  redis.call('ZADD', KEYS[10], t.due, t.id)
+  redis.call('HSET', KEYS[11], t.id, t.json)
+end
+for _, e in ipairs(p.events) do redis.call('XADD', KEYS[12], '*', 'e', e) end
+if #p.arm > 0 then redis.call('PUBLISH', ARGV[2], p.arm[1].due) end
+return {'ok', rev}

@@ -1,0 +1,264 @@
+"""MemoryStore: the store in process memory, for `demo` and simulations. Same contract as Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from datetime import datetime, timedelta
+
+from router.clock import from_ms, to_ms
+from router.models import (
+    Contact,
+    Event,
+    Offer,
+    OfferStatus,
+    Presence,
+    Responder,
+    Timer,
+    TokenRecord,
+)
+from router.store.base import Conflict, Store, Transition
+from schedules import Roster, RosterVersion
+
+
+class MemoryStore(Store):
+    """Every method runs without awaiting in between, so each transition is atomic in one loop."""
+
+    def __init__(self, hotline: str = "default") -> None:
+        self.hotline = hotline
+        self._contacts: dict[str, str] = {}
+        self._revs: dict[str, int] = {}
+        self._queue: dict[str, float] = {}
+        self._open: dict[str, int] = {}
+        self._offers: dict[str, str] = {}
+        self._pending: dict[str, int] = {}
+        self._load: dict[tuple[str, str], int] = {}
+        self._presence: dict[str, Presence] = {}
+        self._idle: dict[str, int] = {}
+        self._responders: dict[str, str] = {}
+        self._timers: dict[str, int] = {}
+        self._timer_data: dict[str, str] = {}
+        self._events: list[tuple[str, str]] = []
+        self._event_ms = 0
+        self._event_n = 0
+        self._seq = 0
+        self._drafts: dict[str, str] = {}
+        self._versions: dict[int, str] = {}
+        self._tokens: dict[str, str] = {}
+        self._leader: tuple[str, float] | None = None
+        self._wake = asyncio.Event()
+
+    # -- transitions -------------------------------------------------------
+    async def apply(self, t: Transition) -> Contact:
+        cid = t.contact.id
+        current = self._revs.get(cid)
+        if t.expect_rev is None:
+            if current is not None:
+                raise Conflict("exists")
+        elif current != t.expect_rev:
+            raise Conflict("stale")
+        for change in t.loads:
+            held = self._load.get((change.responder, change.channel), 0)
+            if change.delta > 0 and held + change.delta > change.capacity:
+                raise Conflict("capacity")
+        for rid in t.require_available:
+            if self._presence.get(rid) != "available":
+                raise Conflict("unavailable")
+
+        rev = (current or 0) + 1
+        written = t.contact.model_copy(update={"rev": rev})
+        self._revs[cid] = rev
+        self._contacts[cid] = written.model_dump_json()
+        if t.dequeue:
+            self._queue.pop(cid, None)
+        if t.enqueue_score is not None:
+            self._queue[cid] = t.enqueue_score
+        if written.is_open:
+            self._open[cid] = to_ms(written.received_at)
+        else:
+            self._open.pop(cid, None)
+        for offer in t.offers:
+            self._offers[offer.id] = offer.model_dump_json()
+            if offer.status == OfferStatus.pending:
+                self._pending[offer.id] = to_ms(offer.expires_at)
+            else:
+                self._pending.pop(offer.id, None)
+        for change in t.loads:
+            key = (change.responder, change.channel)
+            self._load[key] = max(0, self._load.get(key, 0) + change.delta)
+        for rid, at in t.idle.items():
+            self._idle[rid] = to_ms(at)
+        for timer_id in t.disarm:
+            self._timers.pop(timer_id, None)
+            self._timer_data.pop(timer_id, None)
+        self._arm(t.arm)
+        for event in t.events:
+            self._append(event)
+        return written
+
+    def _arm(self, timers: list[Timer]) -> None:
+        for timer in timers:
+            self._timers[timer.id] = to_ms(timer.due)
+            self._timer_data[timer.id] = timer.model_dump_json()
+        if timers:
+            self._wake.set()
+
+    def _append(self, event: Event) -> None:
+        ms = max(to_ms(event.at), self._event_ms)
+        self._event_n = self._event_n + 1 if ms == self._event_ms else 0
+        self._event_ms = ms
+        self._events.append((f"{ms}-{self._event_n}", event.model_dump_json()))
+
+    async def next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # -- contacts and offers -------------------------------------------------
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        raw = self._contacts.get(contact_id)
+        return Contact.model_validate_json(raw) if raw else None
+
+    async def get_contacts(self, ids: list[str]) -> list[Contact]:
+        return [Contact.model_validate_json(self._contacts[i]) for i in ids if i in self._contacts]
+
+    async def ready_queue(self, limit: int = 500) -> list[str]:
+        ordered = sorted(self._queue.items(), key=lambda kv: (kv[1], kv[0]))
+        return [cid for cid, _ in ordered[:limit]]
+
+    async def queue_depth(self) -> int:
+        return len(self._queue)
+
+    async def open_contacts(self) -> list[str]:
+        return [cid for cid, _ in sorted(self._open.items(), key=lambda kv: (kv[1], kv[0]))]
+
+    async def get_offer(self, offer_id: str) -> Offer | None:
+        raw = self._offers.get(offer_id)
+        return Offer.model_validate_json(raw) if raw else None
+
+    async def pending_offers(self) -> list[Offer]:
+        ordered = sorted(self._pending.items(), key=lambda kv: (kv[1], kv[0]))
+        return [Offer.model_validate_json(self._offers[oid]) for oid, _ in ordered]
+
+    # -- responders ------------------------------------------------------------
+    async def put_responder(self, responder: Responder, now: datetime) -> bool:
+        created = responder.id not in self._responders
+        self._responders[responder.id] = responder.model_dump_json()
+        if created:
+            self._presence[responder.id] = "available"
+            self._idle[responder.id] = to_ms(now)
+        return created
+
+    async def get_responder(self, responder_id: str) -> Responder | None:
+        raw = self._responders.get(responder_id)
+        return Responder.model_validate_json(raw) if raw else None
+
+    async def list_responders(self) -> list[Responder]:
+        return [Responder.model_validate_json(self._responders[k]) for k in sorted(self._responders)]
+
+    async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
+        previous = self._presence.get(responder_id)
+        self._presence[responder_id] = status
+        if status == "available" and previous != "available":
+            self._idle[responder_id] = to_ms(now)
+
+    async def presence(self) -> dict[str, Presence]:
+        return dict(self._presence)
+
+    async def loads(self) -> dict[tuple[str, str], int]:
+        return {k: v for k, v in self._load.items() if v}
+
+    async def idle_since(self) -> dict[str, datetime]:
+        return {k: from_ms(v) for k, v in self._idle.items()}
+
+    # -- timers ------------------------------------------------------------------
+    async def arm(self, timers: list[Timer]) -> None:
+        self._arm(timers)
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
+        now_ms = to_ms(now)
+        due = sorted((ms, tid) for tid, ms in self._timers.items() if ms <= now_ms)[:limit]
+        lease_until = to_ms(now + timedelta(seconds=lease_s))
+        claimed = []
+        for _, tid in due:
+            self._timers[tid] = lease_until
+            claimed.append(Timer.model_validate_json(self._timer_data[tid]))
+        return claimed
+
+    async def complete(self, timer_id: str) -> None:
+        self._timers.pop(timer_id, None)
+        self._timer_data.pop(timer_id, None)
+
+    async def next_due(self) -> datetime | None:
+        if not self._timers:
+            return None
+        return from_ms(min(self._timers.values()))
+
+    async def timers(self) -> list[Timer]:
+        ordered = sorted(self._timers.items(), key=lambda kv: (kv[1], kv[0]))
+        return [Timer.model_validate_json(self._timer_data[tid]) for tid, _ in ordered]
+
+    # -- events --------------------------------------------------------------------
+    async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
+        def pos(sid: str) -> tuple[int, int]:
+            ms, _, n = sid.partition("-")
+            return int(ms), int(n or 0)
+
+        keys = [pos(sid) for sid, _ in self._events]
+        start = bisect.bisect_right(keys, pos(after))
+        chosen = self._events[start : start + count]
+        return [(sid, Event.model_validate_json(raw)) for sid, raw in chosen]
+
+    # -- rosters ----------------------------------------------------------------------
+    async def put_draft(self, name: str, roster: Roster) -> None:
+        self._drafts[name] = roster.model_dump_json()
+
+    async def get_draft(self, name: str) -> Roster | None:
+        raw = self._drafts.get(name)
+        return Roster.model_validate_json(raw) if raw else None
+
+    async def publish(self, version: RosterVersion) -> None:
+        head = max(self._versions, default=0)
+        if version.version != head + 1:
+            raise Conflict("version")
+        self._versions[version.version] = version.model_dump_json()
+
+    async def latest_version(self) -> RosterVersion | None:
+        head = max(self._versions, default=0)
+        return await self.get_version(head) if head else None
+
+    async def get_version(self, number: int) -> RosterVersion | None:
+        raw = self._versions.get(number)
+        return RosterVersion.model_validate_json(raw) if raw else None
+
+    async def head_version(self) -> int:
+        return max(self._versions, default=0)
+
+    # -- auth ---------------------------------------------------------------------------
+    async def put_token(self, token_hash: str, record: TokenRecord) -> None:
+        self._tokens[token_hash] = record.model_dump_json()
+
+    async def get_token(self, token_hash: str) -> TokenRecord | None:
+        raw = self._tokens.get(token_hash)
+        return TokenRecord.model_validate_json(raw) if raw else None
+
+    # -- leadership and lifecycle --------------------------------------------------------
+    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
+        loop_now = asyncio.get_running_loop().time()
+        if self._leader and self._leader[0] != owner and self._leader[1] > loop_now:
+            return False
+        self._leader = (owner, loop_now + ttl_s)
+        return True
+
+    async def ping(self) -> bool:
+        return True
+
+    async def wait_wake(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        except TimeoutError:
+            return
+        finally:
+            self._wake.clear()
+
+    async def close(self) -> None:
+        return None

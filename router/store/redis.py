@@ -1,0 +1,306 @@
+"""RedisStore: live state in Redis, every transition one Lua script, shared by any number of instances."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
+
+from router.clock import from_ms, to_ms
+from router.keys import Keys
+from router.models import (
+    Contact,
+    Event,
+    Offer,
+    OfferStatus,
+    Presence,
+    Responder,
+    Timer,
+    TokenRecord,
+)
+from router.store.base import Conflict, Store, StoreUnavailable, Transition
+from schedules import Roster, RosterVersion
+
+
+def _lua(name: str) -> str:
+    return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client that retries a dropped connection with backoff (Redis restarts, failovers)."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        health_check_interval=15,
+        socket_connect_timeout=2.0,
+        socket_timeout=10.0,
+    )
+
+
+class RedisStore(Store):
+    def __init__(self, client: aioredis.Redis, hotline: str = "default") -> None:
+        self.hotline = hotline
+        # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
+        # decoded strings here (decode_responses) and validated by pydantic at this boundary.
+        self.redis: Any = client
+        self.k = Keys(hotline)
+        self._transition = self._script("transition.lua")
+        self._claim = self._script("claim_timers.lua")
+        self._arm_timers = self._script("arm_timers.lua")
+        self._put_responder = self._script("put_responder.lua")
+        self._set_presence = self._script("set_presence.lua")
+        self._publish = self._script("publish_roster.lua")
+        self._leader = self._script("leader.lua")
+        self._pubsub: PubSub | None = None
+
+    @classmethod
+    def from_url(cls, url: str, hotline: str = "default") -> RedisStore:
+        return cls(connect(url), hotline)
+
+    def _script(self, name: str) -> AsyncScript:
+        script: AsyncScript = self.redis.register_script(_lua(name))
+        return script
+
+    # -- transitions -------------------------------------------------------
+    def _payload(self, t: Transition) -> str:
+        rev = (t.expect_rev or 0) + 1
+        contact = t.contact.model_copy(update={"rev": rev})
+        payload: dict[str, Any] = {
+            "id": contact.id,
+            "expect_rev": False if t.expect_rev is None else t.expect_rev,
+            "rev": rev,
+            "contact": contact.model_dump_json(),
+            "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
+            "dequeue": t.dequeue,
+            "open": str(to_ms(contact.received_at)) if contact.is_open else False,
+            "offers": [
+                {
+                    "id": o.id,
+                    "json": o.model_dump_json(),
+                    "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
+                }
+                for o in t.offers
+            ],
+            "loads": [
+                {"field": f"{c.responder}|{c.channel}", "delta": c.delta, "cap": c.capacity} for c in t.loads
+            ],
+            "require_available": list(t.require_available),
+            "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
+            "disarm": list(t.disarm),
+            "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
+            "events": [e.model_dump_json() for e in t.events],
+        }
+        return json.dumps(payload)
+
+    async def apply(self, t: Transition) -> Contact:
+        k = self.k
+        keys = [
+            k.contacts,
+            k.revs,
+            k.queue,
+            k.open,
+            k.offers,
+            k.pending,
+            k.load,
+            k.presence,
+            k.idle,
+            k.timers,
+            k.timer_data,
+            k.events,
+        ]
+        result = await self._call(self._transition, keys, [self._payload(t), k.wake])
+        status, value = result[0], result[1]
+        if status != "ok":
+            raise Conflict(str(value))
+        return t.contact.model_copy(update={"rev": int(value)})
+
+    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def next_seq(self) -> int:
+        return int(await self.redis.incr(self.k.seq))
+
+    # -- contacts and offers -------------------------------------------------
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        raw = await self.redis.hget(self.k.contacts, contact_id)
+        return Contact.model_validate_json(raw) if raw else None
+
+    async def get_contacts(self, ids: list[str]) -> list[Contact]:
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.k.contacts, ids)
+        return [Contact.model_validate_json(r) for r in raws if r]
+
+    async def ready_queue(self, limit: int = 500) -> list[str]:
+        return cast(list[str], await self.redis.zrange(self.k.queue, 0, limit - 1))
+
+    async def queue_depth(self) -> int:
+        return int(await self.redis.zcard(self.k.queue))
+
+    async def open_contacts(self) -> list[str]:
+        return cast(list[str], await self.redis.zrange(self.k.open, 0, -1))
+
+    async def get_offer(self, offer_id: str) -> Offer | None:
+        raw = await self.redis.hget(self.k.offers, offer_id)
+        return Offer.model_validate_json(raw) if raw else None
+
+    async def pending_offers(self) -> list[Offer]:
+        ids = await self.redis.zrange(self.k.pending, 0, -1)
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.k.offers, ids)
+        return [Offer.model_validate_json(r) for r in raws if r]
+
+    # -- responders ------------------------------------------------------------
+    async def put_responder(self, responder: Responder, now: datetime) -> bool:
+        k = self.k
+        created = await self._call(
+            self._put_responder,
+            [k.responders, k.presence, k.idle],
+            [responder.id, responder.model_dump_json(), to_ms(now)],
+        )
+        return bool(created)
+
+    async def get_responder(self, responder_id: str) -> Responder | None:
+        raw = await self.redis.hget(self.k.responders, responder_id)
+        return Responder.model_validate_json(raw) if raw else None
+
+    async def list_responders(self) -> list[Responder]:
+        raws: dict[str, str] = await self.redis.hgetall(self.k.responders)
+        return [Responder.model_validate_json(raws[k]) for k in sorted(raws)]
+
+    async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
+        await self._call(
+            self._set_presence, [self.k.presence, self.k.idle], [responder_id, status, to_ms(now)]
+        )
+
+    async def presence(self) -> dict[str, Presence]:
+        return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))
+
+    async def loads(self) -> dict[tuple[str, str], int]:
+        raw: dict[str, str] = await self.redis.hgetall(self.k.load)
+        out: dict[tuple[str, str], int] = {}
+        for field, value in raw.items():
+            rid, _, channel = field.rpartition("|")
+            if int(value):
+                out[(rid, channel)] = int(value)
+        return out
+
+    async def idle_since(self) -> dict[str, datetime]:
+        pairs = await self.redis.zrange(self.k.idle, 0, -1, withscores=True)
+        return {rid: from_ms(score) for rid, score in pairs}
+
+    # -- timers ------------------------------------------------------------------
+    async def arm(self, timers: list[Timer]) -> None:
+        if not timers:
+            return
+        args: list[Any] = [self.k.wake]
+        for t in timers:
+            args += [t.id, to_ms(t.due), t.model_dump_json()]
+        await self._call(self._arm_timers, [self.k.timers, self.k.timer_data], args)
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
+        until = to_ms(now + timedelta(seconds=lease_s))
+        raws = await self._call(self._claim, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit])
+        return [Timer.model_validate_json(r) for r in raws]
+
+    async def complete(self, timer_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.k.timers, timer_id)
+            pipe.hdel(self.k.timer_data, timer_id)
+            await pipe.execute()
+
+    async def next_due(self) -> datetime | None:
+        head = await self.redis.zrange(self.k.timers, 0, 0, withscores=True)
+        return from_ms(head[0][1]) if head else None
+
+    async def timers(self) -> list[Timer]:
+        ids = await self.redis.zrange(self.k.timers, 0, -1)
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.k.timer_data, ids)
+        return [Timer.model_validate_json(r) for r in raws if r]
+
+    # -- events --------------------------------------------------------------------
+    async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
+        start = "(" + after if after != "0" else "-"
+        rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    # -- rosters ----------------------------------------------------------------------
+    async def put_draft(self, name: str, roster: Roster) -> None:
+        await self.redis.hset(self.k.drafts, name, roster.model_dump_json())
+
+    async def get_draft(self, name: str) -> Roster | None:
+        raw = await self.redis.hget(self.k.drafts, name)
+        return Roster.model_validate_json(raw) if raw else None
+
+    async def publish(self, version: RosterVersion) -> None:
+        ok = await self._call(
+            self._publish,
+            [self.k.versions, self.k.version_head],
+            [version.version, version.model_dump_json()],
+        )
+        if not ok:
+            raise Conflict("version")
+
+    async def latest_version(self) -> RosterVersion | None:
+        head = await self.head_version()
+        return await self.get_version(head) if head else None
+
+    async def get_version(self, number: int) -> RosterVersion | None:
+        raw = await self.redis.hget(self.k.versions, str(number))
+        return RosterVersion.model_validate_json(raw) if raw else None
+
+    async def head_version(self) -> int:
+        return int(await self.redis.get(self.k.version_head) or 0)
+
+    # -- auth ---------------------------------------------------------------------------
+    async def put_token(self, token_hash: str, record: TokenRecord) -> None:
+        await self.redis.hset(self.k.tokens, token_hash, record.model_dump_json())
+
+    async def get_token(self, token_hash: str) -> TokenRecord | None:
+        raw = await self.redis.hget(self.k.tokens, token_hash)
+        return TokenRecord.model_validate_json(raw) if raw else None
+
+    # -- leadership and lifecycle --------------------------------------------------------
+    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
+        return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return False
+
+    async def wait_wake(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll
+        try:
+            if self._pubsub is None:
+                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self._pubsub.subscribe(self.k.wake)
+            await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            # A lost subscription is rebuilt next time; the caller's timeout still bounds the wait.
+            if self._pubsub is not None:
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
+
+    async def close(self) -> None:
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
+        await self.redis.aclose()

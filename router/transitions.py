@@ -1,0 +1,347 @@
+"""Pure builders: from a contact's current state and `now`, the Transition that moves it on.
+
+Each returns None when the change no longer applies (a stale timer), or raises
+InvalidState when the caller asked for something the state does not allow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from router.errors import InvalidState
+from router.models import (
+    Contact,
+    ContactStatus,
+    Event,
+    Message,
+    Offer,
+    OfferStatus,
+    Responder,
+    TimelineEntry,
+    Timer,
+    TimerKind,
+)
+from router.store.base import LoadChange, Transition
+
+S = ContactStatus
+PRIORITY_SPAN = float(2**40)
+
+
+def queue_score(contact: Contact) -> float:
+    """Priority first, then arrival: the score never changes, so re-queueing keeps the place."""
+    return contact.priority.rank * PRIORITY_SPAN + contact.seq
+
+
+def record(contact: Contact, now: datetime, event: str, **fields: Any) -> tuple[Contact, Event]:
+    """The contact with one more timeline entry, and the matching stream event."""
+    entry = TimelineEntry(at=now, event=event, **fields)
+    updated = contact.model_copy(update={"timeline": [*contact.timeline, entry]})
+    return updated, Event(at=now, event=event, contact_id=contact.id, status=updated.status.value, **fields)
+
+
+def seconds(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds(), 3)
+
+
+def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
+    ids = [f"breach:{contact.id}"] + [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
+    if contact.offer_id:
+        ids.append(f"offer:{contact.offer_id}")
+    return ids
+
+
+def intake(contact: Contact, timers: list[Timer], fields: dict[str, Any]) -> Transition:
+    c, ev = record(contact, contact.received_at, "received", **fields)
+    return Transition(contact=c, expect_rev=None, enqueue_score=queue_score(c), arm=timers, events=[ev])
+
+
+def offer(
+    contact: Contact, responder: Responder, offer_id: str, now: datetime, timeout: timedelta
+) -> Transition:
+    o = Offer(
+        id=offer_id,
+        contact_id=contact.id,
+        responder=responder.id,
+        channel=contact.channel,
+        priority=contact.priority,
+        created_at=now,
+        expires_at=now + timeout,
+    )
+    c = contact.model_copy(
+        update={"status": S.offered, "offer_id": o.id, "offered_at": contact.offered_at or now}
+    )
+    c, ev = record(
+        c,
+        now,
+        "offered",
+        responder=responder.id,
+        offer_id=o.id,
+        time_to_offer_s=seconds(contact.received_at, now),
+    )
+    return Transition(
+        contact=c,
+        expect_rev=contact.rev,
+        dequeue=True,
+        offers=[o],
+        loads=[LoadChange(responder.id, contact.channel, 1, responder.capacity_for(contact.channel))],
+        require_available=[responder.id],
+        idle={responder.id: now},
+        arm=[
+            Timer(
+                id=f"offer:{o.id}",
+                kind=TimerKind.offer_timeout,
+                due=o.expires_at,
+                contact_id=contact.id,
+                offer_id=o.id,
+            )
+        ],
+        events=[ev],
+    )
+
+
+def _pending(contact: Contact, offer: Offer) -> bool:
+    return (
+        offer.status == OfferStatus.pending and contact.status == S.offered and contact.offer_id == offer.id
+    )
+
+
+def accept(contact: Contact, offer: Offer, now: datetime) -> Transition:
+    if not _pending(contact, offer):
+        raise InvalidState(
+            f"offer {offer.id} is {_offer_state(contact, offer)}: it can no longer be accepted"
+        )
+    if now >= offer.expires_at:
+        raise InvalidState(f"offer {offer.id} expired at {offer.expires_at.isoformat()}")
+    o = offer.model_copy(update={"status": OfferStatus.accepted, "resolved_at": now})
+    c = contact.model_copy(
+        update={
+            "status": S.assigned,
+            "responder": offer.responder,
+            "assigned_at": now,
+            "offer_id": None,
+        }
+    )
+    c, ev = record(
+        c,
+        now,
+        "accepted",
+        responder=offer.responder,
+        offer_id=offer.id,
+        time_to_accept_s=seconds(contact.received_at, now),
+    )
+    return Transition(
+        contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev]
+    )
+
+
+def _offer_state(contact: Contact, offer: Offer) -> str:
+    if offer.status != OfferStatus.pending:
+        return offer.status.value
+    return "no longer current"
+
+
+def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferStatus) -> Transition | None:
+    """Decline or expiry: the offer ends, the contact goes back to its place in the queue."""
+    if not _pending(contact, offer):
+        if outcome == OfferStatus.declined:
+            raise InvalidState(
+                f"offer {offer.id} is {_offer_state(contact, offer)}: it can no longer be declined"
+            )
+        return None
+    o = offer.model_copy(update={"status": outcome, "resolved_at": now})
+    c = contact.model_copy(
+        update={
+            "status": S.queued,
+            "offer_id": None,
+            "declined": {**contact.declined, offer.responder: now},
+        }
+    )
+    name = "declined" if outcome == OfferStatus.declined else "offer_expired"
+    c, ev = record(c, now, name, responder=offer.responder, offer_id=offer.id)
+    return Transition(
+        contact=c,
+        expect_rev=contact.rev,
+        enqueue_score=queue_score(c),
+        offers=[o],
+        loads=[LoadChange(offer.responder, contact.channel, -1)],
+        disarm=[f"offer:{offer.id}"],
+        events=[ev],
+    )
+
+
+def answer(contact: Contact, now: datetime, ladder_len: int, how: str) -> Transition:
+    if contact.status != S.assigned:
+        raise InvalidState(
+            f"contact {contact.id} is {contact.status.value}: only an assigned contact can be answered"
+        )
+    waited = seconds(contact.received_at, now)
+    c = contact.model_copy(update={"status": S.answered, "answered_at": now})
+    c, ev = record(
+        c,
+        now,
+        "answered",
+        responder=contact.responder,
+        via=how,
+        time_to_answer_s=waited,
+        within_target=waited <= contact.target_s,
+        channel=contact.channel,
+        priority=contact.priority.value,
+    )
+    return Transition(
+        contact=c,
+        expect_rev=contact.rev,
+        disarm=contact_timer_ids(contact, ladder_len),
+        events=[ev],
+    )
+
+
+def message_out(contact: Contact, body: str, responder: str, now: datetime, ladder_len: int) -> Transition:
+    if contact.status not in (S.assigned, S.answered):
+        raise InvalidState(
+            f"contact {contact.id} is {contact.status.value}: messages go to an assigned or answered contact"
+        )
+    if contact.channel == "voice":
+        raise InvalidState("voice contacts are answered when the call is bridged, not by a message")
+    base = answer(contact, now, ladder_len, "first_reply") if contact.status == S.assigned else None
+    current = base.contact if base else contact
+    msg = Message(at=now, direction="out", body=body, responder=responder)
+    c = current.model_copy(update={"messages": [*current.messages, msg]})
+    c, ev = record(c, now, "message_sent", responder=responder)
+    if base:
+        base.contact = c
+        base.events.append(ev)
+        return base
+    return Transition(contact=c, expect_rev=contact.rev, events=[ev])
+
+
+def message_in(contact: Contact, body: str, now: datetime) -> Transition:
+    if not contact.is_open:
+        raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    msg = Message(at=now, direction="in", body=body)
+    c = contact.model_copy(update={"messages": [*contact.messages, msg]})
+    c, ev = record(c, now, "message_received")
+    return Transition(contact=c, expect_rev=contact.rev, events=[ev])
+
+
+def _ending(
+    contact: Contact, offer: Offer | None, now: datetime, ladder_len: int, status: ContactStatus
+) -> Transition:
+    """Shared by close and abandon: give back what the contact holds, stop its timers."""
+    t = Transition(
+        contact=contact,
+        expect_rev=contact.rev,
+        dequeue=True,
+        disarm=contact_timer_ids(contact, ladder_len),
+    )
+    if offer is not None and contact.offer_id == offer.id and offer.status == OfferStatus.pending:
+        t.offers.append(offer.model_copy(update={"status": OfferStatus.cancelled, "resolved_at": now}))
+        t.loads.append(LoadChange(offer.responder, contact.channel, -1))
+    if contact.responder and contact.status in (S.assigned, S.answered):
+        t.loads.append(LoadChange(contact.responder, contact.channel, -1))
+        t.idle[contact.responder] = now
+    t.contact = contact.model_copy(update={"status": status, "closed_at": now, "offer_id": None})
+    return t
+
+
+def close(
+    contact: Contact,
+    offer: Offer | None,
+    disposition: str,
+    notes: str | None,
+    now: datetime,
+    ladder_len: int,
+    by: str,
+) -> Transition:
+    if not contact.is_open:
+        raise InvalidState(f"contact {contact.id} is already {contact.status.value}")
+    t = _ending(contact, offer, now, ladder_len, S.closed)
+    t.contact = t.contact.model_copy(update={"disposition": disposition, "notes": notes})
+    t.contact, ev = record(
+        t.contact,
+        now,
+        "closed",
+        disposition=disposition,
+        by=by,
+        handle_s=seconds(contact.answered_at, now) if contact.answered_at else None,
+    )
+    t.events.append(ev)
+    return t
+
+
+def abandon(contact: Contact, offer: Offer | None, now: datetime, ladder_len: int) -> Transition:
+    if not contact.is_unanswered:
+        raise InvalidState(
+            f"contact {contact.id} is {contact.status.value}: only a waiting contact can be abandoned"
+        )
+    t = _ending(contact, offer, now, ladder_len, S.abandoned)
+    t.contact, ev = record(
+        t.contact,
+        now,
+        "abandoned",
+        waited_s=seconds(contact.received_at, now),
+        channel=contact.channel,
+        priority=contact.priority.value,
+    )
+    t.events.append(ev)
+    return t
+
+
+ALL_ROLES = ["primary", "backup", "supervisor"]
+
+
+def widen(audience: list[str], notify: list[str]) -> list[str]:
+    roles = list(audience)
+    for target in notify:
+        for role in ALL_ROLES if target == "all_on_call" else [target]:
+            if role in ALL_ROLES and role not in roles:
+                roles.append(role)
+    return roles
+
+
+def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
+    step = timer.step or 0
+    if not contact.is_unanswered or contact.ladder_step > step:
+        return None
+    c = contact.model_copy(
+        update={
+            "ladder_step": step + 1,
+            "escalation_level": contact.escalation_level + 1,
+            "audience": widen(contact.audience, timer.notify),
+        }
+    )
+    c, ev = record(
+        c,
+        now,
+        "escalated",
+        level=c.escalation_level,
+        step=step + 1,
+        notify=timer.notify,
+        via=timer.via,
+        waited_s=seconds(contact.received_at, now),
+    )
+    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], events=[ev])
+
+
+def breach(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
+    if not contact.is_unanswered or contact.breached:
+        return None
+    c = contact.model_copy(
+        update={
+            "breached": True,
+            "escalation_level": contact.escalation_level + 1,
+            "audience": widen(contact.audience, timer.notify),
+        }
+    )
+    c, ev = record(
+        c,
+        now,
+        "breached",
+        level=c.escalation_level,
+        notify=timer.notify,
+        via=timer.via,
+        waited_s=seconds(contact.received_at, now),
+        channel=contact.channel,
+        priority=contact.priority.value,
+    )
+    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], events=[ev])
