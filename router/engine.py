@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,6 +58,7 @@ class Engine:
     metrics: Metrics = field(default_factory=Metrics)
     listeners: list[Listener] = field(default_factory=list)
     id_factory: Callable[[str], str] = new_id
+    pii_key: bytes = b"safetynet-development-key"
 
     def __post_init__(self) -> None:
         self.rosters = Rosters(self.store, self.clock)
@@ -92,6 +95,7 @@ class Engine:
             protocol_version=p.version,
             roster_version=roster_version,
             sender=incoming.sender,
+            sender_key=self.sender_key(incoming.channel, incoming.sender),
             subject=incoming.subject,
         )
         if incoming.body:
@@ -144,6 +148,17 @@ class Engine:
         await self._emit(written, t.events)
         await self.dispatch()
         return await self.store.get_contact(contact.id) or written
+
+    def sender_key(self, channel: str, sender: str) -> str:
+        """Keyed hash of a person's address: finds their open contact without storing plaintext."""
+        kind = "phone" if channel in ("voice", "sms") else channel
+        normal = sender.strip().lower()
+        return hmac.new(self.pii_key, f"{kind}:{normal}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def open_contact_for(self, channel: str, sender: str) -> Contact | None:
+        """The person's open contact on this kind of address (phone for voice and SMS), if any."""
+        cid = await self.store.find_open(self.sender_key(channel, sender))
+        return await self.store.get_contact(cid) if cid else None
 
     # -- dispatch ----------------------------------------------------------
     async def dispatch(self) -> int:

@@ -39,6 +39,11 @@ class Keys:
         return self._k("open")
 
     @property
+    def senders(self) -> str:
+        """HASH keyed hash of the person's address -> their open contact id (no plaintext)."""
+        return self._k("open_by_sender")
+
+    @property
     def offers(self) -> str:
         """HASH offer id -> offer JSON."""
         return self._k("offers")

@@ -95,6 +95,7 @@ class Contact(Model):
     disposition: str | None = None
     notes: str | None = None
     sender: str
+    sender_key: str = ""
     subject: str | None = None
     messages: list[Message] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

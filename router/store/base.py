@@ -88,6 +88,10 @@ class Store(abc.ABC):
         """Ids of every open contact, oldest first."""
 
     @abc.abstractmethod
+    async def find_open(self, sender_key: str) -> str | None:
+        """The open contact of the person with this keyed address hash, if any."""
+
+    @abc.abstractmethod
     async def get_offer(self, offer_id: str) -> Offer | None: ...
 
     @abc.abstractmethod

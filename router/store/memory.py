@@ -30,6 +30,7 @@ class MemoryStore(Store):
         self._revs: dict[str, int] = {}
         self._queue: dict[str, float] = {}
         self._open: dict[str, int] = {}
+        self._senders: dict[str, str] = {}
         self._offers: dict[str, str] = {}
         self._pending: dict[str, int] = {}
         self._load: dict[tuple[str, str], int] = {}
@@ -75,8 +76,12 @@ class MemoryStore(Store):
             self._queue[cid] = t.enqueue_score
         if written.is_open:
             self._open[cid] = to_ms(written.received_at)
+            if written.sender_key:
+                self._senders[written.sender_key] = cid
         else:
             self._open.pop(cid, None)
+            if written.sender_key and self._senders.get(written.sender_key) == cid:
+                del self._senders[written.sender_key]
         for offer in t.offers:
             self._offers[offer.id] = offer.model_dump_json()
             if offer.status == OfferStatus.pending:
@@ -130,6 +135,9 @@ class MemoryStore(Store):
 
     async def open_contacts(self) -> list[str]:
         return [cid for cid, _ in sorted(self._open.items(), key=lambda kv: (kv[1], kv[0]))]
+
+    async def find_open(self, sender_key: str) -> str | None:
+        return self._senders.get(sender_key)
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = self._offers.get(offer_id)

@@ -84,6 +84,7 @@ class RedisStore(Store):
             "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
             "dequeue": t.dequeue,
             "open": str(to_ms(contact.received_at)) if contact.is_open else False,
+            "sender_key": contact.sender_key or False,
             "offers": [
                 {
                     "id": o.id,
@@ -118,6 +119,7 @@ class RedisStore(Store):
             k.timers,
             k.timer_data,
             k.events,
+            k.senders,
         ]
         result = await self._call(self._transition, keys, [self._payload(t), k.wake])
         status, value = result[0], result[1]
@@ -153,6 +155,10 @@ class RedisStore(Store):
 
     async def open_contacts(self) -> list[str]:
         return cast(list[str], await self.redis.zrange(self.k.open, 0, -1))
+
+    async def find_open(self, sender_key: str) -> str | None:
+        found: str | None = await self.redis.hget(self.k.senders, sender_key)
+        return found
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = await self.redis.hget(self.k.offers, offer_id)

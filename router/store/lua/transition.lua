@@ -12,6 +12,7 @@
 -- KEYS[10] timers      ZSET timer id -> due ms
 -- KEYS[11] timer_data  HASH timer id -> timer JSON
 -- KEYS[12] events      STREAM
+-- KEYS[13] senders     HASH keyed sender hash -> open contact id
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed)
 --
@@ -47,8 +48,12 @@ if p.dequeue then redis.call('ZREM', KEYS[3], id) end
 if p.enqueue ~= false then redis.call('ZADD', KEYS[3], p.enqueue, id) end
 if p.open ~= false then
   redis.call('ZADD', KEYS[4], p.open, id)
+  if p.sender_key ~= false then redis.call('HSET', KEYS[13], p.sender_key, id) end
 else
   redis.call('ZREM', KEYS[4], id)
+  if p.sender_key ~= false and redis.call('HGET', KEYS[13], p.sender_key) == id then
+    redis.call('HDEL', KEYS[13], p.sender_key)
+  end
 end
 for _, o in ipairs(p.offers) do
   redis.call('HSET', KEYS[5], o.id, o.json)

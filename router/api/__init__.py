@@ -1,0 +1,1 @@
+"""The HTTP API (aiohttp) of API.md."""

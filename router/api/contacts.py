@@ -1,0 +1,126 @@
+"""Contacts: generic intake, reading, the queue, messages, answering and closing."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from router.api.context import services
+from router.api.errors import ApiError, parse_body
+from router.api.routing import json_of, principal, require, route
+from router.api.views import contact_view, intake_view, queue_view
+from router.models import Contact, ContactIn, ContactStatus
+from router.transitions import queue_score
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disposition: str = Field(min_length=1, max_length=100)
+    notes: str | None = Field(default=None, max_length=20_000)
+
+
+async def _contact_for(request: web.Request, *, write: bool) -> Contact:
+    """The contact, if the caller may see it: managers all, a responder their own."""
+    svc = services(request)
+    contact = await svc.engine.get_contact(request.match_info["id"])
+    p = principal(request)
+    if p.role in ("admin", "manager"):
+        return contact
+    if p.role == "responder" and contact.responder == p.responder:
+        return contact
+    if p.role == "responder" and not write:
+        offers = await svc.engine.offers_for(p.responder, None)
+        if any(o.contact_id == contact.id for o in offers):
+            return contact
+    raise ApiError(403, "forbidden", "only the assigned responder or a manager may do this")
+
+
+@route("POST", "/v1/contacts", roles=("manager",), body=ContactIn, summary="Generic intake")
+async def create_contact(request: web.Request) -> web.Response:
+    require(request, "manager")
+    incoming = await parse_body(request, ContactIn)
+    contact = await services(request).engine.intake(incoming)
+    return json_of(intake_view(contact), status=201)
+
+
+@route("GET", "/v1/contacts/{id}", roles=("responder", "manager"), summary="A contact and its timeline")
+async def get_contact(request: web.Request) -> web.Response:
+    return json_of(contact_view(await _contact_for(request, write=False)))
+
+
+@route(
+    "GET",
+    "/v1/queue",
+    roles=("responder", "scheduler", "manager"),
+    summary="Waiting contacts in the order they will be served",
+)
+async def queue(request: web.Request) -> web.Response:
+    require(request, "responder", "scheduler", "manager")
+    svc = services(request)
+    contacts = await svc.store.get_contacts(await svc.store.open_contacts())
+    waiting = [c for c in contacts if c.status in (ContactStatus.queued, ContactStatus.offered)]
+    waiting.sort(key=queue_score)
+    now = svc.engine.clock.now()
+    return json_of([queue_view(c, now) for c in waiting])
+
+
+@route(
+    "POST",
+    "/v1/contacts/{id}/messages",
+    roles=("responder", "manager"),
+    body=MessageIn,
+    summary="A message from the assigned responder; on a text channel the first one answers",
+)
+async def post_message(request: web.Request) -> web.Response:
+    contact = await _contact_for(request, write=True)
+    body = await parse_body(request, MessageIn)
+    if contact.responder is None:
+        raise ApiError(
+            409,
+            "conflict",
+            f"contact {contact.id} is {contact.status.value}: accept an offer for it before writing",
+        )
+    updated = await services(request).engine.send_message(contact.id, body.body, contact.responder)
+    return json_of(contact_view(updated), status=201)
+
+
+@route(
+    "POST",
+    "/v1/contacts/{id}/answered",
+    roles=("responder", "manager"),
+    summary="Mark a voice contact answered (the call is connected), for consoles without Twilio",
+)
+async def post_answered(request: web.Request) -> web.Response:
+    contact = await _contact_for(request, write=True)
+    updated = await services(request).engine.answered(contact.id, "console")
+    return json_of(contact_view(updated))
+
+
+@route(
+    "POST",
+    "/v1/contacts/{id}/close",
+    roles=("responder", "manager"),
+    body=CloseIn,
+    summary="Close with a disposition",
+)
+async def close(request: web.Request) -> web.Response:
+    contact = await _contact_for(request, write=True)
+    body = await parse_body(request, CloseIn)
+    updated = await services(request).engine.close(
+        contact.id, body.disposition, body.notes, principal(request).actor
+    )
+    return json_of(contact_view(updated))
+
+
+@route(
+    "POST", "/v1/contacts/{id}/abandon", roles=("manager",), summary="The person left before anyone answered"
+)
+async def abandon(request: web.Request) -> web.Response:
+    require(request, "manager")
+    updated = await services(request).engine.abandon(request.match_info["id"])
+    return json_of(contact_view(updated))

@@ -1,0 +1,47 @@
+"""Query and body parameters that need more than pydantic: times with offsets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from router.api.errors import ApiError
+
+
+def parse_time(value: str, name: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "+").replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiError(
+            422,
+            "invalid_time",
+            f"{name}: {value!r} is not an ISO 8601 time",
+            [{"loc": ["query", name], "msg": "not an ISO 8601 time"}],
+        ) from exc
+    if parsed.tzinfo is None:
+        raise ApiError(
+            422,
+            "invalid_time",
+            f"{name}: give the time with its offset, e.g. 2026-03-08T09:00:00-05:00",
+            [{"loc": ["query", name], "msg": "missing offset"}],
+        )
+    return parsed
+
+
+def query_time(request: web.Request, name: str, default: datetime | None = None) -> datetime:
+    value = request.query.get(name)
+    if value is None:
+        if default is None:
+            raise ApiError(
+                422, "missing_parameter", f"{name} is required", [{"loc": ["query", name], "msg": "required"}]
+            )
+        return default
+    return parse_time(value, name)
+
+
+def window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise ApiError(
+            422, "invalid_window", "`to` must be after `from`", [{"loc": ["to"], "msg": "must be after from"}]
+        )

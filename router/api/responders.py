@@ -1,0 +1,85 @@
+"""Responders and their presence."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict
+
+from router.api.auth import Role
+from router.api.context import services
+from router.api.errors import ApiError, parse_body
+from router.api.routing import json_of, require, route
+from router.api.views import responder_view
+from router.models import Presence, Responder, ResponderIn
+
+STAFF: tuple[Role, ...] = ("scheduler", "manager")
+
+
+class PresenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Presence
+
+
+def _rid(request: web.Request) -> str:
+    rid = request.match_info["id"]
+    if not (1 <= len(rid) <= 128) or not rid.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ApiError(
+            422,
+            "invalid_id",
+            "a responder id is 1-128 letters, digits, '-', '_' or '.'",
+            [{"loc": ["path", "id"], "msg": "invalid responder id"}],
+        )
+    return rid
+
+
+@route(
+    "PUT",
+    "/v1/responders/{id}",
+    roles=("scheduler",),
+    body=ResponderIn,
+    summary="Create or replace a responder",
+)
+async def put_responder(request: web.Request) -> web.Response:
+    require(request, "scheduler")
+    rid = _rid(request)
+    body = await parse_body(request, ResponderIn)
+    svc = services(request)
+    responder = Responder(id=rid, **body.model_dump())
+    created = await svc.engine.put_responder(responder)
+    presence = (await svc.store.presence()).get(rid)
+    return json_of(responder_view(responder, presence), status=201 if created else 200)
+
+
+@route("GET", "/v1/responders", roles=STAFF, summary="List responders")
+async def list_responders(request: web.Request) -> web.Response:
+    require(request, *STAFF)
+    svc = services(request)
+    presence = await svc.store.presence()
+    return json_of([responder_view(r, presence.get(r.id)) for r in await svc.store.list_responders()])
+
+
+@route("GET", "/v1/responders/{id}", roles=(*STAFF, "responder"), summary="One responder")
+async def get_responder(request: web.Request) -> web.Response:
+    rid = _rid(request)
+    require(request, *STAFF, responder=rid)
+    svc = services(request)
+    responder = await svc.store.get_responder(rid)
+    if responder is None:
+        raise ApiError(404, "not_found", f"no responder {rid}")
+    return json_of(responder_view(responder, (await svc.store.presence()).get(rid)))
+
+
+@route(
+    "PUT",
+    "/v1/responders/{id}/presence",
+    roles=(*STAFF, "responder"),
+    body=PresenceIn,
+    summary="Set a responder available, away or offline",
+)
+async def put_presence(request: web.Request) -> web.Response:
+    rid = _rid(request)
+    require(request, *STAFF, responder=rid)
+    body = await parse_body(request, PresenceIn)
+    svc = services(request)
+    await svc.engine.set_presence(rid, body.status)
+    return json_of({"id": rid, "presence": body.status})

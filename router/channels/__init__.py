@@ -1,0 +1,1 @@
+"""Channel adapters: each turns its own protocol (Twilio webhooks, chat sockets, SMTP) into intake calls."""

@@ -1,0 +1,145 @@
+"""The `safetynet` command: serve, demo, token, protocol, simulate, staffing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import structlog
+
+from protocols import ProtocolError
+from router import logs
+from router.api.auth import ROLES, hash_token, new_token
+from router.models import TokenRecord
+from router.server import serve
+from router.service import Service, StartupError, open_store
+from router.settings import Settings
+
+log = structlog.get_logger("router.cli")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return Settings.load(file=getattr(args, "settings", None))
+    except (ValueError, OSError) as exc:
+        raise StartupError(f"bad settings: {exc}") from exc
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    try:
+        service = await Service.create(settings)
+    except ProtocolError as exc:
+        raise StartupError(str(exc)) from exc
+
+    async def ready(port: int) -> None:
+        log.info(
+            "serving",
+            host=args.host,
+            port=port,
+            hotline=settings.hotline,
+            protocol_version=service.engine.protocol.version,
+        )
+        print(f"safetynet: serving on http://{args.host}:{port}", file=sys.stderr, flush=True)
+
+    await serve(service, args.host, args.port, ready)
+    return 0
+
+
+async def _token(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        if not await store.ping():
+            raise StartupError(
+                f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
+            )
+        token = new_token()
+        await store.put_token(
+            hash_token(token), TokenRecord(role=args.role, responder=args.responder, label=args.label)
+        )
+        print(token)
+        return 0
+    finally:
+        await store.close()
+
+
+def _protocol(args: argparse.Namespace) -> int:
+    from protocols import check, manual
+
+    text = open(args.file, encoding="utf-8").read()  # noqa: SIM115
+    if args.action == "check":
+        problems = check.check_text(text, args.file)
+        for p in problems:
+            print(p, file=sys.stderr)
+        if not problems:
+            print(f"{args.file}: OK")
+        return 1 if problems else 0
+    from protocols import parse_protocol
+
+    protocol = parse_protocol(text, args.file)
+    print(manual.render_html(protocol) if args.html else manual.render_markdown(protocol))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="safetynet", description="Crisis contact routing and coverage engine")
+    p.add_argument("--settings", help="a settings file of SAFETYNET_KEY=value lines")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the service (Redis by default; memory:// allowed)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    d = sub.add_parser("demo", help="the whole system on the embedded store with synthetic traffic")
+    d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--port", type=int, default=8080)
+    d.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    d.add_argument("--rate", type=float, default=6.0, help="contacts per minute")
+    d.add_argument("--seed", type=int, default=7)
+    t = sub.add_parser("token", help="issue a bearer token")
+    t.add_argument("--role", choices=ROLES, required=True)
+    t.add_argument("--responder")
+    t.add_argument("--label")
+    pr = sub.add_parser("protocol", help="check a protocol file or render it as a staff manual")
+    pr.add_argument("action", choices=["check", "manual"])
+    pr.add_argument("file")
+    pr.add_argument("--html", action="store_true", help="manual as HTML (default Markdown)")
+    sim = sub.add_parser("simulate", help="simulate a scenario", add_help=False)
+    sim.add_argument("rest", nargs=argparse.REMAINDER)
+    st = sub.add_parser("staffing", help="plan staffing for a scenario", add_help=False)
+    st.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve(args))
+        if args.command == "demo":
+            from router.demo import run_demo
+
+            return asyncio.run(run_demo(args))
+        if args.command == "token":
+            return asyncio.run(_token(args))
+        if args.command == "protocol":
+            return _protocol(args)
+        from simulations import cli as sim_cli
+
+        if args.command == "simulate":
+            return sim_cli.simulate_main(list(args.rest))
+        return sim_cli.staffing_main(list(args.rest))
+    except StartupError as exc:
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 2
+    except ProtocolError as exc:
+        print(f"safetynet: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

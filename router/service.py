@@ -1,0 +1,108 @@
+"""One running SafetyNet instance: store, engine, timer loop and jobs, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+import structlog
+
+from protocols import Protocol, default_protocol, load_protocol
+from router.clock import Clock, SystemClock
+from router.engine import Engine
+from router.notify import LogNotifier, Notifier
+from router.settings import Settings
+from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from router.timers import TimerRunner
+
+log = structlog.get_logger("router.service")
+
+
+class StartupError(Exception):
+    """The service cannot start; the message says what to do (one line)."""
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.redis_url.startswith("memory://"):
+        return MemoryStore(settings.hotline)
+    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise StartupError(
+            f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
+            "or memory:// URL"
+        )
+    return RedisStore.from_url(settings.redis_url, settings.hotline)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    engine: Engine
+    runner: TimerRunner
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        notifier: Notifier | None = None,
+        store: Store | None = None,
+        protocol: Protocol | None = None,
+    ) -> Service:
+        if protocol is None:
+            protocol = load_protocol(settings.protocol) if settings.protocol else default_protocol()
+        store = store or open_store(settings)
+        if not await store.ping():
+            await store.close()
+            raise StartupError(
+                f"cannot reach Redis at {redact_url(settings.redis_url)}: start redis-server, or set "
+                "SAFETYNET_REDIS_URL to a reachable server (memory:// runs without one)"
+            )
+        engine = Engine(
+            store,
+            clock or SystemClock(),
+            protocol,
+            notifier=notifier or LogNotifier(),
+            pii_key=settings.secret_key.encode(),
+        )
+        return cls(settings=settings, store=store, engine=engine, runner=TimerRunner(engine))
+
+    async def start(self) -> None:
+        """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
+        await self.engine.arm_shift_change()
+        await self.engine.dispatch()
+        self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
+
+    async def _supervise(self, run: object) -> None:
+        assert callable(run)
+        while True:
+            try:
+                await run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except StoreUnavailable:
+                await asyncio.sleep(0.5)
+            except Exception:
+                log.exception("background_task_failed")
+                await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        self.runner.stop()
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        await self.store.close()
+
+
+def redact_url(url: str) -> str:
+    """A Redis URL without its password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest

@@ -1,0 +1,56 @@
+"""Settings from the environment (prefix SAFETYNET_) or a settings file (KEY=value lines)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+class Settings(BaseModel):
+    redis_url: str = "redis://localhost:6379/0"
+    hotline: str = Field(default="default", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    protocol: str | None = None
+    admin_token: str | None = None
+    # Keys the hash that finds a returning person without storing their address in plaintext.
+    secret_key: str = "safetynet-development-key"
+    public_url: str | None = None
+    log_level: str = "info"
+    twilio_api_base: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_number: str | None = None
+    smtp_port: int | None = None
+    smtp_relay: str | None = None
+    mail_from: str | None = None
+
+    @classmethod
+    def load(cls, env: dict[str, str] | None = None, file: str | Path | None = None) -> Settings:
+        """File values first, then the environment on top; unknown SAFETYNET_ keys are errors."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, str] = {}
+        source = file or env.get("SAFETYNET_SETTINGS")
+        if source:
+            for n, line in enumerate(Path(source).read_text(encoding="utf-8").splitlines(), 1):
+                line = line.strip()
+                if not line or line.startswith("#"):
+                    continue
+                key, sep, value = line.partition("=")
+                if not sep:
+                    raise ValueError(f"{source}:{n}: expected KEY=value")
+                values[key.strip().removeprefix("SAFETYNET_").lower()] = value.strip()
+        for key, value in env.items():
+            if key.startswith("SAFETYNET_") and key != "SAFETYNET_SETTINGS":
+                values[key.removeprefix("SAFETYNET_").lower()] = value
+        unknown = sorted(set(values) - set(cls.model_fields))
+        if unknown:
+            names = ", ".join("SAFETYNET_" + u.upper() for u in unknown)
+            raise ValueError(f"unknown setting(s) {names}")
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"SAFETYNET_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+            )
+            raise ValueError(problems) from exc
