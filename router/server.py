@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 
-from router.api.app import create_app
+from router.api.app import Extension, create_app
 from router.service import Service
 
 
@@ -19,6 +19,7 @@ async def serve(
     port: int,
     ready: Callable[[int], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
+    extensions: Sequence[Extension] = (),
 ) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set); shut down cleanly."""
     stop = stop or asyncio.Event()
@@ -26,7 +27,7 @@ async def serve(
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(create_app(service), access_log=None)
+    runner = web.AppRunner(create_app(service, extensions), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

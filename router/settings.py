@@ -14,7 +14,7 @@ class Settings(BaseModel):
     protocol: str | None = None
     admin_token: str | None = None
     # Keys the hash that finds a returning person without storing their address in plaintext.
-    secret_key: str = "safetynet-development-key"
+    secret_key: str = "safetynet-development-key"  # noqa: S105 - a development default; set it in production
     public_url: str | None = None
     log_level: str = "info"
     twilio_api_base: str | None = None
