@@ -1,44 +1,47 @@
-"""Rosters as data: shifts with a role, drafts and published versions."""
+"""Rosters as data: drafts with shifts, rotations and changes, their expansion, and published versions."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Role = Literal["primary", "backup", "supervisor"]
-ROLES: tuple[Role, ...] = ("primary", "backup", "supervisor")
+from schedules.adjust import Override, Swap, TimeOff, apply_override, apply_swap, apply_time_off
+from schedules.rotation import Rotation, Turn, turns
+from schedules.shift import ROLES, Coverage, Gap, Rating, Role, Shift
 
-
-class Shift(BaseModel):
-    """One responder on call in one role for [start, end)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    responder: str = Field(min_length=1, max_length=128)
-    role: Role
-    start: AwareDatetime
-    end: AwareDatetime
-
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> Shift:
-        if self.end <= self.start:
-            raise ValueError("a shift must end after it starts")
-        return self
-
-    def covers(self, at: datetime) -> bool:
-        return self.start <= at < self.end
+__all__ = [
+    "ROLES",
+    "Coverage",
+    "Gap",
+    "IrregularShift",
+    "Rating",
+    "Role",
+    "Roster",
+    "RosterVersion",
+    "Shift",
+    "expand",
+    "irregular_shifts",
+]
 
 
 class Roster(BaseModel):
-    """A roster draft as the scheduler wrote it, in its own time zone."""
+    """A roster draft as the scheduler wrote it, in its own time zone.
+
+    Expansion order: explicit shifts and rotation turns, then swaps, then overrides (in list
+    order, a later one wins), then time off last, so time off always opens a visible gap
+    unless an override names someone else for that time.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     timezone: str = "UTC"
     shifts: list[Shift] = Field(default_factory=list)
+    rotations: list[Rotation] = Field(default_factory=list)
+    overrides: list[Override] = Field(default_factory=list)
+    swaps: list[Swap] = Field(default_factory=list)
+    time_off: list[TimeOff] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -49,41 +52,122 @@ class Roster(BaseModel):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name like America/New_York") from exc
         return value
 
+    @model_validator(mode="after")
+    def _ranges_in_zone(self) -> Roster:
+        # A range mixing a naive and an aware end can only be ordered once the zone is known.
+        zone = self.zone
+        for field, items in (
+            ("overrides", self.overrides),
+            ("swaps", self.swaps),
+            ("time_off", self.time_off),
+        ):
+            for i, item in enumerate(items):
+                try:
+                    item.instants(zone)
+                except ValueError as exc:
+                    raise ValueError(f"{field}.{i}: {exc}") from exc
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def expand(self, start: datetime, end: datetime) -> list[Shift]:
+        """Concrete shifts (UTC) over [start, end), clipped to the window, sorted by start."""
+        return expand(self, start, end)
 
-class Gap(BaseModel):
+
+def check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("a window needs time zone aware start and end")
+    if end <= start:
+        raise ValueError(f"window end ({end.isoformat()}) must come after start ({start.isoformat()})")
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _turn_shift(turn: Turn) -> Shift | None:
+    if turn.end <= turn.start:  # a turn wholly inside a skipped hour has no instants
+        return None
+    return Shift(responder=turn.responder, role=turn.role, start=turn.start, end=turn.end)
+
+
+def expand(roster: Roster, start: datetime, end: datetime) -> list[Shift]:
+    """Concrete shifts (UTC) over [start, end), clipped to the window, sorted by start."""
+    start, end = check_window(start, end)
+    zone = roster.zone
+    found: list[Shift] = [
+        s.model_copy(update={"start": s.start.astimezone(UTC), "end": s.end.astimezone(UTC)})
+        for s in roster.shifts
+    ]
+    for rotation in roster.rotations:
+        for turn in turns(rotation, zone, start, end):
+            shift = _turn_shift(turn)
+            if shift is not None:
+                found.append(shift)
+    for swap in roster.swaps:
+        found = apply_swap(found, swap, zone)
+    for override in roster.overrides:
+        found = apply_override(found, override, zone)
+    for off in roster.time_off:
+        found = apply_time_off(found, off, zone)
+    clipped = [
+        s.model_copy(update={"start": max(s.start, start), "end": min(s.end, end)})
+        for s in found
+        if s.end > start and s.start < end
+    ]
+    return sorted(clipped, key=lambda s: (s.start, s.end, ROLES.index(s.role), s.responder))
+
+
+class IrregularShift(BaseModel):
+    """A rotation turn whose real length differs from its wall-clock length (a DST change inside it)."""
+
     model_config = ConfigDict(frozen=True)
 
+    rotation: str
+    responder: str
+    role: Role
+    local_start: datetime
+    local_end: datetime
     start: datetime
     end: datetime
+    nominal: timedelta
+    actual: timedelta
 
     @property
-    def seconds(self) -> float:
-        return (self.end - self.start).total_seconds()
+    def difference(self) -> timedelta:
+        return self.actual - self.nominal
+
+    def describe(self, timezone: str) -> str:
+        hours = self.actual.total_seconds() / 3600
+        nominal = self.nominal.total_seconds() / 3600
+        return (
+            f"{self.role} shift of {self.responder} from {self.local_start:%Y-%m-%d %H:%M} to "
+            f"{self.local_end:%Y-%m-%d %H:%M} ({timezone}) lasts {hours:g} h, not {nominal:g} h"
+        )
 
 
-Rating = Literal["exceeds", "meets", "does_not_meet"]
-
-
-class Coverage(BaseModel):
-    """Standard 32: gaps in primary and backup coverage over a window, and the rating."""
-
-    start: datetime
-    end: datetime
-    primary_gaps: list[Gap]
-    backup_gaps: list[Gap]
-    rating: Rating
-
-    @property
-    def primary_gap_s(self) -> float:
-        return sum(g.seconds for g in self.primary_gaps)
-
-    @property
-    def backup_gap_s(self) -> float:
-        return sum(g.seconds for g in self.backup_gaps)
+def irregular_shifts(roster: Roster, start: datetime, end: datetime) -> list[IrregularShift]:
+    """Rotation turns overlapping the window whose real length is not their nominal length."""
+    start, end = check_window(start, end)
+    zone = roster.zone
+    found: list[IrregularShift] = []
+    for i, rotation in enumerate(roster.rotations):
+        for t in turns(rotation, zone, start, end):
+            if t.actual != t.nominal:
+                found.append(
+                    IrregularShift(
+                        rotation=rotation.name or f"rotations.{i}",
+                        responder=t.responder,
+                        role=t.role,
+                        local_start=t.local_start,
+                        local_end=t.local_end,
+                        start=t.start,
+                        end=t.end,
+                        nominal=t.nominal,
+                        actual=t.actual,
+                    )
+                )
+    return sorted(found, key=lambda x: (x.start, ROLES.index(x.role)))
 
 
 class RosterVersion(BaseModel):

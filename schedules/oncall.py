@@ -3,64 +3,111 @@
 from __future__ import annotations
 
 import bisect
+from array import array
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from schedules.model import ROLES, Role, Shift
+from schedules.shift import ROLES, Role, Shift
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
+Names = tuple[str, ...]
+Slot = tuple[Names, Names, Names]
+_EMPTY: Slot = ((), (), ())
 
 
-@dataclass(frozen=True)
+def _ticks(when: datetime) -> int:
+    if when.tzinfo is None:
+        raise ValueError("on-call lookups need a time zone aware instant, got a naive one")
+    return (when - _EPOCH) // _TICK
+
+
+@dataclass(frozen=True, slots=True)
 class OnCall:
     at: datetime
-    primary: tuple[str, ...] = ()
-    backup: tuple[str, ...] = ()
-    supervisor: tuple[str, ...] = ()
+    primary: Names = ()
+    backup: Names = ()
+    supervisor: Names = ()
 
-    def role(self, role: Role) -> tuple[str, ...]:
+    def role(self, role: Role) -> Names:
         return {"primary": self.primary, "backup": self.backup, "supervisor": self.supervisor}[role]
 
     @property
-    def everyone(self) -> tuple[str, ...]:
+    def everyone(self) -> Names:
         seen: dict[str, None] = {}
         for rid in (*self.primary, *self.backup, *self.supervisor):
             seen.setdefault(rid, None)
         return tuple(seen)
 
 
-@dataclass
 class OnCallIndex:
-    """Shifts cut into elementary intervals so a lookup is one binary search."""
+    """Shifts cut into elementary intervals so a lookup is one binary search.
 
-    shifts: tuple[Shift, ...]
-    _bounds: list[datetime] = field(init=False, default_factory=list)
-    _slots: list[dict[Role, tuple[str, ...]]] = field(init=False, default_factory=list)
+    Boundaries are kept as integer microseconds in an `array` (8 bytes each, no objects), and
+    each interval points at one shared (primary, backup, supervisor) triple: equal name tuples
+    and equal triples are stored once, and a boundary where nobody changes is dropped. Names
+    within a role are ordered by the start of their earliest covering shift, then by id.
+    """
 
-    def __post_init__(self) -> None:
-        bounds = sorted({s.start for s in self.shifts} | {s.end for s in self.shifts})
-        self._bounds = bounds
-        slots: list[dict[Role, list[str]]] = [{r: [] for r in ROLES} for _ in bounds]
-        for shift in sorted(self.shifts, key=lambda s: (s.start, s.responder)):
-            i = bisect.bisect_left(bounds, shift.start)
-            j = bisect.bisect_left(bounds, shift.end)
-            for k in range(i, j):
-                names = slots[k][shift.role]
-                if shift.responder not in names:
-                    names.append(shift.responder)
-        self._slots = [{r: tuple(v) for r, v in slot.items()} for slot in slots]
+    def __init__(self, shifts: Iterable[Shift]) -> None:
+        self.shifts: tuple[Shift, ...] = tuple(shifts)
+        self._bounds = array("q")
+        self._slots: list[Slot] = []
+        self._build()
+
+    def _build(self) -> None:
+        events: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        keys: list[tuple[int, str, int]] = []
+        ordered = sorted(self.shifts, key=lambda s: (s.start, s.responder))
+        for seq, s in enumerate(ordered):
+            start, end = _ticks(s.start), _ticks(s.end)
+            keys.append((start, s.responder, seq))
+            events[start].append((+1, seq))
+            events[end].append((-1, seq))
+        role_of = [ROLES.index(s.role) for s in ordered]
+        active: list[list[tuple[int, str, int]]] = [[], [], []]
+        names_pool: dict[Names, Names] = {(): ()}
+        slot_pool: dict[Slot, Slot] = {_EMPTY: _EMPTY}
+        current: list[Names] = [(), (), ()]
+        previous = _EMPTY
+        for tick in sorted(events):
+            touched: set[int] = set()
+            for sign, seq in events[tick]:
+                r = role_of[seq]
+                touched.add(r)
+                if sign > 0:
+                    bisect.insort(active[r], keys[seq])
+                else:
+                    del active[r][bisect.bisect_left(active[r], keys[seq])]
+            for r in touched:
+                names = tuple(dict.fromkeys(k[1] for k in active[r]))
+                current[r] = names_pool.setdefault(names, names)
+            slot: Slot = (current[0], current[1], current[2])
+            slot = slot_pool.setdefault(slot, slot)
+            if slot is previous:
+                continue  # nobody changed here: routing has nothing to look at again
+            self._bounds.append(tick)
+            self._slots.append(slot)
+            previous = slot
+
+    @property
+    def intervals(self) -> int:
+        return len(self._slots)
 
     def at(self, when: datetime) -> OnCall:
-        k = bisect.bisect_right(self._bounds, when) - 1
-        if k < 0 or k >= len(self._slots):
+        k = bisect.bisect_right(self._bounds, _ticks(when)) - 1
+        if k < 0:
             return OnCall(at=when)
-        slot = self._slots[k]
-        return OnCall(at=when, primary=slot["primary"], backup=slot["backup"], supervisor=slot["supervisor"])
+        primary, backup, supervisor = self._slots[k]
+        return OnCall(at=when, primary=primary, backup=backup, supervisor=supervisor)
 
     def next_change(self, after: datetime) -> datetime | None:
-        """The first shift boundary strictly after `after` (when routing must look again)."""
-        k = bisect.bisect_right(self._bounds, after)
-        return self._bounds[k] if k < len(self._bounds) else None
+        """The first instant strictly after `after` when someone comes on or goes off call."""
+        k = bisect.bisect_right(self._bounds, _ticks(after))
+        return _EPOCH + self._bounds[k] * _TICK if k < len(self._bounds) else None
 
 
 def on_call(shifts: Iterable[Shift], when: datetime) -> OnCall:
-    return OnCallIndex(tuple(shifts)).at(when)
+    return OnCallIndex(shifts).at(when)
