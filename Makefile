@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/safetynet demo
 
 test: $(STAMP)
-	bash scripts/ensure-redis.sh
+	bash scripts/ensure-system.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

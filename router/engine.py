@@ -97,7 +97,11 @@ class Engine:
             sender=incoming.sender,
             sender_key=self.sender_key(incoming.channel, incoming.sender),
             subject=incoming.subject,
+            ref=incoming.ref,
+            callback_for=incoming.callback_for,
         )
+        if incoming.callback_for:
+            contact = contact.model_copy(update={"flags": [*contact.flags, "callback"]})
         if incoming.body:
             contact = tr.message_in(contact, incoming.body, now).contact
             contact = contact.model_copy(update={"timeline": []})

@@ -50,6 +50,10 @@ class ContactIn(Model):
     subject: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, min_length=2, max_length=16)
     skills: list[str] = Field(default_factory=list, max_length=16)
+    # The channel's own handle for this conversation (Twilio CallSid, chat session, Message-ID).
+    ref: str | None = Field(default=None, max_length=500)
+    # Set when this contact is a callback task for an earlier missed or abandoned contact.
+    callback_for: str | None = Field(default=None, max_length=64)
 
 
 class Message(Model):
@@ -96,6 +100,8 @@ class Contact(Model):
     notes: str | None = None
     sender: str
     sender_key: str = ""
+    ref: str | None = None
+    callback_for: str | None = None
     subject: str | None = None
     messages: list[Message] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# What the tests need from the system: redis-server (tests start their own) and Chromium
+# (pages are tested in a real headless browser). Installs them with apt when missing and
+# running as root; otherwise says exactly what to install.
+set -euo pipefail
+missing=()
+if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
+  missing+=(redis-server)
+fi
+if [[ -z "${SAFETYNET_CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing ${missing[*]} with apt-get" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})," >&2
+echo "or set REDIS_URL to a running Redis and SAFETYNET_CHROMIUM to a Chromium binary." >&2
+exit 1
