@@ -1,0 +1,155 @@
+"""After the first answer: callbacks, dispositions, mandated reporting, referral partners, retention."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from protocols.base import (
+    MINOR,
+    VULNERABLE_ADULT,
+    Channel,
+    Cited,
+    Duration,
+    Language,
+    Priority,
+    Strict,
+)
+from protocols.hours import TimeWindow, within
+
+CallbackReason = Literal["abandoned", "missed", "after_hours"]
+CALLBACK_REASONS: tuple[CallbackReason, ...] = ("abandoned", "missed", "after_hours")
+CloseField = Literal["notes", "referral", "safety_plan", "mandated_report"]
+CLOSE_FIELDS: tuple[CloseField, ...] = ("notes", "referral", "safety_plan", "mandated_report")
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _identifier(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(f"{value!r} is not an id: use lower-case letters, digits, - and _ (like legal-aid)")
+    return value
+
+
+class CallbackRule(Cited):
+    """A contact that was `when` (on `channels`) gets a callback task: due, attempts, spacing, channel."""
+
+    when: list[CallbackReason] = Field(min_length=1)
+    channels: list[Channel] = Field(default_factory=list)
+    due_after: Duration = timedelta(minutes=5)
+    attempts: int = Field(default=3, ge=1, le=10)
+    spacing: Duration = timedelta(minutes=30)
+    use: Literal["same", "voice", "sms", "chat", "email"] = "same"
+    priority: Priority = Priority.high
+    # Calling a number back can alert an abuser; only call if the person left no sign it is unsafe.
+    only_if_safe: bool = True
+
+    def applies(self, reason: str, channel: str) -> bool:
+        return reason in self.when and (not self.channels or channel in self.channels)
+
+    def due_times(self, since: datetime) -> list[datetime]:
+        """When each attempt is due, counted from the moment the contact was missed or abandoned."""
+        first = since + self.due_after
+        return [first + i * self.spacing for i in range(self.attempts)]
+
+    def channel_for(self, original: Channel) -> Channel:
+        return original if self.use == "same" else self.use
+
+
+class DispositionRule(Cited):
+    """What closing with this disposition must record."""
+
+    label: str | None = None
+    means: str | None = None
+    requires: list[CloseField] = Field(default_factory=list)
+
+
+class ChecklistItem(Strict):
+    key: str
+    ask: str
+    required: bool = True
+
+    check_key = field_validator("key")(_identifier)
+
+
+class Agency(Strict):
+    name: str
+    for_flags: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    web: str | None = None
+
+
+def _default_checklist() -> list[ChecklistItem]:
+    return [
+        ChecklistItem(key="what", ask="What was reported (the concern, in brief)?"),
+        ChecklistItem(key="to", ask="To whom (agency and person)?"),
+        ChecklistItem(key="when", ask="When was the report made (date and time)?"),
+        ChecklistItem(key="reference", ask="Report or case number, if given.", required=False),
+        ChecklistItem(key="client_informed", ask="Was the person told a report was made, and why?"),
+    ]
+
+
+class MandatedReporting(Cited):
+    """Standard 30: when a contact carries one of `when_flags`, closing needs this checklist."""
+
+    when_flags: list[str] = Field(default_factory=lambda: [MINOR, VULNERABLE_ADULT])
+    checklist: list[ChecklistItem] = Field(default_factory=_default_checklist, min_length=1)
+    agencies: list[Agency] = Field(default_factory=list)
+
+
+class Partner(Cited):
+    """A service the hotline refers to or overflows to: what it does, when, in which languages, how."""
+
+    id: str
+    name: str
+    services: list[str] = Field(default_factory=list)
+    languages: list[Language] = Field(default_factory=list)
+    hours: list[TimeWindow] = Field(default_factory=list)
+    phone: str | None = None
+    sms: str | None = None
+    email: str | None = None
+    web: str | None = None
+    transfer_to: str | None = None
+    overflow: bool = False
+    notes: str | None = None
+
+    check_id = field_validator("id")(_identifier)
+
+    def is_open(self, local: datetime) -> bool:
+        return not self.hours or within(self.hours, local)
+
+    def details(self) -> dict[str, str]:
+        """The placeholder values a handoff message uses ({partner}, {phone}, ...)."""
+        out = {"partner": self.name, "hours": self.hours_text()}
+        for key in ("phone", "sms", "email", "web"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+    def hours_text(self) -> str:
+        return "24/7" if not self.hours else "; ".join(w.describe() for w in self.hours)
+
+
+class ReferralFollowUp(Cited):
+    """Standards 23/35: after a referral or handoff, confirm the person was taken on."""
+
+    after: Duration = timedelta(days=3)
+    attempts: int = Field(default=2, ge=1, le=10)
+    spacing: Duration = timedelta(days=2)
+    confirm_with: Literal["partner", "person", "either"] = "either"
+    handoffs_too: bool = True
+
+    def due_times(self, since: datetime) -> list[datetime]:
+        first = since + self.after
+        return [first + i * self.spacing for i in range(self.attempts)]
+
+
+class Retention(Cited):
+    """Standards 9/11/12/15: how long each kind of record is kept before purge or anonymisation."""
+
+    personal_data: Duration = timedelta(days=90)
+    contact_records: Duration = timedelta(days=3 * 365)
+    access_audit: Duration = timedelta(days=3 * 365)

@@ -1,0 +1,95 @@
+"""What each channel tells the person, per language: greeting, hold, auto-reply, after hours, capacity."""
+
+from __future__ import annotations
+
+import string
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from protocols.base import Cited, Duration, Language, Problem
+from protocols.hours import TimeWindow
+
+TextKind = Literal[
+    "greeting", "hold", "auto_reply", "after_hours", "at_capacity", "danger", "partner_handoff", "callback"
+]
+TEXT_KINDS: tuple[TextKind, ...] = (
+    "greeting",
+    "hold",
+    "auto_reply",
+    "after_hours",
+    "at_capacity",
+    "danger",
+    "partner_handoff",
+    "callback",
+)
+# Placeholders a text may use; the router fills them in (unknown ones are caught when the file loads).
+PLACEHOLDERS = ("hotline", "partner", "phone", "sms", "email", "web", "hours")
+Texts = dict[Language, str]
+
+TEXT_MEANING: dict[TextKind, str] = {
+    "greeting": "when the contact arrives",
+    "hold": "while the person waits, repeated every hold interval",
+    "auto_reply": "as the automatic first reply",
+    "after_hours": "when the contact arrives outside open hours",
+    "at_capacity": "when too many contacts are already waiting",
+    "danger": "at once when triage finds imminent danger",
+    "partner_handoff": "when the contact is handed to a partner hotline",
+    "callback": "when a responder calls or writes back after a missed contact",
+}
+
+
+def _check_placeholders(texts: dict[str, str]) -> dict[str, str]:
+    for lang, text in texts.items():
+        try:
+            names = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        except ValueError as exc:
+            raise Problem(
+                (lang,), f"unbalanced braces ({exc}); write a literal brace as {{{{ or }}}}"
+            ) from exc
+        for name in names:
+            if name not in PLACEHOLDERS:
+                allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                raise Problem((lang,), f"unknown placeholder {{{name}}}; allowed: {allowed}")
+    return texts
+
+
+class ChannelSettings(Cited):
+    """One channel's texts (language → text) and hours; empty `open_hours` means open 24/7."""
+
+    greeting: Texts = Field(default_factory=dict)
+    hold: Texts = Field(default_factory=dict)
+    hold_interval: Duration | None = None
+    auto_reply: Texts = Field(default_factory=dict)
+    after_hours: Texts = Field(default_factory=dict)
+    at_capacity: Texts = Field(default_factory=dict)
+    at_capacity_waiting: int | None = Field(default=None, ge=1)
+    danger: Texts = Field(default_factory=dict)
+    partner_handoff: Texts = Field(default_factory=dict)
+    callback: Texts = Field(default_factory=dict)
+    open_hours: list[TimeWindow] = Field(default_factory=list)
+
+    check_placeholders = field_validator(
+        "greeting",
+        "hold",
+        "auto_reply",
+        "after_hours",
+        "at_capacity",
+        "danger",
+        "partner_handoff",
+        "callback",
+    )(_check_placeholders)
+
+    def texts(self, kind: TextKind) -> dict[str, str]:
+        value: dict[str, str] = getattr(self, kind)
+        return value
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Fill placeholders; one the caller did not supply becomes empty rather than `{name}`."""
+    return string.Formatter().vformat(text, (), _Blank(values))
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
