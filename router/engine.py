@@ -151,7 +151,7 @@ class Engine:
         )
         await self._emit(written, t.events)
         await self.dispatch()
-        return await self.store.get_contact(contact.id) or written
+        return written  # as intake wrote it (queued); dispatch may already have offered it
 
     def sender_key(self, channel: str, sender: str) -> str:
         """Keyed hash of a person's address: finds their open contact without storing plaintext."""
