@@ -10,6 +10,7 @@ from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
 from router.models import ContactStatus, Responder
+from schedules import Roster, Shift
 from tests.router.helpers import advance, events_of, pending_for, sms, staff
 
 
@@ -183,8 +184,6 @@ async def test_presence_change_dispatches(engine: Engine) -> None:
 
 
 async def test_shift_change_dispatches(engine: Engine, clock: VirtualClock) -> None:
-    from schedules import Roster, Shift  # noqa: PLC0415
-
     now = clock.now()
     await engine.put_responder(Responder(id="ana", name="Ana"))
     later = now + timedelta(minutes=3)
