@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from protocols import wording as w
 from protocols.base import Cited
-from protocols.channels import TEXT_KINDS, TEXT_MEANING
+from protocols.channels import TEXT_KINDS, TEXT_MEANING, fill
 from protocols.model import Protocol
 
 
@@ -29,6 +29,19 @@ class Chapter:
 def _rule(text: str, source: Cited | None, default_standard: str, *details: str) -> Rule:
     std = source.standard if source and source.standard else default_standard
     return Rule(text, w.standard(std), source.why if source else None, tuple(details))
+
+
+_CONTACT_WORDS = {
+    "phone": "Phone",
+    "sms": "Text",
+    "email": "Email",
+    "web": "Web",
+    "transfer_to": "Warm transfer to",
+}
+
+
+def _flags(p: Protocol, names: list[str], last: str = "or") -> str:
+    return w.joined((w.flag(f, p.flags[f].label if f in p.flags else None) for f in names), last)
 
 
 def chapters(p: Protocol) -> list[Chapter]:
@@ -88,7 +101,7 @@ def _channels(p: Protocol) -> Chapter:
     for channel, s in p.channels.items():
         name = w.CHANNEL_WORDS[channel]
         hours = w.joined((x.describe() for x in s.open_hours), "and") if s.open_hours else "24 hours a day"
-        rules.append(_rule(f"{name.capitalize()} are answered {hours}.", s, "32"))
+        rules.append(_rule(f"{name.capitalize()}: answered {hours}.", s, "32"))
         for kind in TEXT_KINDS:
             texts = s.texts(kind)
             if not texts:
@@ -98,9 +111,10 @@ def _channels(p: Protocol) -> Chapter:
                 when = f"while the person waits, every {w.duration(s.hold_interval)}"
             if kind == "at_capacity" and s.at_capacity_waiting:
                 when = f"when {s.at_capacity_waiting} or more contacts are already waiting"
-            details = [f"{w.language(lang)}: \u201c{text}\u201d" for lang, text in texts.items()]
+            shown = {"hotline": p.hotline or p.name, **w.PLACEHOLDER_WORDS}
+            details = [f"{w.language(lang)}: \u201c{fill(text, shown)}\u201d" for lang, text in texts.items()]
             std = "28" if kind in ("hold", "danger", "callback") else "27"
-            rules.append(_rule(f"{name.capitalize()}, {when}, the person hears:", s, std, *details))
+            rules.append(_rule(f"{name.capitalize()}: {when}, the person hears:", s, std, *details))
     for key, text in p.messages.items():
         rules.append(Rule(f"Message {key}: \u201c{text}\u201d", w.standard("27")))
     return Chapter(
@@ -140,7 +154,7 @@ def _triage(p: Protocol) -> Chapter:
                 f"{w.duration(r.repeat.within)} (this one included)"
             )
         if r.when_flags:
-            conds.append(f"it is already flagged {w.joined(r.when_flags, 'or')}")
+            conds.append(f"it is already flagged {_flags(p, r.when_flags)}")
         outcome = f"priority {r.priority.value}"
         if r.flags:
             outcome += ", flagged " + w.joined(
@@ -173,7 +187,9 @@ def _danger(p: Protocol) -> Chapter:
     if d.skip_ladder:
         steps.insert(0, "it skips the escalation ladder")
     if d.page:
-        steps.append(f"{w.targets(d.page)} is paged immediately by {w.vias(d.via)}")
+        steps.append(
+            f"{w.targets(d.page)} {w.verb(list(d.page), 'is', 'are')} paged immediately by {w.vias(d.via)}"
+        )
     text = (
         f"When a contact is flagged {w.joined(d.flags, 'or')}, it has critical priority, "
         + w.joined(steps)
@@ -195,7 +211,8 @@ def _ladder(p: Protocol) -> Chapter:
     for i, s in enumerate(p.escalation):
         partner = p.overflow_partner_for(i)
         who = w.targets(s.notify, partner.name if partner else None)
-        text = f"After {w.duration(s.after)} unanswered, {who} is notified by {w.vias(s.via)}."
+        is_ = w.verb(list(s.notify), "is", "are")
+        text = f"After {w.duration(s.after)} unanswered, {who} {is_} notified by {w.vias(s.via)}."
         if "partner" in s.notify:
             text += (
                 " A call is warm-transferred (the caller stays on the line while the partner is reached); "
@@ -208,7 +225,7 @@ def _ladder(p: Protocol) -> Chapter:
         Rule(
             f"At {w.duration(p.response_target)} the contact is breached: "
             f"{w.targets(p.breach_notify, partner.name if partner else None)} "
-            f"is paged by {w.vias(p.breach_via)}.",
+            f"{w.verb(list(p.breach_notify), 'is', 'are')} paged by {w.vias(p.breach_via)}.",
             w.standard("29"),
         )
     )
@@ -224,10 +241,11 @@ def _callbacks(p: Protocol) -> Chapter:
     rules = []
     for r in p.callbacks:
         chans = w.joined((w.CHANNEL_WORDS[c] for c in r.channels), "or") if r.channels else "any channel"
-        use = "the same channel" if r.use == "same" else w.CHANNEL_WORDS[r.use]
+        use = w.USE_WORDS[r.use]
+        due = f"after {w.duration(r.due_after)}" if r.due_after else "at once"
         text = (
             f"When {w.joined((w.REASON_WORDS[x] for x in r.when), 'or')} on {chans}, a callback task with "
-            f"{r.priority.value} priority is due after {w.duration(r.due_after)}, by {use}: "
+            f"{r.priority.value} priority is due {due}, by {use}: "
             f"up to {r.attempts} attempt(s), {w.duration(r.spacing)} apart. "
             "It is queued, offered and escalated like any contact."
         )
@@ -263,16 +281,16 @@ def _reporting(p: Protocol) -> Chapter:
     m = p.mandated_reporting
     rules = [
         _rule(
-            f"When a contact is flagged {w.joined(m.when_flags, 'or')}, it cannot be closed until the "
+            f"When a contact is flagged {_flags(p, m.when_flags)}, it cannot be closed until the "
             "mandated-report checklist is complete, or the reason no report is due is written down.",
             m,
             "30",
-            *[f"{c.ask}{'' if c.required else ' (if known)'}" for c in m.checklist],
+            *[f"{c.ask}{'' if c.required else ' (optional)'}" for c in m.checklist],
         )
     ]
     for a in m.agencies:
         how = w.joined([x for x in (a.phone, a.web) if x], "or")
-        for_ = f" for {w.joined(a.for_flags, 'or')}" if a.for_flags else ""
+        for_ = f" for {_flags(p, a.for_flags)}" if a.for_flags else ""
         rules.append(
             Rule(f"Report{for_} to {a.name}{': ' + how if how else ''}.", w.standard(m.standard or "30"))
         )
@@ -297,7 +315,7 @@ def _referrals(p: Protocol) -> Chapter:
         for key in ("phone", "sms", "email", "web", "transfer_to"):
             value = getattr(x, key)
             if value:
-                details.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+                details.append(f"{_CONTACT_WORDS[key]}: {value}")
         if x.overflow:
             details.append("Takes overflow from this hotline's escalation ladder.")
         if x.notes:

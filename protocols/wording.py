@@ -28,6 +28,22 @@ TARGET_WORDS = {
 }
 VIA_WORDS = {"sms": "text message", "voice": "phone call", "email": "email", "console": "the console"}
 CHANNEL_WORDS = {"voice": "phone calls", "sms": "text messages", "chat": "web chat", "email": "email"}
+USE_WORDS = {
+    "same": "the same channel",
+    "voice": "a phone call",
+    "sms": "text message",
+    "chat": "chat",
+    "email": "email",
+}
+# How a manual shows a placeholder the router fills in per contact.
+PLACEHOLDER_WORDS = {
+    "partner": "[partner name]",
+    "phone": "[partner phone]",
+    "sms": "[partner text number]",
+    "email": "[partner email]",
+    "web": "[partner website]",
+    "hours": "[partner hours]",
+}
 REASON_WORDS = {
     "abandoned": "the person left before anyone answered",
     "missed": "the contact was missed (not answered in time)",
@@ -45,8 +61,11 @@ def duration(value: timedelta) -> str:
     """`timedelta(minutes=90)` → `1 hour 30 minutes`."""
     total = int(value.total_seconds())
     if total == 0:
-        return "immediately"
+        return "no time"
     parts = []
+    if total % 86400 == 0 and total >= 365 * 86400 and (total // 86400) % 365 == 0:
+        years = total // (365 * 86400)
+        return f"{years} year{'s' if years != 1 else ''}"
     for name, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
         n, total = divmod(total, size)
         if n:
@@ -85,10 +104,17 @@ def vias(values: Iterable[str]) -> str:
 
 
 def standard(value: str | None) -> str | None:
-    """`29` → `Standard 29`; anything else (`Consortium`) is shown as written."""
+    """`29` → `Standard 29`, `23/35` → `Standards 23 and 35`; anything else is shown as written."""
     if not value:
         return None
-    return f"Standard {value}" if value[:1].isdigit() else value
+    if not value[:1].isdigit():
+        return value
+    numbers = [n.strip() for n in value.replace(",", "/").split("/") if n.strip()]
+    return f"Standard {numbers[0]}" if len(numbers) == 1 else f"Standards {joined(numbers)}"
+
+
+def verb(subjects: list[str], one: str, many: str) -> str:
+    return many if len(subjects) > 1 or subjects == ["all_on_call"] else one
 
 
 def flag(name: str, label: str | None) -> str:
