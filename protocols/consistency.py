@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from protocols.base import Problem, language_key
 from protocols.channels import ChannelSettings
+from protocols.durations import format_duration
 
 if TYPE_CHECKING:
     # Only for the annotation: the model calls these checks from its own validator.
@@ -49,7 +50,7 @@ def _ladder_problems(p: Protocol) -> list[Problem]:
     ids = [x.id for x in p.partners]
     for i, step in enumerate(p.escalation):
         if i and step.after < p.escalation[i - 1].after:
-            prev = p.escalation[i - 1].after
+            prev = format_duration(p.escalation[i - 1].after)
             out.append(
                 Problem(
                     ("escalation", i, "after"),
