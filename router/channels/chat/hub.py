@@ -1,0 +1,247 @@
+"""Chat sessions: who is connected, which contact each session holds, and what the person sees."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import secrets
+import statistics
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from router.errors import RouterError
+from router.models import UNANSWERED_STATES, Contact, ContactIn, ContactStatus, Event
+from router.service import Service
+from router.transitions import queue_score
+
+log = structlog.get_logger("router.channels.chat")
+
+# Long enough for a phone to switch networks or wake from sleep, short enough that nobody is
+# offered a conversation with an empty room for long.
+GRACE_S = 90.0
+MAX_BODY = 4000
+SENDER_PREFIX = "chat:"
+# Events after which the queue order, and so every waiting person's place in it, may differ.
+QUEUE_EVENTS = frozenset({"received", "offered", "accepted", "closed", "abandoned", "offer_expired"})
+FALLBACK_GREETING = (
+    "You are in the queue. A person will be with you soon. If you are in danger now, call 911."
+)
+
+
+@dataclass
+class ChatSession:
+    id: str
+    language: str | None = None
+    contact_id: str | None = None
+    sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    grace: asyncio.Task[None] | None = None
+
+
+class ChatHub:
+    """The engine listener for chat contacts and the registry of open chat sockets.
+
+    The conversation itself lives in the contact (the store), so a reconnecting widget gets it
+    back from there; this registry only knows which sockets to push to, in this process."""
+
+    def __init__(
+        self,
+        service: Service,
+        grace_s: float = GRACE_S,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.service = service
+        self.engine = service.engine
+        self.grace_s = grace_s
+        self.sleep = sleep or self.engine.clock.sleep
+        self.sessions: dict[str, ChatSession] = {}
+        self.by_contact: dict[str, str] = {}
+        self._key = hashlib.sha256(("chat-session:" + service.settings.secret_key).encode()).digest()
+        self._waits: deque[float] = deque(maxlen=25)
+        self.closing = False
+
+    # -- session identity ---------------------------------------------------
+    def token_for(self, sid: str) -> str:
+        return hmac.new(self._key, sid.encode(), hashlib.sha256).hexdigest()
+
+    def valid(self, sid: object, token: object) -> bool:
+        if not isinstance(sid, str) or not isinstance(token, str) or not 8 <= len(sid) <= 64:
+            return False
+        return hmac.compare_digest(self.token_for(sid), token)
+
+    async def open_session(self, sid: str | None, token: str | None, language: str | None) -> ChatSession:
+        """Resume a session the widget proves it holds, or start a new one."""
+        if sid is not None and self.valid(sid, token):
+            session = self.sessions.get(sid)
+            if session is None:  # this process restarted or another one served it: ask the store
+                session = ChatSession(id=sid, language=language)
+                contact = await self.engine.open_contact_for("chat", SENDER_PREFIX + sid)
+                if contact is not None:
+                    session.contact_id = contact.id
+                    self.by_contact[contact.id] = sid
+                self.sessions[sid] = session
+            if session.grace is not None:
+                session.grace.cancel()
+                session.grace = None
+            if language and session.contact_id is None:  # the person may still change it
+                session.language = language
+            return session
+        session = ChatSession(id=secrets.token_urlsafe(18), language=language)
+        self.sessions[session.id] = session
+        return session
+
+    def attach(self, session: ChatSession, ws: web.WebSocketResponse) -> None:
+        session.sockets.add(ws)
+
+    def detach(self, session: ChatSession, ws: web.WebSocketResponse) -> None:
+        """A socket went away. If it was the last one, wait a grace period before giving up."""
+        session.sockets.discard(ws)
+        if self.closing or session.sockets or session.contact_id is None or session.grace is not None:
+            return
+        session.grace = asyncio.create_task(self._grace(session), name=f"chat-grace-{session.id[:6]}")
+
+    async def _grace(self, session: ChatSession) -> None:
+        await self.sleep(self.grace_s)
+        session.grace = None
+        if not session.sockets:
+            await self._abandon_if_waiting(session, "disconnected")
+
+    # -- what the person does ----------------------------------------------------
+    async def write(self, session: ChatSession, body: str) -> None:
+        body = body.strip()[:MAX_BODY]
+        if not body:
+            return
+        contact = await self._contact(session)
+        if contact is not None and contact.is_open:
+            await self.engine.receive_message(contact.id, body)
+            return
+        incoming = ContactIn.model_validate(
+            {
+                "channel": "chat",
+                "from": SENDER_PREFIX + session.id,
+                "body": body,
+                "language": session.language,
+                "ref": session.id,
+            }
+        )
+        contact = await self.engine.intake(incoming)
+        session.contact_id = contact.id
+        self.by_contact[contact.id] = session.id
+        # intake's own events may have gone out before the session knew its contact.
+        await self.push_state(session)
+
+    async def leave(self, session: ChatSession) -> None:
+        """The person closed the chat (leave button, quick exit, or the page going away)."""
+        if session.grace is not None:
+            session.grace.cancel()
+            session.grace = None
+        await self._abandon_if_waiting(session, "left")
+        for ws in list(session.sockets):
+            with contextlib.suppress(Exception):
+                await ws.send_json({"type": "left"})
+        self.sessions.pop(session.id, None)
+
+    async def _abandon_if_waiting(self, session: ChatSession, why: str) -> None:
+        contact = await self._contact(session)
+        if contact is None or contact.status not in UNANSWERED_STATES:
+            return
+        try:
+            await self.engine.abandon(contact.id)
+        except RouterError:  # answered or closed meanwhile: nothing to abandon
+            return
+        log.info("chat_abandoned", contact_id=contact.id, why=why)
+
+    async def _contact(self, session: ChatSession) -> Contact | None:
+        if session.contact_id is None:
+            return None
+        return await self.service.store.get_contact(session.contact_id)
+
+    # -- what the person sees ------------------------------------------------------
+    def greeting(self, language: str | None) -> str:
+        protocol = self.engine.protocol
+        return (
+            protocol.text("chat", "greeting", language)
+            or protocol.text("chat", "auto_reply", language)
+            or FALLBACK_GREETING
+        )
+
+    async def state(self, session: ChatSession) -> dict[str, Any]:
+        contact = await self._contact(session)
+        status = contact.status.value if contact else "new"
+        state: dict[str, Any] = {
+            "type": "state",
+            "session": session.id,
+            "token": self.token_for(session.id),
+            "status": status,
+            "greeting": self.greeting(session.language),
+            "languages": list(self.engine.protocol.languages),
+            "messages": [
+                {"direction": m.direction, "body": m.body, "at": m.at.isoformat()}
+                for m in (contact.messages if contact else [])
+            ],
+        }
+        if contact is not None and contact.status in (ContactStatus.queued, ContactStatus.offered):
+            state.update(await self._place(contact))
+        return state
+
+    async def _place(self, contact: Contact) -> dict[str, Any]:
+        store = self.service.store
+        waiting = [
+            c
+            for c in await store.get_contacts(await store.open_contacts())
+            if c.status in (ContactStatus.queued, ContactStatus.offered)
+        ]
+        waiting.sort(key=queue_score)
+        ahead = next((i for i, c in enumerate(waiting) if c.id == contact.id), 0)
+        place: dict[str, Any] = {"position": ahead + 1}
+        # An honest estimate only once there is history to go on; otherwise say nothing.
+        if len(self._waits) >= 3:
+            place["expected_wait_s"] = round(statistics.median(self._waits))
+        return place
+
+    async def push_state(self, session: ChatSession) -> None:
+        if not session.sockets:
+            return
+        state = await self.state(session)
+        for ws in list(session.sockets):
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await ws.send_json(state)
+
+    # -- engine listener ---------------------------------------------------------------
+    async def on_event(self, contact: Contact, event: Event) -> None:
+        if event.event == "answered" and event.model_extra:
+            waited = event.model_extra.get("time_to_answer_s")
+            if isinstance(waited, int | float):
+                self._waits.append(float(waited))
+        if contact.channel == "chat":
+            sid = self.by_contact.get(contact.id)
+            session = self.sessions.get(sid) if sid else None
+            if session is not None:
+                await self.push_state(session)
+            if not contact.is_open and sid is not None:
+                self.by_contact.pop(contact.id, None)
+        if event.event in QUEUE_EVENTS:
+            await self._push_places(exclude=contact.id)
+
+    async def _push_places(self, exclude: str) -> None:
+        for session in list(self.sessions.values()):
+            if session.sockets and session.contact_id and session.contact_id != exclude:
+                contact = await self._contact(session)
+                if contact and contact.status in (ContactStatus.queued, ContactStatus.offered):
+                    await self.push_state(session)
+
+    async def close(self) -> None:
+        """Server shutdown: stop grace timers and close sockets so the runner need not wait."""
+        self.closing = True
+        for session in list(self.sessions.values()):
+            if session.grace is not None:
+                session.grace.cancel()
+            for ws in list(session.sockets):
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1001, message=b"server shutting down")
