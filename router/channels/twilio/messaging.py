@@ -1,0 +1,158 @@
+"""The SMS webhook: people texting the hotline, and responders answering offers and people by phone."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from router.api.errors import error_response
+from router.channels.twilio import twiml
+from router.channels.twilio.channel import CHANNEL, TwilioChannel
+from router.channels.twilio.security import Form
+from router.channels.twilio.sms import Command, keyword, parse_command, short_code
+from router.errors import RouterError
+from router.models import Contact, ContactIn, Offer, Responder
+
+log = structlog.get_logger("router.channels.twilio")
+ALREADY_TAKEN = (
+    "Thank you for answering. That contact has already been taken, or the offer expired. No action needed."
+)
+
+
+def _reply(*texts: str) -> web.Response:
+    return web.Response(text=twiml.messages(*texts), content_type="application/xml")
+
+
+async def incoming_sms(request: web.Request, form: Form) -> web.StreamResponse:
+    ch = request.app[CHANNEL]
+    sender, body = form.get("From"), form.get("Body", "")
+    if not sender:
+        return error_response(422, "missing_fields", "an SMS webhook needs From")
+    responder = await ch.responder_by_phone(sender)
+    if responder is not None:
+        return await responder_text(ch, responder, body)
+    return await person_text(ch, sender, body, form.get("MessageSid"))
+
+
+# -- people reaching out -----------------------------------------------------------------------
+async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: str | None) -> web.Response:
+    engine = ch.engine
+    word = keyword(body)
+    contact = await engine.open_contact_for("sms", sender)
+    if word == "opt_out":
+        # Twilio answers STOP with the carrier-required confirmation and blocks further texts;
+        # an open conversation keeps the word so the responder knows why replies stop.
+        if contact is not None:
+            await engine.receive_message(contact.id, body.strip())
+        log.info("sms_opt_out", contact_id=contact.id if contact else None)
+        return _reply()
+    if word == "opt_in" and contact is None:
+        return _reply()  # Twilio confirms START itself; it is not a request for help
+    extra = [_help_text(ch)] if word == "help" else []
+    if contact is not None:
+        await engine.receive_message(contact.id, body)
+        return _reply(*extra)  # an ongoing conversation gets no second auto-reply
+    # HELP to a crisis line is also someone reaching out: it becomes a contact like any text.
+    contact = await engine.intake(ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid))
+    auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
+    return _reply(*extra, auto)
+
+
+def _help_text(ch: TwilioChannel) -> str:
+    p = ch.engine.protocol
+    text = p.messages.get("sms_help") or twiml.DEFAULT_HELP
+    return text.replace("{hotline}", p.hotline or "This hotline")
+
+
+# -- responders answering from their phone -------------------------------------------------------
+async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> web.Response:
+    held = await ch.held_by(responder.id)
+    pending = await ch.engine.offers_for(responder.id, "pending")
+    contact_codes = {short_code(c.id): c for c in held}
+    offer_codes = {short_code(o.id): o for o in pending}
+    cmd = parse_command(body, set(contact_codes) | set(offer_codes))
+    log.info("responder_text", responder=responder.id, command=cmd.kind)
+    if cmd.kind == "help":
+        return _reply(twiml.RESPONDER_HELP)
+    if cmd.kind in ("accept", "decline"):
+        return await _answer_offer(ch, responder, cmd, pending, offer_codes)
+    if cmd.kind == "close":
+        return await _close(ch, responder, cmd, held, contact_codes)
+    return await _say(ch, responder, cmd, held, contact_codes)
+
+
+async def _answer_offer(
+    ch: TwilioChannel, responder: Responder, cmd: Command, pending: list[Offer], codes: dict[str, Offer]
+) -> web.Response:
+    if cmd.code:
+        offer = codes.get(cmd.code)
+    elif len(pending) == 1:
+        offer = pending[0]
+    elif not pending:
+        offer = None
+    else:
+        choices = []
+        for o in pending:
+            contact = await ch.service.store.get_contact(o.contact_id)
+            what = twiml.describe(contact) if contact else o.channel
+            choices.append(f"{short_code(o.id)}: {what}")
+        verb = "1" if cmd.kind == "accept" else "2"
+        return _reply(f"You have {len(pending)} offers. Reply {verb} and the code: " + "; ".join(choices))
+    if offer is None:
+        log.info("late_offer_reply", responder=responder.id)
+        return _reply(ALREADY_TAKEN)
+    try:
+        if cmd.kind == "decline":
+            await ch.engine.decline(offer.id, by=responder.id)
+            return _reply("Passed. Thank you.")
+        await ch.engine.accept(offer.id, by=responder.id)
+    except RouterError:
+        log.info("late_offer_reply", responder=responder.id, offer_id=offer.id)
+        return _reply(ALREADY_TAKEN)
+    return _reply()  # the relay texts the conversation (or calls, for a caller) right away
+
+
+def _pick(
+    cmd: Command, held: list[Contact], codes: dict[str, Contact], text_only: bool
+) -> tuple[Contact | None, str | None]:
+    """The contact a command is about, or what to tell the responder when it is unclear."""
+    if cmd.code:
+        return codes.get(cmd.code), None
+    candidates = [c for c in held if not text_only or c.channel != "voice"]
+    if len(candidates) == 1:
+        return candidates[0], None
+    if not candidates:
+        return None, "You hold no open conversation here. Reply HELP for commands."
+    listing = "; ".join(f"{short_code(c.id)}: {twiml.describe(c)}" for c in candidates)
+    return None, f"You hold {len(candidates)} conversations. Start with the code: {listing}"
+
+
+async def _close(
+    ch: TwilioChannel, responder: Responder, cmd: Command, held: list[Contact], codes: dict[str, Contact]
+) -> web.Response:
+    contact, problem = _pick(cmd, held, codes, text_only=False)
+    if contact is None:
+        return _reply(problem or "No such conversation.")
+    dispositions = ch.engine.protocol.dispositions
+    if not cmd.disposition or cmd.disposition not in dispositions:
+        return _reply(f"Close with one of: {', '.join(dispositions)}. Example: CLOSE {dispositions[0]}")
+    try:
+        await ch.engine.close(contact.id, cmd.disposition, cmd.notes, by=responder.id)
+    except RouterError as exc:
+        return _reply(f"Not closed: {exc.message}")
+    return _reply(f"[{short_code(contact.id)}] Closed: {cmd.disposition}. Thank you.")
+
+
+async def _say(
+    ch: TwilioChannel, responder: Responder, cmd: Command, held: list[Contact], codes: dict[str, Contact]
+) -> web.Response:
+    contact, problem = _pick(cmd, held, codes, text_only=True)
+    if contact is None:
+        return _reply(problem or "No such conversation.")
+    if not cmd.body:
+        return _reply("Nothing to send: write the message after the code.")
+    try:
+        await ch.engine.send_message(contact.id, cmd.body, responder.id)
+    except RouterError as exc:
+        return _reply(f"Not sent: {exc.message}")
+    return _reply()  # the relay delivers it to the person from the hotline number

@@ -1,0 +1,195 @@
+"""The phone provider seam: send a text, place or redirect a call; Twilio's real client behind it."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import structlog
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from router.channels.twilio.sms import split_sms
+
+log = structlog.get_logger("router.channels.twilio")
+
+# Twilio error 21610: the recipient replied STOP; carriers forbid texting them until START.
+OPTED_OUT = 21610
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# twilio-python logs every request URL at INFO; its own logger stays quiet so no query string
+# (which could one day carry a number) reaches the logs. Our own log lines carry no PII.
+_quiet = logging.getLogger("router.channels.twilio.http")
+_quiet.setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the provider accepted: its id for the message or call, and its first status."""
+
+    sid: str
+    status: str
+
+
+class ProviderError(Exception):
+    """The provider refused or could not be reached after retries. Never carries a number or body."""
+
+    def __init__(self, message: str, status: int | None = None, code: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+    @property
+    def opted_out(self) -> bool:
+        return self.code == OPTED_OUT
+
+
+class PhoneProvider(abc.ABC):
+    """Everything SafetyNet asks of a phone network; core code never sees the vendor."""
+
+    @abc.abstractmethod
+    async def send_sms(self, to: str, body: str, status_callback: str | None = None) -> list[Sent]:
+        """Send `body` from the hotline number, split into parts the network accepts."""
+
+    @abc.abstractmethod
+    async def place_call(
+        self,
+        to: str,
+        *,
+        url: str | None = None,
+        twiml: str | None = None,
+        status_callback: str | None = None,
+        timeout_s: int | None = None,
+    ) -> Sent:
+        """Call `to` from the hotline number; on answer run the TwiML at `url` (or `twiml`)."""
+
+    @abc.abstractmethod
+    async def update_call(
+        self, call_sid: str, *, url: str | None = None, twiml: str | None = None, status: str | None = None
+    ) -> Sent:
+        """Redirect a live call to new TwiML, or end it (`status="completed"`)."""
+
+    async def close(self) -> None:  # noqa: B027 - nothing to release by default
+        """Release connections."""
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class TwilioProvider(PhoneProvider):
+    """The real `twilio` client on its aiohttp transport, retrying 429 and 5xx with backoff."""
+
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        number: str,
+        api_base: str | None = None,
+        attempts: int = 4,
+        backoff_s: float = 0.5,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.account_sid = account_sid
+        self._auth_token = auth_token
+        self.number = number
+        self.api_base = api_base
+        self.attempts = max(1, attempts)
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self._client: Client | None = None
+        self._http: AsyncTwilioHttpClient | None = None
+
+    def _get_client(self) -> Client:
+        # Made on first use: the aiohttp session must be created inside the running loop.
+        if self._client is None:
+            self._http = AsyncTwilioHttpClient(logger=_quiet, timeout=15)
+            client = Client(self.account_sid, self._auth_token, http_client=self._http)
+            if self.api_base:
+                client.api.base_url = self.api_base.rstrip("/")
+                # Edge/region from TWILIO_EDGE would rewrite the host of the local server.
+                client.edge = None
+                client.region = None
+            self._client = client
+        return self._client
+
+    async def _retrying(self, what: str, call: Callable[[Client], Awaitable[Any]]) -> Any:
+        client = self._get_client()
+        last: ProviderError | None = None
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await call(client)
+            except TwilioRestException as exc:
+                code = exc.code if isinstance(exc.code, int) else None
+                last = ProviderError(f"Twilio refused {what} (HTTP {exc.status})", exc.status, code)
+                if exc.status not in RETRY_STATUSES:
+                    raise last from None
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                last = ProviderError(f"Twilio unreachable for {what} ({type(exc).__name__})")
+            if attempt < self.attempts:
+                delay = self.backoff_s * 2 ** (attempt - 1)
+                log.warning("twilio_retry", what=what, attempt=attempt, status=last.status, retry_in_s=delay)
+                await self._sleep(delay)
+        assert last is not None
+        log.error("twilio_failed", what=what, attempts=self.attempts, status=last.status)
+        raise last
+
+    async def send_sms(self, to: str, body: str, status_callback: str | None = None) -> list[Sent]:
+        sent: list[Sent] = []
+        for part in split_sms(body):
+
+            async def create(client: Client, part: str = part) -> Any:
+                return await client.messages.create_async(
+                    to=to, from_=self.number, body=part, status_callback=status_callback
+                )
+
+            message = await self._retrying("message", create)
+            sent.append(Sent(sid=message.sid, status=str(message.status)))
+        return sent
+
+    async def place_call(
+        self,
+        to: str,
+        *,
+        url: str | None = None,
+        twiml: str | None = None,
+        status_callback: str | None = None,
+        timeout_s: int | None = None,
+    ) -> Sent:
+        if (url is None) == (twiml is None):
+            raise ValueError("place_call needs exactly one of url or twiml")
+
+        # No StatusCallbackEvent: Twilio then reports only the end (completed, busy, no-answer,
+        # failed, canceled), which is all the fallback needs.
+        async def create(client: Client) -> Any:
+            return await client.calls.create_async(
+                to=to,
+                from_=self.number,
+                url=url,
+                twiml=twiml,
+                status_callback=status_callback,
+                timeout=timeout_s,
+            )
+
+        call = await self._retrying("call", create)
+        return Sent(sid=call.sid, status=str(call.status))
+
+    async def update_call(
+        self, call_sid: str, *, url: str | None = None, twiml: str | None = None, status: str | None = None
+    ) -> Sent:
+        async def update(client: Client) -> Any:
+            return await client.calls(call_sid).update_async(url=url, twiml=twiml, status=status)
+
+        call = await self._retrying("call update", update)
+        return Sent(sid=call.sid, status=str(call.status))
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
+        self._client = None

@@ -1,0 +1,137 @@
+"""After each transition: bridge accepted calls, relay texts both ways through the hotline number."""
+
+from __future__ import annotations
+
+import structlog
+
+from protocols import HANDLE_WITH_CARE
+from router.channels.twilio import twiml
+from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
+from router.channels.twilio.provider import ProviderError
+from router.channels.twilio.sms import short_code
+from router.errors import RouterError
+from router.models import Contact, ContactIn, Event, Message, Responder
+
+log = structlog.get_logger("router.channels.twilio")
+# The person's side of a relayed conversation is labelled, never numbered.
+THEM = "Them"
+
+
+def transcript(messages: list[Message]) -> str:
+    return "\n".join(f"{THEM if m.direction == 'in' else 'You'}: {m.body}" for m in messages)
+
+
+class Relay:
+    """The engine listener of the Twilio channel. Every failure is logged here (no number,
+    no body) so the engine's own catch-all never has to."""
+
+    def __init__(self, channel: TwilioChannel) -> None:
+        self.channel = channel
+
+    async def on_event(self, contact: Contact, event: Event) -> None:
+        try:
+            if event.event == "accepted":
+                await self._accepted(contact, event)
+            elif event.event == "message_received":
+                await self._to_responder(contact)
+            elif event.event == "message_sent" and contact.channel == "sms":
+                await self._to_person(contact)
+            elif event.event == "abandoned":
+                await self._callback_task(contact)
+        except (ProviderError, RouterError) as exc:
+            log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
+
+    async def _responder(self, contact: Contact) -> Responder | None:
+        if contact.responder is None:
+            return None
+        return await self.channel.service.store.get_responder(contact.responder)
+
+    async def _accepted(self, contact: Contact, event: Event) -> None:
+        responder = await self._responder(contact)
+        if responder is None or not responder.phone:
+            return
+        code = short_code(contact.id)
+        if contact.channel == "voice":
+            if ON_THE_LINE.get() == getattr(event, "offer_id", None):
+                return  # accepted by keypress on our call: that call bridges itself
+            links = self.channel.links
+            await self.channel.provider.place_call(
+                responder.phone,
+                url=links.url("/bridge", contact=contact.id),
+                status_callback=links.url("/status", bridge=contact.id),
+                timeout_s=30,
+            )
+            log.info("bridge_call_placed", contact_id=contact.id, responder=responder.id)
+            if uses_phone(responder):
+                await self.channel.text(
+                    responder.phone,
+                    f"[{code}] Accepted: {twiml.describe(contact)}. Calling you now to connect the caller.",
+                    "accepted",
+                    contact_id=contact.id,
+                )
+            return
+        if not uses_phone(responder):
+            return
+        if contact.channel == "sms":
+            body = (
+                f"[{code}] Accepted: {twiml.describe(contact)}. So far:\n{transcript(contact.messages)}\n"
+                "Reply here to answer (the person sees only the hotline number). "
+                "CLOSE <disposition> when done."
+            )
+        else:
+            body = f"[{code}] Accepted: {twiml.describe(contact)}. Continue in the console."
+        await self.channel.text(responder.phone, body, "accepted", contact_id=contact.id)
+
+    async def _to_responder(self, contact: Contact) -> None:
+        if contact.status.value not in ("assigned", "answered") or not contact.messages:
+            return
+        responder = await self._responder(contact)
+        if responder is None or not uses_phone(responder):
+            return
+        last = contact.messages[-1]
+        await self.channel.text(
+            responder.phone, f"[{short_code(contact.id)}] {last.body}", "relay_in", contact_id=contact.id
+        )
+
+    async def _to_person(self, contact: Contact) -> None:
+        last = contact.messages[-1] if contact.messages else None
+        if last is None or last.direction != "out":
+            return
+        try:
+            await self.channel.provider.send_sms(contact.sender, last.body)
+            log.info("relayed_out", contact_id=contact.id)
+        except ProviderError as exc:
+            log.error("relay_out_failed", contact_id=contact.id, status=exc.status, opted_out=exc.opted_out)
+            responder = await self._responder(contact)
+            if responder is not None and uses_phone(responder):
+                why = (
+                    "they replied STOP, so texts to them are blocked"
+                    if exc.opted_out
+                    else "the network failed"
+                )
+                await self.channel.text(
+                    responder.phone,
+                    f"[{short_code(contact.id)}] Not delivered: {why}.",
+                    "relay_failed",
+                    contact_id=contact.id,
+                )
+
+    async def _callback_task(self, contact: Contact) -> None:
+        """A caller who hung up while waiting gets a callback task when the protocol asks."""
+        if contact.channel not in ("voice", "sms") or contact.callback_for:
+            return
+        rule = self.channel.engine.protocol.callback_for("abandoned", contact.channel)
+        if rule is None:
+            return
+        if rule.only_if_safe and HANDLE_WITH_CARE in contact.flags:
+            log.info("callback_skipped_unsafe", contact_id=contact.id)
+            return
+        task = await self.channel.engine.intake(
+            ContactIn(
+                channel=rule.channel_for(contact.channel),
+                sender=contact.sender,
+                language=contact.language,
+                callback_for=contact.id,
+            )
+        )
+        log.info("callback_task", contact_id=task.id, callback_for=contact.id)
