@@ -67,7 +67,8 @@ class Service:
             notifier=notifier or LogNotifier(),
             pii_key=settings.secret_key.encode(),
         )
-        return cls(settings=settings, store=store, engine=engine, runner=TimerRunner(engine))
+        runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
+        return cls(settings=settings, store=store, engine=engine, runner=runner)
 
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""

@@ -17,6 +17,8 @@ class Settings(BaseModel):
     secret_key: str = "safetynet-development-key"  # noqa: S105 - a development default; set it in production
     public_url: str | None = None
     log_level: str = "info"
+    # How long a claimed timer stays with the instance that claimed it before another may fire it.
+    timer_lease_s: float = Field(default=30.0, gt=0, le=600)
     twilio_api_base: str | None = None
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None

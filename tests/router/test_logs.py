@@ -1,0 +1,49 @@
+"""Personal data never reaches the log: a phone number, an email and a message body are redacted."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import structlog
+
+from router import logs
+from router.clock import VirtualClock
+from router.engine import Engine
+from tests.router.helpers import advance, sms, staff
+
+PHONE = "+15558675309"
+BODY = "my husband hit me and I am at 12 Elm Street"
+
+
+async def test_transitions_log_no_personal_data(engine: Engine, clock: VirtualClock) -> None:
+    out = io.StringIO()
+    logs.configure("debug", stream=out)
+    try:
+        await staff(engine, ["ana"], ["ben"], ["sue"])
+        c = await engine.intake(sms(BODY, sender=PHONE))
+        await advance(engine, clock, 30)
+        structlog.get_logger("test").info(
+            "explicit", sender=PHONE, body=BODY, note=f"call {PHONE}", email="someone@example.org"
+        )
+        await engine.accept((await engine.offers_for(None, None))[0].id)
+        await engine.send_message(
+            c.id, "reply with victim@example.org", (await engine.get_contact(c.id)).responder or ""
+        )
+        await engine.close(c.id, "support_given", f"notes {PHONE}", "ana")
+    finally:
+        structlog.reset_defaults()
+    text = out.getvalue()
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    assert len(lines) > 5
+    assert {"contact_received", "offered", "answered", "closed"} <= {entry["event"] for entry in lines}
+    answered = next(entry for entry in lines if entry["event"] == "answered")
+    assert answered["time_to_answer_s"] > 0
+    for needle in (PHONE, "8675309", "Elm Street", "example.org", "husband", "notes"):
+        assert needle not in text, needle
+
+
+def test_scrub_finds_numbers_and_addresses_in_free_text() -> None:
+    assert logs.scrub("call +1 (555) 867-5309 or a@b.org") == "call [redacted] or [redacted]"
+    event = logs.redact(None, "info", {"event": "x", "body": "secret", "nested": {"to": "+15551112222"}})
+    assert event == {"event": "x", "body": "[redacted]", "nested": {"to": "[redacted]"}}
