@@ -76,7 +76,11 @@ async def test_a_responder_reply_goes_out_threaded_and_answers_the_contact(stack
     # The person answers the reply: it joins the same contact by its headers.
     await send(stack, mail("Thank you Ana", In_Reply_To=reply["Message-ID"], References=reply["References"]))
     contact = await stack.api("GET", f"/v1/contacts/{cid}", TOKENS["ana"])
-    assert [m["body"] for m in contact["messages"]] == ["Can someone help me?", "Hi, I'm Ana. I'm here.", "Thank you Ana"]
+    assert [m["body"] for m in contact["messages"]] == [
+        "Can someone help me?",
+        "Hi, I'm Ana. I'm here.",
+        "Thank you Ana",
+    ]
 
 
 async def test_a_relay_blip_is_retried(stack: Stack) -> None:

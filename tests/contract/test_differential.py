@@ -50,7 +50,7 @@ class Side:
                 Shift(
                     responder=rid,
                     role=role,
-                    start=START,  # type: ignore[arg-type]
+                    start=START,
                     end=START + timedelta(days=1),
                 )
             )

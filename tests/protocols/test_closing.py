@@ -24,7 +24,11 @@ def rural() -> Protocol:
 def test_disposition_requirements_add_the_mandated_report_for_minors(default: Protocol) -> None:
     assert default.disposition_requirements("support_given") == []
     assert default.disposition_requirements("referral") == ["referral"]
-    assert default.disposition_requirements("warm_handoff", ["minor"]) == ["referral", "notes", "mandated_report"]
+    assert default.disposition_requirements("warm_handoff", ["minor"]) == [
+        "referral",
+        "notes",
+        "mandated_report",
+    ]
     assert default.disposition_requirements("support_given", ["vulnerable_adult"]) == ["mandated_report"]
 
 
@@ -104,7 +108,10 @@ def test_find_partners_by_service_language_and_hours(rural: Protocol) -> None:
 
 def test_referral_follow_up_times(default: Protocol) -> None:
     start = datetime(2026, 3, 2, tzinfo=UTC)
-    assert default.referral_follow_up.due_times(start) == [start + timedelta(days=3), start + timedelta(days=5)]
+    assert default.referral_follow_up.due_times(start) == [
+        start + timedelta(days=3),
+        start + timedelta(days=5),
+    ]
 
 
 def test_texts_fall_back_to_the_fallback_language(default: Protocol) -> None:

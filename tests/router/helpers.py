@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import Contact, ContactIn, Responder
 from router.timers import TimerRunner
-from schedules import Roster, Shift
+from schedules import Role, Roster, Shift
 
 DAY = timedelta(days=1)
 
 
 async def staff(
     engine: Engine,
-    primary: list[str],
-    backup: list[str] = (),  # type: ignore[assignment]
-    supervisor: list[str] = (),
+    primary: Sequence[str],
+    backup: Sequence[str] = (),
+    supervisor: Sequence[str] = (),
     **responder: object,
-) -> None:  # type: ignore[assignment]
+) -> None:
     """Responders on call for the next day in the given roles, published as roster `main`."""
     now = engine.clock.now()
     shifts = []
-    for role, ids in (("primary", primary), ("backup", backup), ("supervisor", supervisor)):
+    roles: tuple[tuple[Role, Sequence[str]], ...] = (
+        ("primary", primary),
+        ("backup", backup),
+        ("supervisor", supervisor),
+    )
+    for role, ids in roles:
         for rid in ids:
             if await engine.store.get_responder(rid) is None:
                 await engine.put_responder(Responder.model_validate({"id": rid, "name": rid, **responder}))
-            shifts.append(Shift(responder=rid, role=role, start=now, end=now + DAY))  # type: ignore[arg-type]
+            shifts.append(Shift(responder=rid, role=role, start=now, end=now + DAY))
     await engine.rosters.put_draft("main", Roster(shifts=shifts), now, now + DAY)
     await engine.rosters.publish("main", now, now + DAY, True, "test")
     await engine.arm_shift_change()

@@ -64,7 +64,7 @@ async def start_instance(redis_url: str, tmp: Path, name: str, lease_s: float = 
         "SAFETYNET_TIMER_LEASE_S": str(lease_s),
     }
     with log.open("wb") as out:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # noqa: ASYNC220 - starting a server is quick; it runs apart
             [sys.executable, "-m", "router.cli", "serve", "--port", str(port)],
             env=env,
             stdout=out,
@@ -97,13 +97,13 @@ async def stop_instance(inst: Instance) -> None:
             inst.proc.wait()
 
 
-async def eventually(check: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+async def eventually(check: Any, within: float = 30.0, what: str = "condition") -> Any:
     """Poll an async check until it returns a truthy value (bounded; never asserts on speed)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     last: Any = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout}s (last: {last!r})")
+    raise AssertionError(f"{what} did not happen within {within}s (last: {last!r})")

@@ -59,7 +59,7 @@ async def setup_hotline(inst: Instance) -> None:
 async def stream_events(url: str) -> list[dict[str, object]]:
     client = aioredis.Redis.from_url(url, decode_responses=True)
     try:
-        rows = await client.xrange(Keys("default").events)
+        rows: list[tuple[str, dict[str, str]]] = await client.xrange(Keys("default").events)  # type: ignore[assignment]
         return [json.loads(fields["e"]) for _, fields in rows]
     finally:
         await client.aclose()
@@ -106,7 +106,7 @@ async def test_two_instances_never_double_offer_or_assign(redis_srv: RedisServer
 
         async def race_accepts() -> int:
             # both instances try to accept every pending offer at the same moment
-            status, offers = await a.call("GET", "/v1/offers")
+            _, offers = await a.call("GET", "/v1/offers")
             results = await asyncio.gather(
                 *(inst.call("POST", f"/v1/offers/{o['id']}/accept") for o in offers for inst in (a, b))
             )

@@ -9,7 +9,7 @@ from hypothesis import settings
 from schedules import Role, Shift
 
 # No example database: tests must not write into the working tree; no deadline: timing is not under test.
-PROPERTY = settings(deadline=None, database=None, max_examples=150)
+PROPERTY = settings(deadline=None, database=None, max_examples=100)
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
