@@ -66,7 +66,7 @@ class TwilioRig:
             await engine.put_responder(Responder.model_validate(data))
             shifts.append(
                 Shift(responder=rid, role=role, start=T0 - timedelta(hours=1), end=T0 + timedelta(days=1))
-            )  # type: ignore[arg-type]
+            )
         start, end = T0 - timedelta(hours=1), T0 + timedelta(days=1)
         await engine.rosters.put_draft("main", Roster(shifts=shifts), start, end)
         await engine.rosters.publish("main", start, end, False, "test")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import base64
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,37 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # (which could one day carry a number) reaches the logs. Our own log lines carry no PII.
 _quiet = logging.getLogger("router.channels.twilio.http")
 _quiet.setLevel(logging.WARNING)
+
+
+class _HeaderAuthHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
+    """Twilio's aiohttp client, sending Basic auth as a header: aiohttp 3.14 deprecates the
+    BasicAuth object that twilio-python passes (a warning our test suite treats as an error)."""
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - twilio-python's own signature
+        allow_redirects: bool = False,
+    ) -> Any:
+        headers = dict(headers or {})
+        if auth is not None:
+            pair = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            headers["Authorization"] = f"Basic {pair}"
+        return await super().request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=None,
+            timeout=timeout,
+            allow_redirects=allow_redirects,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,12 +135,12 @@ class TwilioProvider(PhoneProvider):
         self.backoff_s = backoff_s
         self._sleep = sleep
         self._client: Client | None = None
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: _HeaderAuthHttpClient | None = None
 
     def _get_client(self) -> Client:
         # Made on first use: the aiohttp session must be created inside the running loop.
         if self._client is None:
-            self._http = AsyncTwilioHttpClient(logger=_quiet, timeout=15)
+            self._http = _HeaderAuthHttpClient(logger=_quiet, timeout=15)
             client = Client(self.account_sid, self._auth_token, http_client=self._http)
             if self.api_base:
                 client.api.base_url = self.api_base.rstrip("/")
