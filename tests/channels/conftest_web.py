@@ -14,19 +14,22 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from playwright.async_api import Browser, async_playwright
 
+from router import web as console
 from router.api.app import create_app
 from router.api.auth import hash_token
-from router.channels import chat, email as email_channel
+from router.channels import chat
+from router.channels import email as email_channel
 from router.models import Responder, TokenRecord
 from router.service import Service
 from router.settings import Settings
-from router import web as console
 from schedules import Roster, Shift
 
 ADMIN = "t"
@@ -58,7 +61,7 @@ class Sink:
         self.server: asyncio.Server | None = None
         self.port = 0
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse > 0:
             self.refuse -= 1
             return "451 4.3.0 try again later"
@@ -72,8 +75,8 @@ class Sink:
             self.arrived.notify_all()
         return "250 OK"
 
-    async def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
-        async with asyncio.timeout(timeout), self.arrived:
+    async def wait_for(self, count: int) -> list[EmailMessage]:
+        async with asyncio.timeout(10), self.arrived:
             await self.arrived.wait_for(lambda: len(self.messages) >= count)
         return self.messages
 
@@ -172,3 +175,21 @@ async def running(**overrides: Any) -> AsyncIterator[Stack]:
         await runner.cleanup()
         await service.stop()
         await sink.stop()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+def check_png(path: Path) -> None:
+    """A screenshot was written and is a real, non-empty PNG."""
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
+    assert len(data) > 2000, f"{path} is suspiciously small"

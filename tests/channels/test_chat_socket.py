@@ -38,7 +38,7 @@ class Person:
     async def until(self, match: Any) -> dict[str, Any]:
         async with asyncio.timeout(10):
             while True:
-                frame = await self.ws.receive_json()
+                frame: dict[str, Any] = await self.ws.receive_json()
                 if frame["type"] == "state":
                     self.state = frame
                     if match(frame):
