@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -12,16 +11,16 @@ from datetime import UTC, datetime, timedelta
 from schedules.shift import ROLES, Role, Shift
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_TICK = timedelta(microseconds=1)
 Names = tuple[str, ...]
 Slot = tuple[Names, Names, Names]
 _EMPTY: Slot = ((), (), ())
 
 
-def _ticks(when: datetime) -> int:
+def _seconds(when: datetime) -> float:
+    """Epoch seconds: exact to the microsecond until 2106, and the same float for the same instant."""
     if when.tzinfo is None:
         raise ValueError("on-call lookups need a time zone aware instant, got a naive one")
-    return (when - _EPOCH) // _TICK
+    return when.timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,29 +44,30 @@ class OnCall:
 class OnCallIndex:
     """Shifts cut into elementary intervals so a lookup is one binary search.
 
-    Boundaries are kept as integer microseconds in an `array` (8 bytes each, no objects), and
-    each interval points at one shared (primary, backup, supervisor) triple: equal name tuples
-    and equal triples are stored once, and a boundary where nobody changes is dropped. Names
-    within a role are ordered by the start of their earliest covering shift, then by id.
+    Boundaries are kept as float epoch seconds in a plain list (the fastest thing `bisect` can
+    search), and each interval points at one shared (primary, backup, supervisor) triple: equal
+    name tuples and equal triples are stored once, and a boundary where nobody changes is
+    dropped. Names within a role are ordered by the start of their earliest covering shift,
+    then by id.
     """
 
     def __init__(self, shifts: Iterable[Shift]) -> None:
         self.shifts: tuple[Shift, ...] = tuple(shifts)
-        self._bounds = array("q")
+        self._bounds: list[float] = []
         self._slots: list[Slot] = []
         self._build()
 
     def _build(self) -> None:
-        events: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        keys: list[tuple[int, str, int]] = []
+        events: dict[float, list[tuple[int, int]]] = defaultdict(list)
+        keys: list[tuple[float, str, int]] = []
         ordered = sorted(self.shifts, key=lambda s: (s.start, s.responder))
         for seq, s in enumerate(ordered):
-            start, end = _ticks(s.start), _ticks(s.end)
+            start, end = _seconds(s.start), _seconds(s.end)
             keys.append((start, s.responder, seq))
             events[start].append((+1, seq))
             events[end].append((-1, seq))
         role_of = [ROLES.index(s.role) for s in ordered]
-        active: list[list[tuple[int, str, int]]] = [[], [], []]
+        active: list[list[tuple[float, str, int]]] = [[], [], []]
         names_pool: dict[Names, Names] = {(): ()}
         slot_pool: dict[Slot, Slot] = {_EMPTY: _EMPTY}
         current: list[Names] = [(), (), ()]
@@ -97,16 +97,17 @@ class OnCallIndex:
         return len(self._slots)
 
     def at(self, when: datetime) -> OnCall:
-        k = bisect.bisect_right(self._bounds, _ticks(when)) - 1
+        k = bisect.bisect_right(self._bounds, _seconds(when)) - 1
         if k < 0:
-            return OnCall(at=when)
-        primary, backup, supervisor = self._slots[k]
-        return OnCall(at=when, primary=primary, backup=backup, supervisor=supervisor)
+            return OnCall(when)
+        return OnCall(when, *self._slots[k])
 
     def next_change(self, after: datetime) -> datetime | None:
         """The first instant strictly after `after` when someone comes on or goes off call."""
-        k = bisect.bisect_right(self._bounds, _ticks(after))
-        return _EPOCH + self._bounds[k] * _TICK if k < len(self._bounds) else None
+        k = bisect.bisect_right(self._bounds, _seconds(after))
+        if k == len(self._bounds):
+            return None
+        return _EPOCH + timedelta(microseconds=round(self._bounds[k] * 1_000_000))
 
 
 def on_call(shifts: Iterable[Shift], when: datetime) -> OnCall:

@@ -14,11 +14,13 @@ from schedules import (
     ROLES,
     WEEKDAYS,
     OnCallIndex,
+    Override,
     Roster,
     Rotation,
     Shift,
     TimeOff,
     diff,
+    gaps,
     to_utc,
     turns,
 )
@@ -213,3 +215,24 @@ def test_time_off_removes_exactly_that_person_and_range(
         timedelta(),
     )
     assert kept == sum((s.end - s.start for s in before), timedelta()) - removed
+
+
+@PROPERTY
+@given(st.sampled_from(ZONES), rotations(continuous=True), st.sampled_from(PEOPLE), st.data())
+def test_an_override_moves_time_between_people_without_changing_coverage(
+    zone: str, rot: Rotation, taker: str, data: st.DataObject
+) -> None:
+    start, end = data.draw(windows(rot.start))
+    at = start + (end - start) * data.draw(st.floats(0, 0.9))
+    victim = rot.participants[-1]
+    if taker == victim:
+        return
+    override = Override(responder=taker, replaces=victim, start=at, end=at + timedelta(hours=30))
+    before = Roster(timezone=zone, rotations=[rot]).expand(start, end)
+    after = Roster(timezone=zone, rotations=[rot], overrides=[override]).expand(start, end)
+
+    def covered(shifts: list[Shift]) -> list[tuple[datetime, datetime]]:
+        return [(g.start, g.end) for g in gaps(shifts, rot.role, start, end)]
+
+    assert covered(after) == covered(before)
+    assert not any(s.responder == victim and s.start < override.end and s.end > at for s in after)

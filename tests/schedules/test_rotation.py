@@ -263,3 +263,23 @@ def test_roster_survives_a_json_round_trip() -> None:
     assert again == r
     assert again.expand(utc(2026, 3, 7), utc(2026, 3, 9)) == r.expand(utc(2026, 3, 7), utc(2026, 3, 9))
     assert all(s.start.tzinfo is UTC for s in again.expand(utc(2026, 3, 7), utc(2026, 3, 9)))
+
+
+def test_roster_with_changes_survives_a_json_round_trip() -> None:
+    r = Roster.model_validate(
+        {
+            "timezone": NY,
+            "rotations": [
+                {"role": "primary", "participants": ["a", "b"], "start": "2026-03-02", "shift_length": "1w"}
+            ],
+            "overrides": [
+                {"responder": "c", "replaces": "a", "start": "2026-03-04T09:00", "end": "2026-03-05T09:00"}
+            ],
+            "swaps": [{"responders": ["a", "b"], "start": "2026-03-09T00:00Z", "end": "2026-03-10T00:00Z"}],
+            "time_off": [{"responder": "b", "start": "2026-03-12T09:00", "end": "2026-03-12T10:00"}],
+        }
+    )
+    again = Roster.model_validate_json(r.model_dump_json())
+    assert again == r
+    assert again.expand(utc(2026, 3, 2), utc(2026, 3, 16)) == r.expand(utc(2026, 3, 2), utc(2026, 3, 16))
+    assert Roster.model_json_schema()["title"] == "Roster"
