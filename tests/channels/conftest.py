@@ -17,7 +17,7 @@ from router.service import Service
 from router.settings import Settings
 from router.timers import TimerRunner
 from schedules import Roster, Shift
-from tests.twilio_fake import FakeTwilioApi, TwilioWebhooks
+from tests.twilio_fake import FakeTwilioApi, Reply, TwilioWebhooks
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "AC" + "0123456789abcdef" * 2
@@ -45,6 +45,14 @@ class TwilioRig:
             await runner.fire_due()
             left -= move
 
+    async def call_in(self, caller: str, key: str = "1") -> tuple[str, Reply]:
+        """A person calls; at the language menu (when the protocol has one) they press `key`."""
+        sid, reply = await self.twilio.incoming_call(caller)
+        if not reply.all("Gather"):
+            return sid, reply
+        params = self.twilio.call_params(sid, caller, HOTLINE, "in-progress", "inbound", Digits=key)
+        return sid, await self.twilio.post(reply.attr("Gather", "action"), params)
+
     async def contact(self, contact_id: str) -> Contact:
         return await self.service.engine.get_contact(contact_id)
 
@@ -62,7 +70,14 @@ class TwilioRig:
             ("r-backup", "backup", BACKUP),
             ("r-super", "supervisor", SUPERVISOR),
         ):
-            data = {"id": rid, "name": rid, "phone": phone, "notify_via": notify_via, **extra}
+            data = {
+                "id": rid,
+                "name": rid,
+                "phone": phone,
+                "notify_via": notify_via,
+                "languages": ["en", "es"],
+                **extra,
+            }
             await engine.put_responder(Responder.model_validate(data))
             shifts.append(
                 Shift(responder=rid, role=role, start=T0 - timedelta(hours=1), end=T0 + timedelta(days=1))

@@ -126,6 +126,16 @@ def bridge(intro: str, queue: str, connect_url: str, caller_id: str | None, stat
     return xml(r)
 
 
+def call_back(intro: str, number: str, connect_url: str, caller_id: str | None, status_url: str) -> str:
+    """The responder's leg of a callback: ring the person; `connect_url` runs when they answer."""
+    r = VoiceResponse()
+    r.say(intro)
+    dial = Dial(caller_id=caller_id, action=status_url, method="POST")
+    dial.number(number, url=connect_url, method="POST")
+    r.append(dial)
+    return xml(r)
+
+
 def say_and_hang_up(text: str, loop: int = 1) -> str:
     r = VoiceResponse()
     r.say(text, loop=loop)

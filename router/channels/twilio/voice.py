@@ -164,6 +164,15 @@ async def offer_key(request: web.Request, form: Form) -> web.StreamResponse:
 
 
 def _bridge(ch: TwilioChannel, contact: Contact) -> str:
+    if contact.callback_for:
+        # A callback task: nobody is waiting in a queue, so dial the person from the hotline.
+        return twiml.call_back(
+            "Calling the person back now.",
+            contact.sender,
+            connect_url=ch.links.url("/connect", contact=contact.id),
+            caller_id=ch.number,
+            status_url=ch.links.url("/bridge/ended", contact=contact.id),
+        )
     return twiml.bridge(
         "Connecting you to the caller now.",
         queue=contact.id,

@@ -1,0 +1,68 @@
+"""Twilio down: requests are retried, the notification falls back and is logged, and no contact is lost."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from structlog.testing import capture_logs
+
+from router.models import ContactStatus
+from router.notify import LogNotifier
+from tests.channels.conftest import CALLER, PERSON, PRIMARY, RigFactory
+
+
+async def test_twilio_down_retries_then_falls_back_and_keeps_the_contact(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast=True)
+    await rig.staff()
+    rig.api.fail(1000, status=500)
+    with capture_logs() as logs:
+        reply = await rig.twilio.incoming_sms(PERSON, "please help")
+    assert reply.status == 200  # the person still gets the auto-reply, in the webhook's answer
+    assert reply.texts("Message") == [rig.service.engine.protocol.text("sms", "auto_reply", None)]
+    contact = await rig.only_open()
+    assert contact.status == ContactStatus.offered
+
+    # Each phone method was tried three times (the provider's attempts), then the console.
+    assert rig.api.refused == 6
+    events = [e["event"] for e in logs]
+    assert events.count("twilio_retry") == 4 and events.count("twilio_failed") == 2
+    fallbacks = [e for e in logs if e["event"] == "notify_fallback"]
+    assert [e["method"] for e in fallbacks] == ["sms", "voice"]
+    fallback = rig.service.engine.notifier.fallback  # type: ignore[attr-defined]
+    assert isinstance(fallback, LogNotifier)
+    assert fallback.sent == [("offer", "r-primary", contact.id)]
+    for entry in logs:  # nothing personal in what was logged
+        assert PERSON not in str(entry) and PRIMARY not in str(entry) and "please help" not in str(entry)
+
+    # Twilio comes back: the offer times out and the next offer reaches the phone.
+    rig.api.failures.clear()
+    await rig.tick(61)
+    await rig.tick(60)
+    assert rig.api.texts_to(PRIMARY)
+    assert (await rig.contact(contact.id)).is_open
+
+
+async def test_rate_limited_then_recovered_sends_once(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast=True)
+    await rig.staff()
+    rig.api.fail(2, status=429, code=20429)
+    await rig.twilio.incoming_sms(PERSON, "hello")
+    assert rig.api.refused == 2
+    assert rig.api.texts_to(PRIMARY) == ["New text contact, priority normal. Reply 1 to accept, 2 to pass."]
+
+
+async def test_a_client_error_is_not_retried(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast=True)
+    await rig.staff()
+    rig.api.fail(1, status=400, code=21211)
+    await rig.call_in(CALLER)
+    # The voice offer was refused once (400, not retried), then the text offer went through.
+    assert rig.api.refused == 1
+    assert len(rig.api.texts_to(PRIMARY)) == 1
+
+
+@pytest.fixture(autouse=True)
+def _quiet_twilio_logger() -> None:
+    # twilio-python's own logger must never print request details at INFO.
+    assert logging.getLogger("router.channels.twilio.http").getEffectiveLevel() >= logging.WARNING
