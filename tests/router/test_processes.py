@@ -162,7 +162,7 @@ async def test_kill_9_loses_no_contact_and_no_timer(redis_srv: RedisServer, tmp_
                             return s == 201
                 return False
 
-            await eventually(accepted, 20, f"offer for {cid}")
+            await eventually(accepted, 60, f"offer for {cid}")
             answered.add(cid)
 
         async def all_settled() -> bool:
@@ -172,7 +172,7 @@ async def test_kill_9_loses_no_contact_and_no_timer(redis_srv: RedisServer, tmp_
                     return False
             return True
 
-        await eventually(all_settled, 40, "every contact answered or breached")
+        await eventually(all_settled, 90, "every contact answered or breached")
         for cid in ids:
             _, c = await b.call("GET", f"/v1/contacts/{cid}")
             if cid in answered:
