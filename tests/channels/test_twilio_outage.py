@@ -7,9 +7,10 @@ import logging
 import pytest
 from structlog.testing import capture_logs
 
+from router.channels.twilio import ProviderError, TwilioProvider
 from router.models import ContactStatus
 from router.notify import LogNotifier
-from tests.channels.conftest import CALLER, PERSON, PRIMARY, RigFactory
+from tests.channels.conftest import ACCOUNT, CALLER, HOTLINE, PERSON, PRIMARY, TOKEN, RigFactory
 
 
 async def test_twilio_down_retries_then_falls_back_and_keeps_the_contact(make_rig: RigFactory) -> None:
@@ -60,6 +61,19 @@ async def test_a_client_error_is_not_retried(make_rig: RigFactory) -> None:
     # The voice offer was refused once (400, not retried), then the text offer went through.
     assert rig.api.refused == 1
     assert len(rig.api.texts_to(PRIMARY)) == 1
+
+
+async def test_update_call_redirects_a_live_call(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast=True)
+    provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base=rig.api.base_url, backoff_s=0.0)
+    placed = await provider.place_call(PRIMARY, twiml="<Response><Say>hi</Say></Response>")
+    assert placed.sid.startswith("CA") and placed.status == "queued"
+    ended = await provider.update_call(placed.sid, status="completed")
+    assert ended.status == "completed" and rig.api.updates == [{"sid": placed.sid, "Status": "completed"}]
+    with pytest.raises(ProviderError) as missing:
+        await provider.update_call("CA" + "f" * 32, url="https://example.org/x")
+    assert missing.value.status == 404
+    await provider.close()
 
 
 @pytest.fixture(autouse=True)

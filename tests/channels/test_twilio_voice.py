@@ -138,6 +138,9 @@ async def test_nobody_answers_backup_and_supervisor_paged_by_voice_at_target(rig
         return [c for c in rig.api.calls_to(number) if c["twiml"] and "BREACH" in c["twiml"]]
 
     assert breach_pages(BACKUP) == [] and breach_pages(SUPERVISOR) == []
+    # On the way, the ladder's text pages went out (backup at its first step, by SMS).
+    assert any(t.startswith("SafetyNet Escalation:") for t in rig.api.texts_to(BACKUP))
+    assert all(CALLER not in t for t in rig.api.texts_to(BACKUP))
     await rig.tick(30)
     breached = await rig.contact(contact.id)
     assert breached.breached and breached.status in (ContactStatus.queued, ContactStatus.offered)

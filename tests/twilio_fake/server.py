@@ -39,6 +39,8 @@ class FakeTwilioApi:
     calls: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     opted_out: set[str] = field(default_factory=set)
+    # The account's numbers and their console settings (voice_url, sms_url, status_callback).
+    numbers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     refused: int = 0
     requests: int = 0
@@ -54,6 +56,8 @@ class FakeTwilioApi:
         app.router.add_post(base + "/Messages.json", self._create_message)
         app.router.add_post(base + "/Calls.json", self._create_call)
         app.router.add_post(base + "/Calls/{call}.json", self._update_call)
+        app.router.add_get(base + ".json", self._fetch_account)
+        app.router.add_get(base + "/IncomingPhoneNumbers.json", self._list_numbers)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -191,6 +195,61 @@ class FakeTwilioApi:
         status = str(change.get("Status") or "in-progress")
         call["status"] = status
         return web.json_response(self._call_json(sid, call["to"], call["from"], status, datetime.now(UTC)))
+
+    async def _fetch_account(self, request: web.Request) -> web.Response:
+        refused = self._check(request)
+        if refused is not None:
+            return refused
+        now = rfc2822(datetime.now(UTC))
+        return web.json_response(
+            {
+                "auth_token": self.auth_token,
+                "date_created": now,
+                "date_updated": now,
+                "friendly_name": "SafetyNet test account",
+                "owner_account_sid": self.account_sid,
+                "sid": self.account_sid,
+                "status": "active",
+                "subresource_uris": {},
+                "type": "Full",
+                "uri": f"{API.format(account=self.account_sid)}.json",
+            }
+        )
+
+    async def _list_numbers(self, request: web.Request) -> web.Response:
+        refused = self._check(request)
+        if refused is not None:
+            return refused
+        wanted = request.query.get("PhoneNumber")
+        uri = f"{API.format(account=self.account_sid)}/IncomingPhoneNumbers.json"
+        rows = [
+            {
+                "account_sid": self.account_sid,
+                "api_version": "2010-04-01",
+                "phone_number": number,
+                "sid": "PN" + number.strip("+").rjust(32, "0"),
+                "status": "in-use",
+                "voice_method": "POST",
+                "sms_method": "POST",
+                "status_callback_method": "POST",
+                **conf,
+            }
+            for number, conf in self.numbers.items()
+            if wanted is None or number == wanted
+        ]
+        return web.json_response(
+            {
+                "end": max(0, len(rows) - 1),
+                "first_page_uri": uri + "?PageSize=50&Page=0",
+                "incoming_phone_numbers": rows,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            }
+        )
 
     def _call_json(self, sid: str, to: str, from_: str, status: str, now: datetime) -> dict[str, Any]:
         uri = f"{API.format(account=self.account_sid)}/Calls/{sid}.json"

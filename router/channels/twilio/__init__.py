@@ -12,15 +12,18 @@ from router.channels.twilio.notifier import NOTIFIER, TwilioNotifier
 from router.channels.twilio.provider import PhoneProvider, ProviderError, Sent, TwilioProvider
 from router.channels.twilio.relay import Relay
 from router.channels.twilio.security import PREFIX, Guard, Handler, Links
+from router.channels.twilio.setup import CheckReport, check, webhook_urls
 from router.service import Service
 
 __all__ = [
     "PREFIX",
+    "CheckReport",
     "PhoneProvider",
     "ProviderError",
     "Sent",
     "TwilioNotifier",
     "TwilioProvider",
+    "check",
     "install",
     "installer",
     "webhook_urls",
@@ -40,16 +43,6 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/connect", voice.connect),
     ("/sms", messaging.incoming_sms),
 ]
-
-
-def webhook_urls(public_url: str) -> dict[str, str]:
-    """What to paste into the Twilio console for the hotline number."""
-    links = Links(public_url)
-    return {
-        "voice_url": links.url("/voice"),
-        "voice_status_callback": links.url("/status"),
-        "messaging_url": links.url("/sms"),
-    }
 
 
 def provider_for(service: Service) -> TwilioProvider:

@@ -150,6 +150,10 @@ class TwilioProvider(PhoneProvider):
             self._client = client
         return self._client
 
+    async def run(self, what: str, call: Callable[[Client], Awaitable[Any]]) -> Any:
+        """Any other Twilio request (setup checks), with the same retries and error mapping."""
+        return await self._retrying(what, call)
+
     async def _retrying(self, what: str, call: Callable[[Client], Awaitable[Any]]) -> Any:
         client = self._get_client()
         last: ProviderError | None = None

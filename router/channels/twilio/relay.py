@@ -49,6 +49,8 @@ class Relay:
     async def _accepted(self, contact: Contact, event: Event) -> None:
         responder = await self._responder(contact)
         if responder is None or not responder.phone:
+            if contact.channel == "voice":
+                log.error("bridge_impossible_no_phone", contact_id=contact.id, responder=contact.responder)
             return
         code = short_code(contact.id)
         if contact.channel == "voice":
