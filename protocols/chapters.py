@@ -191,9 +191,7 @@ def _danger(p: Protocol) -> Chapter:
             f"{w.targets(d.page)} {w.verb(list(d.page), 'is', 'are')} paged immediately by {w.vias(d.via)}"
         )
     text = (
-        f"When a contact is flagged {w.joined(d.flags, 'or')}, it has critical priority, "
-        + w.joined(steps)
-        + "."
+        f"When a contact is flagged {_flags(p, d.flags)}, it has critical priority, " + w.joined(steps) + "."
     )
     rules = [
         _rule(text, d, "28"),

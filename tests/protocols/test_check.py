@@ -45,21 +45,22 @@ triage:
 def test_doubtful_settings_are_warnings_with_lines() -> None:
     warnings = warnings_of(QUESTIONABLE)
     assert (
-        "ok.yaml:2: offer_timeout: warning: an offer rings for 5m, as long as the whole response target (5m): one unanswered offer breaches the contact"
-        in warnings
-    )
+        "ok.yaml:2: offer_timeout: warning: an offer rings for 5m, as long as the whole response target "
+        "(5m): one unanswered offer breaches the contact"
+    ) in warnings
     assert (
         "ok.yaml:4: escalation[0].after: warning: this step (10m) is at or after the response target (5m); "
         "the breach comes first, so it never fires"
     ) in warnings
     assert (
-        "ok.yaml:9: triage[0].flags[0]: warning: unknown flag 'imminent_dangr'; did you mean 'imminent_danger'?; "
+        "ok.yaml:9: triage[0].flags[0]: warning: unknown flag 'imminent_dangr'; "
+        "did you mean 'imminent_danger'?; "
         "declare it under `flags:` (known: imminent_danger, minor, vulnerable_adult, handle_with_care)"
     ) in warnings
     assert "ok.yaml:10: triage[1]: warning: rule 'nothing' has no conditions, so it never fires" in warnings
     assert (
-        "ok.yaml:11: triage[1].language: warning: 'sp' is not one of languages (en); add it there if that is meant"
-        in warnings
+        "ok.yaml:11: triage[1].language: warning: 'sp' is not one of languages (en); "
+        "add it there if that is meant" in warnings
     )
     assert any("no triage rule sets imminent_danger" in w for w in warnings)
     assert any("no callback rule for abandoned contacts" in w for w in warnings)
@@ -77,8 +78,8 @@ def test_overflow_partner_without_a_phone_is_warned_about() -> None:
         """
     )
     assert (
-        "ok.yaml:2: partners[0]: warning: an overflow partner with no phone or transfer_to: calls cannot be handed over"
-        in warnings
+        "ok.yaml:2: partners[0]: warning: an overflow partner with no phone or transfer_to: "
+        "calls cannot be handed over" in warnings
     )
     assert (
         "ok.yaml:2: partners[0].overflow: warning: used for overflow but not marked `overflow: true`"

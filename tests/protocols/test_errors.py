@@ -19,7 +19,8 @@ def test_unknown_top_level_key_names_line_and_suggests() -> None:
     )
     assert len(problems) == 1
     assert problems[0].startswith(
-        "bad.yaml:2: respone_target: unknown key 'respone_target'; did you mean 'response_target'?; allowed here: "
+        "bad.yaml:2: respone_target: unknown key 'respone_target'; "
+        "did you mean 'response_target'?; allowed here: "
     )
     assert "offer_timeout" in problems[0]
 
@@ -77,7 +78,8 @@ def test_unordered_ladder_points_at_the_step_out_of_order() -> None:
         """
     )
     assert problems == [
-        "bad.yaml:4: escalation[1].after: steps must be in order of `after`: this one comes after a step at 10m"
+        "bad.yaml:4: escalation[1].after: steps must be in order of `after`: "
+        "this one comes after a step at 10m"
     ]
 
 
@@ -240,5 +242,5 @@ def test_error_message_joins_problems_and_is_a_value_error(tmp_path: Path) -> No
 
 
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(ProtocolError, match="nothing.yaml: cannot read the protocol file"):
+    with pytest.raises(ProtocolError, match=r"nothing\.yaml: cannot read the protocol file"):
         load_protocol(tmp_path / "nothing.yaml")

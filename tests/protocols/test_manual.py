@@ -55,13 +55,13 @@ def test_html_is_self_contained_and_readable_on_a_phone(protocol: Protocol) -> N
 def test_rules_read_in_plain_words() -> None:
     md = _plain_md(render_markdown(default_protocol()))
     assert (
-        "After 3 minutes unanswered, the backup on-call responder is notified by text message and the console."
-        in md
+        "After 3 minutes unanswered, the backup on-call responder is notified by text message "
+        "and the console." in md
     )
     assert (
-        "When a contact is flagged Imminent danger, it has critical priority, it skips the escalation ladder, "
-        "it is offered to everyone on call at once and the supervisor on call is paged immediately by phone call "
-        "and text message." in md
+        "When a contact is flagged Imminent danger, it has critical priority, it skips the escalation "
+        "ladder, it is offered to everyone on call at once and the supervisor on call is paged immediately "
+        "by phone call and text message." in md
     )
     assert "the same person has made 3 or more contacts within 1 day (this one included)" in md
     assert "Anonymised contact records (timings, dispositions) are kept 3 years." in md

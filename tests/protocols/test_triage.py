@@ -20,7 +20,7 @@ def default() -> Protocol:
     [
         ("He has a GUN and says he will use it", "en"),
         ("i want to kill myself", "en"),
-        ("he’s here, outside my door", "en"),
+        ("he\u2019s here, outside my door", "en"),
         ("she's choking me", "en"),
         ("Me va a matar", "es"),
         ("me esta golpeando ahora", "es"),

@@ -39,11 +39,15 @@ def _with_comments(text: str, rnd: random.Random) -> str:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.randoms(use_true_random=False), st.sampled_from(["20m", "PT20M", "1200s", 1200, "0h20m"]))
-def test_version_is_stable_under_key_order_comments_and_spelling(rnd: random.Random, target: object) -> None:
+@given(st.integers(min_value=0, max_value=2**32), st.sampled_from(["20m", "PT20M", "1200s", 1200, "0h20m"]))
+def test_version_is_stable_under_key_order_comments_and_spelling(seed: int, target: object) -> None:
+    # One seed drives every shuffle: a whole-file reordering shrinks to a single number.
+    rnd = random.Random(seed)
     data = _shuffled(DEFAULT_DATA, rnd)
     data["response_target"] = target
-    text = _with_comments(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), rnd)
+    # A wide line keeps each value on one line, so a comment never lands inside a folded string.
+    dumped = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1_000_000)
+    text = _with_comments(dumped, rnd)
     assert parse_protocol(text, "shuffled.yaml").version == DEFAULT_VERSION
 
 
