@@ -17,6 +17,7 @@ from schedules.model import (
     RosterVersion,
     Shift,
     expand,
+    expand_with_notes,
     irregular_shifts,
 )
 from schedules.oncall import OnCall, OnCallIndex, on_call
@@ -71,6 +72,7 @@ __all__ = [
     "diff",
     "double_bookings",
     "expand",
+    "expand_with_notes",
     "from_ical",
     "gaps",
     "irregular_shifts",

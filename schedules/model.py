@@ -22,6 +22,7 @@ __all__ = [
     "RosterVersion",
     "Shift",
     "expand",
+    "expand_with_notes",
     "irregular_shifts",
 ]
 
@@ -93,8 +94,29 @@ def _turn_shift(turn: Turn) -> Shift | None:
 
 def expand(roster: Roster, start: datetime, end: datetime) -> list[Shift]:
     """Concrete shifts (UTC) over [start, end), clipped to the window, sorted by start."""
+    return expand_with_notes(roster, start, end)[0]
+
+
+def _local(when: datetime, zone: ZoneInfo) -> str:
+    return when.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _holds(shifts: list[Shift], who: str, role: Role | None, start: datetime, end: datetime) -> bool:
+    return any(
+        s.responder == who and (role is None or s.role == role) and s.start < end and s.end > start
+        for s in shifts
+    )
+
+
+def expand_with_notes(roster: Roster, start: datetime, end: datetime) -> tuple[list[Shift], list[str]]:
+    """`expand`, plus a note for each swap or override inside the window that changed nothing.
+
+    Such a change is almost always a misspelt name or a wrong date, and it would otherwise
+    pass silently while the scheduler believes the shift is covered.
+    """
     start, end = check_window(start, end)
     zone = roster.zone
+    notes: list[str] = []
     found: list[Shift] = [
         s.model_copy(update={"start": s.start.astimezone(UTC), "end": s.end.astimezone(UTC)})
         for s in roster.shifts
@@ -104,9 +126,22 @@ def expand(roster: Roster, start: datetime, end: datetime) -> list[Shift]:
             shift = _turn_shift(turn)
             if shift is not None:
                 found.append(shift)
-    for swap in roster.swaps:
+    for i, swap in enumerate(roster.swaps):
+        a, b = swap.instants(zone)
+        if a < end and b > start and not any(_holds(found, who, swap.role, a, b) for who in swap.responders):
+            notes.append(
+                f"swaps.{i}: neither {swap.responders[0]!r} nor {swap.responders[1]!r} holds a shift "
+                f"from {_local(a, zone)} to {_local(b, zone)}, so the swap changes nothing"
+            )
         found = apply_swap(found, swap, zone)
-    for override in roster.overrides:
+    for i, override in enumerate(roster.overrides):
+        a, b = override.instants(zone)
+        gone = override.replaces
+        if gone is not None and a < end and b > start and not _holds(found, gone, override.role, a, b):
+            notes.append(
+                f"overrides.{i}: {gone!r} holds no shift from {_local(a, zone)} to {_local(b, zone)}, "
+                f"so {override.responder!r} takes over nothing"
+            )
         found = apply_override(found, override, zone)
     for off in roster.time_off:
         found = apply_time_off(found, off, zone)
@@ -115,7 +150,7 @@ def expand(roster: Roster, start: datetime, end: datetime) -> list[Shift]:
         for s in found
         if s.end > start and s.start < end
     ]
-    return sorted(clipped, key=lambda s: (s.start, s.end, ROLES.index(s.role), s.responder))
+    return sorted(clipped, key=lambda s: (s.start, s.end, ROLES.index(s.role), s.responder)), notes
 
 
 class IrregularShift(BaseModel):

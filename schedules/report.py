@@ -6,11 +6,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schedules.coverage import check_coverage, covered_fraction, gaps, uncovered
-from schedules.model import IrregularShift, Roster, check_window, expand, irregular_shifts
+from schedules.model import IrregularShift, Roster, check_window, expand_with_notes, irregular_shifts
 from schedules.shift import ROLES, Gap, Rating, Role, Shift
 
 DEFAULT_MAX_STRETCH = timedelta(hours=24)
@@ -69,6 +70,43 @@ class CoverageReport(BaseModel):
     max_stretch: timedelta = DEFAULT_MAX_STRETCH
     long_stretches: list[LongStretch] = Field(default_factory=list)
     irregular_shifts: list[IrregularShift] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def summary(self, timezone: str = "UTC") -> list[str]:
+        """The report as lines a scheduler reads, times local to `timezone` with their zone abbreviation."""
+        zone = ZoneInfo(timezone)
+
+        def at(when: datetime) -> str:
+            return when.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
+
+        def gap(g: Gap) -> str:
+            return f"{at(g.start)} to {at(g.end)} ({g.minutes:g} min)"
+
+        lines = [
+            f"rating {self.rating}: primary covered {self.primary_fraction:.1%}, "
+            f"backup covered {self.backup_fraction:.1%} of {at(self.start)} to {at(self.end)}"
+        ]
+        lines += [f"primary gap {gap(g)}" for g in self.primary_gaps]
+        lines += [f"backup gap {gap(g)}" for g in self.backup_gaps]
+        for c in (*self.languages, *self.skills):
+            listed = ", ".join(gap(g) for g in c.gaps[:5])
+            more = f" and {len(c.gaps) - 5} more" if len(c.gaps) > 5 else ""
+            lines.append(
+                f"{c.kind} {c.value}: on call {c.fraction:.0%} of the window"
+                + (f"; gaps: {listed}{more}" if c.gaps else "")
+            )
+        lines += [
+            f"{b.responder} is {b.roles[0]} and {b.roles[1]} at once from {at(b.start)} to {at(b.end)}"
+            for b in self.double_bookings
+        ]
+        limit = self.max_stretch.total_seconds() / 3600
+        lines += [
+            f"{x.responder} is on call {x.length.total_seconds() / 3600:g} h in a row from {at(x.start)} "
+            f"to {at(x.end)} (limit {limit:g} h)"
+            for x in self.long_stretches
+        ]
+        lines += [i.describe(timezone) for i in self.irregular_shifts]
+        return lines + self.notes
 
 
 def _norm(tag: str) -> str:
@@ -170,6 +208,7 @@ def coverage_report(
     max_stretch: timedelta = DEFAULT_MAX_STRETCH,
     min_rest: timedelta = timedelta(0),
     irregular: Sequence[IrregularShift] = (),
+    notes: Sequence[str] = (),
 ) -> CoverageReport:
     """The full report over [start, end) for concrete shifts (for example `roster.expand(start, end)`).
 
@@ -204,6 +243,7 @@ def coverage_report(
         max_stretch=max_stretch,
         long_stretches=long_stretches(inside, max_stretch, min_rest),
         irregular_shifts=list(irregular),
+        notes=list(notes),
     )
 
 
@@ -218,10 +258,11 @@ def roster_report(
     max_stretch: timedelta = DEFAULT_MAX_STRETCH,
     min_rest: timedelta = timedelta(0),
 ) -> CoverageReport:
-    """`coverage_report` of the roster's expansion, with its DST-shortened or lengthened turns listed."""
+    """`coverage_report` of the roster's expansion, with DST-bent turns and no-op changes listed."""
     check_window(start, end)
+    shifts, notes = expand_with_notes(roster, start, end)
     return coverage_report(
-        expand(roster, start, end),
+        shifts,
         start,
         end,
         profiles=profiles,
@@ -230,4 +271,5 @@ def roster_report(
         max_stretch=max_stretch,
         min_rest=min_rest,
         irregular=irregular_shifts(roster, start, end),
+        notes=notes,
     )

@@ -131,3 +131,52 @@ def test_roster_report_shows_gaps_and_the_short_night() -> None:
     ]
     as_json = report.model_dump(mode="json")
     assert as_json["backup_gaps"][0]["minutes"] == 180.0
+
+
+def test_summary_reads_in_local_time_and_notes_no_op_changes() -> None:
+    roster = Roster.model_validate(
+        {
+            "timezone": "America/New_York",
+            "rotations": [
+                {"role": "primary", "participants": ["ana"], "start": "2026-03-02", "shift_length": "1w"},
+                {"role": "backup", "participants": ["bo"], "start": "2026-03-02", "shift_length": "1w"},
+            ],
+            "overrides": [
+                {
+                    "responder": "eve",
+                    "replaces": "anna",
+                    "start": "2026-03-04T09:00",
+                    "end": "2026-03-05T09:00",
+                },
+                {
+                    "responder": "eve",
+                    "replaces": "anna",
+                    "start": "2027-03-04T09:00",
+                    "end": "2027-03-05T09:00",
+                },
+            ],
+            "swaps": [{"responders": ["x", "y"], "start": "2026-03-04T09:00", "end": "2026-03-05T09:00"}],
+            "time_off": [{"responder": "ana", "start": "2026-03-08T01:15", "end": "2026-03-08T03:45"}],
+        }
+    )
+    profiles = {"ana": ResponderProfile(languages=frozenset({"es"}))}
+    start, end = utc(2026, 3, 2, 14), utc(2026, 3, 9, 13)
+    report = roster_report(roster, start, end, profiles=profiles, max_stretch=timedelta(days=5))
+    ny = "(America/New_York)"
+    assert report.summary("America/New_York") == [
+        "rating does_not_meet: primary covered 99.1%, backup covered 100.0% of "
+        "Mon 2026-03-02 09:00 EST to Mon 2026-03-09 09:00 EDT",
+        "primary gap Sun 2026-03-08 01:15 EST to Sun 2026-03-08 03:45 EDT (90 min)",
+        "language es: on call 99% of the window; "
+        "gaps: Sun 2026-03-08 01:15 EST to Sun 2026-03-08 03:45 EDT (90 min)",
+        "ana is on call 136.25 h in a row "
+        "from Mon 2026-03-02 09:00 EST to Sun 2026-03-08 01:15 EST (limit 120 h)",
+        "bo is on call 167 h in a row "
+        "from Mon 2026-03-02 09:00 EST to Mon 2026-03-09 09:00 EDT (limit 120 h)",
+        f"primary shift of ana from 2026-03-02 09:00 to 2026-03-09 09:00 {ny} lasts 167 h, not 168 h",
+        f"backup shift of bo from 2026-03-02 09:00 to 2026-03-09 09:00 {ny} lasts 167 h, not 168 h",
+        "swaps.0: neither 'x' nor 'y' holds a shift from 2026-03-04 09:00 EST to 2026-03-05 09:00 EST, "
+        "so the swap changes nothing",
+        "overrides.0: 'anna' holds no shift from 2026-03-04 09:00 EST to 2026-03-05 09:00 EST, "
+        "so 'eve' takes over nothing",
+    ]
