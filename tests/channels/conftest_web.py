@@ -147,33 +147,33 @@ async def running(**overrides: Any) -> AsyncIterator[Stack]:
     """The real app with chat, console and email installed, on 127.0.0.1 and a free port."""
     sink = Sink()
     await sink.start()
-    settings = Settings(
-        redis_url="memory://",
-        admin_token=ADMIN,
-        secret_key="test-secret-key-for-channels",
-        smtp_port=0,
-        smtp_relay=f"127.0.0.1:{sink.port}",
-        mail_from=f"Community Hotline <{HOTLINE}>",
-        **overrides,
-    )
-    service = await Service.create(settings)
-    await staff(service)
-    app = create_app(service, [chat.install, console.install, email_channel.install])
-    app[email_channel.EMAIL].mailer.backoff = (0.0, 0.0)  # retries at once: no test waits on time
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    await service.start()
-    http = aiohttp.ClientSession()
+    values: dict[str, Any] = {
+        "redis_url": "memory://",
+        "admin_token": ADMIN,
+        "secret_key": "test-secret-key-for-channels",
+        "smtp_port": 0,
+        "smtp_relay": f"127.0.0.1:{sink.port}",
+        "mail_from": f"Community Hotline <{HOTLINE}>",
+    }
     try:
-        yield Stack(service, app, f"http://127.0.0.1:{port}", sink, http)
+        service = await Service.create(Settings(**{**values, **overrides}))
+        await staff(service)
+        app = create_app(service, [chat.install, console.install, email_channel.install])
+        app[email_channel.EMAIL].mailer.backoff = (0.0, 0.0)  # retries at once: no test waits on time
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        await service.start()
+        async with aiohttp.ClientSession() as http:
+            try:
+                yield Stack(service, app, f"http://127.0.0.1:{port}", sink, http)
+            finally:
+                await app[email_channel.EMAIL].mailer.drain()
+                await runner.cleanup()
+                await service.stop()
     finally:
-        await http.close()
-        await app[email_channel.EMAIL].mailer.drain()
-        await runner.cleanup()
-        await service.stop()
         await sink.stop()
 
 

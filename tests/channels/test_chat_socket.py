@@ -196,3 +196,12 @@ async def test_widget_script_and_demo_page_are_served(stack: Stack) -> None:
     async with stack.http.get(stack.base + "/channels/chat/demo") as response:
         assert response.status == 200
         assert '<script src="/channels/chat/widget.js"' in await response.text()
+
+
+async def test_expected_wait_is_shown_once_there_is_history(stack: Stack) -> None:
+    await stack.service.engine.set_presence("ana", "offline")
+    await stack.service.engine.set_presence("ben", "offline")
+    person = await Person.connect(stack)
+    assert "expected_wait_s" not in await person.say("first")
+    stack.chat._waits.extend([60.0, 240.0, 120.0])  # answers seen recently, as the listener records them
+    assert (await person.say("second"))["expected_wait_s"] == 120

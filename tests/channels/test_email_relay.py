@@ -132,3 +132,12 @@ async def test_webhook_needs_the_shared_secret(stack: Stack) -> None:
     headers = {SECRET_HEADER: secret, "X-Envelope-From": ""}
     async with stack.http.post(url, data=bounce, headers=headers) as response:
         assert (await response.json())["reason"] == "null_sender"
+
+
+async def test_webhook_is_off_until_a_real_secret_key_is_set() -> None:
+    async with running(secret_key="safetynet-development-key") as stack:
+        url = stack.base + "/channels/email/inbound"
+        async with stack.http.post(
+            url, data=b"Subject: x\r\n\r\nhi", headers={SECRET_HEADER: ""}
+        ) as response:
+            assert response.status == 404
