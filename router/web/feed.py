@@ -20,15 +20,26 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
 
+    # Contacts once offered to or held by this responder: their later events (the person hanging
+    # up, a supervisor closing) name no responder, yet make this console's offer or card stale.
+    involved: set[str] = field(default_factory=set)
+
     def wants(self, contact: Contact, event: Event) -> bool:
-        """Supervisors see everything; a responder sees what is offered to or held by them."""
+        """Supervisors see everything; a responder sees what is, or was, offered to or held by them."""
         p = self.principal
         if p.role in ("admin", "manager"):
             return True
         if p.role != "responder" or p.responder is None:
             return False
         extra = event.model_extra or {}
-        return contact.responder == p.responder or extra.get("responder") == p.responder
+        if contact.responder == p.responder or extra.get("responder") == p.responder:
+            self.involved.add(contact.id)
+            return True
+        if contact.id in self.involved:
+            if not contact.is_open:
+                self.involved.discard(contact.id)
+            return True
+        return False
 
 
 class ConsoleFeed:
