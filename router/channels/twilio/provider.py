@@ -14,6 +14,7 @@ import aiohttp
 import structlog
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from router.channels.twilio.sms import split_sms
@@ -30,9 +31,19 @@ _quiet = logging.getLogger("router.channels.twilio.http")
 _quiet.setLevel(logging.WARNING)
 
 
+def _pairs(values: dict[str, object] | None) -> list[tuple[str, str]]:
+    """Form or query pairs; a list value becomes the repeated parameter Twilio expects."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in (values or {}).items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((key, str(item)))
+    return pairs
+
+
 class _HeaderAuthHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
-    """Twilio's aiohttp client, sending Basic auth as a header: aiohttp 3.14 deprecates the
-    BasicAuth object that twilio-python passes (a warning our test suite treats as an error)."""
+    """twilio-python's aiohttp client with its request done here, for two reasons: aiohttp 3.14
+    deprecates the BasicAuth object it passes (a warning our suite treats as an error), and it
+    forwards only a per-request timeout, so the client-wide one would never apply."""
 
     async def request(
         self,
@@ -44,21 +55,22 @@ class _HeaderAuthHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         auth: tuple[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - twilio-python's own signature
         allow_redirects: bool = False,
-    ) -> Any:
+    ) -> Response:
         headers = dict(headers or {})
         if auth is not None:
             pair = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
             headers["Authorization"] = f"Basic {pair}"
-        return await super().request(
-            method,
+        session: aiohttp.ClientSession = self.session
+        async with session.request(
+            method.upper(),
             url,
-            params=params,
-            data=data,
+            params=_pairs(params) or None,
+            data=_pairs(data) or None,
             headers=headers,
-            auth=None,
-            timeout=timeout,
+            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
             allow_redirects=allow_redirects,
-        )
+        ) as response:
+            return Response(response.status, await response.text(), response.headers)
 
 
 @dataclass(frozen=True)
@@ -123,8 +135,11 @@ class TwilioProvider(PhoneProvider):
         auth_token: str,
         number: str,
         api_base: str | None = None,
-        attempts: int = 4,
-        backoff_s: float = 0.5,
+        # Small on purpose: sends happen inside Twilio's own webhook requests, which Twilio gives
+        # 15 s; a longer outage is the fallback's job (console, next method), not the retry's.
+        attempts: int = 3,
+        backoff_s: float = 0.25,
+        timeout_s: float = 5.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.account_sid = account_sid
@@ -134,13 +149,14 @@ class TwilioProvider(PhoneProvider):
         self.attempts = max(1, attempts)
         self.backoff_s = backoff_s
         self._sleep = sleep
+        self.timeout_s = timeout_s
         self._client: Client | None = None
         self._http: _HeaderAuthHttpClient | None = None
 
     def _get_client(self) -> Client:
         # Made on first use: the aiohttp session must be created inside the running loop.
         if self._client is None:
-            self._http = _HeaderAuthHttpClient(logger=_quiet, timeout=15)
+            self._http = _HeaderAuthHttpClient(logger=_quiet, timeout=self.timeout_s)
             client = Client(self.account_sid, self._auth_token, http_client=self._http)
             if self.api_base:
                 client.api.base_url = self.api_base.rstrip("/")

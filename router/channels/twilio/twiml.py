@@ -111,7 +111,7 @@ def whisper_gather(text: str, action_url: str) -> str:
     gather = Gather(num_digits=1, action=action_url, method="POST", timeout=10)
     gather.say(text)
     r.append(gather)
-    r.say("No key was pressed. The offer stays open for a moment on your phone. Goodbye.")
+    r.say("No key was pressed. You can still text 1 to this number to accept. Goodbye.")
     r.hangup()
     return xml(r)
 
