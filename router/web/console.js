@@ -143,7 +143,8 @@
       item.dataset.offer = offer.id;
       var meta = el("div", "meta");
       meta.append(el("span", "tag", offer.channel), el("span", "tag " + offer.priority, offer.priority),
-        el("span", null, " offered " + ago(since(offer.created_at)) + " ago"));
+        el("span", null, " offered " + ago(since(offer.created_at)) + " ago, passes on in " +
+          ago(-since(offer.expires_at))));
       var accept = el("button", "accept", "Accept");
       var pass = el("button", "pass secondary", "Pass");
       accept.addEventListener("click", function () { act(api("POST", "/v1/offers/" + offer.id + "/accept")); });
