@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from schedules import Roster, Rotation, check_coverage, irregular_shifts
+from schedules import Roster, Rotation, check_coverage, expand_with_notes, irregular_shifts
 from tests.schedules.helpers import spans, utc
 
 NY = "America/New_York"
@@ -283,3 +285,21 @@ def test_roster_with_changes_survives_a_json_round_trip() -> None:
     assert again == r
     assert again.expand(utc(2026, 3, 2), utc(2026, 3, 16)) == r.expand(utc(2026, 3, 2), utc(2026, 3, 16))
     assert Roster.model_json_schema()["title"] == "Roster"
+
+
+def test_the_readme_example_is_a_valid_roster() -> None:
+    text = (Path(__file__).parents[2] / "schedules" / "README.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    r = Roster.model_validate(yaml.safe_load(block))
+    assert [x.name for x in r.rotations] == ["primary weekly", "backup nights"]
+    got, notes = expand_with_notes(r, utc(2026, 3, 2), utc(2026, 3, 23))
+    assert notes == []
+    assert [s.responder for s in got if s.role == "primary"] == [
+        "ana",
+        "eve",
+        "ana",
+        "hal",
+        "ana",
+        "cy",
+        "ben",
+    ]
