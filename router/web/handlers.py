@@ -126,6 +126,8 @@ async def events(request: web.Request) -> web.StreamResponse:
             if notice is None:
                 break
             await response.write(f"data: {json.dumps(notice)}\n\n".encode())
+    except ConnectionResetError:
+        pass  # the console went away (tab closed, network lost): it resubscribes when it is back
     finally:
         feed.unsubscribe(sub)
     return response
