@@ -24,7 +24,7 @@ from protocols.care import (
     Retention,
 )
 from protocols.channels import ChannelSettings, TextKind
-from protocols.check import CheckReport, check_report, check_text
+from protocols.check import CheckReport, check_file, check_report, check_text
 from protocols.durations import format_duration, parse_duration
 from protocols.history import changes
 from protocols.hours import TimeWindow
@@ -73,6 +73,7 @@ __all__ = [
     "Triage",
     "TriageRule",
     "changes",
+    "check_file",
     "check_report",
     "check_text",
     "default_protocol",

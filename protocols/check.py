@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from protocols.base import IMMINENT_DANGER, Problem, format_loc, language_key
 from protocols.consistency import flag_warnings, language_warnings
 from protocols.durations import format_duration
 from protocols.errors import line_of
-from protocols.loader import ProtocolError, parse_with_marks
+from protocols.loader import ProtocolError, parse_with_marks, read_text
 from protocols.model import Protocol
 
 WARNING = "warning: "
@@ -35,6 +36,15 @@ def check_report(text: str, source: str = "<protocol>") -> CheckReport:
     found = sorted(((line_of(w.loc, marks), w) for w in warnings(protocol)), key=lambda x: x[0])
     lines = [f"{source}:{line}: {format_loc(w.loc)}: {WARNING}{w.message}" for line, w in found]
     return CheckReport(warnings=lines, protocol=protocol)
+
+
+def check_file(path: str | Path) -> CheckReport:
+    """Check a file on disk; a file that cannot be read is an error like any other."""
+    try:
+        text = read_text(path)
+    except ProtocolError as exc:
+        return CheckReport(errors=list(exc.problems))
+    return check_report(text, str(path))
 
 
 def check_text(text: str, source: str = "<protocol>") -> list[str]:

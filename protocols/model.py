@@ -6,7 +6,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from functools import cached_property
+from typing import Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -118,11 +119,18 @@ class Protocol(Cited):
         return self
 
     # -- identity ----------------------------------------------------------
-    @property
+    @cached_property
     def version(self) -> str:
-        """Content address: the same rules always have the same version, whatever the key order."""
+        """Content address: the same rules always have the same version, whatever the key order.
+        Cached: intake asks for it on every contact and the model is frozen."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return "p-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        # The cached version belongs to the original's content, not to a changed copy.
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("version", None)
+        return copy
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

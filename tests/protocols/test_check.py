@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
-from protocols import check_report, check_text
+from protocols import check_file, check_report, check_text
 from tests.protocols.helpers import snippet, warnings_of
 
 
@@ -85,3 +86,14 @@ def test_overflow_partner_without_a_phone_is_warned_about() -> None:
         "ok.yaml:2: partners[0].overflow: warning: used for overflow but not marked `overflow: true`"
         in warnings
     )
+
+
+def test_check_file_reports_an_unreadable_file(tmp_path: Path) -> None:
+    report = check_file(tmp_path / "missing.yaml")
+    assert not report.ok
+    assert report.errors[0].endswith(
+        "missing.yaml: cannot read the protocol file (No such file or directory)"
+    )
+    good = tmp_path / "good.yaml"
+    good.write_text(resources.files("protocols").joinpath("default.yaml").read_text(encoding="utf-8"))
+    assert check_file(good).ok

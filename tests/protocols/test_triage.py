@@ -214,3 +214,16 @@ def test_language_of_a_rule_matches_regional_variants() -> None:
     assert protocol.classify("sms", "ayuda", "es").priority is Priority.critical
     assert protocol.classify("sms", "ayuda", "ES_us").priority is Priority.critical
     assert protocol.classify("sms", "ayuda", "en").priority is Priority.normal
+
+
+def test_unquoted_clock_times_are_read_as_clock_times() -> None:
+    # YAML 1.1 reads 22:00 as the number 1320 and 9:30 as 570; both mean what they look like.
+    protocol = load("triage:\n  - {name: late, channels: [sms], hours: [{start: 22:00, end: 9:30}]}\n")
+    window = protocol.triage[0].hours[0]
+    assert (window.start, window.end) == (22 * 60, 9 * 60 + 30)
+    assert window.describe() == "every day 22:00-09:30 (overnight)"
+    assert protocol.to_dict()["triage"][0]["hours"][0] == {
+        "days": list(window.days),
+        "start": "22:00",
+        "end": "09:30",
+    }

@@ -72,3 +72,10 @@ def test_changes_lists_each_changed_setting_in_order() -> None:
     ]
     assert changes(old, old) == []
     assert new.response_target == timedelta(minutes=15)
+
+
+def test_a_changed_copy_gets_its_own_version() -> None:
+    original = default_protocol()
+    copy = original.model_copy(update={"name": "changed"})
+    assert copy.version != original.version
+    assert original.version == DEFAULT_VERSION
