@@ -86,7 +86,7 @@ async def post_message(request: web.Request) -> web.Response:
             f"contact {contact.id} is {contact.status.value}: accept an offer for it before writing",
         )
     updated = await services(request).engine.send_message(contact.id, body.body, contact.responder)
-    return json_of(contact_view(updated), status=201)
+    return json_of(contact_view(updated))
 
 
 @route(

@@ -47,7 +47,7 @@ async def put_responder(request: web.Request) -> web.Response:
     responder = Responder(id=rid, **body.model_dump())
     created = await svc.engine.put_responder(responder)
     presence = (await svc.store.presence()).get(rid)
-    return json_of(responder_view(responder, presence), status=201 if created else 200)
+    return json_of({**responder_view(responder, presence), "created": created})
 
 
 @route("GET", "/v1/responders", roles=STAFF, summary="List responders")

@@ -72,7 +72,7 @@ async def publish(request: web.Request) -> web.Response:
             "forced": version.forced,
             "coverage": coverage_view(coverage),
         },
-        status=201,
+        status=200,
     )
 
 
