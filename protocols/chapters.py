@@ -137,10 +137,8 @@ def _triage(p: Protocol) -> Chapter:
         conds: list[str] = []
         if r.keywords or r.patterns:
             words = w.quoted(r.keywords)
-            pats = w.quoted(r.patterns)
-            said = w.joined(
-                [f"any of the words {words}" if words else "", f"text matching {pats}" if pats else ""], "or"
-            )
+            pats = r.patterns_mean or (f"text matching {w.quoted(r.patterns)}" if r.patterns else "")
+            said = w.joined([f"any of the words {words}" if words else "", pats], "or")
             conds.append(f"the message contains {said} (any case, accents optional)")
         if r.language:
             conds.append(f"the contact is in {w.language(r.language)} (or its language is unknown)")

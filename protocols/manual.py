@@ -49,6 +49,7 @@ def render_markdown(protocol: Protocol) -> str:
 
 _CSS = """
 body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:1rem;color:#1b1b1b;
+overflow-wrap:anywhere;
 background:#fff;max-width:46rem;margin-inline:auto}
 h1{font-size:1.5rem;margin:.5rem 0}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
 ol.toc{padding-left:1.4rem}li{margin:.4rem 0}ul.rules{padding-left:1.1rem}

@@ -73,6 +73,8 @@ class TriageRule(Cited):
     language: Language | None = None
     keywords: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
+    # Regular expressions are not plain words; the manual shows this instead when it is given.
+    patterns_mean: str | None = None
     channels: list[Channel] = Field(default_factory=list)
     hours: list[TimeWindow] = Field(default_factory=list)
     repeat: RepeatRule | None = None

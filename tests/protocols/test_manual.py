@@ -86,3 +86,17 @@ def test_everything_from_the_file_is_escaped() -> None:
     md = render_markdown(protocol)
     assert "<script>" not in md
     assert r"\*bold\* \[link\]" in md
+
+
+def test_patterns_are_described_in_plain_words_when_the_file_says_what_they_mean() -> None:
+    protocol = load(
+        """
+        triage:
+          - {name: plain, patterns: ["\\\\bi'm 1[0-7]\\\\b"], patterns_mean: "an age like \\u201cI'm 15\\u201d"}
+          - {name: raw, patterns: ["\\\\bhelp\\\\b"]}
+        """
+    )
+    md = _plain_md(render_markdown(protocol))
+    assert "the message contains an age like \u201cI'm 15\u201d" in md
+    assert "1[0-7]" not in md
+    assert "the message contains text matching \u201c\\bhelp\\b\u201d" in md
