@@ -118,6 +118,10 @@ class Keys:
         """HASH sha256(token) -> token record JSON."""
         return self._k("tokens")
 
+    def once(self, name: str) -> str:
+        """STRING with a TTL: a job's "already done" marker (a reminder sent, a gap alerted)."""
+        return self._k(f"once:{name}")
+
     @property
     def leader(self) -> str:
         """STRING leader lock for calendar-like jobs, with a TTL."""

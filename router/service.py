@@ -11,6 +11,7 @@ import structlog
 from protocols import Protocol, default_protocol, load_protocol
 from router.clock import Clock, SystemClock
 from router.engine import Engine
+from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
@@ -41,6 +42,7 @@ class Service:
     engine: Engine
     runner: TimerRunner
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    jobs: Jobs | None = None
 
     @classmethod
     async def create(
@@ -75,6 +77,8 @@ class Service:
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
+        self.jobs = Jobs(self.engine)
+        self.jobs.start()
 
     async def _supervise(self, run: object) -> None:
         assert callable(run)
@@ -91,6 +95,8 @@ class Service:
                 await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
+        if self.jobs is not None:
+            self.jobs.stop()
         self.runner.stop()
         for task in self.tasks:
             task.cancel()

@@ -178,6 +178,10 @@ class Store(abc.ABC):
         """Take or renew the leader lock for `owner`; False when another owner holds it."""
 
     @abc.abstractmethod
+    async def mark_once(self, name: str, ttl_s: float) -> bool:
+        """True the first time `name` is marked within `ttl_s`; False while the mark lasts."""
+
+    @abc.abstractmethod
     async def ping(self) -> bool: ...
 
     async def wait_wake(self, timeout: float) -> None:  # noqa: B027, ASYNC109 - optional bounded poll

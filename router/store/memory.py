@@ -47,6 +47,7 @@ class MemoryStore(Store):
         self._versions: dict[int, str] = {}
         self._tokens: dict[str, str] = {}
         self._leader: tuple[str, float] | None = None
+        self._marks: dict[str, float] = {}
         self._wake = asyncio.Event()
 
     # -- transitions -------------------------------------------------------
@@ -255,6 +256,14 @@ class MemoryStore(Store):
         if self._leader and self._leader[0] != owner and self._leader[1] > loop_now:
             return False
         self._leader = (owner, loop_now + ttl_s)
+        return True
+
+    async def mark_once(self, name: str, ttl_s: float) -> bool:
+        now = asyncio.get_running_loop().time()
+        until = self._marks.get(name)
+        if until is not None and until > now:
+            return False
+        self._marks[name] = now + ttl_s
         return True
 
     async def ping(self) -> bool:

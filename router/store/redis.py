@@ -287,6 +287,9 @@ class RedisStore(Store):
     async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
         return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
 
+    async def mark_once(self, name: str, ttl_s: float) -> bool:
+        return bool(await self.redis.set(self.k.once(name), "1", nx=True, px=int(ttl_s * 1000)))
+
     async def ping(self) -> bool:
         try:
             return bool(await self.redis.ping())

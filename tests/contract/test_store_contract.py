@@ -277,3 +277,9 @@ async def test_tokens_seq_and_leader(store: Store) -> None:
     assert await store.acquire_leader("a", 30) is True
     assert await store.acquire_leader("b", 30) is False
     assert await store.ping() is True
+
+
+async def test_mark_once(store: Store) -> None:
+    assert await store.mark_once("reminder:x", 60) is True
+    assert await store.mark_once("reminder:x", 60) is False
+    assert await store.mark_once("reminder:y", 60) is True

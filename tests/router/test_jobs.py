@@ -1,0 +1,85 @@
+"""Calendar-like jobs: reminders, gap alerts and absent-primary alerts, once each, on the leader."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from router.clock import VirtualClock
+from router.engine import Engine
+from router.jobs import Jobs
+from router.models import Responder
+from router.notify import LogNotifier
+from schedules import Roster, Shift
+
+
+async def publish(engine: Engine, shifts: list[Shift]) -> None:
+    now = engine.clock.now()
+    for rid in {s.responder for s in shifts}:
+        await engine.put_responder(Responder(id=rid, name=rid))
+    await engine.rosters.put_draft("main", Roster(shifts=shifts), now, now + timedelta(days=1))
+    await engine.rosters.publish("main", now, now + timedelta(days=1), True, "t")
+
+
+async def test_reminder_once_before_the_shift(engine: Engine, clock: VirtualClock) -> None:
+    now = clock.now()
+    await publish(
+        engine,
+        [
+            Shift(responder="ana", role="primary", start=now, end=now + timedelta(hours=1)),
+            Shift(
+                responder="ben", role="primary", start=now + timedelta(hours=1), end=now + timedelta(hours=9)
+            ),
+            Shift(responder="sue", role="supervisor", start=now, end=now + timedelta(hours=9)),
+        ],
+    )
+    jobs = Jobs(engine, leader=True)
+    assert await jobs.remind_shifts(now) == 0
+    await clock.advance(31 * 60)
+    assert await jobs.remind_shifts(clock.now()) == 1
+    assert await jobs.remind_shifts(clock.now()) == 0
+    notifier = engine.notifier
+    assert isinstance(notifier, LogNotifier)
+    assert ("notice", "ben", "") in notifier.sent
+
+
+async def test_gap_alert_once_per_gap(engine: Engine, clock: VirtualClock) -> None:
+    now = clock.now()
+    await publish(
+        engine,
+        [
+            Shift(responder="ana", role="primary", start=now, end=now + timedelta(hours=2)),
+            Shift(
+                responder="ana", role="primary", start=now + timedelta(hours=3), end=now + timedelta(days=2)
+            ),
+            Shift(responder="ben", role="backup", start=now, end=now + timedelta(days=2)),
+            Shift(responder="sue", role="supervisor", start=now, end=now + timedelta(days=2)),
+        ],
+    )
+    jobs = Jobs(engine, leader=True)
+    assert await jobs.alert_gaps(now) == 1
+    assert await jobs.alert_gaps(now) == 0
+    assert isinstance(engine.notifier, LogNotifier)
+    assert [s for s in engine.notifier.sent if s[0] == "notice"] == [("notice", "sue", "")]
+
+
+async def test_absent_primary_alert(engine: Engine, clock: VirtualClock) -> None:
+    now = clock.now()
+    await publish(
+        engine,
+        [
+            Shift(responder="ana", role="primary", start=now, end=now + timedelta(hours=8)),
+            Shift(responder="sue", role="supervisor", start=now, end=now + timedelta(hours=8)),
+        ],
+    )
+    jobs = Jobs(engine, leader=True)
+    assert await jobs.check_presence(now) is False
+    await engine.set_presence("ana", "offline")
+    assert await jobs.check_presence(now) is True
+    assert await jobs.check_presence(now) is False  # once per quarter hour
+
+
+async def test_only_the_leader_runs_jobs(engine: Engine) -> None:
+    a, b = Jobs(engine, owner="a"), Jobs(engine, owner="b")
+    await a.lead()
+    await b.lead()
+    assert a.leader and not b.leader
