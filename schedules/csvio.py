@@ -112,8 +112,10 @@ def read_csv(text: str, *, timezone: str = "UTC") -> list[Shift]:
         raise CsvImportError([RowError(1, f"header must be {','.join(COLUMNS)}: {'; '.join(detail)}")])
     shifts: list[Shift] = []
     errors: list[RowError] = []
+    last = reader.line_num
     for fields in reader:
-        line = reader.line_num
+        # A quoted field may span lines: name the line the row starts on.
+        line, last = last + 1, reader.line_num
         if not any(f.strip() for f in fields):
             continue  # blank lines are spacing, not rows
         if len(fields) != len(names):

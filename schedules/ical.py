@@ -4,7 +4,8 @@ Export writes, per shift: a UID stable for the same responder, role and instants
 DTEND in UTC; SUMMARY "<Role> on call: <responder>"; and the properties X-SAFETYNET-RESPONDER
 and X-SAFETYNET-ROLE. Import reads the responder and role from those two properties, or else
 from a SUMMARY of that form ("Backup on call: ana"); times without a zone are read in the
-`timezone` given. Import is all or nothing: any bad event fails the whole file, naming every one.
+`timezone` given; cancelled events (STATUS:CANCELLED) are skipped. Import is all or nothing:
+any bad event fails the whole file, naming every one.
 """
 
 from __future__ import annotations
@@ -151,6 +152,8 @@ def from_ical(text: str | bytes, *, timezone: str | None = None) -> list[Shift]:
     errors: list[str] = []
     for i, event in enumerate(cal.walk("VEVENT"), start=1):
         uid = str(event.get("UID", "")) or "no UID"
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue  # a cancelled shift is not a shift
         try:
             shifts.append(_event_shift(event, zone))
         except ValueError as exc:

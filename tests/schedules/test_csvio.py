@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from schedules import CsvImportError, RowError, read_csv, write_csv
-from tests.schedules.helpers import shift, spans, utc
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from schedules import ROLES, CsvImportError, RowError, Shift, read_csv, write_csv
+from tests.schedules.helpers import PROPERTY, shift, spans, utc
 
 
 def test_offsets_and_local_times() -> None:
@@ -88,3 +92,36 @@ def test_round_trip_in_local_time() -> None:
     ]
     assert spans(read_csv(text)) == spans(shifts)
     assert spans(read_csv(write_csv(shifts))) == spans(shifts)
+
+
+def test_a_quoted_field_over_two_lines_names_the_line_the_row_starts_on() -> None:
+    text = (
+        'responder,role,start,end\n"ana\nsmith",primary,2026-03-08T00:00Z,2026-03-08T01:00Z\nben,nope,x,y\n'
+    )
+    with pytest.raises(CsvImportError) as caught:
+        read_csv(text)
+    assert [e.line for e in caught.value.errors] == [4]
+
+
+NAMES = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1)
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.builds(
+            lambda who, role, a, n: shift(
+                who, role, utc(2026, 1, 1) + timedelta(minutes=a), utc(2026, 1, 1) + timedelta(minutes=a + n)
+            ),
+            NAMES.filter(lambda s: len(s) <= 128),
+            st.sampled_from(ROLES),
+            st.integers(0, 600_000),
+            st.integers(1, 20_000),
+        ),
+        max_size=20,
+    ),
+    st.sampled_from(["UTC", "America/New_York", "Europe/London", "Asia/Kolkata"]),
+)
+def test_every_shift_survives_a_csv_round_trip(shifts: list[Shift], timezone: str) -> None:
+    back = read_csv(write_csv(shifts, timezone=timezone), timezone="UTC")
+    assert sorted(s.key() for s in back) == sorted(s.key() for s in shifts)

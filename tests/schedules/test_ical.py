@@ -206,3 +206,8 @@ def test_not_a_calendar_and_unknown_zone() -> None:
         from_ical("hello")
     with pytest.raises(ICalImportError, match="unknown time zone 'Nowhere'"):
         from_ical(IMPORT, timezone="Nowhere")
+
+
+def test_cancelled_events_are_skipped() -> None:
+    text = IMPORT.replace("UID:two\n", "UID:two\nSTATUS:CANCELLED\n")
+    assert [s.responder for s in from_ical(text, timezone="America/New_York")] == ["Nick Ortiz", "cy"]
