@@ -63,6 +63,15 @@ async def test_a_client_error_is_not_retried(make_rig: RigFactory) -> None:
     assert len(rig.api.texts_to(PRIMARY)) == 1
 
 
+async def test_an_accepted_send_with_an_unreadable_answer_is_not_repeated(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast=True)
+    await rig.staff()
+    rig.api.garbled = 1
+    await rig.twilio.incoming_sms(PERSON, "hello")
+    assert len(rig.api.texts_to(PRIMARY)) == 1
+    assert rig.api.calls_to(PRIMARY) == []  # no fallback: the text went out
+
+
 async def test_update_call_redirects_a_live_call(make_rig: RigFactory) -> None:
     rig = await make_rig(fast=True)
     provider = TwilioProvider(ACCOUNT, TOKEN, HOTLINE, api_base=rig.api.base_url, backoff_s=0.0)

@@ -14,10 +14,10 @@ def offer_calls(rig: TwilioRig, number: str) -> list[dict[str, Any]]:
 
 
 async def test_caller_waits_responder_presses_1_and_is_bridged(rig: TwilioRig) -> None:
-    call_sid, reply = await rig.call_in(CALLER)
+    call_sid, reply = await rig.twilio.incoming_call(CALLER)  # no key at the menu: straight on
     assert reply.status == 200
     greeting = rig.service.engine.protocol.text("voice", "greeting", "en")
-    assert reply.texts("Say") == [greeting]
+    assert reply.texts("Say") == [greeting, "For English, press 1.", "Para español, oprima 2."]
     contact = await rig.only_open()
     assert contact.ref == call_sid and contact.channel == "voice"
     enqueue = reply.first("Enqueue")
@@ -119,9 +119,7 @@ async def test_offer_call_not_answered_falls_back_to_a_text(rig: TwilioRig) -> N
     await rig.twilio.call_status(
         call["status_callback"], call["sid"], HOTLINE, PRIMARY, "no-answer", "outbound-api"
     )
-    assert rig.api.texts_to(PRIMARY) == [
-        "New voice contact, priority normal, English. Reply 1 to accept, 2 to pass."
-    ]
+    assert rig.api.texts_to(PRIMARY) == ["New voice contact, priority normal. Reply 1 to accept, 2 to pass."]
     await rig.twilio.incoming_sms(PRIMARY, "1")
     assert (await rig.only_open()).status == ContactStatus.assigned
     assert len([c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]) == 1
@@ -161,12 +159,21 @@ async def test_hold_after_the_caller_was_answered_leaves_the_queue(rig: TwilioRi
     assert isinstance(hold, Reply) and hold.all("Leave")
 
 
-async def test_language_menu_routes_the_caller_in_their_language(rig: TwilioRig) -> None:
-    _, menu = await rig.twilio.incoming_call(CALLER)
-    assert menu.texts("Say") == ["For English, press 1.", "Para español, oprima 2."]
-    assert await rig.service.store.open_contacts() == []  # nothing is created until they choose
-    _, reply = await rig.call_in("+15558880003", key="2")
-    contact = await rig.only_open()
-    assert contact.language == "es"
-    assert reply.texts("Say") == [rig.service.engine.protocol.text("voice", "greeting", "es")]
-    assert reply.attr("Say", "language") == "es-MX"
+async def test_language_menu_greets_and_holds_the_caller_in_their_language(rig: TwilioRig) -> None:
+    call_sid, first = await rig.twilio.incoming_call(CALLER)
+    contact = await rig.only_open()  # the contact exists from the first moment of the call
+    assert first.all("Enqueue")  # a caller who presses nothing still waits in the queue
+    chosen = await rig.twilio.post(
+        first.attr("Gather", "action"),
+        rig.twilio.call_params(call_sid, CALLER, HOTLINE, "in-progress", "inbound", Digits="2"),
+    )
+    protocol = rig.service.engine.protocol
+    assert chosen.texts("Say") == [protocol.text("voice", "greeting", "es")]
+    assert chosen.attr("Say", "language") == "es-MX"
+    assert chosen.first("Enqueue").text == contact.id
+    hold = await rig.twilio.post(
+        chosen.attr("Enqueue", "waitUrl"),
+        rig.twilio.call_params(call_sid, CALLER, HOTLINE, "in-progress", "inbound"),
+    )
+    assert hold.texts("Say") == [protocol.text("voice", "hold", "es")]
+    assert hold.texts("Redirect") == [chosen.attr("Enqueue", "waitUrl")]

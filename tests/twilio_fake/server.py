@@ -42,6 +42,8 @@ class FakeTwilioApi:
     # The account's numbers and their console settings (voice_url, sms_url, status_callback).
     numbers: dict[str, dict[str, str | None]] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    # Answer this many accepted messages with a non-JSON body (a proxy or stand-in that is terse).
+    garbled: int = 0
     refused: int = 0
     requests: int = 0
 
@@ -152,6 +154,9 @@ class FakeTwilioApi:
             "uri": uri,
         }
         self.messages.append({**record, "status_callback": form.get("StatusCallback")})
+        if self.garbled > 0:
+            self.garbled -= 1
+            return web.Response(status=201, text="accepted")
         return web.json_response(record, status=201)
 
     async def _create_call(self, request: web.Request) -> web.Response:

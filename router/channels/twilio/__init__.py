@@ -33,6 +33,7 @@ log = structlog.get_logger("router.channels.twilio")
 
 ROUTES: list[tuple[str, Handler]] = [
     ("/voice", voice.incoming_call),
+    ("/voice/language", voice.language_chosen),
     ("/voice/left", voice.left_queue),
     ("/hold", voice.hold),
     ("/status", voice.status),

@@ -81,6 +81,12 @@ class Sent:
     status: str
 
 
+def _sent(instance: Any) -> Sent:
+    if instance is None:
+        return Sent(sid="", status="unknown")
+    return Sent(sid=str(instance.sid or ""), status=str(instance.status or "unknown"))
+
+
 class ProviderError(Exception):
     """The provider refused or could not be reached after retries. Never carries a number or body."""
 
@@ -176,6 +182,11 @@ class TwilioProvider(PhoneProvider):
         for attempt in range(1, self.attempts + 1):
             try:
                 return await call(client)
+            except ValueError:
+                # A 2xx whose body is not Twilio's JSON: the request was accepted, so sending
+                # again (or falling back) would duplicate it. Record it as sent, unread.
+                log.warning("twilio_unreadable_response", what=what)
+                return None
             except TwilioRestException as exc:
                 code = exc.code if isinstance(exc.code, int) else None
                 last = ProviderError(f"Twilio refused {what} (HTTP {exc.status})", exc.status, code)
@@ -201,7 +212,7 @@ class TwilioProvider(PhoneProvider):
                 )
 
             message = await self._retrying("message", create)
-            sent.append(Sent(sid=message.sid, status=str(message.status)))
+            sent.append(_sent(message))
         return sent
 
     async def place_call(
@@ -228,8 +239,7 @@ class TwilioProvider(PhoneProvider):
                 timeout=timeout_s,
             )
 
-        call = await self._retrying("call", create)
-        return Sent(sid=call.sid, status=str(call.status))
+        return _sent(await self._retrying("call", create))
 
     async def update_call(
         self, call_sid: str, *, url: str | None = None, twiml: str | None = None, status: str | None = None
@@ -237,8 +247,7 @@ class TwilioProvider(PhoneProvider):
         async def update(client: Client) -> Any:
             return await client.calls(call_sid).update_async(url=url, twiml=twiml, status=status)
 
-        call = await self._retrying("call update", update)
-        return Sent(sid=call.sid, status=str(call.status))
+        return _sent(await self._retrying("call update", update))
 
     async def close(self) -> None:
         if self._http is not None:

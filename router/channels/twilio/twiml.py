@@ -79,21 +79,28 @@ def page_text(contact: Contact, reason: str, waited_min: int) -> str:
 
 
 # -- voice documents -----------------------------------------------------------------------
-def greet_and_enqueue(greeting: str, language: str | None, queue: str, wait_url: str, action_url: str) -> str:
+def greet_and_enqueue(
+    greeting: str | None,
+    language: str | None,
+    queue: str,
+    wait_url: str,
+    action_url: str,
+    menu: list[tuple[str, str]] | None = None,
+    menu_url: str | None = None,
+) -> str:
+    """Greeting, optionally a language menu (a key goes to `menu_url`; no key falls through),
+    then the caller's own queue."""
     r = VoiceResponse()
-    r.say(greeting, language=say_language(language))
+    if menu and menu_url:
+        gather = Gather(num_digits=1, action=menu_url, method="POST", timeout=4)
+        if greeting:
+            gather.say(greeting, language=say_language(language))
+        for text, lang in menu:
+            gather.say(text, language=say_language(lang))
+        r.append(gather)
+    elif greeting:
+        r.say(greeting, language=say_language(language))
     r.enqueue(queue, action=action_url, method="POST", wait_url=wait_url, wait_url_method="POST")
-    return xml(r)
-
-
-def language_menu(prompts: list[tuple[str, str]], action_url: str) -> str:
-    """ "For English press 1" in each language; the keypress comes back to `action_url`."""
-    r = VoiceResponse()
-    gather = Gather(num_digits=1, action=action_url, method="POST", timeout=6)
-    for text, language in prompts:
-        gather.say(text, language=say_language(language))
-    r.append(gather)
-    r.redirect(action_url, method="POST")  # no key pressed: go on in the first language
     return xml(r)
 
 

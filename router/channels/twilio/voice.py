@@ -33,42 +33,63 @@ def _xml(body: str) -> web.Response:
 
 
 async def incoming_call(request: web.Request, form: Form) -> web.StreamResponse:
-    """A person calls: (language menu), contact, greeting, then the contact's own queue."""
+    """A person calls: the contact is made at once, then greeting, (language menu), own queue."""
     ch = request.app[CHANNEL]
     protocol = ch.engine.protocol
     call_sid, caller = form.get("CallSid"), form.get("From")
     if not call_sid or not caller:
         return error_response(422, "missing_fields", "a voice webhook needs CallSid and From")
-    language = None
-    if len(protocol.languages) > 1:
-        if "menu" not in request.query:
-            prompts = [
-                (MENU_WORDS.get(lang.split("-")[0], "For {lang}, press {n}.").format(n=i, lang=lang), lang)
-                for i, lang in enumerate(protocol.languages, 1)
-            ]
-            return _xml(twiml.language_menu(prompts, ch.links.url("/voice", menu="1")))
-        digits = form.get("Digits", "")
-        pick = int(digits) if digits.isdigit() else 1
-        language = protocol.languages[pick - 1] if 1 <= pick <= len(protocol.languages) else None
     existing = await ch.engine.open_contact_for("voice", caller)
     if existing is not None and existing.ref == call_sid:
         contact = existing  # Twilio retried the webhook: the same call is the same contact
     else:
-        contact = await ch.engine.intake(
-            ContactIn(channel="voice", sender=caller, ref=call_sid, language=language)
-        )
+        contact = await ch.engine.intake(ContactIn(channel="voice", sender=caller, ref=call_sid))
     kind: TextKind = "greeting" if protocol.is_open("voice", ch.engine.clock.now()) else "after_hours"
+    language = contact.language or protocol.fallback
     greeting = (
-        protocol.text("voice", kind, contact.language)
-        or protocol.text("voice", "greeting", contact.language)
+        protocol.text("voice", kind, language)
+        or protocol.text("voice", "greeting", language)
         or twiml.DEFAULT_GREETING
     )
+    menu = None
+    if len(protocol.languages) > 1:
+        menu = [
+            (MENU_WORDS.get(lang.split("-")[0], "For {lang}, press {n}.").format(n=i, lang=lang), lang)
+            for i, lang in enumerate(protocol.languages, 1)
+        ]
     return _xml(
         twiml.greet_and_enqueue(
             greeting,
-            contact.language,
+            language,
             queue=contact.id,
             wait_url=ch.links.url("/hold", contact=contact.id),
+            action_url=ch.links.url("/voice/left", contact=contact.id),
+            menu=menu,
+            menu_url=ch.links.url("/voice/language", contact=contact.id),
+        )
+    )
+
+
+async def language_chosen(request: web.Request, form: Form) -> web.StreamResponse:
+    """The caller pressed a key at the language menu: greet and hold them in that language."""
+    ch = request.app[CHANNEL]
+    protocol = ch.engine.protocol
+    contact = await ch.service.store.get_contact(request.query.get("contact", ""))
+    if contact is None or not contact.is_unanswered:
+        return _xml(twiml.empty_voice())
+    digits = form.get("Digits", "")
+    pick = int(digits) if digits.isdigit() else 0
+    language = protocol.languages[pick - 1] if 1 <= pick <= len(protocol.languages) else protocol.fallback
+    # The engine has no way yet to change a contact's language after intake, so routing
+    # still sees the contact's own language; the caller hears everything in theirs.
+    log.info("caller_language", contact_id=contact.id, language=language)
+    greeting = None if language == protocol.fallback else protocol.text("voice", "greeting", language)
+    return _xml(
+        twiml.greet_and_enqueue(
+            greeting,
+            language,
+            queue=contact.id,
+            wait_url=ch.links.url("/hold", contact=contact.id, lang=language),
             action_url=ch.links.url("/voice/left", contact=contact.id),
         )
     )
@@ -83,8 +104,12 @@ async def hold(request: web.Request, form: Form) -> web.StreamResponse:
     protocol = ch.engine.protocol
     interval = protocol.hold_interval("voice")
     seconds = int(interval.total_seconds()) if interval else twiml.DEFAULT_HOLD_S
-    text = protocol.text("voice", "hold", contact.language) or twiml.DEFAULT_HOLD
-    return _xml(twiml.hold(text, contact.language, seconds, ch.links.url("/hold", contact=contact.id)))
+    language = request.query.get("lang") or contact.language
+    if language not in protocol.languages:
+        language = protocol.fallback
+    text = protocol.text("voice", "hold", language) or twiml.DEFAULT_HOLD
+    again = ch.links.url("/hold", contact=contact.id, lang=request.query.get("lang", ""))
+    return _xml(twiml.hold(text, language, seconds, again))
 
 
 async def left_queue(request: web.Request, form: Form) -> web.StreamResponse:
