@@ -118,8 +118,8 @@ class _Ordinals:
 
     def __init__(self, rotation: Rotation, base: datetime) -> None:
         self.all_days = len(rotation.days) == 7
-        step = int(rotation.period.total_seconds())
-        self.size = int(WEEK.total_seconds()) // math.gcd(step, int(WEEK.total_seconds()))
+        step, week = int(rotation.period.total_seconds()), int(WEEK.total_seconds())
+        self.size = 1 if self.all_days else week // math.gcd(step, week)
         wanted = {WEEKDAYS.index(d) for d in rotation.days}
         self.kept = [(base + i * rotation.period).weekday() in wanted for i in range(self.size)]
         self.before = [0]
