@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from typing import Protocol as TypingProtocol
 
 import structlog
@@ -313,6 +314,25 @@ class Engine:
 
         return await self._change(contact_id, build)
 
+    async def note(self, contact_id: str, event: str, **fields: Any) -> Contact:
+        """Record an event on the contact's timeline (and tell listeners) without changing state."""
+
+        async def build(c: Contact) -> Transition:
+            return tr.note(c, self.clock.now(), event, fields)
+
+        return await self._change(contact_id, build)
+
+    async def arm_grace(self, contact_id: str, due: datetime) -> None:
+        """If the person does not come back by `due` (a dropped chat), the contact is abandoned.
+        Durable: it fires even if this instance dies. Disarmed by `disarm_grace` or by the
+        contact being answered or ending."""
+        await self.store.arm(
+            [Timer(id=f"grace:{contact_id}", kind=TimerKind.abandon_grace, due=due, contact_id=contact_id)]
+        )
+
+    async def disarm_grace(self, contact_id: str) -> None:
+        await self.store.complete(f"grace:{contact_id}")
+
     async def close(self, contact_id: str, disposition: str, notes: str | None, by: str) -> Contact:
         if disposition not in self.protocol.dispositions:
             raise Invalid(
@@ -393,6 +413,8 @@ class Engine:
             await self._fire_escalation(timer, tr.escalate, "escalation")
         elif timer.kind == TimerKind.breach:
             await self._fire_escalation(timer, tr.breach, "breach")
+        elif timer.kind == TimerKind.abandon_grace:
+            await self._fire_grace(timer)
         await self.dispatch()
 
     async def _fire_offer_timeout(self, timer: Timer) -> None:
@@ -412,6 +434,13 @@ class Engine:
             return
         self.metrics.offers.labels("expired").inc()
         log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
+
+    async def _fire_grace(self, timer: Timer) -> None:
+        assert timer.contact_id is not None
+        contact = await self.get_contact(timer.contact_id)
+        await self.store.complete(timer.id)
+        if contact.is_unanswered:
+            await self.abandon(contact.id)
 
     async def _fire_escalation(
         self,

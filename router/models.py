@@ -184,6 +184,7 @@ class TimerKind(StrEnum):
     breach = "breach"
     shift_change = "shift_change"
     redispatch = "redispatch"
+    abandon_grace = "abandon_grace"
 
 
 class Timer(Model):

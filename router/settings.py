@@ -24,6 +24,8 @@ class Settings(BaseModel):
     twilio_auth_token: str | None = None
     twilio_number: str | None = None
     smtp_port: int | None = None
+    smtp_host: str = "127.0.0.1"
+    email_inbound_secret: str | None = None
     smtp_relay: str | None = None
     mail_from: str | None = None
 

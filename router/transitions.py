@@ -45,7 +45,8 @@ def seconds(a: datetime, b: datetime) -> float:
 
 
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
-    ids = [f"breach:{contact.id}"] + [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
+    ids = [f"breach:{contact.id}", f"grace:{contact.id}"]
+    ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
     if contact.offer_id:
         ids.append(f"offer:{contact.offer_id}")
     return ids
@@ -212,6 +213,12 @@ def message_out(contact: Contact, body: str, responder: str, now: datetime, ladd
         base.contact = c
         base.events.append(ev)
         return base
+    return Transition(contact=c, expect_rev=contact.rev, events=[ev])
+
+
+def note(contact: Contact, now: datetime, event: str, fields: dict[str, Any]) -> Transition:
+    """A timeline entry with no change of state (the person left the chat, a call dropped)."""
+    c, ev = record(contact, now, event, **fields)
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 

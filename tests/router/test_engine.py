@@ -218,3 +218,26 @@ async def test_returning_person_finds_their_open_contact(engine: Engine) -> None
     assert again is not None and again.id == c.id
     assert await engine.open_contact_for("sms", "+15559999999") is None
     assert c.sender_key and "555" not in c.sender_key
+
+
+async def test_grace_timer_abandons_an_unanswered_contact(engine: Engine, clock: VirtualClock) -> None:
+    c = await engine.intake(sms())
+    await engine.arm_grace(c.id, clock.now() + timedelta(seconds=90))
+    await advance(engine, clock, 89, step=30)
+    assert (await engine.get_contact(c.id)).status == ContactStatus.queued
+    await advance(engine, clock, 1)
+    assert (await engine.get_contact(c.id)).status == ContactStatus.abandoned
+
+
+async def test_grace_disarmed_when_the_person_returns(engine: Engine, clock: VirtualClock) -> None:
+    c = await engine.intake(sms())
+    await engine.arm_grace(c.id, clock.now() + timedelta(seconds=90))
+    await engine.disarm_grace(c.id)
+    await advance(engine, clock, 120, step=30)
+    assert (await engine.get_contact(c.id)).status == ContactStatus.queued
+
+
+async def test_note_records_without_changing_state(engine: Engine) -> None:
+    c = await engine.intake(sms())
+    noted = await engine.note(c.id, "person_left", channel="chat")
+    assert noted.status == c.status and noted.timeline[-1].event == "person_left"

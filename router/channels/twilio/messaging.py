@@ -14,6 +14,7 @@ from router.errors import RouterError
 from router.models import Contact, ContactIn, Offer, Responder
 
 log = structlog.get_logger("router.channels.twilio")
+ATTACHMENT = "[sent a picture or file, which the hotline does not pass on]"
 ALREADY_TAKEN = (
     "Thank you for answering. That contact has already been taken, or the offer expired. No action needed."
 )
@@ -28,6 +29,8 @@ async def incoming_sms(request: web.Request, form: Form) -> web.StreamResponse:
     sender, body = form.get("From"), form.get("Body", "")
     if not sender:
         return error_response(422, "missing_fields", "an SMS webhook needs From")
+    if not body.strip() and form.get("NumMedia", "0") not in ("", "0"):
+        body = ATTACHMENT  # pictures are not relayed (they could identify someone); say one came
     responder = await ch.responder_by_phone(sender)
     if responder is not None:
         return await responder_text(ch, responder, body)
