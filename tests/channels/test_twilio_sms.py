@@ -138,6 +138,15 @@ def test_split_never_tears_a_character_cluster() -> None:
     assert split_sms("short") == ["short"]
 
 
+async def test_a_picture_is_announced_not_relayed(rig: TwilioRig) -> None:
+    await rig.twilio.incoming_sms(PERSON, "hi")
+    await rig.twilio.incoming_sms(PRIMARY, "1")
+    params = {"From": PERSON, "To": HOTLINE, "Body": "", "NumMedia": "1", "MediaUrl0": "https://x/y.jpg"}
+    assert (await rig.twilio.post("/channels/twilio/sms", params)).status == 200
+    assert "sent a picture or file" in rig.api.texts_to(PRIMARY)[-1]
+    assert "https://x/y.jpg" not in rig.api.texts_to(PRIMARY)[-1]
+
+
 async def test_a_second_text_joins_the_open_conversation(rig: TwilioRig) -> None:
     await rig.twilio.incoming_sms(PERSON, "are you there")
     reply = await rig.twilio.incoming_sms(PERSON, "please answer")
