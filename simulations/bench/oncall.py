@@ -96,7 +96,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
 
+    tracemalloc.start()
     shifts = make_shifts(args.responders, args.days, args.per_week, args.granularity, args.seed)
+    shifts_bytes, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
     rng = random.Random(args.seed + 1)
     span_us = args.days * 86_400_000_000
     instants = [YEAR_START + timedelta(microseconds=rng.randrange(span_us)) for _ in range(args.lookups)]
@@ -131,6 +134,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"lookup latency         p50 {p50:.1f} us, p99 {p99:.1f} us, max {worst:.0f} us")
     print(f"linear scan baseline   {scan_rate:,.0f} /s  -> index is {rate / scan_rate:,.0f}x faster")
     print(f"index memory retained  {(after - before) / 2**20:,.1f} MiB (tracemalloc; shifts not counted)")
+    print(f"shifts themselves      {shifts_bytes / 2**20:,.1f} MiB (held by the published version anyway)")
     print(f"index memory peak      {(peak - before) / 2**20:,.1f} MiB during build")
     print(f"expand a year          {expanded:,} shifts from 3 day/night layers in {expand_s * 1000:,.0f} ms")
 
