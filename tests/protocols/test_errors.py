@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from protocols import ProtocolError, load_protocol
+from protocols import Protocol, ProtocolError, load_protocol, parse_protocol
 from tests.protocols.helpers import errors_of
 
 
@@ -244,3 +244,36 @@ def test_error_message_joins_problems_and_is_a_value_error(tmp_path: Path) -> No
 def test_missing_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match=r"nothing\.yaml: cannot read the protocol file"):
         load_protocol(tmp_path / "nothing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "triage:\n  - name: a\n    keyword: [gun]\n",
+            "bad.yaml:3: triage[0].keyword: unknown key 'keyword'; did you mean 'keywords'?",
+        ),
+        (
+            "channels:\n  sms:\n    autoreply: {en: hi}\n",
+            "bad.yaml:3: channels.sms.autoreply: unknown key 'autoreply'; did you mean 'auto_reply'?",
+        ),
+        (
+            "partners:\n  - id: a\n    name: A\n    phone_number: '1'\n",
+            "bad.yaml:4: partners[0].phone_number: unknown key 'phone_number'",
+        ),
+        (
+            "mandated_reporting:\n  checklist:\n    - {key: what, question: What}\n",
+            "bad.yaml:3: mandated_reporting.checklist[0].question: unknown key 'question'",
+        ),
+        (
+            "retention:\n  personal: 30d\n",
+            "bad.yaml:2: retention.personal: unknown key 'personal'; did you mean 'personal_data'?",
+        ),
+    ],
+)
+def test_unknown_keys_at_any_depth(text: str, expected: str) -> None:
+    assert any(p.startswith(expected) for p in errors_of(text)), errors_of(text)
+
+
+def test_an_empty_file_is_the_built_in_defaults() -> None:
+    assert parse_protocol("# nothing yet\n").version == Protocol().version

@@ -92,7 +92,9 @@ def test_patterns_are_described_in_plain_words_when_the_file_says_what_they_mean
     protocol = load(
         """
         triage:
-          - {name: plain, patterns: ["\\\\bi'm 1[0-7]\\\\b"], patterns_mean: "an age like \\u201cI'm 15\\u201d"}
+          - name: plain
+            patterns: ["\\\\bi'm 1[0-7]\\\\b"]
+            patterns_mean: "an age like \\u201cI'm 15\\u201d"
           - {name: raw, patterns: ["\\\\bhelp\\\\b"]}
         """
     )
