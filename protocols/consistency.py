@@ -175,8 +175,16 @@ def language_warnings(p: Protocol) -> list[Problem]:
     for channel, settings in p.channels.items():
         for kind in ChannelSettings.model_fields:
             value = getattr(settings, kind)
-            if not isinstance(value, dict):
+            if not isinstance(value, dict) or not value:
                 continue
+            if language_key(p.fallback) not in {language_key(x) for x in value}:
+                out.append(
+                    Problem(
+                        ("channels", channel, kind),
+                        f"no text in the fallback language {p.fallback!r}: "
+                        "a person whose language has no text gets none",
+                    )
+                )
             for lang in value:
                 if language_key(lang) not in langs:
                     out.append(

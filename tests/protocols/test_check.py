@@ -97,3 +97,11 @@ def test_check_file_reports_an_unreadable_file(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(resources.files("protocols").joinpath("default.yaml").read_text(encoding="utf-8"))
     assert check_file(good).ok
+
+
+def test_a_text_missing_in_the_fallback_language_is_warned_about() -> None:
+    warnings = warnings_of("languages: [en, es]\nchannels:\n  sms:\n    auto_reply: {es: Hola}\n")
+    assert (
+        "ok.yaml:4: channels.sms.auto_reply: warning: no text in the fallback language 'en': "
+        "a person whose language has no text gets none"
+    ) in warnings
