@@ -139,8 +139,9 @@ def _triage(p: Protocol) -> Chapter:
             words = w.quoted(r.keywords)
             pats = r.patterns_mean or (f"text matching {w.quoted(r.patterns)}" if r.patterns else "")
             said = w.joined([f"any of the words {words}" if words else "", pats], "or")
-            conds.append(f"the message contains {said} (any case, accents optional)")
-        if r.language:
+            anywhere = ", whatever language the contact is in" if r.any_language else ""
+            conds.append(f"the message contains {said} (any case, accents optional{anywhere})")
+        if r.language and not r.any_language:
             conds.append(f"the contact is in {w.language(r.language)} (or its language is unknown)")
         if r.channels:
             conds.append(f"it comes by {w.joined((w.CHANNEL_WORDS[c] for c in r.channels), 'or')}")

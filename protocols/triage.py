@@ -71,6 +71,9 @@ class TriageRule(Cited):
 
     name: str = Field(min_length=1)
     language: Language | None = None
+    # The language a contact declares can be wrong (a browser default, a shared phone): danger
+    # words should fire whatever it says. `language` then only says what the words are written in.
+    any_language: bool = False
     keywords: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
     # Regular expressions are not plain words; the manual shows this instead when it is given.
@@ -124,7 +127,7 @@ class TriageRule(Cited):
             return False
         # A contact whose language is unknown gets every language's rules: missing danger is worse.
         wanted, given = language_key(self.language), language_key(language)
-        if wanted and given and wanted != given:
+        if wanted and given and wanted != given and not self.any_language:
             return False
         if self.hours and (local is None or not within(self.hours, local)):
             return False

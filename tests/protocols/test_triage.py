@@ -49,7 +49,6 @@ def test_danger_words_make_a_critical_contact_that_skips_the_ladder(
     [
         ("the meeting has begun", "en"),  # "gun" only as a whole word
         ("I need information about shelters", "en"),
-        ("Me va a matar", "en"),  # Spanish words are Spanish rules: a contact in English
         ("necesito información", "es"),
     ],
 )
@@ -227,3 +226,11 @@ def test_unquoted_clock_times_are_read_as_clock_times() -> None:
         "start": "22:00",
         "end": "09:30",
     }
+
+
+def test_danger_words_fire_whatever_language_the_contact_declares(default: Protocol) -> None:
+    # A browser set to English, a person writing in Spanish: the danger must not be missed.
+    assert default.classify("chat", "me va a matar", "en").priority is Priority.critical
+    assert default.classify("sms", "he has a gun", "es").priority is Priority.critical
+    # Other rules keep to their language.
+    assert default.classify("sms", "soy menor de edad", "en").flags == ()
