@@ -16,9 +16,11 @@ from protocols.yamlmarks import Marks, YamlProblem, load_with_marks
 class ProtocolError(ValueError):
     """A protocol file that cannot be used; each problem names the file, line and field."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+    def __init__(self, problems: list[str] | str) -> None:
+        # A single message is still accepted, as the first version of this class took one.
+        listed = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(listed))
+        self.problems = listed
 
 
 def parse_with_marks(text: str, source: str = "<protocol>") -> tuple[Protocol, Marks]:
