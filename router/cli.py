@@ -10,12 +10,19 @@ from collections.abc import Sequence
 import structlog
 
 from protocols import ProtocolError
+from protocols.check import check_file
+from protocols.manual import render_html, render_markdown
 from router import logs
+from router import web as console
+from router.api.app import Extension
 from router.api.auth import ROLES, hash_token, new_token
+from router.channels import chat, email, twilio
+from router.demo import run_demo
 from router.models import TokenRecord
 from router.server import serve
 from router.service import Service, StartupError, open_store
 from router.settings import Settings
+from simulations.cli import simulate_main, staffing_main
 
 log = structlog.get_logger("router.cli")
 
@@ -45,7 +52,7 @@ async def _serve(args: argparse.Namespace) -> int:
         )
         print(f"safetynet: serving on http://{args.host}:{port}", file=sys.stderr, flush=True)
 
-    await serve(service, args.host, args.port, ready)
+    await serve(service, args.host, args.port, ready, extensions=extensions(settings))
     return 0
 
 
@@ -68,21 +75,27 @@ async def _token(args: argparse.Namespace) -> int:
 
 
 def _protocol(args: argparse.Namespace) -> int:
-    from protocols import check, manual
-
-    text = open(args.file, encoding="utf-8").read()  # noqa: SIM115
+    report = check_file(args.file)
     if args.action == "check":
-        problems = check.check_text(text, args.file)
-        for p in problems:
-            print(p, file=sys.stderr)
-        if not problems:
-            print(f"{args.file}: OK")
-        return 1 if problems else 0
-    from protocols import parse_protocol
-
-    protocol = parse_protocol(text, args.file)
-    print(manual.render_html(protocol) if args.html else manual.render_markdown(protocol))
+        for line in report.errors + report.warnings:
+            print(line, file=sys.stderr)
+        if report.ok:
+            print(f"{args.file}: OK ({len(report.warnings)} warning(s))")
+        return 0 if report.ok else 1
+    if report.protocol is None:
+        for line in report.errors:
+            print(line, file=sys.stderr)
+        return 1
+    print(render_html(report.protocol) if args.html else render_markdown(report.protocol))
     return 0
+
+
+def extensions(settings: Settings) -> list[Extension]:
+    """Channels the settings turn on: chat and the console always; email and Twilio when set up."""
+    found: list[Extension] = [chat.install, console.install, email.install]
+    if settings.twilio_account_sid:
+        found.append(twilio.install)
+    return found
 
 
 def parser() -> argparse.ArgumentParser:
@@ -119,18 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return asyncio.run(_serve(args))
         if args.command == "demo":
-            from router.demo import run_demo
-
             return asyncio.run(run_demo(args))
         if args.command == "token":
             return asyncio.run(_token(args))
         if args.command == "protocol":
             return _protocol(args)
-        from simulations import cli as sim_cli
-
         if args.command == "simulate":
-            return sim_cli.simulate_main(list(args.rest))
-        return sim_cli.staffing_main(list(args.rest))
+            return simulate_main(list(args.rest))
+        return staffing_main(list(args.rest))
     except StartupError as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
         return 2

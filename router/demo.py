@@ -11,9 +11,12 @@ from datetime import timedelta
 
 from protocols import EscalationStep, Protocol, TriageRule, default_protocol
 from router import logs
+from router import web as console
 from router.api.auth import hash_token
+from router.channels import chat
 from router.models import Contact, ContactIn, Offer, Responder, TokenRecord
 from router.notify import LogNotifier, Page
+from router.reports import compliance
 from router.server import serve
 from router.service import Service
 from router.settings import Settings
@@ -172,7 +175,8 @@ async def run_demo(args: argparse.Namespace) -> int:
   compliance    curl -H 'Authorization: Bearer {token}' {base}/v1/reports/compliance
   on call now   curl -H 'Authorization: Bearer {token}' {base}/v1/oncall
   metrics       {base}/metrics
-  responder ana's token: {token}-ana   (GET {base}/v1/offers)
+  console       {base}/console   (paste a token: {token} sees everything; {token}-ana is Ana's)
+  chat widget   {base}/channels/chat/demo   (be the person reaching out)
 Protocol: answer within 3 min (demo), offers time out after 20 s, escalation at 45/90/135 s.
 Synthetic contacts arrive about {args.rate:g} a minute; simulated volunteers ignore about a third
 of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
@@ -187,6 +191,20 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
             asyncio.get_running_loop().call_later(args.duration, stop.set)
         service.tasks.extend(tasks)
 
-    await serve(service, args.host, args.port, ready, stop)
-    print("[demo] stopped", file=sys.stderr)
+    await serve(service, args.host, args.port, ready, stop, extensions=[chat.install, console.install])
+    report = await compliance(
+        service.store,
+        start,
+        engine.clock.now() + timedelta(seconds=1),
+        engine.protocol.response_target.total_seconds(),
+        engine.clock.now(),
+        await service.store.latest_version(),
+    )
+    tta = report["time_to_answer_s"]
+    print(
+        f"[demo] stopped: {report['contacts']} contacts, {report['answered']} answered, "
+        f"{report['answered_within_target']} within the target ({report['within_target_pct']}%), "
+        f"{len(report['breaches'])} breached; time to answer p50={tta['p50']}s p90={tta['p90']}s",
+        file=sys.stderr,
+    )
     return 0

@@ -62,7 +62,7 @@ class Engine:
     pii_key: bytes = b"safetynet-development-key"
 
     def __post_init__(self) -> None:
-        self.rosters = Rosters(self.store, self.clock)
+        self.rosters = Rosters(self.store, self.clock, self.notifier)
         self._dispatch_lock = asyncio.Lock()
         self._dispatch_again = False
 

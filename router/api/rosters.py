@@ -11,7 +11,7 @@ from router.api.context import services
 from router.api.errors import parse_body
 from router.api.params import query_time, window
 from router.api.routing import json_of, require, route
-from router.api.views import coverage_view, iso
+from router.api.views import coverage_view, iso, report_view
 from schedules import Roster
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -42,8 +42,15 @@ async def put_roster(request: web.Request) -> web.Response:
     start = query_time(request, "from", svc.engine.clock.now())
     end = query_time(request, "to", start + DEFAULT_WINDOW)
     window(start, end)
-    coverage = await svc.engine.rosters.put_draft(name, roster, start, end)
-    return json_of({"name": name, "draft": True, "coverage": coverage_view(coverage)})
+    coverage, report = await svc.engine.rosters.put_draft(name, roster, start, end)
+    return json_of(
+        {
+            "name": name,
+            "draft": True,
+            "coverage": coverage_view(coverage),
+            "report": report_view(report, roster.timezone),
+        }
+    )
 
 
 @route(
@@ -59,7 +66,7 @@ async def publish(request: web.Request) -> web.Response:
     body = await parse_body(request, PublishIn)
     window(body.start, body.end)
     svc = services(request)
-    version, coverage = await svc.engine.rosters.publish(
+    version, coverage, changes = await svc.engine.rosters.publish(
         name, body.start, body.end, body.force, p.actor, body.reason
     )
     await svc.engine.arm_shift_change()
@@ -71,8 +78,8 @@ async def publish(request: web.Request) -> web.Response:
             "published_at": iso(version.published_at),
             "forced": version.forced,
             "coverage": coverage_view(coverage),
-        },
-        status=200,
+            "changed_for": changes.affected,
+        }
     )
 
 

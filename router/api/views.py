@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from router.models import Contact, Offer, Presence, Responder
-from schedules import Coverage, Gap
+from schedules import Coverage, CoverageReport, Gap
 
 
 def iso(value: datetime | None) -> str | None:
@@ -98,3 +98,11 @@ def coverage_view(c: Coverage) -> dict[str, Any]:
         "backup_gap_s": c.backup_gap_s,
         "rating": c.rating,
     }
+
+
+def report_view(r: CoverageReport, timezone: str) -> dict[str, Any]:
+    """The scheduler's fuller picture: language and skill coverage, double bookings, long
+    stretches, DST-bent shifts, and the same as readable lines."""
+    data = r.model_dump(mode="json", exclude={"start", "end", "rating", "primary_gaps", "backup_gaps"})
+    data["summary"] = r.summary(timezone)
+    return data

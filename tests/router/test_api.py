@@ -224,3 +224,41 @@ async def test_openapi_metrics_and_health(client: Api) -> None:
     assert 'safetynet_contacts_total{channel="sms",priority="normal"} 1.0' in text
     assert "safetynet_queue_depth 1.0" in text and "+1555" not in text
     assert (await client.ok("GET", "/readyz", token=""))["status"] == "ready"
+
+
+async def test_rotations_publish_and_a_later_window_keeps_the_earlier(client: Api) -> None:
+    await people(client, "ana", "ben", "cy")
+    rotation = {
+        "role": "primary",
+        "participants": ["ana", "ben"],
+        "start": "2026-03-02",
+        "handoff": "09:00",
+        "shift_length": "12h",
+    }
+    body = {
+        "timezone": "UTC",
+        "rotations": [rotation],
+        "time_off": [{"responder": "ben", "start": at(12 * 60), "end": at(13 * 60)}],
+    }
+    draft = await client.ok("PUT", f"/v1/rosters/main?from={T0}&to={at(1440)}", body)
+    assert draft["coverage"]["primary_gaps"] == [{"start": at(720), "end": at(780), "seconds": 3600.0}]
+    assert any("primary" in line for line in draft["report"]["summary"])
+    first = await client.ok(
+        "POST",
+        "/v1/rosters/main/publish",
+        {"from": T0, "to": at(1440), "force": True, "reason": "ben's hour is covered by phone"},
+    )
+    assert set(first["changed_for"]) == {"ana", "ben"}
+    # publish the next day only, with cy: the first day keeps ana and ben
+    await client.ok(
+        "PUT",
+        "/v1/rosters/main",
+        {
+            "timezone": "UTC",
+            "shifts": [{"responder": "cy", "role": "primary", "start": at(1440), "end": at(2880)}],
+        },
+    )
+    second = await client.ok("POST", "/v1/rosters/main/publish", {"from": at(1440), "to": at(2880)})
+    assert second["version"] == 2 and second["changed_for"] == ["cy"]
+    assert (await client.ok("GET", f"/v1/oncall?at={at(60)}"))["primary"] == ["ana"]
+    assert (await client.ok("GET", f"/v1/oncall?at={at(1500)}"))["primary"] == ["cy"]

@@ -190,8 +190,8 @@ async def test_shift_change_dispatches(engine: Engine, clock: VirtualClock) -> N
     roster = Roster(
         shifts=[Shift(responder="ana", role="primary", start=later, end=later + timedelta(hours=8))]
     )
-    await engine.rosters.put_draft("main", roster, now, later)
-    await engine.rosters.publish("main", now, later, True, "t")
+    await engine.rosters.put_draft("main", roster, now, now + timedelta(days=1))
+    await engine.rosters.publish("main", now, now + timedelta(days=1), True, "t")
     await engine.arm_shift_change()
     c = await engine.intake(sms())
     await advance(engine, clock, 179, step=30)
