@@ -118,6 +118,11 @@ class Keys:
         """HASH sha256(token) -> token record JSON."""
         return self._k("tokens")
 
+    @property
+    def feeds(self) -> str:
+        """HASH sha256(feed secret) -> calendar feed record JSON (revocable subscription URLs)."""
+        return self._k("feeds")
+
     def once(self, name: str) -> str:
         """STRING with a TTL: a job's "already done" marker (a reminder sent, a gap alerted)."""
         return self._k(f"once:{name}")

@@ -213,6 +213,15 @@ class Event(Model):
     status: str | None = None
 
 
+class FeedRecord(Model):
+    """A secret calendar feed URL: a roster, optionally one responder's shifts only."""
+
+    roster: str
+    responder: str | None = None
+    created_at: datetime | None = None
+    label: str | None = None
+
+
 class TokenRecord(Model):
     role: Literal["responder", "scheduler", "manager", "admin"]
     responder: str | None = None

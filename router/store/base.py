@@ -6,7 +6,7 @@ import abc
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from router.models import Contact, Event, Offer, Presence, Responder, Timer, TokenRecord
+from router.models import Contact, Event, FeedRecord, Offer, Presence, Responder, Timer, TokenRecord
 from schedules import Roster, RosterVersion
 
 
@@ -176,6 +176,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
         """Take or renew the leader lock for `owner`; False when another owner holds it."""
+
+    @abc.abstractmethod
+    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None: ...
+
+    @abc.abstractmethod
+    async def get_feed(self, secret_hash: str) -> FeedRecord | None: ...
+
+    @abc.abstractmethod
+    async def delete_feed(self, secret_hash: str) -> bool:
+        """Revoke; True when the feed existed."""
 
     @abc.abstractmethod
     async def mark_once(self, name: str, ttl_s: float) -> bool:

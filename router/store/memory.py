@@ -10,6 +10,7 @@ from router.clock import from_ms, to_ms
 from router.models import (
     Contact,
     Event,
+    FeedRecord,
     Offer,
     OfferStatus,
     Presence,
@@ -48,6 +49,7 @@ class MemoryStore(Store):
         self._tokens: dict[str, str] = {}
         self._leader: tuple[str, float] | None = None
         self._marks: dict[str, float] = {}
+        self._feeds: dict[str, str] = {}
         self._wake = asyncio.Event()
 
     # -- transitions -------------------------------------------------------
@@ -257,6 +259,16 @@ class MemoryStore(Store):
             return False
         self._leader = (owner, loop_now + ttl_s)
         return True
+
+    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
+        self._feeds[secret_hash] = record.model_dump_json()
+
+    async def get_feed(self, secret_hash: str) -> FeedRecord | None:
+        raw = self._feeds.get(secret_hash)
+        return FeedRecord.model_validate_json(raw) if raw else None
+
+    async def delete_feed(self, secret_hash: str) -> bool:
+        return self._feeds.pop(secret_hash, None) is not None
 
     async def mark_once(self, name: str, ttl_s: float) -> bool:
         now = asyncio.get_running_loop().time()

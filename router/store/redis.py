@@ -20,6 +20,7 @@ from router.keys import Keys
 from router.models import (
     Contact,
     Event,
+    FeedRecord,
     Offer,
     OfferStatus,
     Presence,
@@ -286,6 +287,16 @@ class RedisStore(Store):
     # -- leadership and lifecycle --------------------------------------------------------
     async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
         return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
+
+    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
+        await self.redis.hset(self.k.feeds, secret_hash, record.model_dump_json())
+
+    async def get_feed(self, secret_hash: str) -> FeedRecord | None:
+        raw = await self.redis.hget(self.k.feeds, secret_hash)
+        return FeedRecord.model_validate_json(raw) if raw else None
+
+    async def delete_feed(self, secret_hash: str) -> bool:
+        return bool(await self.redis.hdel(self.k.feeds, secret_hash))
 
     async def mark_once(self, name: str, ttl_s: float) -> bool:
         return bool(await self.redis.set(self.k.once(name), "1", nx=True, px=int(ttl_s * 1000)))

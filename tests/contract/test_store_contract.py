@@ -11,6 +11,7 @@ from router.models import (
     Contact,
     ContactStatus,
     Event,
+    FeedRecord,
     Offer,
     OfferStatus,
     Responder,
@@ -283,3 +284,12 @@ async def test_mark_once(store: Store) -> None:
     assert await store.mark_once("reminder:x", 60) is True
     assert await store.mark_once("reminder:x", 60) is False
     assert await store.mark_once("reminder:y", 60) is True
+
+
+async def test_feeds_are_revocable(store: Store) -> None:
+    await store.put_feed("h", FeedRecord(roster="main", responder="ana"))
+    got = await store.get_feed("h")
+    assert got is not None and got.responder == "ana"
+    assert await store.delete_feed("h") is True
+    assert await store.delete_feed("h") is False
+    assert await store.get_feed("h") is None
