@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from protocols.base import IMMINENT_DANGER, Problem, format_loc, language_key
@@ -70,6 +71,16 @@ def _timing_warnings(p: Protocol) -> list[Problem]:
                 f"response target ({target}): one unanswered offer breaches the contact",
             )
         )
+    if p.response_target < timedelta(minutes=2):
+        out.append(
+            Problem(
+                ("response_target",),
+                f"a response target of {target} is very short; if minutes are meant, write "
+                f"{int(p.response_target.total_seconds())}m (a bare number counts seconds)",
+            )
+        )
+    if not p.breach_notify:
+        out.append(Problem(("breach_notify",), "nobody is paged when a contact breaches the response target"))
     if not p.escalation:
         out.append(
             Problem(("escalation",), "no escalation ladder: nobody else hears of a contact until the breach")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from protocols.base import Problem, language_key
@@ -27,10 +26,6 @@ def _not_a_partner(value: str, ids: list[str]) -> str:
 
 def cross_field_problems(p: Protocol) -> list[Problem]:
     out: list[Problem] = []
-    if p.offer_timeout <= timedelta(0):
-        out.append(Problem(("offer_timeout",), "must be longer than 0s"))
-    if p.response_target <= timedelta(0):
-        out.append(Problem(("response_target",), "must be longer than 0s"))
     out += _ladder_problems(p)
     out += _name_problems(p)
     if p.fallback_language and language_key(p.fallback_language) not in {

@@ -83,7 +83,10 @@ def _message(root: type[BaseModel], loc: Loc, err: ErrorDetails) -> str:
         listed = f"; allowed here: {', '.join(allowed)}" if allowed else ""
         return f"unknown key {key!r}{hint}{listed}"
     if kind == "missing":
-        return "required but missing"
+        return f"required but missing: add `{loc[-1]}:` here" if loc else "required but missing"
+    if kind == "too_short":
+        need = ctx.get("min_length", 1)
+        return f"needs at least {need} item{'s' if need != 1 else ''}; an empty list is not allowed"
     if kind in ("literal_error", "enum"):
         expected = str(ctx.get("expected", "")).replace("'", "")
         return f"{_shown(err['input'])} is not allowed; use one of: {expected}"

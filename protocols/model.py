@@ -105,6 +105,13 @@ class Protocol(Cited):
             raise ValueError(f"{value!r} is not a time zone: use an IANA name like America/New_York") from exc
         return value
 
+    @field_validator("response_target", "offer_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s: write it like 90s, 20m or 1h")
+        return value
+
     @field_validator("flags")
     @classmethod
     def _keep_builtin_flags(cls, value: dict[str, FlagSpec]) -> dict[str, FlagSpec]:

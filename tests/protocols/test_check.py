@@ -105,3 +105,15 @@ def test_a_text_missing_in_the_fallback_language_is_warned_about() -> None:
         "ok.yaml:4: channels.sms.auto_reply: warning: no text in the fallback language 'en': "
         "a person whose language has no text gets none"
     ) in warnings
+
+
+def test_a_bare_number_target_and_an_empty_breach_are_warned_about() -> None:
+    warnings = warnings_of("response_target: 20\nbreach_notify: []\n")
+    assert (
+        "ok.yaml:1: response_target: warning: a response target of 20s is very short; "
+        "if minutes are meant, write 20m (a bare number counts seconds)"
+    ) in warnings
+    assert (
+        "ok.yaml:2: breach_notify: warning: nobody is paged when a contact breaches the response target"
+        in warnings
+    )

@@ -40,7 +40,7 @@ def test_unknown_key_inside_a_ladder_step() -> None:
         "standard, why, after, notify, via, partner"
     )
     # The step also lacks its required `notify`; that is reported at the step itself.
-    assert problems[0] == "bad.yaml:4: escalation[1].notify: required but missing"
+    assert problems[0] == "bad.yaml:4: escalation[1].notify: required but missing: add `notify:` here"
 
 
 def test_bad_duration_says_how_to_write_one() -> None:
@@ -277,3 +277,11 @@ def test_unknown_keys_at_any_depth(text: str, expected: str) -> None:
 
 def test_an_empty_file_is_the_built_in_defaults() -> None:
     assert parse_protocol("# nothing yet\n").version == Protocol().version
+
+
+def test_empty_lists_and_zero_durations() -> None:
+    problems = errors_of("offer_timeout: 0\ndispositions: []\nresponse_target: 20m\n")
+    assert problems == [
+        "bad.yaml:1: offer_timeout: must be longer than 0s: write it like 90s, 20m or 1h",
+        "bad.yaml:2: dispositions: needs at least 1 item; an empty list is not allowed",
+    ]
