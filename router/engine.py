@@ -322,6 +322,27 @@ class Engine:
 
         return await self._change(contact_id, build)
 
+    async def set_language(self, contact_id: str, language: str) -> Contact:
+        """The person chose a language (a voice menu, the chat widget): route by it from now on."""
+
+        async def build(c: Contact) -> Transition:
+            return tr.set_language(c, language, self.clock.now())
+
+        contact = await self._change(contact_id, build)
+        await self.dispatch()
+        return contact
+
+    async def release(self, contact_id: str, reason: str) -> Contact:
+        """Back to the queue from `assigned` (the bridge call was never picked up)."""
+
+        async def build(c: Contact) -> Transition:
+            return tr.release(c, self.clock.now(), reason)
+
+        await self._change(contact_id, build)
+        log.info("released", contact_id=contact_id, reason=reason)
+        await self.dispatch()
+        return await self.get_contact(contact_id)
+
     async def arm_grace(self, contact_id: str, due: datetime) -> None:
         """If the person does not come back by `due` (a dropped chat), the contact is abandoned.
         Durable: it fires even if this instance dies. Disarmed by `disarm_grace` or by the

@@ -222,6 +222,41 @@ def note(contact: Contact, now: datetime, event: str, fields: dict[str, Any]) ->
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 
+def set_language(contact: Contact, language: str, now: datetime) -> Transition:
+    if not contact.is_unanswered:
+        raise InvalidState(f"contact {contact.id} is {contact.status.value}: its language is settled")
+    c = contact.model_copy(update={"language": language})
+    c, ev = record(c, now, "language_set", language=language)
+    return Transition(contact=c, expect_rev=contact.rev, events=[ev])
+
+
+def release(contact: Contact, now: datetime, reason: str) -> Transition:
+    """An accepted contact nobody could connect to goes back to its place in the queue; the
+    responder who held it is passed over for a while, like one who declined."""
+    if contact.status != S.assigned or contact.responder is None:
+        raise InvalidState(
+            f"contact {contact.id} is {contact.status.value}: "
+            "only an assigned, unanswered contact can be released"
+        )
+    c = contact.model_copy(
+        update={
+            "status": S.queued,
+            "responder": None,
+            "assigned_at": None,
+            "declined": {**contact.declined, contact.responder: now},
+        }
+    )
+    c, ev = record(c, now, "released", responder=contact.responder, reason=reason)
+    return Transition(
+        contact=c,
+        expect_rev=contact.rev,
+        enqueue_score=queue_score(c),
+        loads=[LoadChange(contact.responder, contact.channel, -1)],
+        idle={contact.responder: now},
+        events=[ev],
+    )
+
+
 def message_in(contact: Contact, body: str, now: datetime) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")

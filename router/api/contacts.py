@@ -117,6 +117,25 @@ async def close(request: web.Request) -> web.Response:
     return json_of(contact_view(updated))
 
 
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="released", max_length=200)
+
+
+@route(
+    "POST",
+    "/v1/contacts/{id}/release",
+    roles=("responder", "manager"),
+    body=ReleaseIn,
+    summary="Give an accepted, unanswered contact back to the queue (keeps its place and deadline)",
+)
+async def release(request: web.Request) -> web.Response:
+    contact = await _contact_for(request, write=True)
+    body = await parse_body(request, ReleaseIn)
+    updated = await services(request).engine.release(contact.id, body.reason)
+    return json_of(contact_view(updated))
+
+
 @route(
     "POST", "/v1/contacts/{id}/abandon", roles=("manager",), summary="The person left before anyone answered"
 )

@@ -241,3 +241,28 @@ async def test_note_records_without_changing_state(engine: Engine) -> None:
     c = await engine.intake(sms())
     noted = await engine.note(c.id, "person_left", channel="chat")
     assert noted.status == c.status and noted.timeline[-1].event == "person_left"
+
+
+async def test_release_returns_to_the_queue_keeping_place_and_deadline(engine: Engine) -> None:
+    await staff(engine, ["ana", "ben"])
+    c = await engine.intake(sms())
+    await engine.accept("o_0001", "ana")
+    released = await engine.release(c.id, "bridge_call_unanswered")
+    assert released.status == ContactStatus.offered and released.deadline == c.deadline
+    assert await pending_for(engine, "ben") == ["o_0002"]
+    assert ("ana", "sms") not in await engine.store.loads()
+    with pytest.raises(InvalidState):
+        await engine.release(c.id, "again")
+
+
+async def test_language_chosen_later_routes_to_a_speaker(engine: Engine) -> None:
+    await staff(engine, ["ana", "ben"])
+    await engine.put_responder(Responder(id="ben", name="Ben", languages=["en", "es"]))
+    await engine.set_presence("ana", "away")
+    await engine.set_presence("ben", "away")
+    c = await engine.intake(sms())
+    await engine.set_language(c.id, "es")
+    await engine.set_presence("ana", "available")
+    assert (await engine.get_contact(c.id)).status == ContactStatus.queued
+    await engine.set_presence("ben", "available")
+    assert await pending_for(engine, "ben") == ["o_0001"]
