@@ -1,0 +1,185 @@
+"""Figures from the engine's own events: the compliance report, waits with confidence intervals."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from router.models import Contact, Event
+
+
+@dataclass(slots=True)
+class ContactRecord:
+    """What the events said about one contact, folded as they were emitted."""
+
+    id: str
+    received_at: datetime
+    channel: str
+    priority: str
+    target_s: float
+    answered_s: float | None = None
+    breached_s: float | None = None
+    abandoned_s: float | None = None
+    offers: int = 0
+    declined: int = 0
+    expired: int = 0
+    escalations: int = 0
+
+    def waited(self, until: datetime) -> float:
+        """Time to answer; for a contact never answered, how long it was left waiting."""
+        if self.answered_s is not None:
+            return self.answered_s
+        if self.abandoned_s is not None:
+            return self.abandoned_s
+        return (until - self.received_at).total_seconds()
+
+
+class Tally:
+    """An engine listener: folds every transition event into one record per contact.
+
+    Streaming the events is what lets a year-long run stay linear; the events are the same
+    ones the production report reads back from the store."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ContactRecord] = {}
+
+    async def on_event(self, contact: Contact, event: Event) -> None:
+        extra = event.model_extra or {}
+        name = event.event
+        if name == "received":
+            self.records[contact.id] = ContactRecord(
+                id=contact.id,
+                received_at=event.at,
+                channel=str(extra["channel"]),
+                priority=str(extra["priority"]),
+                target_s=float(extra["target_s"]),
+            )
+            return
+        rec = self.records.get(contact.id)
+        if rec is None:
+            return
+        if name == "answered":
+            rec.answered_s = float(extra["time_to_answer_s"])
+        elif name == "breached":
+            rec.breached_s = float(extra["waited_s"])
+        elif name == "abandoned":
+            rec.abandoned_s = float(extra["waited_s"])
+        elif name == "offered":
+            rec.offers += 1
+        elif name == "declined":
+            rec.declined += 1
+        elif name == "offer_expired":
+            rec.expired += 1
+        elif name == "escalated":
+            rec.escalations += 1
+
+    def window(self, start: datetime, end: datetime) -> list[ContactRecord]:
+        """Contacts received in [start, end), in arrival order."""
+        found = [r for r in self.records.values() if start <= r.received_at < end]
+        found.sort(key=lambda r: (r.received_at, r.id))
+        return found
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default); `values` sorted."""
+    if not values:
+        return None
+    pos = (len(values) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
+
+
+def _counters(records: list[ContactRecord]) -> dict[str, Any]:
+    answered = [r.answered_s for r in records if r.answered_s is not None]
+    within = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
+    ordered = sorted(answered)
+    return {
+        "contacts": len(records),
+        "answered": len(answered),
+        "answered_within_target": within,
+        "within_target_pct": round(100.0 * within / len(records), 3) if records else None,
+        "time_to_answer_s": {
+            "p50": percentile(ordered, 0.50),
+            "p90": percentile(ordered, 0.90),
+            "p99": percentile(ordered, 0.99),
+            "max": ordered[-1] if ordered else None,
+        },
+    }
+
+
+def compliance(
+    records: list[ContactRecord], start: datetime, end: datetime, target_s: float, coverage: dict[str, Any]
+) -> dict[str, Any]:
+    """The shape of `GET /v1/reports/compliance` (API.md), over the simulated window."""
+    by_channel: dict[str, list[ContactRecord]] = {}
+    for r in records:
+        by_channel.setdefault(r.channel, []).append(r)
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "target_s": target_s,
+        **_counters(records),
+        "breaches": [
+            {"contact_id": r.id, "channel": r.channel, "priority": r.priority, "waited_s": r.breached_s}
+            for r in records
+            if r.breached_s is not None
+        ],
+        "by_channel": {ch: _counters(rs) for ch, rs in sorted(by_channel.items())},
+        "coverage": coverage,
+    }
+
+
+def t_quantile(p: float, df: int) -> float:
+    """Student's t quantile by the Cornish-Fisher expansion (good to ~1e-3 for df >= 5)."""
+    z = statistics.NormalDist().inv_cdf(p)
+    n = float(df)
+    return (
+        z
+        + (z**3 + z) / (4 * n)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * n**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * n**3)
+        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * n**4)
+    )
+
+
+def batch_ci(
+    samples: list[float], batches: int, level: float = 0.95
+) -> tuple[float | None, tuple[float, float] | None]:
+    """Mean and a batch-means confidence interval: `samples` in time order cut into equal
+    batches, whose means are close to independent when the batches are long."""
+    if not samples:
+        return None, None
+    mean = sum(samples) / len(samples)
+    size = len(samples) // batches
+    if batches < 2 or size < 1:
+        return mean, None
+    means = [sum(samples[i * size : (i + 1) * size]) / size for i in range(batches)]
+    half = t_quantile(0.5 + level / 2, batches - 1) * statistics.stdev(means) / math.sqrt(batches)
+    return mean, (mean - half, mean + half)
+
+
+def waits(
+    records: list[ContactRecord], until: datetime, thresholds: list[float], batches: int
+) -> dict[str, Any]:
+    """Mean wait (answered contacts) and P(wait > t) (every contact), each with a 95% CI."""
+    answered = [r.answered_s for r in records if r.answered_s is not None]
+    mean, ci = batch_ci(answered, batches)
+    waited = [r.waited(until) for r in records]
+    p_over: dict[str, Any] = {}
+    for t in thresholds:
+        value, pci = batch_ci([1.0 if w > t else 0.0 for w in waited], batches)
+        p_over[_key(t)] = {"value": value, "ci95": list(pci) if pci else None}
+    return {
+        "mean_s": mean,
+        "mean_ci95": list(ci) if ci else None,
+        "p_over": p_over,
+        "batches": batches,
+    }
+
+
+def _key(t: float) -> str:
+    return str(int(t)) if float(t).is_integer() else str(t)

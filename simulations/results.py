@@ -1,0 +1,96 @@
+"""One run's figures: the production compliance report plus waits, offers and utilisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schedules import check_coverage
+from simulations import erlang
+from simulations.distributions import Constant, Exponential
+from simulations.report import compliance, waits
+from simulations.runner import Simulation
+from simulations.scenario import Scenario
+
+
+def mmc_theory(sc: Scenario) -> dict[str, Any] | None:
+    """Erlang C's figures when the scenario is an M/M/c queue: one channel of constant Poisson
+    arrivals, exponential handling, `count` always-on responders taking one contact each, who
+    accept at once and never fail to answer. None otherwise."""
+    if sc.responders.count is None or len(sc.arrivals) != 1:
+        return None
+    ((channel, profile),) = sc.arrivals.items()
+    handle = sc.handle[channel]
+    b = sc.behaviour
+    instant = all(isinstance(d, Constant) and d.value == 0 for d in (b.react, b.answer_delay))
+    if (
+        len(set(profile)) != 1
+        or not isinstance(handle, Exponential)
+        or not instant
+        or b.accept < 1
+        or b.no_answer > 0
+        or sc.patience
+        or sc.responders.capacity.get(channel, 1) != 1
+        or channel not in sc.responders.channels
+    ):
+        return None
+    c, rate, mean = sc.responders.count, profile[0] / 3600, handle.mean
+    return {
+        "model": "M/M/c (Erlang C)",
+        "servers": c,
+        "load_erlangs": rate * mean,
+        "p_wait": erlang.erlang_c(c, rate * mean),
+        "mean_wait_s": erlang.mean_wait(c, rate, mean),
+        "p_wait_over_s": {_key(t): erlang.p_wait_over(c, rate, mean, t) for t in sc.thresholds},
+    }
+
+
+def _key(t: float) -> str:
+    return str(int(t)) if float(t).is_integer() else str(t)
+
+
+def results(sim: Simulation) -> dict[str, Any]:
+    sc = sim.scenario
+    records = sim.tally.window(sim.w0, sim.w1)
+    cov = check_coverage(sim.roster_shifts, sim.w0, sim.w1)
+    coverage = {"primary_gap_s": cov.primary_gap_s, "backup_gap_s": cov.backup_gap_s, "rating": cov.rating}
+    report = compliance(records, sim.w0, sim.w1, sc.protocol.response_target.total_seconds(), coverage)
+    wait = waits(records, sim.end, sc.thresholds, sc.batches)
+    out: dict[str, Any] = {
+        "scenario": sc.name,
+        "seed": sim.seed_used,
+        "window": {
+            "from": sim.w0.isoformat(),
+            "to": sim.w1.isoformat(),
+            "days": (sim.w1 - sim.w0).total_seconds() / 86400,
+            "warmup_s": sc.warmup,
+        },
+        "within_target_pct": report["within_target_pct"],
+        "time_to_answer_s": report["time_to_answer_s"],
+        "breaches": len(report["breaches"]),
+        "mean_wait_s": wait["mean_s"],
+        "p_wait_over_s": {k: v["value"] for k, v in wait["p_over"].items()},
+        "ci95": {
+            "method": f"batch means, {sc.batches} batches in arrival order",
+            "mean_wait_s": wait["mean_ci95"],
+            "p_wait_over_s": {k: v["ci95"] for k, v in wait["p_over"].items()},
+        },
+        "contacts": {
+            "received": len(records),
+            "answered": sum(1 for r in records if r.answered_s is not None),
+            "abandoned": sum(1 for r in records if r.abandoned_s is not None),
+            "unanswered_at_end": sum(1 for r in records if r.answered_s is None and r.abandoned_s is None),
+        },
+        "offers": {
+            "made": sum(r.offers for r in records),
+            "declined": sum(r.declined for r in records),
+            "expired": sum(r.expired for r in records),
+        },
+        "escalations": sum(r.escalations for r in records),
+        "pages": sim.notifier.pages,
+        "utilisation": sim.utilisation.report(),
+        "compliance": report,
+    }
+    theory = mmc_theory(sc)
+    if theory is not None:
+        out["theory"] = theory
+    return out
