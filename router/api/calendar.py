@@ -12,12 +12,13 @@ import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from router.api.auth import hash_token
+from router.api.auth import authenticate, hash_token
 from router.api.context import services
 from router.api.errors import ApiError, error_response, parse_body
 from router.api.params import query_time, window
-from router.api.routing import json_of, principal, require, route
+from router.api.routing import PRINCIPAL, Handler, json_of, require, route
 from router.api.views import coverage_view, iso, report_view
+from router.errors import RouterError
 from router.models import FeedRecord
 from router.store import Store, StoreUnavailable
 from schedules import (
@@ -187,20 +188,46 @@ async def create_feed(request: web.Request) -> web.Response:
     )
 
 
+def secret_path(fn: Handler) -> Handler:
+    """Answer every error of `fn` here: the app's middleware logs the request path, and this
+    path holds a feed secret, the credential itself."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            return await fn(request)
+        except RouterError as exc:
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        except StoreUnavailable:
+            log.error("store_unavailable", path=f"{request.method} <feed secret>")
+            return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+        except Exception as exc:
+            log.error("feed_failed", method=request.method, error=type(exc).__name__)
+            return error_response(500, "internal", "internal error; try again later")
+
+    return handle
+
+
 @route(
     "DELETE",
     "/v1/feeds/{secret}",
-    roles=("responder", "scheduler"),
-    summary="Revoke a feed URL (give the secret from the URL, with or without .ics)",
+    # Authenticated inside the handler, so that no error on the way is logged with the path.
+    roles=None,
+    summary="Revoke a feed URL (bearer token: scheduler, admin, or the responder whose feed it is); "
+    "give the secret from the URL, with or without .ics",
 )
-async def revoke_feed(request: web.Request) -> web.Response:
+@secret_path
+async def revoke_feed(request: web.Request) -> web.StreamResponse:
+    svc = services(request)
+    who = await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    if who is None:
+        raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> with a valid token")
+    request[PRINCIPAL] = who
     secret_hash = hash_token(request.match_info["secret"].removesuffix(".ics"))
-    store = services(request).store
-    if principal(request).role not in ("scheduler", "admin"):
+    if who.role not in ("scheduler", "admin"):
         # A responder may revoke a feed of their own shifts (a lost phone), nobody else's.
-        record = await store.get_feed(secret_hash)
+        record = await svc.store.get_feed(secret_hash)
         require(request, "scheduler", responder=record.responder if record else None)
-    if not await store.delete_feed(secret_hash):
+    if not await svc.store.delete_feed(secret_hash):
         raise ApiError(404, "not_found", "no such feed: it was revoked already, or the URL is mistyped")
     log.info("feed_revoked", feed=feed_id(secret_hash))
     return web.Response(status=204)
@@ -213,22 +240,8 @@ async def revoke_feed(request: web.Request) -> web.Response:
     tag="feeds",
     summary="A subscribed calendar feed: the secret in the URL is the credential",
 )
-async def public_feed(request: web.Request) -> web.Response:
-    # Errors are answered here rather than by the app's middleware, which logs the request path:
-    # the path holds the secret.
-    try:
-        return await _serve_feed(request)
-    except ApiError as exc:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
-    except StoreUnavailable:
-        log.error("store_unavailable", path="/feeds/<secret>.ics")
-        return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
-    except Exception as exc:
-        log.error("feed_failed", error=type(exc).__name__)
-        return error_response(500, "internal", "internal error; try again later")
-
-
-async def _serve_feed(request: web.Request) -> web.Response:
+@secret_path
+async def public_feed(request: web.Request) -> web.StreamResponse:
     secret = request.match_info["secret"]
     store = services(request).store
     record = await store.get_feed(hash_token(secret)) if SECRET.match(secret) else None

@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 from yarl import URL
 
 from router.clock import VirtualClock
-from router.store import Store
+from router.store import Store, StoreUnavailable
 from schedules import Roster, read_csv
 from tests.router.api_client import Api, api
 
@@ -288,3 +288,23 @@ async def test_csv_export_of_the_published_version(client: Api) -> None:
     cy = await token_for(client, "cy")
     status, text = await client.call("GET", "/v1/rosters/main/shifts.csv?responder=cy", token=cy)
     assert status == 200 and {s.responder for s in read_csv(text)} == {"cy"}
+
+
+async def test_feed_errors_never_log_the_secret(client: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    await publish_dst_week(client)
+    made = await client.ok("POST", "/v1/rosters/main/feeds", {}, status=201)
+    secret = URL(made["url"]).name.removesuffix(".ics")
+    resp = await client.client.delete(f"/v1/feeds/{secret}")
+    assert resp.status == 401 and (await resp.json())["error"]["code"] == "unauthenticated"
+
+    async def unreachable(_: str) -> None:
+        raise StoreUnavailable("down")
+
+    monkeypatch.setattr(client.service.store, "get_feed", unreachable)
+    monkeypatch.setattr(client.service.store, "delete_feed", unreachable)
+    with capture_logs() as logs:
+        resp = await client.client.get(f"/feeds/{secret}.ics")
+        assert resp.status == 503 and (await resp.json())["error"]["code"] == "store_unavailable"
+        status, _ = await client.call("DELETE", f"/v1/feeds/{secret}")
+        assert status == 503
+    assert logs and secret not in repr(logs)
