@@ -160,12 +160,16 @@ def staffing_main(argv: list[str]) -> int:
         return 0
     print(f"responders needed on call for {result.target_pct:g}% answered within {_dur(result.within_s)}")
     print(table(result.required))
-    print(
-        f"simulated with this staffing: {result.overall_pct:.2f}% within target "
-        f"({result.rounds} round(s) of {result.weeks:g} weeks)"
-        if result.overall_pct is not None
-        else "no contacts arrived: nothing to plan for"
-    )
+    if result.overall_pct is None or result.answered_pct is None:
+        print("no contacts arrived: nothing to plan for")
+    else:
+        print(
+            f"simulated with this staffing ({result.rounds} round(s) of {result.weeks:g} weeks): "
+            f"{result.overall_pct:.2f}% not left waiting past {_dur(result.within_s)}, "
+            f"{result.answered_pct:.2f}% answered within it (the rest hung up first)"
+        )
+        if not result.meets:
+            print(f"warning: some hours still miss {result.target_pct:g}%; run more --rounds or --weeks")
     if check is not None:
         lines = check["shortfalls"]
         print("roster check: " + ("no hour is short" if not lines else f"{len(lines)} short stretch(es)"))
@@ -182,8 +186,9 @@ def _check(sc: Scenario, result: Plan, draft: list[Shift] | None) -> dict[str, A
         start, end = min(s.start for s in draft), max(s.end for s in draft)
         shifts = draft
     else:
+        # A weekly pattern repeats: one week says it all.
         start = sc.start
-        end = start + timedelta(days=sc.days)
+        end = start + timedelta(days=7 if not sc.roster or not sc.roster.shifts else sc.days)
         shifts = sc.shifts(start, end)
     short = check_roster(sc, result.required, shifts, start, end)
     start = start.replace(minute=0, second=0, microsecond=0)

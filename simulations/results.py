@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from router.models import DEFAULT_CAPACITY
 from schedules import check_coverage
 from simulations import erlang
 from simulations.distributions import Constant, Exponential
@@ -14,8 +15,8 @@ from simulations.scenario import Scenario
 
 def mmc_theory(sc: Scenario) -> dict[str, Any] | None:
     """Erlang C's figures when the scenario is an M/M/c queue: one channel of constant Poisson
-    arrivals, exponential handling, `count` always-on responders taking one contact each, who
-    accept at once and never fail to answer. None otherwise."""
+    arrivals, exponential handling, `count` always-on responders who accept at once and never
+    fail to answer. Each responder is `capacity` servers on that channel. None otherwise."""
     if sc.responders.count is None or len(sc.arrivals) != 1:
         return None
     ((channel, profile),) = sc.arrivals.items()
@@ -29,11 +30,11 @@ def mmc_theory(sc: Scenario) -> dict[str, Any] | None:
         or b.accept < 1
         or b.no_answer > 0
         or sc.patience
-        or sc.responders.capacity.get(channel, 1) != 1
         or channel not in sc.responders.channels
     ):
         return None
-    c, rate, mean = sc.responders.count, profile[0] / 3600, handle.mean
+    per = sc.responders.capacity.get(channel, DEFAULT_CAPACITY[channel])
+    c, rate, mean = sc.responders.count * per, profile[0] / 3600, handle.mean
     return {
         "model": "M/M/c (Erlang C)",
         "servers": c,

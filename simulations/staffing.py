@@ -3,6 +3,7 @@ and a check of a draft roster against it."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,8 +26,13 @@ class Plan:
     first_guess: list[int]
     hour_pct: list[float | None] = field(default_factory=lambda: [None] * WEEK_HOURS)
     overall_pct: float | None = None
+    answered_pct: float | None = None
     rounds: int = 0
     weeks: float = 0.0
+
+    @property
+    def meets(self) -> bool:
+        return all(p is None or p >= self.target_pct for p in self.hour_pct)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,8 +40,11 @@ class Plan:
             "within_s": self.within_s,
             "required_by_hour_of_week": self.required,
             "erlang_c_first_guess": self.first_guess,
-            "simulated_within_target_pct_by_hour_of_week": self.hour_pct,
-            "simulated_within_target_pct": self.overall_pct,
+            "metric": "percent of contacts not left waiting past the response target",
+            "simulated_pct_by_hour_of_week": self.hour_pct,
+            "simulated_pct": self.overall_pct,
+            "simulated_answered_within_target_pct": self.answered_pct,
+            "meets_target_every_hour": self.meets,
             "refinement_rounds": self.rounds,
             "simulated_weeks_per_round": self.weeks,
         }
@@ -94,14 +103,60 @@ def plan_shifts(sc: Scenario, required: list[int], start: datetime, end: datetim
     return shifts
 
 
-def hourly_pct(sc: Scenario, records: list[ContactRecord]) -> list[float | None]:
-    hits = [0] * WEEK_HOURS
+def kept(r: ContactRecord, until: datetime) -> bool:
+    """Not left waiting past the target: answered within it, or gone before it. A caller who
+    hangs up after a minute is not a staffing miss; counting them would chase patience, not
+    coverage, and no number of responders would reach 99.5%."""
+    return r.waited(until) <= r.target_s
+
+
+@dataclass
+class Trial:
+    """One simulated staffing: per hour of the week, contacts seen and missed."""
+
+    seen: list[int]
+    missed: list[int]
+    kept_pct: float | None
+    answered_pct: float | None
+
+    def pct(self, how: int) -> float | None:
+        n = self.seen[how]
+        return 100.0 * (n - self.missed[how]) / n if n else None
+
+    def short(self, target_pct: float) -> list[int]:
+        return [h for h in range(WEEK_HOURS) if (p := self.pct(h)) is not None and p < target_pct]
+
+
+def wilson_upper(missed: int, n: int, z: float = 1.96) -> float:
+    """Upper 95% bound of a miss rate: how bad it could still be, given what was seen."""
+    if n == 0:
+        return 1.0
+    p = missed / n
+    centre = p + z * z / (2 * n)
+    spread = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre + spread) / (1 + z * z / n)
+
+
+async def trial(sc: Scenario, required: list[int], weeks: float, progress: Progress | None) -> Trial:
+    sim = Simulation(
+        sc, days=7 * weeks, roster=lambda a, b: plan_shifts(sc, required, a, b), progress=progress
+    )
+    await sim.run()
+    records = sim.tally.window(sim.w0, sim.w1)
     seen = [0] * WEEK_HOURS
+    missed = [0] * WEEK_HOURS
     for r in records:
         how = sc.hour_of_week(r.received_at)
         seen[how] += 1
-        hits[how] += r.answered_s is not None and r.answered_s <= r.target_s
-    return [100.0 * h / n if n else None for h, n in zip(hits, seen, strict=True)]
+        missed[how] += not kept(r, sim.end)
+    n = len(records)
+    answered = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
+    return Trial(
+        seen=seen,
+        missed=missed,
+        kept_pct=100.0 * (n - sum(missed)) / n if n else None,
+        answered_pct=100.0 * answered / n if n else None,
+    )
 
 
 async def plan(
@@ -112,8 +167,10 @@ async def plan(
     least: int = 1,
     progress: Progress | None = None,
 ) -> Plan:
-    """Erlang C's guess, then simulate and add a responder to every hour of the week that
-    missed the target, until none does (or `rounds` runs out)."""
+    """Erlang C's guess; then simulate and add a responder to every hour of the week that
+    missed the target, until none does (at most `rounds` runs). Then try one fewer in every
+    hour, keeping a cut only where the simulation shows, with 95% confidence, that the hour
+    still meets the target (quiet hours rarely have the contacts to show it), and confirm."""
     pct = sc.target_pct if target_pct is None else target_pct
     guess = first_guess(sc, pct, least)
     result = Plan(
@@ -123,26 +180,41 @@ async def plan(
         first_guess=guess,
         weeks=weeks,
     )
-    for n in range(1, rounds + 1):
-        required = list(result.required)
-        sim = Simulation(
-            sc,
-            days=7 * weeks,
-            roster=lambda a, b, req=required: plan_shifts(sc, req, a, b),  # type: ignore[misc]
-            progress=progress,
-        )
-        await sim.run()
-        records = sim.tally.window(sim.w0, sim.w1)
-        result.hour_pct = hourly_pct(sc, records)
-        within = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
-        result.overall_pct = 100.0 * within / len(records) if records else None
-        result.rounds = n
-        short = [h for h, p in enumerate(result.hour_pct) if p is not None and p < pct]
-        if not short:
-            break
-        if n < rounds:
-            for h in short:
-                result.required[h] += 1
+
+    def adopt(t: Trial, required: list[int]) -> None:
+        result.required = list(required)
+        result.hour_pct = [t.pct(h) for h in range(WEEK_HOURS)]
+        result.overall_pct, result.answered_pct = t.kept_pct, t.answered_pct
+
+    current = await trial(sc, result.required, weeks, progress)
+    adopt(current, result.required)
+    result.rounds = 1
+    while current.short(pct) and result.rounds < rounds:
+        bigger = list(result.required)
+        for h in current.short(pct):
+            bigger[h] += 1
+        current = await trial(sc, bigger, weeks, progress)
+        adopt(current, bigger)
+        result.rounds += 1
+    if current.short(pct):
+        return result
+    cut = [max(least, c - 1) for c in result.required]
+    if cut == result.required:
+        return result
+    probe = await trial(sc, cut, weeks, progress)
+    result.rounds += 1
+    limit = 1 - pct / 100
+    smaller = [
+        c
+        if c < result.required[h] and wilson_upper(probe.missed[h], probe.seen[h]) <= limit
+        else result.required[h]
+        for h, c in enumerate(cut)
+    ]
+    if smaller != result.required:
+        confirm = await trial(sc, smaller, weeks, progress)
+        result.rounds += 1
+        if not confirm.short(pct):
+            adopt(confirm, smaller)
     return result
 
 

@@ -1,0 +1,125 @@
+"""Simulator speed: simulated contacts per wall-clock second, and a busy hotline's year end to end.
+
+    python -m simulations.bench.sim_speed [--contacts 200000] [--quick 5000]
+
+Never run by the test suite. Two runs on the real engine with the in-memory store:
+`quick` is the M/M/c case (instant responders, one channel: the engine's floor cost per
+contact); `year` is a busy four-channel hotline with realistic responders (reaction times,
+declines, phones ringing out, callers hanging up, escalations), sized to `--contacts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import resource
+import sys
+import time
+from typing import Any
+
+from simulations.progress import ProgressBar
+from simulations.results import results
+from simulations.runner import Simulation, quiet_router_logs
+from simulations.scenario import Scenario, parse_scenario
+
+YEAR_CONTACTS = 200_000
+# Share of contacts and a daily rhythm (relative weight per hour from 00:00).
+MIX = {"voice": 0.45, "sms": 0.30, "chat": 0.15, "email": 0.10}
+DAY_SHAPE = [3, 2, 2, 1, 1, 2, 3, 4, 6, 7, 7, 7, 7, 7, 7, 8, 9, 10, 11, 11, 10, 8, 6, 4]
+
+
+def busy_hotline(contacts: int) -> Scenario:
+    """`contacts` over the measured days at 200,000 a year, on a weekly rhythm."""
+    per_hour_mean = YEAR_CONTACTS / (365 * 24)
+    scale = per_hour_mean * 24 / sum(DAY_SHAPE)
+    days = 365 * contacts / YEAR_CONTACTS
+    return parse_scenario(
+        {
+            "name": f"busy-hotline-{contacts}",
+            "days": days,
+            "warmup": "1d",
+            "seed": 1,
+            "responders": {"count": 12, "capacity": {"voice": 1, "sms": 3, "chat": 2, "email": 5}},
+            "arrivals": {ch: [w * scale * share for w in DAY_SHAPE] for ch, share in MIX.items()},
+            "handle": {
+                "voice": {"kind": "lognormal", "mean": "14m", "sd": "10m"},
+                "sms": {"kind": "lognormal", "mean": "25m", "sd": "15m"},
+                "chat": {"kind": "lognormal", "mean": "20m", "sd": "12m"},
+                "email": {"kind": "empirical", "values": ["5m", "8m", "10m", "15m", "30m"]},
+            },
+            "patience": {"voice": {"kind": "exponential", "mean": "15m"}},
+            "behaviour": {
+                "react": {"kind": "lognormal", "mean": "30s", "sd": "25s"},
+                "accept": 0.92,
+                "no_answer": 0.05,
+                "answer_delay": {"kind": "exponential", "mean": "20s"},
+            },
+        }
+    )
+
+
+def mmc(contacts: int) -> Scenario:
+    per_hour = 30.0
+    return parse_scenario(
+        {
+            "name": f"mm4-{contacts}",
+            "days": contacts / (per_hour * 24),
+            "warmup": "0s",
+            "responders": {"count": 4, "channels": ["voice"], "capacity": {"voice": 1}},
+            "arrivals": {"voice": per_hour},
+            "handle": {"voice": {"kind": "exponential", "mean": "6m"}},
+        }
+    )
+
+
+async def timed(sc: Scenario, label: str) -> dict[str, Any]:
+    bar = ProgressBar(label)
+    started = time.perf_counter()
+    with quiet_router_logs():
+        sim = await Simulation(sc, progress=bar).run()
+    wall = time.perf_counter() - started
+    bar.close()
+    report = results(sim)
+    return {
+        "scenario": sc.name,
+        "contacts": sim.arrivals,
+        "simulated_days": round((sim.end - sim.t0).total_seconds() / 86400, 1),
+        "wall_s": round(wall, 2),
+        "contacts_per_s": round(sim.arrivals / wall, 1),
+        "timers_fired": sim.timers.fired,
+        "within_target_pct": report["within_target_pct"],
+        "breaches": report["breaches"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m simulations.bench.sim_speed", description=__doc__)
+    p.add_argument("--contacts", type=int, default=YEAR_CONTACTS, help="size of the busy-hotline run")
+    p.add_argument("--quick", type=int, default=5_000, help="size of the M/M/c run")
+    args = p.parse_args(argv)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+    print("method: one process, the real Engine on a MemoryStore and a VirtualClock; wall time")
+    for run in (
+        asyncio.run(timed(mmc(args.quick), "m/m/c")),
+        asyncio.run(timed(busy_hotline(args.contacts), "year")),
+    ):
+        print(
+            f"{run['scenario']:<22} {run['contacts']:>8,} contacts over "
+            f"{run['simulated_days']:>6} simulated days "
+            f"in {run['wall_s']:>8.1f}s wall: {run['contacts_per_s']:>7.1f} contacts/s, "
+            f"{run['timers_fired']:,} timers fired, {run['within_target_pct']}% within target, "
+            f"{run['breaches']:,} breaches"
+        )
+    # ru_maxrss is kilobytes on Linux: the store keeps every contact and event in memory.
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory: {rss_mb:,.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
