@@ -20,6 +20,7 @@ from router.reports import compliance
 from router.server import serve
 from router.service import Service
 from router.settings import Settings
+from router.web import schedule
 from schedules import Roster, Shift
 
 CHANNELS = ["sms", "chat", "voice", "email"]
@@ -177,6 +178,7 @@ async def run_demo(args: argparse.Namespace) -> int:
   metrics       {base}/metrics
   console       {base}/console   (paste a token: {token} sees everything; {token}-ana is Ana's)
   chat widget   {base}/channels/chat/demo   (be the person reaching out)
+  schedule      {base}/schedule   (the week's roster and its coverage; the admin token works)
 Protocol: answer within 3 min (demo), offers time out after 20 s, escalation at 45/90/135 s.
 Synthetic contacts arrive about {args.rate:g} a minute; simulated volunteers ignore about a third
 of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
@@ -191,7 +193,14 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
             asyncio.get_running_loop().call_later(args.duration, stop.set)
         service.tasks.extend(tasks)
 
-    await serve(service, args.host, args.port, ready, stop, extensions=[chat.install, console.install])
+    await serve(
+        service,
+        args.host,
+        args.port,
+        ready,
+        stop,
+        extensions=[chat.install, console.install, schedule.install],
+    )
     report = await compliance(
         service.store,
         start,

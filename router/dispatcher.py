@@ -98,3 +98,20 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
             _, rid = min(pool)
             return Choice(responder=snap.responders[rid])
     return Choice(retry_at=min(waiting) if waiting else None)
+
+
+def choose_all(contact: Contact, snap: Snapshot, cooldown: timedelta) -> list[Responder]:
+    """Imminent danger: everyone eligible and free at once (those who just passed on it only
+    when nobody else is there)."""
+    fresh: list[Responder] = []
+    tried: list[Responder] = []
+    for rid in eligible_pool(contact, snap.oncall):
+        responder = snap.responders.get(rid)
+        if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
+            continue
+        declined_at = contact.declined.get(rid)
+        if declined_at is None:
+            fresh.append(responder)
+        elif declined_at + cooldown <= snap.now:
+            tried.append(responder)
+    return fresh or tried

@@ -14,10 +14,11 @@ from typing import Protocol as TypingProtocol
 
 import structlog
 
-from protocols import Protocol
+from protocols import Partner, Priority, Protocol
+from router import aftercare, intake
 from router import transitions as tr
 from router.clock import Clock
-from router.dispatcher import Snapshot, choose
+from router.dispatcher import Snapshot, choose, choose_all
 from router.errors import Invalid, NotFound
 from router.metrics import Metrics
 from router.models import (
@@ -75,82 +76,29 @@ class Engine:
         """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
         now = self.clock.now()
         p = self.protocol
-        triage = p.classify(
-            incoming.channel,
-            " ".join(filter(None, [incoming.subject, incoming.body])),
-            incoming.language,
-        )
+        key = self.sender_key(incoming.channel, incoming.sender)
+        memory = p.repeat_window or intake.DEFAULT_MEMORY
+        previous = [t for t in await self.store.arrivals(key) if t >= now - memory]
         _, roster_version = await self.rosters.on_call(now)
-        contact = Contact(
-            id=self.id_factory("c"),
-            channel=incoming.channel,
-            status=ContactStatus.queued,
-            priority=triage.priority,
-            flags=list(triage.flags),
-            language=incoming.language,
-            skills=list(incoming.skills),
-            seq=await self.store.next_seq(),
-            received_at=now,
-            deadline=now + p.response_target,
-            target_s=p.response_target.total_seconds(),
-            protocol_version=p.version,
-            roster_version=roster_version,
-            sender=incoming.sender,
-            sender_key=self.sender_key(incoming.channel, incoming.sender),
-            subject=incoming.subject,
-            ref=incoming.ref,
-            callback_for=incoming.callback_for,
+        built = intake.build(
+            incoming, p, now, self.id_factory("c"), await self.store.next_seq(), roster_version, key, previous
         )
-        if incoming.callback_for:
-            contact = contact.model_copy(update={"flags": [*contact.flags, "callback"]})
-        if incoming.body:
-            contact = tr.message_in(contact, incoming.body, now).contact
-            contact = contact.model_copy(update={"timeline": []})
-        timers = [
-            Timer(
-                id=f"breach:{contact.id}",
-                kind=TimerKind.breach,
-                due=contact.deadline,
-                contact_id=contact.id,
-                notify=list(p.breach_notify),
-                via=list(p.breach_via),
-            )
-        ]
-        timers += [
-            Timer(
-                id=f"esc:{contact.id}:{i}",
-                kind=TimerKind.escalate,
-                due=now + step.after,
-                contact_id=contact.id,
-                step=i,
-                notify=list(step.notify),
-                via=list(step.via),
-            )
-            for i, step in enumerate(p.escalation)
-            if step.after < p.response_target
-        ]
-        t = tr.intake(
-            contact,
-            timers,
-            {
-                "channel": contact.channel,
-                "priority": contact.priority.value,
-                "flags": contact.flags,
-                "target_s": contact.target_s,
-                "protocol_version": p.version,
-                "roster_version": roster_version,
-            },
-        )
-        written = await self.store.apply(t)
-        self.metrics.contacts.labels(contact.channel, contact.priority.value).inc()
+        written = await self.store.apply(built.transition)
+        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
         log.info(
             "contact_received",
-            contact_id=contact.id,
-            channel=contact.channel,
-            priority=contact.priority.value,
-            flags=contact.flags,
+            contact_id=written.id,
+            channel=written.channel,
+            priority=written.priority.value,
+            flags=written.flags,
+            rules=list(built.triage.rules),
         )
-        await self._emit(written, t.events)
+        await self._emit(written, built.transition.events)
+        if built.triage.page_now:
+            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
+            await self._page(
+                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
+            )
         await self.dispatch()
         return written  # as intake wrote it (queued); dispatch may already have offered it
 
@@ -208,31 +156,36 @@ class Engine:
         for contact in await self.store.get_contacts(ids):
             if contact.status != ContactStatus.queued:
                 continue
-            choice = choose(contact, snap, self.protocol.offer_timeout)
-            if choice.responder is None:
-                if choice.retry_at is not None:
+            chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
+            if not contact.parallel:
+                choice = choose(contact, snap, self.protocol.offer_timeout)
+                chosen = [choice.responder] if choice.responder else []
+                if choice.retry_at is not None and not chosen:
                     retry_at = min(retry_at or choice.retry_at, choice.retry_at)
+            if not chosen:
                 continue
-            oid = self.id_factory("o")
-            t = tr.offer(contact, choice.responder, oid, snap.now, self.protocol.offer_timeout)
+            oids = [self.id_factory("o") for _ in chosen]
+            t = tr.offer(contact, chosen, oids, snap.now, self.protocol.offer_timeout)
             try:
                 written = await self.store.apply(t)
             except Conflict:
                 return made, True
-            snap.took(choice.responder.id, contact.channel)
-            made += 1
+            for responder in chosen:
+                snap.took(responder.id, contact.channel)
+            made += len(chosen)
             self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
                 (snap.now - contact.received_at).total_seconds()
             )
             log.info(
                 "offered",
                 contact_id=contact.id,
-                responder=choice.responder.id,
-                offer_id=oid,
+                responders=[r.id for r in chosen],
+                offer_ids=oids,
                 time_to_offer_s=tr.seconds(contact.received_at, snap.now),
             )
             await self._emit(written, t.events)
-            await self._safely("offer", self.notifier.offer(choice.responder, t.offers[0], written))
+            for responder, o in zip(chosen, t.offers, strict=True):
+                await self._safely("offer", self.notifier.offer(responder, o, written))
             if not snap.anyone_free():
                 break
         if retry_at is not None:
@@ -252,7 +205,8 @@ class Engine:
         offer = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
-            return tr.accept(c, await self._fresh_offer(offer_id), self.clock.now())
+            others = await self._offers_of(c)
+            return tr.accept(c, await self._fresh_offer(offer_id), self.clock.now(), others)
 
         contact = await self._change(offer.contact_id, build)
         self.metrics.offers.labels("accepted").inc()
@@ -273,6 +227,10 @@ class Engine:
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch()
         return await self.store.get_contact(contact.id) or contact
+
+    async def _offers_of(self, contact: Contact) -> list[Offer]:
+        found = [await self.store.get_offer(oid) for oid in contact.offer_ids]
+        return [o for o in found if o is not None]
 
     async def _fresh_offer(self, offer_id: str) -> Offer:
         offer = await self.store.get_offer(offer_id)
@@ -354,17 +312,28 @@ class Engine:
     async def disarm_grace(self, contact_id: str) -> None:
         await self.store.complete(f"grace:{contact_id}")
 
-    async def close(self, contact_id: str, disposition: str, notes: str | None, by: str) -> Contact:
-        if disposition not in self.protocol.dispositions:
-            raise Invalid(
-                "disposition",
-                f"{disposition!r} is not one of the protocol's "
-                f"dispositions: {', '.join(self.protocol.dispositions)}",
-            )
+    async def close(
+        self,
+        contact_id: str,
+        disposition: str,
+        notes: str | None,
+        by: str,
+        outcome: dict[str, Any] | None = None,
+    ) -> Contact:
+        """Close with a disposition and what the protocol requires for it (Standards 27, 30, 23)."""
+        record = {**(outcome or {}), "notes": notes}
+        current = await self.get_contact(contact_id)
+        problems = self.protocol.close_problems(disposition, current.flags, record)
+        if problems:
+            field = problems[0].split(":", 1)[0]
+            raise Invalid(field, "; ".join(problems))
 
         async def build(c: Contact) -> Transition:
-            offer = await self.store.get_offer(c.offer_id) if c.offer_id else None
-            return tr.close(c, offer, disposition, notes, self.clock.now(), self.ladder_len, by)
+            now = self.clock.now()
+            t = tr.close(c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome)
+            if (outcome or {}).get("referral"):
+                t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
+            return t
 
         contact = await self._change(contact_id, build)
         log.info("closed", contact_id=contact_id, disposition=disposition)
@@ -372,16 +341,20 @@ class Engine:
         return contact
 
     async def abandon(self, contact_id: str) -> Contact:
+        """The person left unanswered; the protocol's callback task is armed in the same step."""
+
         async def build(c: Contact) -> Transition:
-            offer = await self.store.get_offer(c.offer_id) if c.offer_id else None
-            return tr.abandon(c, offer, self.clock.now(), self.ladder_len)
+            now = self.clock.now()
+            t = tr.abandon(c, await self._offers_of(c), now, self.ladder_len)
+            callback = aftercare.callback_timer(self.protocol, c, "abandoned", now)
+            if callback is not None:
+                t.arm.append(callback)
+            return t
 
         contact = await self._change(contact_id, build)
         self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
         log.info(
-            "abandoned",
-            contact_id=contact_id,
-            waited_s=tr.seconds(contact.received_at, self.clock.now()),
+            "abandoned", contact_id=contact_id, waited_s=tr.seconds(contact.received_at, self.clock.now())
         )
         await self.dispatch()
         return contact
@@ -436,6 +409,8 @@ class Engine:
             await self._fire_escalation(timer, tr.breach, "breach")
         elif timer.kind == TimerKind.abandon_grace:
             await self._fire_grace(timer)
+        elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
+            await self._fire_task(timer)
         await self.dispatch()
 
     async def _fire_offer_timeout(self, timer: Timer) -> None:
@@ -455,6 +430,19 @@ class Engine:
             return
         self.metrics.offers.labels("expired").inc()
         log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
+
+    async def _fire_task(self, timer: Timer) -> None:
+        """A callback or follow-up falls due: it becomes a contact, queued and timed like any."""
+        assert timer.contact_id is not None
+        original = await self.get_contact(timer.contact_id)
+        channel = timer.via[0] if timer.via else original.channel
+        priority = Priority(timer.notify[0]) if timer.notify else original.priority
+        task = intake.callback_in(original, channel, priority)
+        if timer.kind == TimerKind.follow_up:
+            task = task.model_copy(update={"flags": ["follow_up"]})
+        await self.store.complete(timer.id)
+        created = await self.intake(task)
+        log.info(timer.kind.value, contact_id=created.id, for_contact=original.id)
 
     async def _fire_grace(self, timer: Timer) -> None:
         assert timer.contact_id is not None
@@ -490,29 +478,31 @@ class Engine:
             notify=timer.notify,
             waited_s=tr.seconds(contact.received_at, self.clock.now()),
         )
-        await self._page(contact, timer, reason)
+        await self._page(contact, timer.notify, timer.via, reason)
+        if "partner" in timer.notify or reason == "breach":
+            partner = self.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
+            if partner is not None:
+                await self._handoff(contact.id, partner)
 
-    async def _page(self, contact: Contact, timer: Timer, reason: str) -> None:
+    async def _handoff(self, contact_id: str, partner: Partner) -> None:
+        async def build(c: Contact) -> Transition | None:
+            return aftercare.partner_handoff(self.protocol, c, partner, self.clock.now())
+
+        if await self._change_or_stale(contact_id, build) is not None:
+            log.warning("partner_handoff", contact_id=contact_id, partner=partner.id)
+
+    async def _page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
+        """Page everyone on call now in the named roles (escalations, breaches, imminent danger)."""
         oncall, _ = await self.rosters.on_call(self.clock.now())
-        roles = tr.widen([], timer.notify)
         targets: dict[str, None] = {}
-        for role in roles:
+        for role in tr.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
         for rid in targets:
             responder = await self.store.get_responder(rid)
             if responder is not None:
-                await self._safely(
-                    reason,
-                    self.notifier.page(
-                        Page(
-                            responder=responder,
-                            contact=contact,
-                            reason=reason,
-                            via=tuple(timer.via),
-                        )
-                    ),
-                )
+                page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
+                await self._safely(reason, self.notifier.page(page))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

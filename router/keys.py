@@ -44,6 +44,11 @@ class Keys:
         return self._k("open_by_sender")
 
     @property
+    def arrivals(self) -> str:
+        """ZSET (all scores 0, ordered by member) of `sender key|arrival ms|contact id`."""
+        return self._k("arrivals")
+
+    @property
     def offers(self) -> str:
         """HASH offer id -> offer JSON."""
         return self._k("offers")

@@ -50,6 +50,10 @@ class ContactIn(Model):
     subject: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, min_length=2, max_length=16)
     skills: list[str] = Field(default_factory=list, max_length=16)
+    # Flags already known at intake (an IVR key press): triage adds to them.
+    flags: list[str] = Field(default_factory=list, max_length=16)
+    # A callback or follow-up task may carry the priority its rule sets.
+    priority: Priority | None = None
     # The channel's own handle for this conversation (Twilio CallSid, chat session, Message-ID).
     ref: str | None = Field(default=None, max_length=500)
     # Set when this contact is a callback task for an earlier missed or abandoned contact.
@@ -88,7 +92,9 @@ class Contact(Model):
     answered_at: AwareDatetime | None = None
     closed_at: AwareDatetime | None = None
     responder: str | None = None
-    offer_id: str | None = None
+    offer_ids: list[str] = Field(default_factory=list)
+    # Imminent danger: offered to everyone eligible at once instead of one at a time.
+    parallel: bool = False
     audience: list[str] = Field(default_factory=lambda: ["primary"])
     declined: dict[str, AwareDatetime] = Field(default_factory=dict)
     escalation_level: int = 0
@@ -98,6 +104,8 @@ class Contact(Model):
     roster_version: int | None = None
     disposition: str | None = None
     notes: str | None = None
+    # What closing recorded beyond the disposition: referral, safety plan, mandated report.
+    outcome: dict[str, Any] = Field(default_factory=dict)
     sender: str
     sender_key: str = ""
     ref: str | None = None
@@ -106,11 +114,11 @@ class Contact(Model):
     messages: list[Message] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
 
-    _lists = field_validator("flags", "skills", "audience", "messages", "timeline", mode="before")(
-        _empty_list
-    )
+    _lists = field_validator(
+        "flags", "skills", "audience", "messages", "timeline", "offer_ids", mode="before"
+    )(_empty_list)
 
-    @field_validator("declined", mode="before")
+    @field_validator("declined", "outcome", mode="before")
     @classmethod
     def _declined(cls, value: Any) -> Any:
         return {} if value == [] else value
@@ -185,6 +193,8 @@ class TimerKind(StrEnum):
     shift_change = "shift_change"
     redispatch = "redispatch"
     abandon_grace = "abandon_grace"
+    callback = "callback"
+    follow_up = "follow_up"
 
 
 class Timer(Model):

@@ -6,6 +6,7 @@ InvalidState when the caller asked for something the state does not allow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,67 +48,87 @@ def seconds(a: datetime, b: datetime) -> float:
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
     ids = [f"breach:{contact.id}", f"grace:{contact.id}"]
     ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
-    if contact.offer_id:
-        ids.append(f"offer:{contact.offer_id}")
+    ids += [f"offer:{oid}" for oid in contact.offer_ids]
     return ids
 
 
-def intake(contact: Contact, timers: list[Timer], fields: dict[str, Any]) -> Transition:
+def intake(
+    contact: Contact,
+    timers: list[Timer],
+    fields: dict[str, Any],
+    arrival: tuple[str, datetime, datetime] | None = None,
+) -> Transition:
     c, ev = record(contact, contact.received_at, "received", **fields)
-    return Transition(contact=c, expect_rev=None, enqueue_score=queue_score(c), arm=timers, events=[ev])
+    return Transition(
+        contact=c, expect_rev=None, enqueue_score=queue_score(c), arm=timers, events=[ev], arrival=arrival
+    )
 
 
 def offer(
-    contact: Contact, responder: Responder, offer_id: str, now: datetime, timeout: timedelta
+    contact: Contact, responders: list[Responder], offer_ids: list[str], now: datetime, timeout: timedelta
 ) -> Transition:
-    o = Offer(
-        id=offer_id,
-        contact_id=contact.id,
-        responder=responder.id,
-        channel=contact.channel,
-        priority=contact.priority,
-        created_at=now,
-        expires_at=now + timeout,
-    )
+    """Offer the contact to one responder, or (imminent danger) to several at once."""
+    t = Transition(contact=contact, expect_rev=contact.rev, dequeue=True)
     c = contact.model_copy(
-        update={"status": S.offered, "offer_id": o.id, "offered_at": contact.offered_at or now}
+        update={
+            "status": S.offered,
+            "offered_at": contact.offered_at or now,
+            "offer_ids": [*contact.offer_ids, *offer_ids],
+        }
     )
-    c, ev = record(
-        c,
-        now,
-        "offered",
-        responder=responder.id,
-        offer_id=o.id,
-        time_to_offer_s=seconds(contact.received_at, now),
-    )
-    return Transition(
-        contact=c,
-        expect_rev=contact.rev,
-        dequeue=True,
-        offers=[o],
-        loads=[LoadChange(responder.id, contact.channel, 1, responder.capacity_for(contact.channel))],
-        require_available=[responder.id],
-        idle={responder.id: now},
-        arm=[
+    for responder, oid in zip(responders, offer_ids, strict=True):
+        o = Offer(
+            id=oid,
+            contact_id=contact.id,
+            responder=responder.id,
+            channel=contact.channel,
+            priority=contact.priority,
+            created_at=now,
+            expires_at=now + timeout,
+        )
+        c, ev = record(
+            c,
+            now,
+            "offered",
+            responder=responder.id,
+            offer_id=oid,
+            time_to_offer_s=seconds(contact.received_at, now),
+        )
+        t.offers.append(o)
+        t.loads.append(LoadChange(responder.id, contact.channel, 1, responder.capacity_for(contact.channel)))
+        t.require_available.append(responder.id)
+        t.idle[responder.id] = now
+        t.arm.append(
             Timer(
-                id=f"offer:{o.id}",
+                id=f"offer:{oid}",
                 kind=TimerKind.offer_timeout,
                 due=o.expires_at,
                 contact_id=contact.id,
-                offer_id=o.id,
+                offer_id=oid,
             )
-        ],
-        events=[ev],
-    )
+        )
+        t.events.append(ev)
+    t.contact = c
+    return t
 
 
 def _pending(contact: Contact, offer: Offer) -> bool:
     return (
-        offer.status == OfferStatus.pending and contact.status == S.offered and contact.offer_id == offer.id
+        offer.status == OfferStatus.pending and contact.status == S.offered and offer.id in contact.offer_ids
     )
 
 
-def accept(contact: Contact, offer: Offer, now: datetime) -> Transition:
+def _cancel_others(t: Transition, contact: Contact, others: Sequence[Offer], now: datetime) -> None:
+    """Every other pending offer of the contact ends: loads given back, timers disarmed."""
+    for other in others:
+        if other.status != OfferStatus.pending or other.id not in contact.offer_ids:
+            continue
+        t.offers.append(other.model_copy(update={"status": OfferStatus.cancelled, "resolved_at": now}))
+        t.loads.append(LoadChange(other.responder, contact.channel, -1))
+        t.disarm.append(f"offer:{other.id}")
+
+
+def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer] = ()) -> Transition:
     if not _pending(contact, offer):
         raise InvalidState(
             f"offer {offer.id} is {_offer_state(contact, offer)}: it can no longer be accepted"
@@ -116,12 +137,7 @@ def accept(contact: Contact, offer: Offer, now: datetime) -> Transition:
         raise InvalidState(f"offer {offer.id} expired at {offer.expires_at.isoformat()}")
     o = offer.model_copy(update={"status": OfferStatus.accepted, "resolved_at": now})
     c = contact.model_copy(
-        update={
-            "status": S.assigned,
-            "responder": offer.responder,
-            "assigned_at": now,
-            "offer_id": None,
-        }
+        update={"status": S.assigned, "responder": offer.responder, "assigned_at": now, "offer_ids": []}
     )
     c, ev = record(
         c,
@@ -131,9 +147,9 @@ def accept(contact: Contact, offer: Offer, now: datetime) -> Transition:
         offer_id=offer.id,
         time_to_accept_s=seconds(contact.received_at, now),
     )
-    return Transition(
-        contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev]
-    )
+    t = Transition(contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev])
+    _cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
+    return t
 
 
 def _offer_state(contact: Contact, offer: Offer) -> str:
@@ -143,7 +159,8 @@ def _offer_state(contact: Contact, offer: Offer) -> str:
 
 
 def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferStatus) -> Transition | None:
-    """Decline or expiry: the offer ends, the contact goes back to its place in the queue."""
+    """Decline or expiry: the offer ends; with no other offer out, the contact goes back to
+    its place in the queue."""
     if not _pending(contact, offer):
         if outcome == OfferStatus.declined:
             raise InvalidState(
@@ -151,10 +168,11 @@ def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferS
             )
         return None
     o = offer.model_copy(update={"status": outcome, "resolved_at": now})
+    left = [oid for oid in contact.offer_ids if oid != offer.id]
     c = contact.model_copy(
         update={
-            "status": S.queued,
-            "offer_id": None,
+            "status": S.offered if left else S.queued,
+            "offer_ids": left,
             "declined": {**contact.declined, offer.responder: now},
         }
     )
@@ -163,7 +181,7 @@ def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferS
     return Transition(
         contact=c,
         expect_rev=contact.rev,
-        enqueue_score=queue_score(c),
+        enqueue_score=None if left else queue_score(c),
         offers=[o],
         loads=[LoadChange(offer.responder, contact.channel, -1)],
         disarm=[f"offer:{offer.id}"],
@@ -267,38 +285,36 @@ def message_in(contact: Contact, body: str, now: datetime) -> Transition:
 
 
 def _ending(
-    contact: Contact, offer: Offer | None, now: datetime, ladder_len: int, status: ContactStatus
+    contact: Contact, offers: list[Offer], now: datetime, ladder_len: int, status: ContactStatus
 ) -> Transition:
     """Shared by close and abandon: give back what the contact holds, stop its timers."""
     t = Transition(
-        contact=contact,
-        expect_rev=contact.rev,
-        dequeue=True,
-        disarm=contact_timer_ids(contact, ladder_len),
+        contact=contact, expect_rev=contact.rev, dequeue=True, disarm=contact_timer_ids(contact, ladder_len)
     )
-    if offer is not None and contact.offer_id == offer.id and offer.status == OfferStatus.pending:
-        t.offers.append(offer.model_copy(update={"status": OfferStatus.cancelled, "resolved_at": now}))
-        t.loads.append(LoadChange(offer.responder, contact.channel, -1))
+    _cancel_others(t, contact, offers, now)
     if contact.responder and contact.status in (S.assigned, S.answered):
         t.loads.append(LoadChange(contact.responder, contact.channel, -1))
         t.idle[contact.responder] = now
-    t.contact = contact.model_copy(update={"status": status, "closed_at": now, "offer_id": None})
+    t.contact = contact.model_copy(update={"status": status, "closed_at": now, "offer_ids": []})
     return t
 
 
 def close(
     contact: Contact,
-    offer: Offer | None,
+    offers: list[Offer],
     disposition: str,
     notes: str | None,
     now: datetime,
     ladder_len: int,
     by: str,
+    outcome: dict[str, Any] | None = None,
 ) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is already {contact.status.value}")
-    t = _ending(contact, offer, now, ladder_len, S.closed)
-    t.contact = t.contact.model_copy(update={"disposition": disposition, "notes": notes})
+    t = _ending(contact, offers, now, ladder_len, S.closed)
+    t.contact = t.contact.model_copy(
+        update={"disposition": disposition, "notes": notes, "outcome": outcome or {}}
+    )
     t.contact, ev = record(
         t.contact,
         now,
@@ -311,12 +327,12 @@ def close(
     return t
 
 
-def abandon(contact: Contact, offer: Offer | None, now: datetime, ladder_len: int) -> Transition:
+def abandon(contact: Contact, offers: list[Offer], now: datetime, ladder_len: int) -> Transition:
     if not contact.is_unanswered:
         raise InvalidState(
             f"contact {contact.id} is {contact.status.value}: only a waiting contact can be abandoned"
         )
-    t = _ending(contact, offer, now, ladder_len, S.abandoned)
+    t = _ending(contact, offers, now, ladder_len, S.abandoned)
     t.contact, ev = record(
         t.contact,
         now,

@@ -54,6 +54,8 @@ class Transition:
     arm: list[Timer] = field(default_factory=list)
     disarm: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    # (sender key, arrival, forget before): remember this arrival for repeat-contact triage.
+    arrival: tuple[str, datetime, datetime] | None = None
 
 
 class Store(abc.ABC):
@@ -90,6 +92,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def find_open(self, sender_key: str) -> str | None:
         """The open contact of the person with this keyed address hash, if any."""
+
+    @abc.abstractmethod
+    async def arrivals(self, sender_key: str) -> list[datetime]:
+        """Earlier arrivals of the person with this keyed hash (those not yet forgotten)."""
 
     @abc.abstractmethod
     async def get_offer(self, offer_id: str) -> Offer | None: ...

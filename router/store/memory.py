@@ -32,6 +32,7 @@ class MemoryStore(Store):
         self._queue: dict[str, float] = {}
         self._open: dict[str, int] = {}
         self._senders: dict[str, str] = {}
+        self._arrivals: dict[str, list[int]] = {}
         self._offers: dict[str, str] = {}
         self._pending: dict[str, int] = {}
         self._load: dict[tuple[str, str], int] = {}
@@ -102,6 +103,10 @@ class MemoryStore(Store):
         self._arm(t.arm)
         for event in t.events:
             self._append(event)
+        if t.arrival is not None:
+            sender, at, forget = t.arrival
+            kept = [ms for ms in self._arrivals.get(sender, []) if ms >= to_ms(forget)]
+            self._arrivals[sender] = sorted([*kept, to_ms(at)])
         return written
 
     def _arm(self, timers: list[Timer]) -> None:
@@ -141,6 +146,9 @@ class MemoryStore(Store):
 
     async def find_open(self, sender_key: str) -> str | None:
         return self._senders.get(sender_key)
+
+    async def arrivals(self, sender_key: str) -> list[datetime]:
+        return [from_ms(ms) for ms in self._arrivals.get(sender_key, [])]
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = self._offers.get(offer_id)

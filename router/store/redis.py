@@ -86,6 +86,13 @@ class RedisStore(Store):
             "dequeue": t.dequeue,
             "open": str(to_ms(contact.received_at)) if contact.is_open else False,
             "sender_key": contact.sender_key or False,
+            "arrival": False
+            if t.arrival is None
+            else {
+                "key": t.arrival[0],
+                "member": f"{t.arrival[0]}|{to_ms(t.arrival[1]):015d}|{t.contact.id}",
+                "forget": f"{t.arrival[0]}|{to_ms(t.arrival[2]):015d}",
+            },
             "offers": [
                 {
                     "id": o.id,
@@ -121,6 +128,7 @@ class RedisStore(Store):
             k.timer_data,
             k.events,
             k.senders,
+            k.arrivals,
         ]
         result = await self._call(self._transition, keys, [self._payload(t), k.wake])
         status, value = result[0], result[1]
@@ -160,6 +168,10 @@ class RedisStore(Store):
     async def find_open(self, sender_key: str) -> str | None:
         found: str | None = await self.redis.hget(self.k.senders, sender_key)
         return found
+
+    async def arrivals(self, sender_key: str) -> list[datetime]:
+        members = await self.redis.zrangebylex(self.k.arrivals, f"[{sender_key}|", f"[{sender_key}|~")
+        return [from_ms(int(m.split("|")[1])) for m in members]
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = await self.redis.hget(self.k.offers, offer_id)

@@ -198,13 +198,16 @@ class Differential(RuleBasedStateMachine):
         )
         held: dict[tuple[str, str], int] = {}
         for c in contacts:
-            holder = c.responder if c.status in (ContactStatus.assigned, ContactStatus.answered) else None
+            holders = [c.responder] if c.status in (ContactStatus.assigned, ContactStatus.answered) else []
             if c.status == ContactStatus.offered:
-                offer = self.loop.run_until_complete(side.store.get_offer(c.offer_id or ""))
-                assert offer is not None
-                holder = offer.responder
-            if holder:
-                held[(holder, c.channel)] = held.get((holder, c.channel), 0) + 1
+                assert c.offer_ids
+                for oid in c.offer_ids:
+                    offer = self.loop.run_until_complete(side.store.get_offer(oid))
+                    assert offer is not None and offer.status == "pending"
+                    holders.append(offer.responder)
+            for holder in holders:
+                if holder:
+                    held[(holder, c.channel)] = held.get((holder, c.channel), 0) + 1
             # every unanswered contact still has its breach timer or is already breached
             if c.is_unanswered and not c.breached:
                 timers = self.loop.run_until_complete(side.store.timers())

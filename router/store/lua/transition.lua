@@ -13,6 +13,7 @@
 -- KEYS[11] timer_data  HASH timer id -> timer JSON
 -- KEYS[12] events      STREAM
 -- KEYS[13] senders     HASH keyed sender hash -> open contact id
+-- KEYS[14] arrivals    ZSET "sender key|ms|contact id" (score 0, by member): repeat contacts
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed)
 --
@@ -77,5 +78,9 @@ for _, t in ipairs(p.arm) do
   redis.call('HSET', KEYS[11], t.id, t.json)
 end
 for _, e in ipairs(p.events) do redis.call('XADD', KEYS[12], '*', 'e', e) end
+if p.arrival ~= false then
+  redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. p.arrival.key .. '|', '(' .. p.arrival.forget)
+  redis.call('ZADD', KEYS[14], 0, p.arrival.member)
+end
 if #p.arm > 0 then redis.call('PUBLISH', ARGV[2], p.arm[1].due) end
 return {'ok', rev}

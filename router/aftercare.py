@@ -1,0 +1,70 @@
+"""What the protocol asks after the moment: callbacks for missed and abandoned contacts,
+partner handoffs when the ladder overflows, and follow-ups that confirm a referral was taken.
+Pure builders of timers and transitions; the engine applies and fires them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from protocols import HANDLE_WITH_CARE, Partner, Protocol
+from router.models import Contact, Message, Timer, TimerKind
+from router.store import Transition
+from router.transitions import record
+
+
+def callback_timer(p: Protocol, contact: Contact, reason: str, now: datetime) -> Timer | None:
+    """Standard 28, returning missed calls: a callback task falls due per the protocol's rule."""
+    if contact.callback_for:
+        return None  # a callback that is missed is not itself called back; its own ladder ran
+    rule = p.callback_for(reason, contact.channel)
+    if rule is None:
+        return None
+    if rule.only_if_safe and HANDLE_WITH_CARE in contact.flags:
+        return None  # calling back could alert an abuser
+    return Timer(
+        id=f"callback:{contact.id}",
+        kind=TimerKind.callback,
+        due=rule.due_times(now)[0],
+        contact_id=contact.id,
+        via=[rule.channel_for(contact.channel)],
+        notify=[rule.priority.value],
+    )
+
+
+def follow_up_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:
+    """Standards 23/35: after a referral or a partner handoff, confirm the person was taken on."""
+    return Timer(
+        id=f"followup:{contact.id}",
+        kind=TimerKind.follow_up,
+        due=now + p.referral_follow_up.after,
+        contact_id=contact.id,
+        via=[contact.channel],
+        notify=["normal"],
+    )
+
+
+def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: datetime) -> Transition | None:
+    """Overflow to a partner hotline. On a text channel the person gets the partner's details
+    and the handoff is recorded with a follow-up; a call is never dropped: the voice adapter
+    hears `partner_transfer_requested` and may warm-transfer while the caller waits."""
+    if not contact.is_unanswered:
+        return None
+    if contact.channel == "voice":
+        c, ev = record(contact, now, "partner_transfer_requested", partner=partner.id)
+        return Transition(contact=c, expect_rev=contact.rev, events=[ev])
+    text = p.handoff_message(contact.channel, contact.language, partner)
+    if text is None:
+        text = f"If you cannot wait, {partner.name} can help: " + ", ".join(
+            f"{k} {v}" for k, v in partner.details().items() if v and k != "partner"
+        )
+    c = contact.model_copy(
+        update={"messages": [*contact.messages, Message(at=now, direction="out", body=text)]}
+    )
+    c, sent = record(c, now, "message_sent", system=True)
+    c, ev = record(c, now, "partner_handoff", partner=partner.id)
+    return Transition(
+        contact=c,
+        expect_rev=contact.rev,
+        events=[sent, ev],
+        arm=[follow_up_timer(p, contact, now)] if p.referral_follow_up.handoffs_too else [],
+    )

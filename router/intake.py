@@ -1,0 +1,122 @@
+"""Intake, pure: from what a channel handed in and the protocol in force, the new contact and
+the one transition that persists it, enqueues it and arms its timers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from protocols import Priority, Protocol, Triage
+from router import transitions as tr
+from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind
+from router.store import Transition
+
+# Arrivals are remembered this long when the protocol has no repeat rule of its own.
+DEFAULT_MEMORY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Intake:
+    contact: Contact
+    transition: Transition
+    triage: Triage
+
+
+def build(
+    incoming: ContactIn,
+    p: Protocol,
+    now: datetime,
+    contact_id: str,
+    seq: int,
+    roster_version: int | None,
+    sender_key: str,
+    previous: list[datetime],
+) -> Intake:
+    text = " ".join(filter(None, [incoming.subject, incoming.body]))
+    triage = p.classify(
+        incoming.channel, text, incoming.language, at=now, previous=previous, flags=incoming.flags
+    )
+    priority = triage.priority
+    if incoming.priority is not None:
+        priority = min(priority, incoming.priority, key=lambda x: x.rank)
+    flags = list(dict.fromkeys([*triage.flags, *incoming.flags]))
+    if incoming.callback_for:
+        flags.append("callback")
+    # Imminent danger: everyone the protocol names is offered it at once, the ladder is skipped.
+    audience = tr.widen(["primary"], list(triage.offer_to)) if triage.offer_to else ["primary"]
+    contact = Contact(
+        id=contact_id,
+        channel=incoming.channel,
+        status=ContactStatus.queued,
+        priority=priority,
+        flags=flags,
+        language=incoming.language,
+        skills=list(incoming.skills),
+        seq=seq,
+        received_at=now,
+        deadline=now + p.response_target,
+        target_s=p.response_target.total_seconds(),
+        protocol_version=p.version,
+        roster_version=roster_version,
+        sender=incoming.sender,
+        sender_key=sender_key,
+        subject=incoming.subject,
+        ref=incoming.ref,
+        callback_for=incoming.callback_for,
+        parallel=triage.imminent_danger,
+        audience=audience,
+    )
+    if incoming.body:
+        contact = tr.message_in(contact, incoming.body, now).contact.model_copy(update={"timeline": []})
+    timers = [
+        Timer(
+            id=f"breach:{contact.id}",
+            kind=TimerKind.breach,
+            due=contact.deadline,
+            contact_id=contact.id,
+            notify=list(p.breach_notify),
+            via=list(p.breach_via),
+        )
+    ]
+    if not triage.skip_ladder:
+        timers += [
+            Timer(
+                id=f"esc:{contact.id}:{i}",
+                kind=TimerKind.escalate,
+                due=now + step.after,
+                contact_id=contact.id,
+                step=i,
+                notify=list(step.notify),
+                via=list(step.via),
+            )
+            for i, step in enumerate(p.escalation)
+            if step.after < p.response_target
+        ]
+    memory = p.repeat_window or DEFAULT_MEMORY
+    fields = {
+        "channel": contact.channel,
+        "priority": contact.priority.value,
+        "flags": contact.flags,
+        "rules": list(triage.rules),
+        "target_s": contact.target_s,
+        "protocol_version": p.version,
+        "roster_version": roster_version,
+        "imminent_danger": triage.imminent_danger,
+        "repeat_of": len(previous) or None,
+    }
+    t = tr.intake(contact, timers, fields, arrival=(sender_key, now, now - memory))
+    return Intake(contact=contact, transition=t, triage=triage)
+
+
+def callback_in(original: Contact, channel: str, priority: Priority) -> ContactIn:
+    """The callback task for a missed or abandoned contact: itself queued, offered and timed."""
+    return ContactIn.model_validate(
+        {
+            "channel": channel,
+            "from": original.sender,
+            "language": original.language,
+            "callback_for": original.id,
+            "priority": priority,
+            "flags": ["callback"],
+        }
+    )
