@@ -63,7 +63,7 @@ class Engine:
     pii_key: bytes = b"safetynet-development-key"
 
     def __post_init__(self) -> None:
-        self.rosters = Rosters(self.store, self.clock, self.notifier)
+        self.rosters = Rosters(self.store, self.clock, lambda: self.notifier)
         self._dispatch_lock = asyncio.Lock()
         self._dispatch_again = False
 
@@ -325,8 +325,9 @@ class Engine:
         current = await self.get_contact(contact_id)
         problems = self.protocol.close_problems(disposition, current.flags, record)
         if problems:
-            field = problems[0].split(":", 1)[0]
-            raise Invalid(field, "; ".join(problems))
+            raise Invalid.many(
+                [tuple(p.split(": ", 1)) if ": " in p else ("disposition", p) for p in problems]
+            )
 
         async def build(c: Contact) -> Transition:
             now = self.clock.now()

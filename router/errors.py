@@ -36,6 +36,14 @@ class Invalid(RouterError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}", [{"loc": field.split("."), "msg": message}])
 
+    @classmethod
+    def many(cls, problems: list[tuple[str, ...]]) -> Invalid:
+        """Several fields wrong at once: every one named in the details."""
+        first = cls(problems[0][0], problems[0][-1])
+        first.message = "; ".join(": ".join(p) for p in problems)
+        first.details = [{"loc": p[0].split("."), "msg": p[-1]} for p in problems]
+        return first
+
 
 class Forbidden(RouterError):
     status = 403

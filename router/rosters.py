@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import structlog
@@ -47,9 +47,12 @@ class Rosters:
     and the previous version's shifts outside it, so publishing next week keeps this week.
     """
 
-    def __init__(self, store: Store, clock: Clock, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, notifier: Callable[[], Notifier | None] = lambda: None
+    ) -> None:
         self.store = store
         self.clock = clock
+        # Asked each time: a channel may replace the engine's notifier after start-up.
         self.notifier = notifier
         self._index: OnCallIndex | None = None
         self._index_version = -1
@@ -131,7 +134,8 @@ class Rosters:
 
     async def _tell(self, changes: RosterDiff, timezone: str, version: int) -> None:
         """Each responder whose shifts changed hears exactly what changed for them."""
-        if self.notifier is None:
+        notifier = self.notifier()
+        if notifier is None:
             return
         for rid in changes.affected:
             responder = await self.store.get_responder(rid)
@@ -139,7 +143,7 @@ class Rosters:
                 continue
             lines = changes.changes[rid].describe(timezone)
             try:
-                await self.notifier.notice(responder, f"Roster v{version}: " + "; ".join(lines))
+                await notifier.notice(responder, f"Roster v{version}: " + "; ".join(lines))
             except Exception:  # a notice that cannot be delivered never undoes a publish
                 log.error("roster_notice_failed", responder=rid)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,9 +21,21 @@ class MessageIn(BaseModel):
 
 
 class CloseIn(BaseModel):
+    """The disposition, and what the protocol requires for it (referral, safety plan, report)."""
+
     model_config = ConfigDict(extra="forbid")
     disposition: str = Field(min_length=1, max_length=100)
     notes: str | None = Field(default=None, max_length=20_000)
+    referral: dict[str, Any] | None = None
+    safety_plan: str | dict[str, Any] | None = None
+    mandated_report: dict[str, Any] | None = None
+
+    def outcome(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in self.model_dump(include={"referral", "safety_plan", "mandated_report"}).items()
+            if v is not None
+        }
 
 
 async def _contact_for(request: web.Request, *, write: bool) -> Contact:
@@ -112,7 +126,7 @@ async def close(request: web.Request) -> web.Response:
     contact = await _contact_for(request, write=True)
     body = await parse_body(request, CloseIn)
     updated = await services(request).engine.close(
-        contact.id, body.disposition, body.notes, principal(request).actor
+        contact.id, body.disposition, body.notes, principal(request).actor, body.outcome()
     )
     return json_of(contact_view(updated))
 

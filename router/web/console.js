@@ -12,6 +12,7 @@
   var token = sessionStorage.getItem(KEY);
   var me = null;
   var dispositions = [];
+  var requires = {};
   var cards = {};          // contact id -> card elements, kept so a half-written reply survives
   var queue = [];
   var queueAt = 0;
@@ -67,6 +68,7 @@
       return api("GET", "/console/protocol");
     }).then(function (proto) {
       dispositions = proto.dispositions;
+      requires = proto.requires || {};
       listen();
       return refresh();
     }).catch(function (error) {
@@ -170,11 +172,23 @@
     dispositions.forEach(function (d) { c.disposition.append(el("option", null, d)); });
     c.notes = el("input", "notes");
     c.notes.placeholder = "Notes (optional)";
+    // Shown when the chosen disposition must record more (a safety plan, a referral partner).
+    c.details = el("input", "details");
+    c.details.setAttribute("aria-label", "Required details");
+    c.details.hidden = true;
+    function needs() { return requires[c.disposition.value] || []; }
+    function showDetails() {
+      var n = needs().filter(function (f) { return f === "safety_plan" || f === "referral"; });
+      c.details.hidden = n.length === 0;
+      c.details.placeholder = n.indexOf("referral") >= 0 ? "Referred to (partner)" : "Safety plan made";
+    }
+    c.disposition.addEventListener("change", showDetails);
     c.close = el("button", "close danger", "Close");
     var replyRow = el("div", "row");
     replyRow.append(c.reply, c.send, c.answered);
     var closeRow = el("div", "row");
-    closeRow.append(c.disposition, c.notes, c.close);
+    closeRow.append(c.disposition, c.details, c.notes, c.close);
+    showDetails();
     c.root.append(c.meta, c.log, replyRow, closeRow);
     c.send.addEventListener("click", function () {
       var body = c.reply.value.trim();
@@ -188,6 +202,9 @@
     c.close.addEventListener("click", function () {
       var body = { disposition: c.disposition.value };
       if (c.notes.value.trim()) { body.notes = c.notes.value.trim(); }
+      var detail = c.details.value.trim();
+      if (detail && needs().indexOf("safety_plan") >= 0) { body.safety_plan = detail; }
+      if (detail && needs().indexOf("referral") >= 0) { body.referral = { partner: detail }; }
       act(api("POST", "/v1/contacts/" + contact.id + "/close", body));
     });
     return c;

@@ -80,6 +80,8 @@ async def protocol(request: web.Request) -> web.Response:
         {
             "version": proto.version,
             "dispositions": list(proto.dispositions),
+            # What closing with each disposition must record, so the form can ask for it.
+            "requires": {d: list(proto.disposition_requirements(d)) for d in proto.dispositions},
             "response_target_s": proto.response_target.total_seconds(),
             "escalation_steps": len(proto.escalation),
         }

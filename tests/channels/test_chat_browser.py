@@ -87,6 +87,7 @@ async def test_person_and_responder_talk_then_quick_exit_leaves_no_trace(tmp_pat
 
         # Answered already, so leaving does not abandon: the responder closes with a disposition.
         await card.locator("select.disposition").select_option("safety_plan")
+        await card.locator("input.details").fill("stays with her sister tonight; code word agreed")
         await card.locator("button.close").click()
         await expect(console.locator("#no-contacts")).to_be_visible()
         done = await stack.service.engine.get_contact(contact_id)

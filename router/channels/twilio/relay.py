@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import structlog
 
-from protocols import HANDLE_WITH_CARE
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.provider import ProviderError
 from router.channels.twilio.sms import short_code
 from router.errors import RouterError
-from router.models import Contact, ContactIn, Event, Message, Responder
+from router.models import Contact, Event, Message, Responder
 
 log = structlog.get_logger("router.channels.twilio")
 # The person's side of a relayed conversation is labelled, never numbered.
@@ -36,8 +35,6 @@ class Relay:
                 await self._to_responder(contact)
             elif event.event == "message_sent" and contact.channel == "sms":
                 await self._to_person(contact)
-            elif event.event == "abandoned":
-                await self._callback_task(contact)
         except (ProviderError, RouterError) as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
 
@@ -117,23 +114,3 @@ class Relay:
                     "relay_failed",
                     contact_id=contact.id,
                 )
-
-    async def _callback_task(self, contact: Contact) -> None:
-        """A caller who hung up while waiting gets a callback task when the protocol asks."""
-        if contact.channel not in ("voice", "sms") or contact.callback_for:
-            return
-        rule = self.channel.engine.protocol.callback_for("abandoned", contact.channel)
-        if rule is None:
-            return
-        if rule.only_if_safe and HANDLE_WITH_CARE in contact.flags:
-            log.info("callback_skipped_unsafe", contact_id=contact.id)
-            return
-        task = await self.channel.engine.intake(
-            ContactIn(
-                channel=rule.channel_for(contact.channel),
-                sender=contact.sender,
-                language=contact.language,
-                callback_for=contact.id,
-            )
-        )
-        log.info("callback_task", contact_id=task.id, callback_for=contact.id)
