@@ -11,12 +11,14 @@ import structlog
 
 from protocols import ProtocolError
 from protocols.check import check_file
+from protocols.loader import read_text
 from protocols.manual import render_html, render_markdown
-from router import logs
+from router import logs, policy
 from router import web as console
 from router.api.app import Extension
 from router.api.auth import ROLES, hash_token, new_token
 from router.channels import chat, email, twilio
+from router.clock import SystemClock
 from router.demo import run_demo
 from router.models import TokenRecord
 from router.server import serve
@@ -75,8 +77,29 @@ async def _token(args: argparse.Namespace) -> int:
         await store.close()
 
 
+async def _activate(args: argparse.Namespace, text: str) -> int:
+    settings = _settings(args)
+    store = open_store(settings)
+    try:
+        if not await store.ping():
+            raise StartupError(
+                f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
+            )
+        protocol, diff = await policy.activate(store, text, "cli", SystemClock().now(), args.file)
+        print(f"{args.file}: version {protocol.version} in force")
+        for line in diff:
+            print(f"  {line}")
+        return 0
+    finally:
+        await store.close()
+
+
 def _protocol(args: argparse.Namespace) -> int:
     report = check_file(args.file)
+    if args.action == "activate":
+        for line in report.errors:
+            print(line, file=sys.stderr)
+        return asyncio.run(_activate(args, read_text(args.file))) if report.ok else 1
     if args.action == "check":
         for line in report.errors + report.warnings:
             print(line, file=sys.stderr)
@@ -117,7 +140,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--responder")
     t.add_argument("--label")
     pr = sub.add_parser("protocol", help="check a protocol file or render it as a staff manual")
-    pr.add_argument("action", choices=["check", "manual"])
+    pr.add_argument("action", choices=["check", "manual", "activate"])
     pr.add_argument("file")
     pr.add_argument("--html", action="store_true", help="manual as HTML (default Markdown)")
     sim = sub.add_parser("simulate", help="simulate a scenario", add_help=False)

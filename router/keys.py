@@ -124,6 +124,21 @@ class Keys:
         return self._k("tokens")
 
     @property
+    def protocols(self) -> str:
+        """HASH protocol version -> the protocol file's text (content-addressed, never changed)."""
+        return self._k("protocols")
+
+    @property
+    def protocol_active(self) -> str:
+        """STRING the version routing obeys now."""
+        return self._k("protocol_active")
+
+    @property
+    def protocol_history(self) -> str:
+        """LIST of activation records (JSON), oldest first."""
+        return self._k("protocol_history")
+
+    @property
     def feeds(self) -> str:
         """HASH sha256(feed secret) -> calendar feed record JSON (revocable subscription URLs)."""
         return self._k("feeds")

@@ -223,6 +223,15 @@ class Event(Model):
     status: str | None = None
 
 
+class Activation(Model):
+    """One protocol version put in force: when, by whom."""
+
+    version: str
+    name: str
+    activated_at: AwareDatetime
+    activated_by: str
+
+
 class FeedRecord(Model):
     """A secret calendar feed URL: a roster, optionally one responder's shifts only."""
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from protocols import Protocol, default_protocol, load_protocol
+from protocols import Protocol
+from protocols.loader import read_text
+from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.jobs import Jobs
@@ -18,6 +20,9 @@ from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
 from router.timers import TimerRunner
 
 log = structlog.get_logger("router.service")
+
+
+PROTOCOL_POLL_S = 2.0
 
 
 class StartupError(Exception):
@@ -53,8 +58,7 @@ class Service:
         store: Store | None = None,
         protocol: Protocol | None = None,
     ) -> Service:
-        if protocol is None:
-            protocol = load_protocol(settings.protocol) if settings.protocol else default_protocol()
+        file_text = read_text(settings.protocol) if settings.protocol and protocol is None else None
         store = store or open_store(settings)
         if not await store.ping():
             await store.close()
@@ -62,9 +66,12 @@ class Service:
                 f"cannot reach Redis at {redact_url(settings.redis_url)}: start redis-server, or set "
                 "SAFETYNET_REDIS_URL to a reachable server (memory:// runs without one)"
             )
+        clock = clock or SystemClock()
+        if protocol is None:
+            protocol = await policy.choose_at_start(store, file_text, settings.protocol, clock.now())
         engine = Engine(
             store,
-            clock or SystemClock(),
+            clock,
             protocol,
             notifier=notifier or LogNotifier(),
             pii_key=settings.secret_key.encode(),
@@ -77,8 +84,18 @@ class Service:
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
+        self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
         self.jobs = Jobs(self.engine)
         self.jobs.start()
+
+    async def follow_protocol(self) -> None:
+        """Another instance may activate a new protocol: pick it up within a couple of seconds."""
+        while True:
+            await asyncio.sleep(PROTOCOL_POLL_S)
+            active = await self.store.active_protocol()
+            if active is not None and active[0] != self.engine.protocol.version:
+                self.engine.protocol = await policy.in_force(self.store) or self.engine.protocol
+                log.info("protocol_followed", version=self.engine.protocol.version)
 
     async def _supervise(self, run: object) -> None:
         assert callable(run)

@@ -6,7 +6,17 @@ import abc
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from router.models import Contact, Event, FeedRecord, Offer, Presence, Responder, Timer, TokenRecord
+from router.models import (
+    Activation,
+    Contact,
+    Event,
+    FeedRecord,
+    Offer,
+    Presence,
+    Responder,
+    Timer,
+    TokenRecord,
+)
 from schedules import Roster, RosterVersion
 
 
@@ -182,6 +192,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
         """Take or renew the leader lock for `owner`; False when another owner holds it."""
+
+    @abc.abstractmethod
+    async def activate_protocol(self, text: str, activation: Activation) -> None:
+        """Keep the file's text under its version, make it the one in force, append history."""
+
+    @abc.abstractmethod
+    async def active_protocol(self) -> tuple[str, str] | None:
+        """(version, text) of the protocol in force, if one was ever activated."""
+
+    @abc.abstractmethod
+    async def protocol_text(self, version: str) -> str | None: ...
+
+    @abc.abstractmethod
+    async def protocol_history(self) -> list[Activation]: ...
 
     @abc.abstractmethod
     async def put_feed(self, secret_hash: str, record: FeedRecord) -> None: ...

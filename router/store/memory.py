@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
 from router.models import (
+    Activation,
     Contact,
     Event,
     FeedRecord,
@@ -51,6 +52,9 @@ class MemoryStore(Store):
         self._leader: tuple[str, float] | None = None
         self._marks: dict[str, float] = {}
         self._feeds: dict[str, str] = {}
+        self._protocols: dict[str, str] = {}
+        self._protocol_active: str | None = None
+        self._protocol_history: list[str] = []
         self._wake = asyncio.Event()
 
     # -- transitions -------------------------------------------------------
@@ -267,6 +271,22 @@ class MemoryStore(Store):
             return False
         self._leader = (owner, loop_now + ttl_s)
         return True
+
+    async def activate_protocol(self, text: str, activation: Activation) -> None:
+        self._protocols[activation.version] = text
+        self._protocol_active = activation.version
+        self._protocol_history.append(activation.model_dump_json())
+
+    async def active_protocol(self) -> tuple[str, str] | None:
+        if self._protocol_active is None:
+            return None
+        return self._protocol_active, self._protocols[self._protocol_active]
+
+    async def protocol_text(self, version: str) -> str | None:
+        return self._protocols.get(version)
+
+    async def protocol_history(self) -> list[Activation]:
+        return [Activation.model_validate_json(raw) for raw in self._protocol_history]
 
     async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
         self._feeds[secret_hash] = record.model_dump_json()

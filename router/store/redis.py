@@ -18,6 +18,7 @@ from redis.retry import Retry
 from router.clock import from_ms, to_ms
 from router.keys import Keys
 from router.models import (
+    Activation,
     Contact,
     Event,
     FeedRecord,
@@ -299,6 +300,29 @@ class RedisStore(Store):
     # -- leadership and lifecycle --------------------------------------------------------
     async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
         return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
+
+    async def activate_protocol(self, text: str, activation: Activation) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.k.protocols, activation.version, text)
+            pipe.set(self.k.protocol_active, activation.version)
+            pipe.rpush(self.k.protocol_history, activation.model_dump_json())
+            await pipe.execute()
+
+    async def active_protocol(self) -> tuple[str, str] | None:
+        version = await self.redis.get(self.k.protocol_active)
+        if not version:
+            return None
+        text = await self.redis.hget(self.k.protocols, version)
+        return (version, text) if text is not None else None
+
+    async def protocol_text(self, version: str) -> str | None:
+        text: str | None = await self.redis.hget(self.k.protocols, version)
+        return text
+
+    async def protocol_history(self) -> list[Activation]:
+        return [
+            Activation.model_validate_json(r) for r in await self.redis.lrange(self.k.protocol_history, 0, -1)
+        ]
 
     async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
         await self.redis.hset(self.k.feeds, secret_hash, record.model_dump_json())

@@ -8,6 +8,7 @@ import pytest
 
 from protocols import Priority
 from router.models import (
+    Activation,
     Contact,
     ContactStatus,
     Event,
@@ -293,3 +294,14 @@ async def test_feeds_are_revocable(store: Store) -> None:
     assert await store.delete_feed("h") is True
     assert await store.delete_feed("h") is False
     assert await store.get_feed("h") is None
+
+
+async def test_protocol_activation_keeps_history(store: Store) -> None:
+    assert await store.active_protocol() is None
+    first = Activation(version="p-1", name="a", activated_at=START, activated_by="admin")
+    second = Activation(version="p-2", name="b", activated_at=START, activated_by="admin")
+    await store.activate_protocol("name: a", first)
+    await store.activate_protocol("name: b", second)
+    assert await store.active_protocol() == ("p-2", "name: b")
+    assert await store.protocol_text("p-1") == "name: a"
+    assert [a.version for a in await store.protocol_history()] == ["p-1", "p-2"]
