@@ -20,6 +20,7 @@ class ContactRecord:
     channel: str
     priority: str
     target_s: float
+    flags: tuple[str, ...] = ()
     answered_s: float | None = None
     breached_s: float | None = None
     abandoned_s: float | None = None
@@ -56,6 +57,7 @@ class Tally:
                 channel=str(extra["channel"]),
                 priority=str(extra["priority"]),
                 target_s=float(extra["target_s"]),
+                flags=tuple(contact.flags),
             )
             return
         rec = self.records.get(contact.id)

@@ -295,6 +295,8 @@ class Simulation:
                 self.progress(min(1.0, self.now_s() / span), self.arrivals)
         self.end = self.clock.now()
         self.utilisation.finish(self.end)
+        if self.progress is not None:
+            self.progress(1.0, self.arrivals)
         return self
 
     def summary(self) -> dict[str, Any]:
