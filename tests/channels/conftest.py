@@ -19,7 +19,8 @@ from router.timers import TimerRunner
 from schedules import Roster, Shift
 from tests.twilio_fake import FakeTwilioApi, Reply, TwilioWebhooks
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+# 15:00 UTC is 10:00 at the hotline (America/New_York): daytime, so the overnight rule is quiet.
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACCOUNT = "AC" + "0123456789abcdef" * 2
 TOKEN = "twilio-test-auth-token"
 PUBLIC = "https://hotline.example.org/safetynet"
@@ -86,6 +87,8 @@ class TwilioRig:
         await engine.rosters.put_draft("main", Roster(shifts=shifts), start, end)
         await engine.rosters.publish("main", start, end, False, "test")
         await engine.arm_shift_change()
+        # Publishing texted each responder their new shifts; the tests count what follows.
+        self.api.messages.clear()
 
 
 def settings(api_base: str, **overrides: object) -> Settings:

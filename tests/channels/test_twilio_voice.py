@@ -88,7 +88,10 @@ async def test_caller_who_hangs_up_while_waiting_is_abandoned(rig: TwilioRig) ->
     await rig.twilio.left_queue(reply.attr("Enqueue", "action"), call_sid, CALLER, "hangup")
     gone = await rig.contact(contact.id)
     assert gone.status == ContactStatus.abandoned
-    # The protocol asks for a callback task for an abandoned call: a new contact, offered as usual.
+    # The protocol asks for a callback task for an abandoned call, due 2 minutes later: a new
+    # contact, offered as usual.
+    assert await rig.service.store.open_contacts() == []
+    await rig.tick(120)
     [task] = await rig.service.store.get_contacts(await rig.service.store.open_contacts())
     assert task.callback_for == contact.id and task.channel == "voice" and "callback" in task.flags
     [offer] = await rig.service.engine.offers_for(None, "pending")

@@ -139,8 +139,19 @@ async def _close(
     dispositions = ch.engine.protocol.dispositions
     if not cmd.disposition or cmd.disposition not in dispositions:
         return _reply(f"Close with one of: {', '.join(dispositions)}. Example: CLOSE {dispositions[0]}")
+    # From a phone the words after the disposition are all there is: they are the safety plan,
+    # or (for a referral) the partner followed by notes, when the protocol asks for those.
+    needs = ch.engine.protocol.disposition_requirements(cmd.disposition, contact.flags)
+    outcome: dict[str, object] = {}
+    notes = cmd.notes
+    if "referral" in needs and notes:
+        partner, _, notes_rest = notes.partition(" ")
+        outcome["referral"] = {"partner": partner}
+        notes = notes_rest or None
+    if "safety_plan" in needs and notes:
+        outcome["safety_plan"] = notes
     try:
-        await ch.engine.close(contact.id, cmd.disposition, cmd.notes, by=responder.id)
+        await ch.engine.close(contact.id, cmd.disposition, notes, responder.id, outcome)
     except RouterError as exc:
         return _reply(f"Not closed: {exc.message}")
     return _reply(f"[{short_code(contact.id)}] Closed: {cmd.disposition}. Thank you.")
