@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import dataclass
@@ -164,12 +165,26 @@ def batch_ci(
     return mean, (mean - half, mean + half)
 
 
+def lag1(series: list[float]) -> float | None:
+    """Lag-1 autocorrelation of the batch means: near 0 when batches are long enough to be
+    independent; well above 0 says the interval is too narrow and the run too short."""
+    if len(series) < 3:
+        return None
+    m = sum(series) / len(series)
+    var = sum((x - m) ** 2 for x in series)
+    if var == 0:
+        return None
+    return sum((a - m) * (b - m) for a, b in itertools.pairwise(series)) / var
+
+
 def waits(
     records: list[ContactRecord], until: datetime, thresholds: list[float], batches: int
 ) -> dict[str, Any]:
     """Mean wait (answered contacts) and P(wait > t) (every contact), each with a 95% CI."""
     answered = [r.answered_s for r in records if r.answered_s is not None]
     mean, ci = batch_ci(answered, batches)
+    size = len(answered) // batches
+    means = [sum(answered[i * size : (i + 1) * size]) / size for i in range(batches)] if size else []
     waited = [r.waited(until) for r in records]
     p_over: dict[str, Any] = {}
     for t in thresholds:
@@ -178,6 +193,7 @@ def waits(
     return {
         "mean_s": mean,
         "mean_ci95": list(ci) if ci else None,
+        "lag1": lag1(means),
         "p_over": p_over,
         "batches": batches,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from router.models import DEFAULT_CAPACITY
@@ -35,10 +36,14 @@ def mmc_theory(sc: Scenario) -> dict[str, Any] | None:
         return None
     per = sc.responders.capacity.get(channel, DEFAULT_CAPACITY[channel])
     c, rate, mean = sc.responders.count * per, profile[0] / 3600, handle.mean
+    rho = rate * mean / c
     return {
         "model": "M/M/c (Erlang C)",
         "servers": c,
         "load_erlangs": rate * mean,
+        # How many arrivals the queue takes to forget its past: batches (ci95.batch_contacts)
+        # several times longer than this give honest intervals; heavy loads need long runs.
+        "relaxation_contacts": rho / (1 - math.sqrt(rho)) ** 2 if rho < 1 else None,
         "p_wait": erlang.erlang_c(c, rate * mean),
         "mean_wait_s": erlang.mean_wait(c, rate, mean),
         "p_wait_over_s": {_key(t): erlang.p_wait_over(c, rate, mean, t) for t in sc.thresholds},
@@ -72,6 +77,8 @@ def results(sim: Simulation) -> dict[str, Any]:
         "p_wait_over_s": {k: v["value"] for k, v in wait["p_over"].items()},
         "ci95": {
             "method": f"batch means, {sc.batches} batches in arrival order",
+            "batch_contacts": len(records) // sc.batches,
+            "batch_lag1_autocorrelation": wait["lag1"],
             "mean_wait_s": wait["mean_ci95"],
             "p_wait_over_s": {k: v["ci95"] for k, v in wait["p_over"].items()},
         },

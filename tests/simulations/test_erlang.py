@@ -94,11 +94,13 @@ def check(case: Case, records: list[ContactRecord]) -> list[str]:
 LIGHT_TO_BUSY = [
     pytest.param(Case(servers=1, per_hour=3.0, mean_s=360, days=20, seed=11), id="c1-rho0.30"),
     pytest.param(Case(servers=2, per_hour=10.0, mean_s=360, days=6, seed=12), id="c2-rho0.50"),
-    pytest.param(Case(servers=5, per_hour=35.0, mean_s=360, days=3, seed=13), id="c5-rho0.70"),
+    pytest.param(Case(servers=5, per_hour=35.0, mean_s=360, days=2, seed=13), id="c5-rho0.70"),
 ]
+# The queue's memory, in arrivals, is about rho / (1 - sqrt(rho))^2: 26 at rho 0.7, 120 at
+# 0.84, 340 at 0.9. Batches must be several times that long for batch means to be honest, so
+# the run grows fast with the load; 0.84 is as heavy as the suite's time budget allows.
 HEAVY = [
     pytest.param(Case(servers=3, per_hour=25.2, mean_s=360, days=9, seed=14), id="c3-rho0.84"),
-    pytest.param(Case(servers=8, per_hour=72.0, mean_s=360, days=2, seed=15), id="c8-rho0.90"),
 ]
 
 

@@ -1,0 +1,86 @@
+"""`simulate` and `staffing` from the command line: JSON for machines, text and SVG for people."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulations.__main__ import main as module_main
+from simulations.cli import simulate_main, staffing_main
+
+SCENARIOS = Path(__file__).parents[2] / "simulations" / "scenarios"
+
+SMALL = """
+name: small
+warmup: 6h
+days: 2
+responders: {count: 1, channels: [voice], capacity: {voice: 1}}
+arrivals: {voice: 2}
+handle: {voice: {kind: exponential, mean: 10m}}
+"""
+
+DRAFT = """
+timezone: UTC
+shifts:
+  - {responder: ana, role: primary, start: 2026-01-05T00:00:00Z, end: 2026-01-06T02:00:00Z}
+  - {responder: ana, role: primary, start: 2026-01-06T06:00:00Z, end: 2026-01-12T00:00:00Z}
+"""
+
+
+def test_simulate_json_carries_erlang_c_for_an_mmc_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert simulate_main([str(SCENARIOS / "mmc.yaml"), "--days", "0.25", "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["seed"] == 3 and out["window"]["days"] == 0.25
+    assert out["theory"]["servers"] == 4
+    assert set(out["p_wait_over_s"]) == {"0", "30", "60", "300"}
+    assert out["ci95"]["mean_wait_s"][0] <= out["mean_wait_s"] <= out["ci95"]["mean_wait_s"][1]
+    assert out["compliance"]["contacts"] == out["contacts"]["received"] > 0
+
+
+def test_simulate_text_for_people(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    assert simulate_main([str(path), "--days", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "within target" in out and "mean wait" in out and "Erlang C" in out
+    assert "r1" in out  # utilisation per responder
+
+
+def test_a_bad_scenario_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("arrivals: {voice: 1}\nresponders: {count: 1}\n")
+    assert simulate_main([str(path)]) == 2
+    assert "handle" in capsys.readouterr().err
+    assert simulate_main([str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_staffing_table_chart_and_roster_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(SMALL)
+    draft = tmp_path / "draft.yaml"
+    draft.write_text(DRAFT)
+    svg = tmp_path / "plan.svg"
+    argv = [str(scenario), "--target", "99", "--weeks", "1", "--rounds", "2", "--svg", str(svg)]
+    assert staffing_main([*argv, "--roster", str(draft), "--min", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "hour    Mon" in out
+    assert "Tuesday 2026-01-06 02:00\N{EN DASH}06:00 is 2 responders short (has 0 on call" in out
+    assert svg.read_text().startswith("<svg")
+
+
+def test_staffing_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(SMALL)
+    assert staffing_main([str(scenario), "--weeks", "1", "--rounds", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["plan"]["required_by_hour_of_week"]) == 168
+    assert out["roster_check"] is None  # always-on responders: no draft to check
+    assert staffing_main([str(scenario), "--target", "150"]) == 2
+
+
+def test_python_dash_m(capsys: pytest.CaptureFixture[str]) -> None:
+    assert module_main([]) == 2
+    assert "usage" in capsys.readouterr().err
