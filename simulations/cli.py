@@ -82,6 +82,12 @@ def render(r: dict[str, Any], target_s: float) -> str:
     return "\n".join(lines)
 
 
+async def _simulate(sim: Simulation, bar: ProgressBar) -> dict[str, Any]:
+    await sim.run()
+    bar.close()
+    return await results(sim)
+
+
 def simulate_main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(
         prog="safetynet simulate", description="Simulate a scenario on the real router."
@@ -102,9 +108,7 @@ def simulate_main(argv: list[str]) -> int:
         return 2
     bar = ProgressBar("simulating", enabled=args.progress)
     with quiet_router_logs():
-        sim = asyncio.run(Simulation(sc, days=args.days, progress=bar).run())
-    bar.close()
-    report = results(sim)
+        report = asyncio.run(_simulate(Simulation(sc, days=args.days, progress=bar), bar))
     if args.json:
         print(json.dumps(report, indent=2))
     else:

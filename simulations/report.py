@@ -1,4 +1,4 @@
-"""Figures from the engine's own events: the compliance report, waits with confidence intervals."""
+"""Figures from the engine's own events, folded as emitted: waits with confidence intervals."""
 
 from __future__ import annotations
 
@@ -84,56 +84,6 @@ class Tally:
         found = [r for r in self.records.values() if start <= r.received_at < end]
         found.sort(key=lambda r: (r.received_at, r.id))
         return found
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default); `values` sorted."""
-    if not values:
-        return None
-    pos = (len(values) - 1) * q
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (pos - lo)
-
-
-def _counters(records: list[ContactRecord]) -> dict[str, Any]:
-    answered = [r.answered_s for r in records if r.answered_s is not None]
-    within = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
-    ordered = sorted(answered)
-    return {
-        "contacts": len(records),
-        "answered": len(answered),
-        "answered_within_target": within,
-        "within_target_pct": round(100.0 * within / len(records), 3) if records else None,
-        "time_to_answer_s": {
-            "p50": percentile(ordered, 0.50),
-            "p90": percentile(ordered, 0.90),
-            "p99": percentile(ordered, 0.99),
-            "max": ordered[-1] if ordered else None,
-        },
-    }
-
-
-def compliance(
-    records: list[ContactRecord], start: datetime, end: datetime, target_s: float, coverage: dict[str, Any]
-) -> dict[str, Any]:
-    """The shape of `GET /v1/reports/compliance` (API.md), over the simulated window."""
-    by_channel: dict[str, list[ContactRecord]] = {}
-    for r in records:
-        by_channel.setdefault(r.channel, []).append(r)
-    return {
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "target_s": target_s,
-        **_counters(records),
-        "breaches": [
-            {"contact_id": r.id, "channel": r.channel, "priority": r.priority, "waited_s": r.breached_s}
-            for r in records
-            if r.breached_s is not None
-        ],
-        "by_channel": {ch: _counters(rs) for ch, rs in sorted(by_channel.items())},
-        "coverage": coverage,
-    }
 
 
 def t_quantile(p: float, df: int) -> float:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from router import reports as production
 from router.models import DEFAULT_CAPACITY
-from schedules import check_coverage
 from simulations import erlang
 from simulations.distributions import Constant, Exponential
-from simulations.report import compliance, waits
+from simulations.report import waits
 from simulations.runner import Simulation
 from simulations.scenario import Scenario
 
@@ -54,12 +54,14 @@ def _key(t: float) -> str:
     return str(int(t)) if float(t).is_integer() else str(t)
 
 
-def results(sim: Simulation) -> dict[str, Any]:
+async def results(sim: Simulation) -> dict[str, Any]:
+    """The production compliance report (router.reports, read back from the store's events)
+    plus what only a simulation can give: waits with confidence intervals, utilisation."""
     sc = sim.scenario
     records = sim.tally.window(sim.w0, sim.w1)
-    cov = check_coverage(sim.roster_shifts, sim.w0, sim.w1)
-    coverage = {"primary_gap_s": cov.primary_gap_s, "backup_gap_s": cov.backup_gap_s, "rating": cov.rating}
-    report = compliance(records, sim.w0, sim.w1, sc.protocol.response_target.total_seconds(), coverage)
+    target_s = sc.protocol.response_target.total_seconds()
+    roster = await sim.store.latest_version()
+    report = await production.compliance(sim.store, sim.w0, sim.w1, target_s, sim.end, roster)
     wait = waits(records, sim.end, sc.thresholds, sc.batches)
     out: dict[str, Any] = {
         "scenario": sc.name,

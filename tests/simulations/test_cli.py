@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from simulations.__main__ import main as module_main
 from simulations.cli import simulate_main, staffing_main
@@ -29,8 +30,13 @@ shifts:
 """
 
 
-def test_simulate_json_carries_erlang_c_for_an_mmc_scenario(capsys: pytest.CaptureFixture[str]) -> None:
-    assert simulate_main([str(SCENARIOS / "mmc.yaml"), "--days", "0.25", "--seed", "3", "--json"]) == 0
+def test_simulate_json_carries_erlang_c_for_an_mmc_scenario(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = yaml.safe_load((SCENARIOS / "mmc.yaml").read_text())
+    path = tmp_path / "mmc.yaml"
+    path.write_text(yaml.safe_dump({**shipped, "warmup": "1h"}))
+    assert simulate_main([str(path), "--days", "0.25", "--seed", "3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["seed"] == 3 and out["window"]["days"] == 0.25
     assert out["theory"]["servers"] == 4
@@ -74,7 +80,7 @@ def test_staffing_table_chart_and_roster_check(tmp_path: Path, capsys: pytest.Ca
 def test_staffing_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     scenario = tmp_path / "small.yaml"
     scenario.write_text(SMALL)
-    assert staffing_main([str(scenario), "--weeks", "1", "--rounds", "1", "--json"]) == 0
+    assert staffing_main([str(scenario), "--weeks", "0.5", "--rounds", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert len(out["plan"]["required_by_hour_of_week"]) == 168
     assert out["roster_check"] is None  # always-on responders: no draft to check

@@ -14,7 +14,7 @@ async def run(data: dict[str, Any], **kw: Any) -> tuple[Simulation, dict[str, An
     sc = parse_scenario({**base, **data})
     with quiet_router_logs():
         sim = await Simulation(sc, **kw).run()
-    return sim, results(sim)
+    return sim, await results(sim)
 
 
 SMALL = {
@@ -50,7 +50,7 @@ async def test_the_report_has_the_production_shape() -> None:
         "within_target_pct",
     ):
         assert key in report
-    assert set(report["time_to_answer_s"]) == {"p50", "p90", "p99", "max"}
+    assert {"p50", "p90", "p99", "max"} <= set(report["time_to_answer_s"])
     assert set(report["by_channel"]) == {"voice", "sms"}
     assert report["coverage"]["rating"] in ("meets", "exceeds")
     assert r["contacts"]["received"] == report["contacts"] > 0
