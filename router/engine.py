@@ -323,7 +323,13 @@ class Engine:
         """Close with a disposition and what the protocol requires for it (Standards 27, 30, 23)."""
         record = {**(outcome or {}), "notes": notes}
         current = await self.get_contact(contact_id)
-        problems = self.protocol.close_problems(disposition, current.flags, record)
+        p = self.protocol
+        if "dispositions" in p.model_fields_set or disposition in p.dispositions:
+            problems = p.close_problems(disposition, current.flags, record)
+        elif p.requires_mandated_report(current.flags) and not record.get("mandated_report"):
+            problems = ["mandated_report: this contact is flagged for a mandated report; record it"]
+        else:
+            problems = []  # a protocol that names no dispositions accepts any label
         if problems:
             raise Invalid.many(
                 [tuple(p.split(": ", 1)) if ": " in p else ("disposition", p) for p in problems]

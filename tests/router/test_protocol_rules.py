@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from protocols import example_protocol
+from protocols import example_protocol, parse_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid
@@ -107,3 +107,14 @@ async def test_rural_ladder_overflows_to_the_partner(store: Store, clock: Virtua
         timedelta(minutes=12)
         == next(e.at for e in got.timeline if e.event == "partner_handoff") - c.received_at
     )
+
+
+async def test_a_protocol_naming_no_dispositions_accepts_any_label(store: Store, clock: VirtualClock) -> None:
+    minimal = parse_protocol("response_target: 30s\noffer_timeout: 5s\n", "minimal.yaml")
+    engine = Engine(store, clock, minimal, notifier=LogNotifier(), id_factory=counter_ids())
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms("hello"))
+    await engine.accept("o_0001", "ana")
+    await engine.send_message(c.id, "hi", "ana")
+    closed = await engine.close(c.id, "resolved", None, "ana")
+    assert closed.disposition == "resolved"
