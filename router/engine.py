@@ -14,7 +14,7 @@ from typing import Protocol as TypingProtocol
 
 import structlog
 
-from protocols import Partner, Priority, Protocol
+from protocols import Protocol
 from router import aftercare, intake
 from router import transitions as tr
 from router.clock import Clock
@@ -96,7 +96,7 @@ class Engine:
         await self._emit(written, built.transition.events)
         if built.triage.page_now:
             # Imminent danger: the supervisor hears now, not when the ladder would have got there.
-            await self._page(
+            await self.page(
                 written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
             )
         await self.dispatch()
@@ -392,113 +392,7 @@ class Engine:
         await self.dispatch()
 
     # -- timers ---------------------------------------------------------------------
-    async def fire(self, timer: Timer) -> None:
-        """Handle one claimed timer. A stale one (its step already past) exits quietly."""
-        now = self.clock.now()
-        self.metrics.timer_lateness.labels(timer.kind.value).observe(
-            max(0.0, (now - timer.due).total_seconds())
-        )
-        if timer.kind in (TimerKind.shift_change, TimerKind.redispatch):
-            await self.store.complete(timer.id)
-            if timer.kind == TimerKind.shift_change:
-                await self.arm_shift_change()
-            await self.dispatch()
-            return
-        assert timer.contact_id is not None
-        if await self.store.get_contact(timer.contact_id) is None:
-            await self.store.complete(timer.id)
-            return
-        if timer.kind == TimerKind.offer_timeout:
-            await self._fire_offer_timeout(timer)
-        elif timer.kind == TimerKind.escalate:
-            await self._fire_escalation(timer, tr.escalate, "escalation")
-        elif timer.kind == TimerKind.breach:
-            await self._fire_escalation(timer, tr.breach, "breach")
-        elif timer.kind == TimerKind.abandon_grace:
-            await self._fire_grace(timer)
-        elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
-            await self._fire_task(timer)
-        await self.dispatch()
-
-    async def _fire_offer_timeout(self, timer: Timer) -> None:
-        assert timer.offer_id is not None
-        assert timer.contact_id is not None
-        offer_id = timer.offer_id
-
-        async def build(c: Contact) -> Transition | None:
-            offer = await self.store.get_offer(offer_id)
-            if offer is None:
-                return None
-            return tr.release_offer(c, offer, self.clock.now(), OfferStatus.expired)
-
-        contact = await self._change_or_stale(timer.contact_id, build)
-        if contact is None:
-            await self.store.complete(timer.id)
-            return
-        self.metrics.offers.labels("expired").inc()
-        log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
-
-    async def _fire_task(self, timer: Timer) -> None:
-        """A callback or follow-up falls due: it becomes a contact, queued and timed like any."""
-        assert timer.contact_id is not None
-        original = await self.get_contact(timer.contact_id)
-        channel = timer.via[0] if timer.via else original.channel
-        priority = Priority(timer.notify[0]) if timer.notify else original.priority
-        task = intake.callback_in(original, channel, priority)
-        if timer.kind == TimerKind.follow_up:
-            task = task.model_copy(update={"flags": ["follow_up"]})
-        await self.store.complete(timer.id)
-        created = await self.intake(task)
-        log.info(timer.kind.value, contact_id=created.id, for_contact=original.id)
-
-    async def _fire_grace(self, timer: Timer) -> None:
-        assert timer.contact_id is not None
-        contact = await self.get_contact(timer.contact_id)
-        await self.store.complete(timer.id)
-        if contact.is_unanswered:
-            await self.abandon(contact.id)
-
-    async def _fire_escalation(
-        self,
-        timer: Timer,
-        step: Callable[[Contact, Timer, datetime], Transition | None],
-        reason: str,
-    ) -> None:
-        assert timer.contact_id is not None
-
-        async def build(c: Contact) -> Transition | None:
-            return step(c, timer, self.clock.now())
-
-        contact = await self._change_or_stale(timer.contact_id, build)
-        if contact is None:
-            await self.store.complete(timer.id)
-            return
-        labels = (contact.channel, contact.priority.value)
-        if reason == "breach":
-            self.metrics.breaches.labels(*labels).inc()
-        else:
-            self.metrics.escalations.labels(*labels).inc()
-        log.warning(
-            reason,
-            contact_id=contact.id,
-            level=contact.escalation_level,
-            notify=timer.notify,
-            waited_s=tr.seconds(contact.received_at, self.clock.now()),
-        )
-        await self._page(contact, timer.notify, timer.via, reason)
-        if "partner" in timer.notify or reason == "breach":
-            partner = self.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
-            if partner is not None:
-                await self._handoff(contact.id, partner)
-
-    async def _handoff(self, contact_id: str, partner: Partner) -> None:
-        async def build(c: Contact) -> Transition | None:
-            return aftercare.partner_handoff(self.protocol, c, partner, self.clock.now())
-
-        if await self._change_or_stale(contact_id, build) is not None:
-            log.warning("partner_handoff", contact_id=contact_id, partner=partner.id)
-
-    async def _page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
+    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
         """Page everyone on call now in the named roles (escalations, breaches, imminent danger)."""
         oncall, _ = await self.rosters.on_call(self.clock.now())
         targets: dict[str, None] = {}
@@ -533,11 +427,11 @@ class Engine:
 
     # -- plumbing -----------------------------------------------------------------------
     async def _change(self, contact_id: str, build: Callable[[Contact], Awaitable[Transition]]) -> Contact:
-        contact = await self._change_or_stale(contact_id, build)
+        contact = await self.change_or_stale(contact_id, build)
         assert contact is not None
         return contact
 
-    async def _change_or_stale(
+    async def change_or_stale(
         self, contact_id: str, build: Callable[[Contact], Awaitable[Transition | None]]
     ) -> Contact | None:
         """Read, decide, apply; on a concurrent change, read again and decide again.

@@ -1,14 +1,20 @@
-"""The timer loop: claim due timers with a lease, fire them, sleep until the next one is due."""
+"""The timer loop and what each timer does: claim due timers with a lease, fire them (offer
+timeouts, escalation steps, breaches, callbacks, follow-ups), sleep until the next is due."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import structlog
 
+from protocols import Partner, Priority
+from router import aftercare, intake
+from router import transitions as tr
 from router.engine import Engine
-from router.store import StoreUnavailable
+from router.models import Contact, OfferStatus, Timer, TimerKind
+from router.store import StoreUnavailable, Transition
 
 log = structlog.get_logger("router.timers")
 
@@ -36,7 +42,7 @@ class TimerRunner:
             timers = await self.engine.store.claim_due(now, self.lease_s, self.batch)
             for timer in timers:
                 try:
-                    await self.engine.fire(timer)
+                    await self.fire(timer)
                 except StoreUnavailable:
                     raise
                 except Exception:
@@ -70,3 +76,110 @@ class TimerRunner:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    # -- what each kind of timer does -------------------------------------------------
+    async def fire(self, timer: Timer) -> None:
+        """Handle one claimed timer. A stale one (its step already past) exits quietly."""
+        now = self.engine.clock.now()
+        self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
+            max(0.0, (now - timer.due).total_seconds())
+        )
+        if timer.kind in (TimerKind.shift_change, TimerKind.redispatch):
+            await self.engine.store.complete(timer.id)
+            if timer.kind == TimerKind.shift_change:
+                await self.engine.arm_shift_change()
+            await self.engine.dispatch()
+            return
+        assert timer.contact_id is not None
+        if await self.engine.store.get_contact(timer.contact_id) is None:
+            await self.engine.store.complete(timer.id)
+            return
+        if timer.kind == TimerKind.offer_timeout:
+            await self._fire_offer_timeout(timer)
+        elif timer.kind == TimerKind.escalate:
+            await self._fire_escalation(timer, tr.escalate, "escalation")
+        elif timer.kind == TimerKind.breach:
+            await self._fire_escalation(timer, tr.breach, "breach")
+        elif timer.kind == TimerKind.abandon_grace:
+            await self._fire_grace(timer)
+        elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
+            await self._fire_task(timer)
+        await self.engine.dispatch()
+
+    async def _fire_offer_timeout(self, timer: Timer) -> None:
+        assert timer.offer_id is not None
+        assert timer.contact_id is not None
+        offer_id = timer.offer_id
+
+        async def build(c: Contact) -> Transition | None:
+            offer = await self.engine.store.get_offer(offer_id)
+            if offer is None:
+                return None
+            return tr.release_offer(c, offer, self.engine.clock.now(), OfferStatus.expired)
+
+        contact = await self.engine.change_or_stale(timer.contact_id, build)
+        if contact is None:
+            await self.engine.store.complete(timer.id)
+            return
+        self.engine.metrics.offers.labels("expired").inc()
+        log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
+
+    async def _fire_task(self, timer: Timer) -> None:
+        """A callback or follow-up falls due: it becomes a contact, queued and timed like any."""
+        assert timer.contact_id is not None
+        original = await self.engine.get_contact(timer.contact_id)
+        channel = timer.via[0] if timer.via else original.channel
+        priority = Priority(timer.notify[0]) if timer.notify else original.priority
+        task = intake.callback_in(original, channel, priority)
+        if timer.kind == TimerKind.follow_up:
+            task = task.model_copy(update={"flags": ["follow_up"]})
+        await self.engine.store.complete(timer.id)
+        created = await self.engine.intake(task)
+        log.info(timer.kind.value, contact_id=created.id, for_contact=original.id)
+
+    async def _fire_grace(self, timer: Timer) -> None:
+        assert timer.contact_id is not None
+        contact = await self.engine.get_contact(timer.contact_id)
+        await self.engine.store.complete(timer.id)
+        if contact.is_unanswered:
+            await self.engine.abandon(contact.id)
+
+    async def _fire_escalation(
+        self,
+        timer: Timer,
+        step: Callable[[Contact, Timer, datetime], Transition | None],
+        reason: str,
+    ) -> None:
+        assert timer.contact_id is not None
+
+        async def build(c: Contact) -> Transition | None:
+            return step(c, timer, self.engine.clock.now())
+
+        contact = await self.engine.change_or_stale(timer.contact_id, build)
+        if contact is None:
+            await self.engine.store.complete(timer.id)
+            return
+        labels = (contact.channel, contact.priority.value)
+        if reason == "breach":
+            self.engine.metrics.breaches.labels(*labels).inc()
+        else:
+            self.engine.metrics.escalations.labels(*labels).inc()
+        log.warning(
+            reason,
+            contact_id=contact.id,
+            level=contact.escalation_level,
+            notify=timer.notify,
+            waited_s=tr.seconds(contact.received_at, self.engine.clock.now()),
+        )
+        await self.engine.page(contact, timer.notify, timer.via, reason)
+        if "partner" in timer.notify or reason == "breach":
+            partner = self.engine.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
+            if partner is not None:
+                await self._handoff(contact.id, partner)
+
+    async def _handoff(self, contact_id: str, partner: Partner) -> None:
+        async def build(c: Contact) -> Transition | None:
+            return aftercare.partner_handoff(self.engine.protocol, c, partner, self.engine.clock.now())
+
+        if await self.engine.change_or_stale(contact_id, build) is not None:
+            log.warning("partner_handoff", contact_id=contact_id, partner=partner.id)
