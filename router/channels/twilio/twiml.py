@@ -5,21 +5,10 @@ from __future__ import annotations
 from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
+from protocols.wording import LANGUAGE_NAMES
 from router.channels.twilio.sms import split_sms
 from router.models import Contact, Offer
 
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "pt": "Portuguese",
-    "vi": "Vietnamese",
-    "zh": "Chinese",
-    "ar": "Arabic",
-    "ko": "Korean",
-    "ru": "Russian",
-    "ht": "Haitian Creole",
-}
 # Twilio <Say> voices per language; anything else is read with the default voice.
 SAY_LANGUAGES = {"en": "en-US", "es": "es-MX", "fr": "fr-FR", "pt": "pt-BR"}
 CHANNEL_WORDS = {"voice": "voice", "sms": "text", "chat": "chat", "email": "email"}
