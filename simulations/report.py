@@ -100,10 +100,11 @@ def t_quantile(p: float, df: int) -> float:
 
 
 def batch_ci(
-    samples: list[float], batches: int, level: float = 0.95
+    samples: list[float], batches: int, level: float = 0.95, floor: float = 0.0, ceiling: float = math.inf
 ) -> tuple[float | None, tuple[float, float] | None]:
     """Mean and a batch-means confidence interval: `samples` in time order cut into equal
-    batches, whose means are close to independent when the batches are long."""
+    batches, whose means are close to independent when the batches are long. The interval
+    is clipped to what the quantity can be (a wait is not negative, a probability not above 1)."""
     if not samples:
         return None, None
     mean = sum(samples) / len(samples)
@@ -112,7 +113,7 @@ def batch_ci(
         return mean, None
     means = [sum(samples[i * size : (i + 1) * size]) / size for i in range(batches)]
     half = t_quantile(0.5 + level / 2, batches - 1) * statistics.stdev(means) / math.sqrt(batches)
-    return mean, (mean - half, mean + half)
+    return mean, (max(floor, mean - half), min(ceiling, mean + half))
 
 
 def lag1(series: list[float]) -> float | None:
@@ -138,7 +139,7 @@ def waits(
     waited = [r.waited(until) for r in records]
     p_over: dict[str, Any] = {}
     for t in thresholds:
-        value, pci = batch_ci([1.0 if w > t else 0.0 for w in waited], batches)
+        value, pci = batch_ci([1.0 if w > t else 0.0 for w in waited], batches, ceiling=1.0)
         p_over[_key(t)] = {"value": value, "ci95": list(pci) if pci else None}
     return {
         "mean_s": mean,

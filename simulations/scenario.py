@@ -120,7 +120,7 @@ class Scenario(Strict):
     patience: dict[Channel, Dist] = Field(default_factory=dict)
     behaviour: Behaviour = Field(default_factory=Behaviour)
     thresholds: list[Seconds] = Field(default_factory=lambda: [60.0, 300.0, 600.0, 1200.0])
-    batches: int = Field(default=20, ge=2, le=1000)
+    batches: int = Field(default=10, ge=2, le=1000)
     target_pct: float = Field(default=99.5, gt=0, le=100)
 
     @field_validator("timezone")
