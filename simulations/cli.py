@@ -130,7 +130,12 @@ def staffing_main(argv: list[str]) -> int:
         description="The fewest on-call responders per hour of the week that meet the target.",
     )
     p.add_argument("scenario", help="scenario YAML: arrivals, handle times, behaviour, protocol")
-    p.add_argument("--target", type=float, default=None, help="percent answered within the response target")
+    p.add_argument(
+        "--target",
+        type=float,
+        default=None,
+        help="percent of contacts not left waiting past the response target (default: the scenario's)",
+    )
     p.add_argument("--svg", default=None, help="write the chart to this SVG file")
     p.add_argument("--roster", default=None, help="a draft roster YAML to check (default: the scenario's)")
     p.add_argument("--weeks", type=float, default=4.0, help="simulated weeks per refinement round")
@@ -154,7 +159,8 @@ def staffing_main(argv: list[str]) -> int:
     bar.close()
     check = _check(sc, result, draft)
     if args.svg:
-        title = f"{sc.name}: responders needed for {result.target_pct:g}% within {_dur(result.within_s)}"
+        within = _dur(result.within_s)
+        title = f"{sc.name}: responders needed so {result.target_pct:g}% wait no longer than {within}"
         Path(args.svg).write_text(
             staffing_svg(result.required, title, result.first_guess, check["rostered"] if check else None),
             encoding="utf-8",
@@ -162,7 +168,10 @@ def staffing_main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps({"plan": result.to_dict(), "roster_check": check}, indent=2))
         return 0
-    print(f"responders needed on call for {result.target_pct:g}% answered within {_dur(result.within_s)}")
+    print(
+        f"responders needed on call so that {result.target_pct:g}% are not left waiting "
+        f"past {_dur(result.within_s)}"
+    )
     print(table(result.required))
     if result.overall_pct is None or result.answered_pct is None:
         print("no contacts arrived: nothing to plan for")
