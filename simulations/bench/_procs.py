@@ -1,0 +1,223 @@
+"""Real processes for the benchmarks: a throwaway redis-server and `safetynet serve`, on loopback only.
+
+Every process started here is stopped by the context manager that started it (terminate, then kill).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis.asyncio as aioredis
+
+from router.keys import Keys
+
+ADMIN = "bench-admin-token"
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@dataclass
+class Redis:
+    url: str
+    port: int
+    dir: Path
+
+
+@contextmanager
+def redis_server() -> Iterator[Redis]:
+    """A redis-server on a free loopback port, no persistence, in a temporary directory."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    with tempfile.TemporaryDirectory(prefix="sn-bench-redis-") as tmp:
+        port = free_port()
+        args = [binary, "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
+        args += ["--dir", tmp, "--logfile", str(Path(tmp) / "redis.log")]
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603 - redis-server from PATH
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection((HOST, port), timeout=0.2) as conn:
+                        conn.sendall(b"PING\r\n")
+                        if conn.recv(16).startswith(b"+PONG"):
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"redis-server did not start on port {port}") from None
+                    time.sleep(0.05)
+            yield Redis(url=f"redis://{HOST}:{port}/0", port=port, dir=Path(tmp))
+        finally:
+            stop_process(proc)
+
+
+def redis_version() -> str:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return "not installed"
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout  # noqa: S603
+    return out.split("v=")[1].split()[0] if "v=" in out else out.strip()
+
+
+def protocol_yaml(
+    response_target: str, offer_timeout: str, escalate_after: str | None, name: str = "bench"
+) -> str:
+    lines = [f"name: {name}", f"response_target: {response_target}", f"offer_timeout: {offer_timeout}"]
+    if escalate_after is not None:
+        lines += ["escalation:", f"  - after: {escalate_after}", "    notify: [backup]", "    via: [console]"]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class Serve:
+    """One `safetynet serve` process and an HTTP session to it."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+    session: aiohttp.ClientSession = field(init=False)
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        async with self.session.request(
+            method, self.base + path, json=body, headers={"Authorization": f"Bearer {ADMIN}"}
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def ok(self, method: str, path: str, body: Any = None) -> Any:
+        status, answer = await self.call(method, path, body)
+        if status >= 300:
+            raise RuntimeError(f"{method} {path}: {status} {answer}")
+        return answer
+
+
+def serve_env(redis_url: str, protocol_file: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SAFETYNET_REDIS_URL": redis_url,
+        "SAFETYNET_ADMIN_TOKEN": ADMIN,
+        "SAFETYNET_PROTOCOL": str(protocol_file),
+        "SAFETYNET_LOG_LEVEL": "warning",
+    }
+
+
+@asynccontextmanager
+async def serve(redis_url: str, protocol_text: str, workdir: Path) -> AsyncIterator[Serve]:
+    """`safetynet serve` (as `python -m router.cli serve`) on a free port; stopped on exit."""
+    protocol = workdir / "protocol.yaml"
+    protocol.write_text(protocol_text)
+    port = free_port()
+    log = workdir / f"serve-{port}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, started once
+            [sys.executable, "-m", "router.cli", "serve", "--host", HOST, "--port", str(port)],
+            env=serve_env(redis_url, protocol),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    inst = Serve(port=port, proc=proc, log=log)
+    inst.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"safetynet serve exited: {log.read_text()[-2000:]}")
+            try:
+                async with inst.session.get(inst.base + "/readyz") as resp:
+                    if resp.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"safetynet serve did not start: {log.read_text()[-2000:]}")
+            await asyncio.sleep(0.1)
+        yield inst
+    finally:
+        await inst.session.close()
+        stop_process(proc)
+
+
+async def read_events(redis_url: str, hotline: str = "default") -> list[dict[str, Any]]:
+    """Every event of the hotline's stream, in order, read in pages; `_written_ms` is its stream time."""
+    client: Any = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    out: list[dict[str, Any]] = []
+    start = "-"
+    try:
+        for _ in range(100_000):
+            rows = await client.xrange(Keys(hotline).events, min=start, max="+", count=5000)
+            if not rows:
+                break
+            for sid, fields in rows:
+                event = json.loads(fields["e"])
+                event["_written_ms"] = int(sid.split("-")[0])  # Redis's clock when it was appended
+                out.append(event)
+            start = "(" + rows[-1][0]
+    finally:
+        await client.aclose()
+    return out
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of values; NaN when there are none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def summary(values: Sequence[float]) -> dict[str, float]:
+    """p50, p90, p99, max and mean, in the values' unit."""
+    if not values:
+        nan = float("nan")
+        return {"n": 0, "p50": nan, "p90": nan, "p99": nan, "max": nan, "mean": nan}
+    return {
+        "n": len(values),
+        "p50": pct(values, 50),
+        "p90": pct(values, 90),
+        "p99": pct(values, 99),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
+
+
+def machine() -> str:
+    load = os.getloadavg()
+    return (
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, redis-server {redis_version()}, "
+        f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )

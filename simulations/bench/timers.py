@@ -1,0 +1,342 @@
+"""Escalation timer lateness with 10,000 contacts waiting, against Celery and APScheduler.
+
+    python -m simulations.bench.timers [--contacts 10000] [--load-concurrency 4]
+                                       [--no-load] [--no-celery] [--no-apscheduler] [--grace 1,60]
+
+Never run by the test suite. The workload, the same for every system: N timers all due at one
+instant D (a burst, the worst case: e.g. after an outage, or a wave of contacts with the same
+escalation step), each recording when it fired. Lateness = fired - D; "fired per second" = the
+timers fired / (last fired - D). Each system gets its own fresh redis-server on loopback.
+
+- SafetyNet: N contacts are taken in by the real engine (in this process, on the same Redis) with
+  the clock held at D - 600 s, nobody on call and a protocol whose first escalation step is after
+  600 s, so all N escalations fall due at D. Then one `safetynet serve` is started; its timer loop
+  claims and fires them (each one a transition: read the contact, write it, append the
+  `escalated` event, look for whom to page, dispatch). Fired = the `escalated` event's `at`.
+  Run once idle and once with an intake load generator posting contacts throughout.
+- Celery (if installed: `pip install '.[bench]'`): one worker (prefork, 2 processes) on a Redis
+  broker; N `apply_async(eta=D)` tasks whose body records time.time() in Redis.
+- APScheduler 3.x: a BackgroundScheduler (thread pool of 10) with RedisJobStore, N date jobs at D,
+  once per `--grace` value of `misfire_grace_time` (1 s is its default); a job that starts later
+  than that is dropped (and deleted), which is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import redis as syncredis
+
+from router.clock import VirtualClock
+from router.keys import Keys
+from router.models import ContactIn
+from router.service import Service
+from router.settings import Settings
+from simulations.bench import intake as intake_bench
+from simulations.bench._procs import (
+    HOST,
+    machine,
+    protocol_yaml,
+    read_events,
+    redis_server,
+    serve,
+    summary,
+)
+from simulations.runner import quiet_router_logs
+
+ESCALATE_AFTER_S = 600
+CELERY_RESULTS = "bench:celery:fired"
+INTAKE_WORKERS = 8
+
+
+async def _intake_many(service: Service, n: int, tag: str) -> list[str]:
+    """n contacts through the real engine's intake, `INTAKE_WORKERS` at a time."""
+    ids: list[str] = []
+    counter = iter(range(n))
+
+    async def worker() -> None:
+        for i in counter:
+            c = await service.engine.intake(ContactIn(channel="chat", sender=f"+1666{tag}{i:07d}", body="hi"))
+            ids.append(c.id)
+
+    await asyncio.gather(*(worker() for _ in range(INTAKE_WORKERS)))
+    return ids
+
+
+async def _wait_escalated(redis_url: str, n: int, deadline: float) -> None:
+    """Until n `escalated` events are in the stream (read incrementally) or the deadline."""
+    client: Any = syncredis.asyncio.Redis.from_url(redis_url, decode_responses=True)
+    key, last, seen = Keys("default").events, "-", 0
+    try:
+        while seen < n and time.time() < deadline:
+            rows = await client.xrange(key, min=last, max="+", count=5000)
+            if rows:
+                last = "(" + rows[-1][0]
+                seen += sum(1 for _, f in rows if '"event":"escalated"' in f["e"].replace(" ", ""))
+            else:
+                await asyncio.sleep(0.2)
+    finally:
+        await client.aclose()
+
+
+async def safetynet(n: int, load_concurrency: int, lead_margin_s: float = 8.0) -> dict[str, Any]:
+    text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
+    with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-timers-") as tmp:
+        workdir = Path(tmp)
+        proto = workdir / "protocol.yaml"
+        proto.write_text(text)
+        # How fast does intake go here? 200 contacts on a scratch hotline decide the lead.
+        scratch = await Service.create(Settings(redis_url=rs.url, protocol=str(proto), hotline="scratch"))
+        began = time.perf_counter()
+        await _intake_many(scratch, 200, "0")
+        per_contact = (time.perf_counter() - began) / 200
+        await scratch.store.close()
+        due = time.time() + 1.5 * per_contact * n + lead_margin_s
+        clock = VirtualClock(datetime.fromtimestamp(due - ESCALATE_AFTER_S, UTC))
+        svc = await Service.create(Settings(redis_url=rs.url, protocol=str(proto)), clock=clock)
+        began = time.perf_counter()
+        ids = set(await _intake_many(svc, n, "1"))
+        load_s = time.perf_counter() - began
+        await svc.store.close()
+        loaded_before_due_s = due - time.time()
+        load_task: asyncio.Task[intake_bench.Load] | None = None
+        async with serve(rs.url, text, workdir) as inst:
+            if load_concurrency > 0:
+                window = max(5.0, due - time.time()) + 30 + n / 200
+                load_task = asyncio.create_task(
+                    intake_bench.generate(inst, load_concurrency, window, 10**9, "7")
+                )
+            await _wait_escalated(rs.url, n, due + 60 + n / 50)
+            load: intake_bench.Load | None = None
+            if load_task is not None:
+                load_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    load = await load_task
+        events = await read_events(rs.url)
+    fired = [
+        datetime.fromisoformat(e["at"]).timestamp()
+        for e in events
+        if e.get("event") == "escalated" and e.get("contact_id") in ids
+    ]
+    taken_in = sum(1 for e in events if e.get("event") == "received" and e.get("contact_id") not in ids)
+    result = _result(
+        "SafetyNet" + (f" + intake load ({load_concurrency} in flight)" if load_task else ""), n, due, fired
+    )
+    result.update(
+        {
+            "intake_s": load_s,
+            "intake_per_s": n / load_s,
+            "loaded_before_due_s": loaded_before_due_s,
+            "intake_during_firing": taken_in,
+            "intake_load": load is not None or load_task is not None,
+        }
+    )
+    return result
+
+
+def _result(name: str, n: int, due: float, fired: list[float], **extra: Any) -> dict[str, Any]:
+    late = [max(0.0, f - due) for f in fired]
+    last = max(fired) if fired else due
+    return {
+        "system": name,
+        "timers": n,
+        "fired": len(fired),
+        "lateness_s": summary(late),
+        "fired_per_s": len(fired) / (last - due) if fired and last > due else float("nan"),
+        **extra,
+    }
+
+
+def celery_available() -> bool:
+    try:
+        import celery  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def celery(n: int, workers: int = 2) -> dict[str, Any]:
+    from celery import Celery  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-celery-") as tmp:
+        env = {**os.environ, "BENCH_REDIS_URL": rs.url}
+        log = Path(tmp) / "celery.log"
+        with log.open("wb") as out:
+            worker = subprocess.Popen(  # noqa: S603 - our own worker, from this venv
+                [
+                    *(sys.executable, "-m", "celery", "-A", "simulations.bench._celery_app", "worker"),
+                    *("--pool", "prefork", "--concurrency", str(workers), "--loglevel", "WARNING"),
+                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
+                ],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        client: Any = syncredis.Redis.from_url(rs.url, decode_responses=True)
+        app: Any = Celery("bench-producer", broker=rs.url)
+        app.conf.broker_transport_options = {"visibility_timeout": 3600}
+        try:
+            # Ready when a task sent now has run.
+            app.send_task("bench.record", args=[-1, time.time()])
+            deadline = time.monotonic() + 60
+            while client.llen(CELERY_RESULTS) < 1:
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"celery worker did not start: {log.read_text()[-2000:]}")
+                time.sleep(0.1)
+            later = datetime.now(UTC) + timedelta(hours=1)
+            began = time.perf_counter()
+            for _ in range(200):
+                app.send_task("bench.record", args=[-2, 0.0], eta=later)
+            per_task = (time.perf_counter() - began) / 200
+            due = time.time() + 1.5 * per_task * n + 3
+            eta = datetime.fromtimestamp(due, UTC)
+            for i in range(n):
+                app.send_task("bench.record", args=[i, due], eta=eta)
+            sent_before_due_s = due - time.time()
+            deadline = time.monotonic() + max(0.0, due - time.time()) + 60 + n / 50
+            while client.llen(CELERY_RESULTS) < n + 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            rows = [line.split() for line in client.lrange(CELERY_RESULTS, 0, -1)]
+        finally:
+            app.close()
+            client.close()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+    fired = [float(r[2]) for r in rows if int(r[0]) >= 0]
+    return _result(
+        f"Celery countdown tasks ({workers} prefork processes)",
+        n,
+        due,
+        fired,
+        sent_before_due_s=sent_before_due_s,
+    )
+
+
+def apscheduler(n: int, grace: str) -> dict[str, Any]:
+    with redis_server() as rs:
+        proc = subprocess.run(  # noqa: S603 - our own script, from this venv
+            [sys.executable, "-m", "simulations.bench._apsched", rs.url, str(n), grace, "2"],
+            capture_output=True,
+            text=True,
+            timeout=120 + n / 20,
+            check=False,
+        )
+    if proc.returncode != 0:
+        raise RuntimeError(f"APScheduler run failed: {proc.stderr[-2000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    label = "no limit" if grace == "none" else f"{grace} s"
+    return _result(
+        f"APScheduler 3 RedisJobStore, misfire_grace_time {label}",
+        n,
+        out["due"],
+        out["fired"],
+        dropped=out["missed"],
+        errors=out["error"],
+        lost=n - out["missed"] - out["executed"],
+        added_s=out["added_s"],
+    )
+
+
+def fmt(r: dict[str, Any]) -> str:
+    lat = r["lateness_s"]
+    extra = ""
+    if "dropped" in r:
+        extra = f", DROPPED {r['dropped']:,} ({100 * r['dropped'] / r['timers']:.0f}%)"
+    if r["fired"] + r.get("dropped", 0) < r["timers"]:
+        extra += f", {r['timers'] - r['fired'] - r.get('dropped', 0):,} never fired within the bound"
+    return (
+        f"{r['system']}\n"
+        f"    {r['fired']:,}/{r['timers']:,} fired{extra}\n"
+        f"    lateness p50 {lat['p50']:.3f}s  p99 {lat['p99']:.3f}s  max {lat['max']:.3f}s; "
+        f"{r['fired_per_s']:,.0f} fired/s"
+    )
+
+
+def ratios(base: dict[str, Any], others: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    b = base["lateness_s"]["p99"]
+    for o in others:
+        p = o["lateness_s"]["p99"]
+        if o["fired"] == 0 or b != b or p != p:
+            lines.append(f"  vs {o['system']}: no ratio (nothing fired)")
+            continue
+        lines.append(
+            f"  p99 lateness SafetyNet / {o['system']}: {b / p:.2f} "
+            f"({b:.3f}s vs {p:.3f}s); fired/s {base['fired_per_s']:,.0f} vs {o['fired_per_s']:,.0f}"
+            + (f"; it dropped {o['dropped']:,}" if o.get("dropped") else "")
+        )
+    return lines
+
+
+def run(
+    n: int, load_concurrency: int, with_celery: bool, with_aps: bool, graces: list[str]
+) -> list[dict[str, Any]]:
+    with quiet_router_logs():
+        results = [asyncio.run(safetynet(n, 0))]
+    print(fmt(results[-1]), flush=True)
+    if load_concurrency > 0:
+        with quiet_router_logs():
+            results.append(asyncio.run(safetynet(n, load_concurrency)))
+        print(
+            fmt(results[-1]),
+            f"\n    ({results[-1]['intake_during_firing']:,} contacts taken in meanwhile)",
+            flush=True,
+        )
+    if with_celery:
+        if celery_available():
+            results.append(celery(n))
+            print(fmt(results[-1]), flush=True)
+        else:
+            print("Celery: not installed, comparison skipped (pip install -e '.[bench]')", flush=True)
+    if with_aps:
+        for g in graces:
+            results.append(apscheduler(n, g))
+            print(fmt(results[-1]), flush=True)
+    print("ratios (below 1: SafetyNet fires its p99 earlier):")
+    for line in ratios(results[0], [r for r in results[1:] if not r["system"].startswith("SafetyNet")]):
+        print(line)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m simulations.bench.timers", description=__doc__.split("\n")[0])
+    p.add_argument("--contacts", type=int, default=10_000, help="timers due at once, per system")
+    p.add_argument("--load-concurrency", type=int, default=4, help="intake requests in flight while firing")
+    p.add_argument("--no-load", action="store_true", help="skip the run under intake load")
+    p.add_argument("--no-celery", action="store_true")
+    p.add_argument("--no-apscheduler", action="store_true")
+    p.add_argument("--grace", default="1,60", help="APScheduler misfire_grace_time values (s, or none)")
+    args = p.parse_args(argv)
+    print(f"timers: {machine()}")
+    print(f"method: {args.contacts:,} timers due at one instant per system, each on a fresh redis at {HOST}")
+    run(
+        args.contacts,
+        0 if args.no_load else args.load_concurrency,
+        not args.no_celery,
+        not args.no_apscheduler,
+        [g.strip() for g in args.grace.split(",") if g.strip()],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
