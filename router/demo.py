@@ -131,9 +131,10 @@ async def _summary(service: Service, port: int, token: str) -> None:
         store = service.store
         contacts = await store.get_contacts(await store.open_contacts())
         breached = sum(c.breached for c in contacts)
+        escalated = sum(c.escalation_level > 0 for c in contacts)
         waiting = sum(c.status.value in ("queued", "offered") for c in contacts)
         print(
-            f"[demo] open={len(contacts)} waiting={waiting} breached_open={breached} "
+            f"[demo] open={len(contacts)} waiting={waiting} escalated={escalated} breached={breached} "
             f"queue={await store.queue_depth()}",
             file=sys.stderr,
             flush=True,
@@ -141,7 +142,7 @@ async def _summary(service: Service, port: int, token: str) -> None:
 
 
 async def run_demo(args: argparse.Namespace) -> int:
-    logs.configure("warning")
+    logs.configure("error")  # the summary lines say what is happening; the JSON log would drown them
     rng = random.Random(args.seed)
     token = "demo-" + secrets.token_urlsafe(12)
     settings = Settings(redis_url="memory://", admin_token=token)

@@ -33,6 +33,8 @@ PII_KEYS = frozenset(
 )
 _PHONE = re.compile(r"\+?\d[\d\-\s().]{6,}\d")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An ISO 8601 date or date-time is a time, not a phone number: it is left as it is.
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 REDACTED = "[redacted]"
 
 
@@ -43,7 +45,7 @@ def scrub(text: str) -> str:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value)
+        return value if _ISO_TIME.match(value) else scrub(value)
     if isinstance(value, dict):
         return {k: REDACTED if k in PII_KEYS else _clean(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -68,9 +70,9 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             redact,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

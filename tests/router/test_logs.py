@@ -36,11 +36,19 @@ async def test_transitions_log_no_personal_data(engine: Engine, clock: VirtualCl
     text = out.getvalue()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert len(lines) > 5
+    assert all("redacted" not in entry["timestamp"] for entry in lines)
     assert {"contact_received", "offered", "answered", "closed"} <= {entry["event"] for entry in lines}
     answered = next(entry for entry in lines if entry["event"] == "answered")
     assert answered["time_to_answer_s"] > 0
     for needle in (PHONE, "8675309", "Elm Street", "example.org", "husband", "notes"):
         assert needle not in text, needle
+
+
+def test_times_survive_redaction() -> None:
+    event = logs.redact(
+        None, "info", {"event": "gap", "start": "2026-03-08T01:15:00-05:00", "day": "2026-03-08"}
+    )
+    assert event["start"] == "2026-03-08T01:15:00-05:00" and event["day"] == "2026-03-08"
 
 
 def test_scrub_finds_numbers_and_addresses_in_free_text() -> None:
