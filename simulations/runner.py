@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
@@ -200,7 +199,7 @@ class Simulation:
     def _channel(self, cid: str) -> str:
         return self.tally.records[cid].channel
 
-    async def _release(self, cid: str) -> None:
+    def _release(self, cid: str) -> None:
         self.open.discard(cid)
         rid = self._holder.pop(cid, None)
         if rid is not None:
@@ -255,14 +254,14 @@ class Simulation:
             await self._answer(a, b)
         elif kind == CLOSE:
             await self.engine.close(a, self.disposition, None, b)
-            await self._release(a)
+            self._release(a)
         elif kind == ABANDON and a not in self._answered and a in self.open:
             try:
                 await self.engine.abandon(a)
             except InvalidState:
                 return
             self._handle.pop(a, None)
-            await self._release(a)
+            self._release(a)
 
     async def run(self) -> Simulation:
         await self._setup()
@@ -298,7 +297,3 @@ class Simulation:
         if self.progress is not None:
             self.progress(1.0, self.arrivals)
         return self
-
-    def summary(self) -> dict[str, Any]:
-        """Everything but the report: for the report, see simulations.results."""
-        return {"pages": self.notifier.pages, "arrivals": self.arrivals, "open_at_end": len(self.open)}
