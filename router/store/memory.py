@@ -43,6 +43,7 @@ class MemoryStore(Store):
         self._timers: dict[str, int] = {}
         self._timer_data: dict[str, str] = {}
         self._events: list[tuple[str, str]] = []
+        self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
         self._event_n = 0
         self._seq = 0
@@ -125,6 +126,7 @@ class MemoryStore(Store):
         self._event_n = self._event_n + 1 if ms == self._event_ms else 0
         self._event_ms = ms
         self._events.append((f"{ms}-{self._event_n}", event.model_dump_json()))
+        self._event_pos.append((ms, self._event_n))
 
     async def next_seq(self) -> int:
         self._seq += 1
@@ -226,8 +228,7 @@ class MemoryStore(Store):
             ms, _, n = sid.partition("-")
             return int(ms), int(n or 0)
 
-        keys = [pos(sid) for sid, _ in self._events]
-        start = bisect.bisect_right(keys, pos(after))
+        start = bisect.bisect_right(self._event_pos, pos(after))
         chosen = self._events[start : start + count]
         return [(sid, Event.model_validate_json(raw)) for sid, raw in chosen]
 
