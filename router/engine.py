@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,7 @@ from router.store import Conflict, Store, Transition
 
 log = structlog.get_logger("router")
 MAX_RETRIES = 50
+QUEUE_PAGE = 500
 
 
 class Listener(TypingProtocol):
@@ -146,14 +147,26 @@ class Engine:
             roster_version=version,
         )
 
+    async def _queued(self) -> AsyncIterator[Contact]:
+        """The whole ready queue in serving order, a page at a time (by score, so offers made
+        meanwhile, which leave the queue, never make a page skip anyone)."""
+        after: float | None = None
+        while True:
+            ids = await self.store.ready_queue(QUEUE_PAGE, after)
+            contacts = await self.store.get_contacts(ids)
+            for contact in contacts:
+                yield contact
+            if len(ids) < QUEUE_PAGE or not contacts:
+                return
+            after = tr.queue_score(contacts[-1])
+
     async def _dispatch_pass(self) -> tuple[int, bool]:
         snap = await self._snapshot()
         if not snap.anyone_free():
             return 0, False
-        ids = await self.store.ready_queue()
         made = 0
         retry_at = None
-        for contact in await self.store.get_contacts(ids):
+        async for contact in self._queued():
             if contact.status != ContactStatus.queued:
                 continue
             chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []

@@ -48,6 +48,10 @@ class TimerRunner:
                 except Exception:
                     # The lease runs out and the timer fires again; log without contact data.
                     log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
+            if timers:
+                # One dispatch per batch, not per timer: a burst of due escalations widens many
+                # audiences, and a single pass then offers them all.
+                await self.engine.dispatch()
             total += len(timers)
             self.fired += len(timers)
             if len(timers) < self.batch:
@@ -79,7 +83,8 @@ class TimerRunner:
 
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer) -> None:
-        """Handle one claimed timer. A stale one (its step already past) exits quietly."""
+        """Handle one claimed timer (the caller dispatches after). A stale one (its step
+        already past) exits quietly."""
         now = self.engine.clock.now()
         self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
             max(0.0, (now - timer.due).total_seconds())
@@ -88,7 +93,6 @@ class TimerRunner:
             await self.engine.store.complete(timer.id)
             if timer.kind == TimerKind.shift_change:
                 await self.engine.arm_shift_change()
-            await self.engine.dispatch()
             return
         assert timer.contact_id is not None
         if await self.engine.store.get_contact(timer.contact_id) is None:
@@ -104,7 +108,6 @@ class TimerRunner:
             await self._fire_grace(timer)
         elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
             await self._fire_task(timer)
-        await self.engine.dispatch()
 
     async def _fire_offer_timeout(self, timer: Timer) -> None:
         assert timer.offer_id is not None

@@ -89,8 +89,9 @@ class Store(abc.ABC):
     async def get_contacts(self, ids: list[str]) -> list[Contact]: ...
 
     @abc.abstractmethod
-    async def ready_queue(self, limit: int = 500) -> list[str]:
-        """Ids of contacts ready to be offered, in the order they will be served."""
+    async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
+        """Ids of contacts ready to be offered, in the order they will be served (only those
+        whose queue score is above `after`, when given)."""
 
     @abc.abstractmethod
     async def queue_depth(self) -> int: ...

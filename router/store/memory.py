@@ -140,8 +140,9 @@ class MemoryStore(Store):
     async def get_contacts(self, ids: list[str]) -> list[Contact]:
         return [Contact.model_validate_json(self._contacts[i]) for i in ids if i in self._contacts]
 
-    async def ready_queue(self, limit: int = 500) -> list[str]:
-        ordered = sorted(self._queue.items(), key=lambda kv: (kv[1], kv[0]))
+    async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
+        items = self._queue.items() if after is None else [kv for kv in self._queue.items() if kv[1] > after]
+        ordered = sorted(items, key=lambda kv: (kv[1], kv[0]))
         return [cid for cid, _ in ordered[:limit]]
 
     async def queue_depth(self) -> int:

@@ -157,8 +157,11 @@ class RedisStore(Store):
         raws = await self.redis.hmget(self.k.contacts, ids)
         return [Contact.model_validate_json(r) for r in raws if r]
 
-    async def ready_queue(self, limit: int = 500) -> list[str]:
-        return cast(list[str], await self.redis.zrange(self.k.queue, 0, limit - 1))
+    async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
+        if after is None:
+            return cast(list[str], await self.redis.zrange(self.k.queue, 0, limit - 1))
+        found = await self.redis.zrangebyscore(self.k.queue, f"({after!r}", "+inf", start=0, num=limit)
+        return cast(list[str], found)
 
     async def queue_depth(self) -> int:
         return int(await self.redis.zcard(self.k.queue))

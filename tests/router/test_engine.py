@@ -266,3 +266,22 @@ async def test_language_chosen_later_routes_to_a_speaker(engine: Engine) -> None
     assert (await engine.get_contact(c.id)).status == ContactStatus.queued
     await engine.set_presence("ben", "available")
     assert await pending_for(engine, "ben") == ["o_0001"]
+
+
+async def test_a_long_queue_is_served_past_the_first_page(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("router.engine.QUEUE_PAGE", 5)
+    await staff(engine, ["ana", "ben"])
+    for rid in ("ana", "ben"):
+        await engine.put_responder(Responder(id=rid, name=rid, capacity={"sms": 10}))
+        await engine.set_presence(rid, "away")
+    head = [await engine.intake(sms("hi", language="es", sender=f"+1555100{i:04d}")) for i in range(7)]
+    for i in range(30):
+        await engine.intake(sms("hi", sender=f"+1555000{i:04d}"))
+    # nobody speaks Spanish: the first pages cannot be served, the later ones must be
+    await engine.set_presence("ana", "available")
+    await engine.set_presence("ben", "available")
+    assert len(await engine.offers_for(None, None)) == 20
+    assert (await engine.store.ready_queue())[:7] == [c.id for c in head]
+    assert await engine.store.queue_depth() == 7 + 10
