@@ -178,7 +178,10 @@ class Engine:
             if not chosen:
                 continue
             oids = [self.id_factory("o") for _ in chosen]
-            t = tr.offer(contact, chosen, oids, snap.now, self.protocol.offer_timeout)
+            # The offer's own time, not the pass's start: a long pass must not shorten the
+            # offer window or date an offer before the contact arrived.
+            now = self.clock.now()
+            t = tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout)
             try:
                 written = await self.store.apply(t)
             except Conflict:
@@ -187,14 +190,14 @@ class Engine:
                 snap.took(responder.id, contact.channel)
             made += len(chosen)
             self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
-                (snap.now - contact.received_at).total_seconds()
+                (now - contact.received_at).total_seconds()
             )
             log.info(
                 "offered",
                 contact_id=contact.id,
                 responders=[r.id for r in chosen],
                 offer_ids=oids,
-                time_to_offer_s=tr.seconds(contact.received_at, snap.now),
+                time_to_offer_s=tr.seconds(contact.received_at, now),
             )
             await self._emit(written, t.events)
             for responder, o in zip(chosen, t.offers, strict=True):
