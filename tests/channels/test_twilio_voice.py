@@ -122,7 +122,7 @@ async def test_offer_call_not_answered_falls_back_to_a_text(rig: TwilioRig) -> N
     await rig.twilio.call_status(
         call["status_callback"], call["sid"], HOTLINE, PRIMARY, "no-answer", "outbound-api"
     )
-    assert rig.api.texts_to(PRIMARY) == ["New voice contact, priority normal. Reply 1 to accept, 2 to pass."]
+    assert rig.api.texts_to(PRIMARY) == ["New voice contact, priority normal, English. Reply 1 to accept, 2 to pass."]
     await rig.twilio.incoming_sms(PRIMARY, "1")
     assert (await rig.only_open()).status == ContactStatus.assigned
     assert len([c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]) == 1

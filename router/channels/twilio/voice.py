@@ -80,8 +80,11 @@ async def language_chosen(request: web.Request, form: Form) -> web.StreamRespons
     digits = form.get("Digits", "")
     pick = int(digits) if digits.isdigit() else 0
     language = protocol.languages[pick - 1] if 1 <= pick <= len(protocol.languages) else protocol.fallback
-    # The engine has no way yet to change a contact's language after intake, so routing
-    # still sees the contact's own language; the caller hears everything in theirs.
+    # Routing follows the choice: from now on only someone who speaks it is offered the call.
+    try:
+        await ch.engine.set_language(contact.id, language)
+    except RouterError:
+        log.info("caller_language_late", contact_id=contact.id)  # answered meanwhile: nothing to do
     log.info("caller_language", contact_id=contact.id, language=language)
     greeting = None if language == protocol.fallback else protocol.text("voice", "greeting", language)
     return _xml(
@@ -258,7 +261,11 @@ async def status(request: web.Request, form: Form) -> web.StreamResponse:
         )
     elif "bridge" in q:
         if call_status in UNREACHED:
+            # The responder accepted but never picked up the bridge call: the caller goes back
+            # to their place in the queue (deadline unchanged) for the next responder.
             log.error("bridge_call_unanswered", contact_id=q["bridge"], call_status=call_status)
+            with contextlib.suppress(RouterError):  # answered or ended meanwhile
+                await ch.engine.release(q["bridge"], "bridge_call_unanswered")
     else:
         caller, call_sid = form.get("From"), form.get("CallSid")
         contact = await ch.engine.open_contact_for("voice", caller) if caller else None
