@@ -21,17 +21,22 @@ log = structlog.get_logger("router.timers")
 LEASE_S = 30.0
 # Sleep at most this long even when nothing is due: a safety net for a missed wake-up.
 MAX_SLEEP_S = 1.0
+# Contacts whose timers fire at the same time (bounded so a burst cannot exhaust connections).
+PARALLEL = 32
 
 
 class TimerRunner:
     """Any number of instances run one each; a timer is fired by whichever claims it first,
     and a claim whose instance died expires after LEASE_S so another instance fires it."""
 
-    def __init__(self, engine: Engine, lease_s: float = LEASE_S, batch: int = 200) -> None:
+    def __init__(
+        self, engine: Engine, lease_s: float = LEASE_S, batch: int = 200, parallel: int = PARALLEL
+    ) -> None:
         self.engine = engine
         self.lease_s = lease_s
         self.batch = batch
         self._stopping = asyncio.Event()
+        self._parallel = asyncio.Semaphore(parallel)
         self.fired = 0
 
     async def fire_due(self) -> int:
@@ -40,14 +45,17 @@ class TimerRunner:
         while True:
             now = self.engine.clock.now()
             timers = await self.engine.store.claim_due(now, self.lease_s, self.batch)
+            # Different contacts' timers are independent (each transition is guarded by its
+            # contact's revision), so they fire concurrently; one contact's stay in due order.
+            by_contact: dict[str, list[Timer]] = {}
             for timer in timers:
-                try:
-                    await self.fire(timer)
-                except StoreUnavailable:
-                    raise
-                except Exception:
-                    # The lease runs out and the timer fires again; log without contact data.
-                    log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
+                by_contact.setdefault(timer.contact_id or timer.id, []).append(timer)
+            results = await asyncio.gather(
+                *(self._fire_in_order(group) for group in by_contact.values()), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, StoreUnavailable):
+                    raise result
             if timers:
                 # One dispatch per batch, not per timer: a burst of due escalations widens many
                 # audiences, and a single pass then offers them all.
@@ -80,6 +88,17 @@ class TimerRunner:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _fire_in_order(self, timers: list[Timer]) -> None:
+        async with self._parallel:
+            for timer in timers:
+                try:
+                    await self.fire(timer)
+                except StoreUnavailable:
+                    raise
+                except Exception:
+                    # The lease runs out and the timer fires again; log without contact data.
+                    log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
 
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer) -> None:
