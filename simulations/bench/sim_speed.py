@@ -113,8 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--report",
         action="store_true",
-        help="also time the production compliance report on each run (slow on large runs: it pages "
-        "MemoryStore.read_events, which rescans every event per page)",
+        help="also time the production compliance report (router.reports) on each run",
     )
     args = p.parse_args(argv)
     print(
