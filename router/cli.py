@@ -151,7 +151,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # The simulator's commands parse their own options (`--help` included).
+    if given and given[0] == "simulate":
+        return simulate_main(given[1:])
+    if given and given[0] == "staffing":
+        return staffing_main(given[1:])
+    args = parser().parse_args(given)
     try:
         if args.command == "serve":
             return asyncio.run(_serve(args))

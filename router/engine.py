@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ import structlog
 from protocols import Protocol
 from router import aftercare, intake
 from router import transitions as tr
-from router.clock import Clock
+from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
 from router.errors import Invalid, NotFound
 from router.metrics import Metrics
@@ -205,6 +206,9 @@ class Engine:
             if not snap.anyone_free():
                 break
         if retry_at is not None:
+            # Up to the next whole millisecond (the store's resolution): rounding down would
+            # fire before the cooldown ends, find nothing to do and re-arm the same instant.
+            retry_at = from_ms(math.ceil(retry_at.timestamp() * 1000))
             await self.store.arm(
                 [
                     Timer(

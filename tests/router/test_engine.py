@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from protocols import default_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
 from router.models import ContactStatus, Responder
+from router.notify import LogNotifier
+from router.store import Store
 from schedules import Roster, Shift
+from tests.conftest import counter_ids
 from tests.router.helpers import advance, events_of, pending_for, sms, staff
 
 
@@ -285,3 +289,14 @@ async def test_a_long_queue_is_served_past_the_first_page(
     assert len(await engine.offers_for(None, None)) == 20
     assert (await engine.store.ready_queue())[:7] == [c.id for c in head]
     assert await engine.store.queue_depth() == 7 + 10
+
+
+async def test_cooldown_retry_on_a_clock_between_milliseconds(store: Store) -> None:
+    # The redispatch timer must not round below the cooldown's end and re-arm forever.
+    clock = VirtualClock(datetime(2026, 3, 2, 9, 0, 0, 400, tzinfo=UTC))
+    engine = Engine(store, clock, default_protocol(), notifier=LogNotifier(), id_factory=counter_ids())
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms())
+    await engine.decline("o_0001", "ana")
+    await advance(engine, clock, 61, step=0.0003 * 1000)
+    assert (await engine.get_contact(c.id)).status == ContactStatus.offered
