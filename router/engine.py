@@ -367,6 +367,22 @@ class Engine:
         await self.dispatch()
         return contact
 
+    async def hand_off(self, contact_id: str, partner: str, how: str) -> Contact:
+        """A partner hotline took the person (warm transfer): the handoff is recorded and, as
+        the protocol asks, followed up."""
+
+        async def build(c: Contact) -> Transition:
+            now = self.clock.now()
+            t = tr.hand_off(c, await self._offers_of(c), now, self.ladder_len, partner, how)
+            if self.protocol.referral_follow_up.handoffs_too:
+                t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
+            return t
+
+        contact = await self._change(contact_id, build)
+        log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
+        await self.dispatch()
+        return contact
+
     async def abandon(self, contact_id: str) -> Contact:
         """The person left unanswered; the protocol's callback task is armed in the same step."""
 

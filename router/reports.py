@@ -21,6 +21,8 @@ class _Life:
     breached: bool = False
     ended: datetime | None = None
     abandoned: bool = False
+    handed_off: bool = False
+    callback: bool = False
 
 
 def percentile(sorted_values: list[float], pct: float) -> float | None:
@@ -38,6 +40,8 @@ class _Counts:
     within: int = 0
     abandoned: int = 0
     breached: int = 0
+    handed_off: int = 0
+    callbacks: int = 0
     waits: list[float] = field(default_factory=list)
 
     def add(self, life: _Life) -> None:
@@ -49,6 +53,8 @@ class _Counts:
                 self.within += 1
         self.abandoned += life.abandoned
         self.breached += life.breached
+        self.handed_off += life.handed_off
+        self.callbacks += life.callback
 
     def view(self) -> dict[str, Any]:
         waits = sorted(self.waits)
@@ -59,6 +65,8 @@ class _Counts:
             "within_target_pct": round(100 * self.within / self.contacts, 2) if self.contacts else None,
             "abandoned": self.abandoned,
             "breached": self.breached,
+            "handed_off": self.handed_off,
+            "callback_tasks": self.callbacks,
             "time_to_answer_s": {
                 "p50": percentile(waits, 50),
                 "p90": percentile(waits, 90),
@@ -87,6 +95,7 @@ async def lives(store: Store, start: datetime, end: datetime) -> dict[str, _Life
                     priority=str(extra.get("priority")),
                     received=ev.at,
                     target_s=float(extra.get("target_s", 1200)),
+                    callback="callback" in (extra.get("flags") or []),
                 )
                 continue
             life = found.get(cid or "")
@@ -99,6 +108,7 @@ async def lives(store: Store, start: datetime, end: datetime) -> dict[str, _Life
             elif ev.event in ("closed", "abandoned", "handed_off"):
                 life.ended = ev.at
                 life.abandoned = ev.event == "abandoned"
+                life.handed_off = ev.event == "handed_off"
 
 
 async def compliance(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from router.models import ContactStatus
-from tests.channels.conftest import BACKUP, CALLER, HOTLINE, PRIMARY, SUPERVISOR, TwilioRig
+from tests.channels.conftest import BACKUP, CALLER, HOTLINE, PRIMARY, SUPERVISOR, RigFactory, TwilioRig
 from tests.twilio_fake import Reply
 
 
@@ -122,7 +123,9 @@ async def test_offer_call_not_answered_falls_back_to_a_text(rig: TwilioRig) -> N
     await rig.twilio.call_status(
         call["status_callback"], call["sid"], HOTLINE, PRIMARY, "no-answer", "outbound-api"
     )
-    assert rig.api.texts_to(PRIMARY) == ["New voice contact, priority normal, English. Reply 1 to accept, 2 to pass."]
+    assert rig.api.texts_to(PRIMARY) == [
+        "New voice contact, priority normal, English. Reply 1 to accept, 2 to pass."
+    ]
     await rig.twilio.incoming_sms(PRIMARY, "1")
     assert (await rig.only_open()).status == ContactStatus.assigned
     assert len([c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]) == 1
@@ -180,3 +183,30 @@ async def test_language_menu_greets_and_holds_the_caller_in_their_language(rig: 
     )
     assert hold.texts("Say") == [protocol.text("voice", "hold", "es")]
     assert hold.texts("Redirect") == [chosen.attr("Enqueue", "waitUrl")]
+
+
+RURAL = Path(__file__).resolve().parents[2] / "protocols" / "examples" / "rural.yaml"
+PARTNER_LINE = "+15555550100"  # mountain-crisis's transfer number in rural.yaml
+
+
+async def test_unanswered_call_is_warm_transferred_to_the_partner(make_rig: RigFactory) -> None:
+    rig = await make_rig(protocol=str(RURAL))
+    await rig.staff()
+    call_sid, _ = await rig.call_in(CALLER)
+    contact = await rig.only_open()
+    await rig.tick(12 * 60 - 30)
+    assert rig.api.calls_to(PARTNER_LINE) == []
+    await rig.tick(30)
+    # At 12 minutes the ladder overflows to the partner: their line is rung while the caller
+    # stays in our queue (never dropped), still open to our own responders.
+    [call] = rig.api.calls_to(PARTNER_LINE)
+    assert (await rig.contact(contact.id)).is_unanswered
+    leg = await rig.twilio.answer(call)
+    assert leg.first("Queue").text == contact.id
+    await rig.twilio.dequeue(leg.first("Queue").get("url"), call_sid, CALLER, call["sid"])
+    done = await rig.contact(contact.id)
+    assert done.status == ContactStatus.handed_off
+    handoff = [e for e in done.timeline if e.event == "handed_off"]
+    assert len(handoff) == 1 and (handoff[0].model_extra or {})["partner"] == "mountain-crisis"
+    # the handoff is followed up (Standards 23/35)
+    assert f"followup:{contact.id}" in {t.id for t in await rig.service.store.timers()}

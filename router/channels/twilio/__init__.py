@@ -42,6 +42,8 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/bridge", voice.bridge_call),
     ("/bridge/ended", voice.bridge_ended),
     ("/connect", voice.connect),
+    ("/partner/call", voice.partner_call),
+    ("/partner/connect", voice.partner_connect),
     ("/sms", messaging.incoming_sms),
 ]
 

@@ -35,8 +35,27 @@ class Relay:
                 await self._to_responder(contact)
             elif event.event == "message_sent" and contact.channel == "sms":
                 await self._to_person(contact)
+            elif event.event == "partner_transfer_requested" and contact.channel == "voice":
+                await self._transfer_to_partner(contact, str((event.model_extra or {}).get("partner", "")))
         except (ProviderError, RouterError) as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
+
+    async def _transfer_to_partner(self, contact: Contact, partner_id: str) -> None:
+        """Warm transfer: ring the partner hotline; the caller stays in our queue (and can still
+        be taken by our own responders) until the partner picks up and is joined to them."""
+        partner = self.channel.engine.protocol.partner(partner_id)
+        number = partner.transfer_to or partner.phone if partner else None
+        if partner is None or not number:
+            log.error("partner_transfer_impossible", contact_id=contact.id, partner=partner_id)
+            return
+        links = self.channel.links
+        await self.channel.provider.place_call(
+            number,
+            url=links.url("/partner/call", contact=contact.id, partner=partner.id),
+            status_callback=links.url("/status", partner_call=contact.id),
+            timeout_s=30,
+        )
+        log.warning("partner_transfer_dialled", contact_id=contact.id, partner=partner.id)
 
     async def _responder(self, contact: Contact) -> Responder | None:
         if contact.responder is None:

@@ -231,6 +231,36 @@ async def connect(request: web.Request, form: Form) -> web.StreamResponse:
     return _xml(twiml.empty_voice())
 
 
+async def partner_call(request: web.Request, form: Form) -> web.StreamResponse:
+    """The partner hotline answered our transfer call: join them to the caller still waiting."""
+    ch = request.app[CHANNEL]
+    contact = await ch.service.store.get_contact(request.query.get("contact", ""))
+    partner = request.query.get("partner", "")
+    if contact is None or not contact.is_unanswered:
+        return _xml(twiml.say_and_hang_up("The caller is no longer waiting. Thank you for answering."))
+    return _xml(
+        twiml.bridge(
+            f"This is the {ch.engine.protocol.hotline or 'hotline'} transferring a caller who has waited "
+            "without an answer. Connecting you now.",
+            queue=contact.id,
+            connect_url=ch.links.url("/partner/connect", contact=contact.id, partner=partner),
+            caller_id=ch.number,
+            status_url=ch.links.url("/bridge/ended", contact=contact.id),
+        )
+    )
+
+
+async def partner_connect(request: web.Request, form: Form) -> web.StreamResponse:
+    """Run on the caller's leg as it joins the partner: the handoff happened; record it."""
+    ch = request.app[CHANNEL]
+    contact_id = request.query.get("contact", "")
+    try:
+        await ch.engine.hand_off(contact_id, request.query.get("partner", ""), "warm_transfer")
+    except RouterError as exc:
+        log.warning("handoff_not_recorded", contact_id=contact_id, error=type(exc).__name__)
+    return _xml(twiml.empty_voice())
+
+
 async def bridge_ended(request: web.Request, form: Form) -> web.StreamResponse:
     """The responder's <Dial> ended: remind them how to close."""
     contact_id = request.query.get("contact", "")
@@ -259,6 +289,10 @@ async def status(request: web.Request, form: Form) -> web.StreamResponse:
             q.get("reason", "escalation"),
             call_status,
         )
+    elif "partner_call" in q:
+        if call_status in UNREACHED:
+            # The partner did not pick up: the caller is still in our queue, still escalating.
+            log.error("partner_transfer_unanswered", contact_id=q["partner_call"], call_status=call_status)
     elif "bridge" in q:
         if call_status in UNREACHED:
             # The responder accepted but never picked up the bridge call: the caller goes back
