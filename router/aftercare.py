@@ -12,23 +12,31 @@ from router.store import Transition
 from router.transitions import record
 
 
-def callback_timer(p: Protocol, contact: Contact, reason: str, now: datetime) -> Timer | None:
-    """Standard 28, returning missed calls: a callback task falls due per the protocol's rule."""
-    if contact.callback_for:
-        return None  # a callback that is missed is not itself called back; its own ladder ran
+def callback_timer(
+    p: Protocol, contact: Contact, reason: str, now: datetime, attempt: int = 1
+) -> Timer | None:
+    """Standard 28, returning missed calls: attempt `attempt` of the protocol's callback rule
+    for `contact` (the original), due after `due_after` (the first) or `spacing` (the next)."""
     rule = p.callback_for(reason, contact.channel)
-    if rule is None:
+    if rule is None or attempt > rule.attempts:
         return None
     if rule.only_if_safe and HANDLE_WITH_CARE in contact.flags:
         return None  # calling back could alert an abuser
+    due = rule.due_times(now)[0] if attempt == 1 else now + rule.spacing
     return Timer(
-        id=f"callback:{contact.id}",
+        id=f"callback:{contact.id}:{attempt}",
         kind=TimerKind.callback,
-        due=rule.due_times(now)[0],
+        due=due,
         contact_id=contact.id,
+        step=attempt,
         via=[rule.channel_for(contact.channel)],
-        notify=[rule.priority.value],
+        notify=[rule.priority.value, reason],
     )
+
+
+def callback_reason(task: Contact) -> str:
+    """Why a callback task exists (its flag), so the next attempt follows the same rule."""
+    return next((f.removeprefix("callback_") for f in task.flags if f.startswith("callback_")), "abandoned")
 
 
 def follow_up_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:

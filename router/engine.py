@@ -360,6 +360,9 @@ class Engine:
             t = tr.close(c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome)
             if (outcome or {}).get("referral"):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
+            retry = await self._next_callback(c, disposition, now)
+            if retry is not None:
+                t.arm.append(retry)
             return t
 
         contact = await self._change(contact_id, build)
@@ -383,13 +386,32 @@ class Engine:
         await self.dispatch()
         return contact
 
+    async def _next_callback(self, c: Contact, disposition: str, now: datetime) -> Timer | None:
+        """A callback nobody reached gets its next attempt; a contact closed without ever being
+        answered (missed) gets its first."""
+        if c.callback_for:
+            if disposition != "callback_unreached":
+                return None
+            original = await self.store.get_contact(c.callback_for)
+            if original is None:
+                return None
+            return aftercare.callback_timer(
+                self.protocol, original, aftercare.callback_reason(c), now, c.attempt + 1
+            )
+        if c.answered_at is None:
+            return aftercare.callback_timer(self.protocol, c, "missed", now)
+        return None
+
     async def abandon(self, contact_id: str) -> Contact:
         """The person left unanswered; the protocol's callback task is armed in the same step."""
 
         async def build(c: Contact) -> Transition:
             now = self.clock.now()
             t = tr.abandon(c, await self._offers_of(c), now, self.ladder_len)
-            callback = aftercare.callback_timer(self.protocol, c, "abandoned", now)
+            # a callback task itself left unanswered is not called back again (its ladder ran)
+            callback = (
+                None if c.callback_for else aftercare.callback_timer(self.protocol, c, "abandoned", now)
+            )
             if callback is not None:
                 t.arm.append(callback)
             return t

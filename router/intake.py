@@ -63,6 +63,7 @@ def build(
         subject=incoming.subject,
         ref=incoming.ref,
         callback_for=incoming.callback_for,
+        attempt=incoming.attempt or 0,
         parallel=triage.imminent_danger,
         audience=audience,
     )
@@ -108,7 +109,9 @@ def build(
     return Intake(contact=contact, transition=t, triage=triage)
 
 
-def callback_in(original: Contact, channel: str, priority: Priority) -> ContactIn:
+def callback_in(
+    original: Contact, channel: str, priority: Priority, attempt: int = 1, reason: str = "abandoned"
+) -> ContactIn:
     """The callback task for a missed or abandoned contact: itself queued, offered and timed."""
     return ContactIn.model_validate(
         {
@@ -117,6 +120,7 @@ def callback_in(original: Contact, channel: str, priority: Priority) -> ContactI
             "language": original.language,
             "callback_for": original.id,
             "priority": priority,
-            "flags": ["callback"],
+            "attempt": attempt,
+            "flags": ["callback", f"callback_{reason}"],
         }
     )

@@ -58,6 +58,8 @@ class ContactIn(Model):
     ref: str | None = Field(default=None, max_length=500)
     # Set when this contact is a callback task for an earlier missed or abandoned contact.
     callback_for: str | None = Field(default=None, max_length=64)
+    # Which attempt of the protocol's callback rule this task is (1, 2, ...).
+    attempt: int | None = Field(default=None, ge=1, le=10)
 
 
 class Message(Model):
@@ -110,6 +112,7 @@ class Contact(Model):
     sender_key: str = ""
     ref: str | None = None
     callback_for: str | None = None
+    attempt: int = 0
     subject: str | None = None
     messages: list[Message] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)

@@ -152,7 +152,8 @@ class TimerRunner:
         original = await self.engine.get_contact(timer.contact_id)
         channel = timer.via[0] if timer.via else original.channel
         priority = Priority(timer.notify[0]) if timer.notify else original.priority
-        task = intake.callback_in(original, channel, priority)
+        reason = timer.notify[1] if len(timer.notify) > 1 else "abandoned"
+        task = intake.callback_in(original, channel, priority, timer.step or 1, reason)
         if timer.kind == TimerKind.follow_up:
             task = task.model_copy(update={"flags": ["follow_up"]})
         await self.engine.store.complete(timer.id)

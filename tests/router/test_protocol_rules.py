@@ -118,3 +118,32 @@ async def test_a_protocol_naming_no_dispositions_accepts_any_label(store: Store,
     await engine.send_message(c.id, "hi", "ana")
     closed = await engine.close(c.id, "resolved", None, "ana")
     assert closed.disposition == "resolved"
+
+
+async def test_callback_attempts_follow_the_rule(engine: Engine, clock: VirtualClock) -> None:
+    await staff(engine, ["ana"])
+    call = await engine.intake(ContactIn.model_validate({"channel": "voice", "from": "+15550003333"}))
+    await engine.abandon(call.id)
+    attempts = []
+    for _ in range(80):  # 40 minutes of virtual time, 30 s at a time
+        await advance(engine, clock, 30, step=30)
+        open_ids = await engine.store.open_contacts()
+        if not open_ids:
+            continue
+        [task_id] = open_ids
+        task = await engine.get_contact(task_id)
+        attempts.append((task.attempt, round((task.received_at - call.received_at).total_seconds())))
+        [oid] = await pending_for(engine, "ana")
+        await engine.accept(oid, "ana")
+        await engine.answered(task.id)
+        await engine.close(task.id, "callback_unreached", "no answer", "ana")
+    # default.yaml: abandoned calls get 3 attempts, the first after 2 min, then every 15 min
+    assert attempts == [(1, 120), (2, 1020), (3, 1920)]
+    assert "callback_abandoned" in task.flags
+
+
+async def test_contact_closed_unanswered_is_a_missed_one(engine: Engine, clock: VirtualClock) -> None:
+    c = await engine.intake(sms("hello", sender="+15550004444"))
+    await engine.close(c.id, "other", "closed by the supervisor before anyone answered", "sue")
+    timers = [t for t in await engine.store.timers() if t.kind.value == "callback"]
+    assert [t.contact_id for t in timers] == [c.id]
