@@ -327,45 +327,45 @@ def close(
     return t
 
 
+def _end_waiting(
+    contact: Contact,
+    offers: list[Offer],
+    now: datetime,
+    ladder_len: int,
+    status: ContactStatus,
+    why: str,
+    **fields: Any,
+) -> Transition:
+    """A contact that was never answered ends: the person left, or a partner took them."""
+    if not contact.is_unanswered:
+        raise InvalidState(
+            f"contact {contact.id} is {contact.status.value}: only a waiting contact can be {why}"
+        )
+    t = _ending(contact, offers, now, ladder_len, status)
+    t.contact, ev = record(
+        t.contact,
+        now,
+        status.value,
+        waited_s=seconds(contact.received_at, now),
+        channel=contact.channel,
+        priority=contact.priority.value,
+        **fields,
+    )
+    t.events.append(ev)
+    return t
+
+
 def hand_off(
     contact: Contact, offers: list[Offer], now: datetime, ladder_len: int, partner: str, how: str
 ) -> Transition:
     """A partner hotline took the person (a warm transfer of a waiting call): recorded, ended here."""
-    if not contact.is_unanswered:
-        raise InvalidState(
-            f"contact {contact.id} is {contact.status.value}: only a waiting contact is handed off"
-        )
-    t = _ending(contact, offers, now, ladder_len, S.handed_off)
-    t.contact, ev = record(
-        t.contact,
-        now,
-        "handed_off",
-        partner=partner,
-        via=how,
-        waited_s=seconds(contact.received_at, now),
-        channel=contact.channel,
-        priority=contact.priority.value,
+    return _end_waiting(
+        contact, offers, now, ladder_len, S.handed_off, "handed off", partner=partner, via=how
     )
-    t.events.append(ev)
-    return t
 
 
 def abandon(contact: Contact, offers: list[Offer], now: datetime, ladder_len: int) -> Transition:
-    if not contact.is_unanswered:
-        raise InvalidState(
-            f"contact {contact.id} is {contact.status.value}: only a waiting contact can be abandoned"
-        )
-    t = _ending(contact, offers, now, ladder_len, S.abandoned)
-    t.contact, ev = record(
-        t.contact,
-        now,
-        "abandoned",
-        waited_s=seconds(contact.received_at, now),
-        channel=contact.channel,
-        priority=contact.priority.value,
-    )
-    t.events.append(ev)
-    return t
+    return _end_waiting(contact, offers, now, ladder_len, S.abandoned, "abandoned")
 
 
 ALL_ROLES = ["primary", "backup", "supervisor"]
