@@ -41,6 +41,9 @@ from router.store import Conflict, Store, Transition
 log = structlog.get_logger("router")
 MAX_RETRIES = 50
 QUEUE_PAGE = 500
+# Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
+PASSES_PER_CALL = 4
+OFFERS_PER_CALL = 100
 
 
 class Listener(TypingProtocol):
@@ -68,6 +71,7 @@ class Engine:
         self.rosters = Rosters(self.store, self.clock, lambda: self.notifier)
         self._dispatch_lock = asyncio.Lock()
         self._dispatch_again = False
+        self._later: asyncio.Task[None] | None = None
 
     @property
     def ladder_len(self) -> int:
@@ -116,23 +120,36 @@ class Engine:
         return await self.store.get_contact(cid) if cid else None
 
     # -- dispatch ----------------------------------------------------------
-    async def dispatch(self) -> int:
+    async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
         """Offer every waiting contact that someone free can take. Returns offers made.
 
         Runs on every event that can free a match; concurrent calls fold into one more pass.
+        A caller (often an HTTP request) makes at most `budget` offers; a background task
+        carries on past that, so nobody waits for everyone else's contacts.
         """
         if self._dispatch_lock.locked():
             self._dispatch_again = True
             return 0
         made = 0
         async with self._dispatch_lock:
-            for _ in range(MAX_RETRIES):
+            for _ in range(PASSES_PER_CALL):
                 self._dispatch_again = False
-                n, conflicted = await self._dispatch_pass()
+                left = None if budget is None else budget - made
+                n, conflicted = await self._dispatch_pass(left)
                 made += n
-                if not conflicted and not self._dispatch_again:
+                if left is not None and n >= left:
                     break
+                if not conflicted and not self._dispatch_again:
+                    return made
+        # Still more to do (intake keeps coming): finish in the background so this caller, often
+        # an HTTP request, is not held for everyone else's contacts.
+        self._later = self._later or asyncio.create_task(self._dispatch_later())
         return made
+
+    async def _dispatch_later(self) -> None:
+        await asyncio.sleep(0)
+        self._later = None
+        await self.dispatch(budget=None)
 
     async def _snapshot(self) -> Snapshot:
         now = self.clock.now()
@@ -161,7 +178,7 @@ class Engine:
                 return
             after = tr.queue_score(contacts[-1])
 
-    async def _dispatch_pass(self) -> tuple[int, bool]:
+    async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
         snap = await self._snapshot()
         if not snap.anyone_free():
             return 0, False
@@ -203,7 +220,7 @@ class Engine:
             await self._emit(written, t.events)
             for responder, o in zip(chosen, t.offers, strict=True):
                 await self._safely("offer", self.notifier.offer(responder, o, written))
-            if not snap.anyone_free():
+            if not snap.anyone_free() or (budget is not None and made >= budget):
                 break
         if retry_at is not None:
             # Up to the next whole millisecond (the store's resolution): rounding down would
