@@ -7,7 +7,7 @@ import contextlib
 import structlog
 from aiohttp import web
 
-from protocols import TextKind
+from protocols import HANDLE_WITH_CARE, TextKind
 from router.api.errors import error_response
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import CHANNEL, ON_THE_LINE, TwilioChannel
@@ -238,10 +238,12 @@ async def partner_call(request: web.Request, form: Form) -> web.StreamResponse:
     partner = request.query.get("partner", "")
     if contact is None or not contact.is_unanswered:
         return _xml(twiml.say_and_hang_up("The caller is no longer waiting. Thank you for answering."))
+    # The handle-with-care flag travels with the handoff: the partner hears it before the caller.
+    care = " Please handle with care." if HANDLE_WITH_CARE in contact.flags else ""
     return _xml(
         twiml.bridge(
             f"This is the {ch.engine.protocol.hotline or 'hotline'} transferring a caller who has waited "
-            "without an answer. Connecting you now.",
+            f"without an answer.{care} Connecting you now.",
             queue=contact.id,
             connect_url=ch.links.url("/partner/connect", contact=contact.id, partner=partner),
             caller_id=ch.number,
