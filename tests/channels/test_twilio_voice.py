@@ -203,7 +203,9 @@ async def test_unanswered_call_is_warm_transferred_to_the_partner(make_rig: RigF
     assert (await rig.contact(contact.id)).is_unanswered
     leg = await rig.twilio.answer(call)
     assert leg.first("Queue").text == contact.id
-    await rig.twilio.dequeue(leg.first("Queue").get("url"), call_sid, CALLER, call["sid"])
+    joined_url = leg.first("Queue").get("url")
+    assert joined_url
+    await rig.twilio.dequeue(joined_url, call_sid, CALLER, call["sid"])
     done = await rig.contact(contact.id)
     assert done.status == ContactStatus.handed_off
     handoff = [e for e in done.timeline if e.event == "handed_off"]
