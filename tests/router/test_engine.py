@@ -275,7 +275,7 @@ async def test_language_chosen_later_routes_to_a_speaker(engine: Engine) -> None
 async def test_a_long_queue_is_served_past_the_first_page(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("router.engine.QUEUE_PAGE", 5)
+    monkeypatch.setattr("router.dispatching.QUEUE_PAGE", 5)
     await staff(engine, ["ana", "ben"])
     for rid in ("ana", "ben"):
         await engine.put_responder(Responder(id=rid, name=rid, capacity={"sms": 10}))

@@ -1,0 +1,165 @@
+"""Dispatch: offer every waiting contact that someone free can take, one pass over the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import structlog
+
+from protocols import Protocol
+from router import transitions as tr
+from router.clock import Clock, from_ms
+from router.dispatcher import Snapshot, choose, choose_all
+from router.metrics import Metrics
+from router.models import Contact, ContactStatus, Event, Timer, TimerKind
+from router.notify import Notifier
+from router.rosters import Rosters
+from router.store import Conflict, Store
+
+log = structlog.get_logger("router")
+
+QUEUE_PAGE = 500
+# Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
+PASSES_PER_CALL = 4
+# Offers one caller (often an HTTP request) makes before a background task carries on.
+OFFERS_PER_CALL = 100
+
+
+class Dispatching:
+    """The engine's dispatch, kept apart so each file reads in one sitting."""
+
+    store: Store
+    clock: Clock
+    protocol: Protocol
+    notifier: Notifier
+    metrics: Metrics
+    rosters: Rosters
+    id_factory: Callable[[str], str]
+    _dispatch_lock: asyncio.Lock
+    _dispatch_again: bool
+    _later: asyncio.Task[None] | None
+
+    async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        raise NotImplementedError
+
+    async def _safely(self, kind: str, call: Awaitable[None]) -> None:
+        raise NotImplementedError
+
+    async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
+        """Offer every waiting contact that someone free can take. Returns offers made.
+
+        Runs on every event that can free a match; concurrent calls fold into one more pass.
+        A caller (often an HTTP request) makes at most `budget` offers; a background task
+        carries on past that, so nobody waits for everyone else's contacts.
+        """
+        if self._dispatch_lock.locked():
+            self._dispatch_again = True
+            return 0
+        made = 0
+        async with self._dispatch_lock:
+            for _ in range(PASSES_PER_CALL):
+                self._dispatch_again = False
+                left = None if budget is None else budget - made
+                n, conflicted = await self._dispatch_pass(left)
+                made += n
+                if left is not None and n >= left:
+                    break
+                if not conflicted and not self._dispatch_again:
+                    return made
+        # Still more to do (intake keeps coming): finish in the background so this caller, often
+        # an HTTP request, is not held for everyone else's contacts.
+        self._later = self._later or asyncio.create_task(self._dispatch_later())
+        return made
+
+    async def _dispatch_later(self) -> None:
+        await asyncio.sleep(0)
+        self._later = None
+        await self.dispatch(budget=None)
+
+    async def _snapshot(self) -> Snapshot:
+        now = self.clock.now()
+        oncall, version = await self.rosters.on_call(now)
+        responders = {r.id: r for r in await self.store.list_responders()}
+        return Snapshot(
+            now=now,
+            oncall=oncall,
+            responders=responders,
+            presence=await self.store.presence(),
+            loads=await self.store.loads(),
+            idle=await self.store.idle_since(),
+            roster_version=version,
+        )
+
+    async def _queued(self) -> AsyncIterator[Contact]:
+        """The whole ready queue in serving order, a page at a time (by score, so offers made
+        meanwhile, which leave the queue, never make a page skip anyone)."""
+        after: float | None = None
+        while True:
+            ids = await self.store.ready_queue(QUEUE_PAGE, after)
+            contacts = await self.store.get_contacts(ids)
+            for contact in contacts:
+                yield contact
+            if len(ids) < QUEUE_PAGE or not contacts:
+                return
+            after = tr.queue_score(contacts[-1])
+
+    async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
+        snap = await self._snapshot()
+        if not snap.anyone_free():
+            return 0, False
+        made = 0
+        retry_at = None
+        async for contact in self._queued():
+            if contact.status != ContactStatus.queued:
+                continue
+            chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
+            if not contact.parallel:
+                choice = choose(contact, snap, self.protocol.offer_timeout)
+                chosen = [choice.responder] if choice.responder else []
+                if choice.retry_at is not None and not chosen:
+                    retry_at = min(retry_at or choice.retry_at, choice.retry_at)
+            if not chosen:
+                continue
+            oids = [self.id_factory("o") for _ in chosen]
+            # The offer's own time, not the pass's start: a long pass must not shorten the
+            # offer window or date an offer before the contact arrived.
+            now = self.clock.now()
+            t = tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout)
+            try:
+                written = await self.store.apply(t)
+            except Conflict:
+                return made, True
+            for responder in chosen:
+                snap.took(responder.id, contact.channel)
+            made += len(chosen)
+            self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
+                (now - contact.received_at).total_seconds()
+            )
+            log.info(
+                "offered",
+                contact_id=contact.id,
+                responders=[r.id for r in chosen],
+                offer_ids=oids,
+                time_to_offer_s=tr.seconds(contact.received_at, now),
+            )
+            await self._emit(written, t.events)
+            for responder, o in zip(chosen, t.offers, strict=True):
+                await self._safely("offer", self.notifier.offer(responder, o, written))
+            if not snap.anyone_free() or (budget is not None and made >= budget):
+                break
+        if retry_at is not None:
+            # Up to the next whole millisecond (the store's resolution): rounding down would
+            # fire before the cooldown ends, find nothing to do and re-arm the same instant.
+            retry_at = from_ms(math.ceil(retry_at.timestamp() * 1000))
+            await self.store.arm(
+                [
+                    Timer(
+                        id=f"redispatch:{retry_at.timestamp():.3f}",
+                        kind=TimerKind.redispatch,
+                        due=retry_at,
+                    )
+                ]
+            )
+        return made, False
