@@ -24,23 +24,32 @@ PII_KEYS = frozenset(
         "text",
         "message_body",
         "address",
-        "name",
         "caller",
         "From",
         "To",
         "Body",
     }
 )
-_PHONE = re.compile(r"\+?\d[\d\-\s().]{6,}\d")
+# A phone number stands alone (not glued to letters or a dash, as in an id or a content hash).
+_PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\-\s().]{5,}\d(?![\w-])")
+_IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # An ISO 8601 date or date-time is a time, not a phone number: it is left as it is.
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 REDACTED = "[redacted]"
 
 
+def _phone(match: re.Match[str]) -> str:
+    found = match.group(0)
+    digits = sum(ch.isdigit() for ch in found)
+    if digits < 7 or _IPV4.match(found.strip()):
+        return found  # too short for a phone number, or a network address
+    return REDACTED
+
+
 def scrub(text: str) -> str:
     """Phone numbers and email addresses inside free text become [redacted]."""
-    return _PHONE.sub(REDACTED, _EMAIL.sub(REDACTED, text))
+    return _PHONE.sub(_phone, _EMAIL.sub(REDACTED, text))
 
 
 def _clean(value: Any) -> Any:
