@@ -17,6 +17,7 @@ from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from router.store.sealing import Sealer
 from router.timers import TimerRunner
 
 log = structlog.get_logger("router.service")
@@ -37,7 +38,8 @@ def open_store(settings: Settings) -> Store:
             f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
             "or memory:// URL"
         )
-    return RedisStore.from_url(settings.redis_url, settings.hotline)
+    previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
+    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer([settings.secret_key, *previous]))
 
 
 @dataclass

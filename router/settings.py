@@ -15,6 +15,8 @@ class Settings(BaseModel):
     admin_token: str | None = None
     # Keys the hash that finds a returning person without storing their address in plaintext.
     secret_key: str = "safetynet-development-key"  # noqa: S105 - a development default; set it in production
+    # Earlier secret keys, comma-separated: contact records sealed with them can still be read.
+    previous_secret_keys: str = ""
     public_url: str | None = None
     log_level: str = "info"
     # How long a claimed timer stays with the instance that claimed it before another may fire it.

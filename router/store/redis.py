@@ -30,7 +30,11 @@ from router.models import (
     TokenRecord,
 )
 from router.store.base import Conflict, Store, StoreUnavailable, Transition
+from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
+
+# Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
+DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
 def _lua(name: str) -> str:
@@ -51,8 +55,11 @@ def connect(url: str) -> aioredis.Redis:
 
 
 class RedisStore(Store):
-    def __init__(self, client: aioredis.Redis, hotline: str = "default") -> None:
+    def __init__(
+        self, client: aioredis.Redis, hotline: str = "default", sealer: Sealer | None = None
+    ) -> None:
         self.hotline = hotline
+        self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
@@ -67,8 +74,8 @@ class RedisStore(Store):
         self._pubsub: PubSub | None = None
 
     @classmethod
-    def from_url(cls, url: str, hotline: str = "default") -> RedisStore:
-        return cls(connect(url), hotline)
+    def from_url(cls, url: str, hotline: str = "default", sealer: Sealer | None = None) -> RedisStore:
+        return cls(connect(url), hotline, sealer)
 
     def _script(self, name: str) -> AsyncScript:
         script: AsyncScript = self.redis.register_script(_lua(name))
@@ -82,7 +89,7 @@ class RedisStore(Store):
             "id": contact.id,
             "expect_rev": False if t.expect_rev is None else t.expect_rev,
             "rev": rev,
-            "contact": contact.model_dump_json(),
+            "contact": self.sealer.seal(contact.model_dump_json()),
             "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
             "dequeue": t.dequeue,
             "open": str(to_ms(contact.received_at)) if contact.is_open else False,
@@ -149,13 +156,13 @@ class RedisStore(Store):
     # -- contacts and offers -------------------------------------------------
     async def get_contact(self, contact_id: str) -> Contact | None:
         raw = await self.redis.hget(self.k.contacts, contact_id)
-        return Contact.model_validate_json(raw) if raw else None
+        return Contact.model_validate_json(self.sealer.open(raw)) if raw else None
 
     async def get_contacts(self, ids: list[str]) -> list[Contact]:
         if not ids:
             return []
         raws = await self.redis.hmget(self.k.contacts, ids)
-        return [Contact.model_validate_json(r) for r in raws if r]
+        return [Contact.model_validate_json(self.sealer.open(r)) for r in raws if r]
 
     async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
         if after is None:

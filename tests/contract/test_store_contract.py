@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis.asyncio as aioredis
 
 from protocols import Priority
+from router.keys import Keys
 from router.models import (
     Activation,
     Contact,
     ContactStatus,
     Event,
     FeedRecord,
+    Message,
     Offer,
     OfferStatus,
     Responder,
@@ -20,7 +23,8 @@ from router.models import (
     TimerKind,
     TokenRecord,
 )
-from router.store import Conflict, LoadChange, Store, Transition
+from router.store import Conflict, LoadChange, RedisStore, Store, Transition
+from router.store.sealing import Sealer
 from schedules import RosterVersion, Shift
 from tests.conftest import START
 
@@ -305,3 +309,22 @@ async def test_protocol_activation_keeps_history(store: Store) -> None:
     assert await store.active_protocol() == ("p-2", "name: b")
     assert await store.protocol_text("p-1") == "name: a"
     assert [a.version for a in await store.protocol_history()] == ["p-1", "p-2"]
+
+
+async def test_redis_keeps_no_personal_data_in_the_clear(redis_client: aioredis.Redis) -> None:
+    store = RedisStore(redis_client, "t", Sealer(["new-key", "old-key"]))
+    c = contact(sender="+15558675309").model_copy(
+        update={"messages": [Message(at=START, direction="in", body="he hits me at 12 Elm Street")]}
+    )
+    await intake(store, c, 1)
+    raw = await redis_client.hget(Keys("t").contacts, "c1")
+    assert raw and "5558675309" not in raw and "Elm Street" not in raw
+    got = await store.get_contact("c1")
+    assert got is not None and got.sender == "+15558675309" and got.messages[0].body.endswith("Street")
+    # rotated: a record sealed with the old key still opens while the old key is listed
+    old = RedisStore(redis_client, "t", Sealer(["old-key"]))
+    await old.put_responder(Responder(id="r", name="r"), START)
+    await intake(old, contact("c2", 2), 2)
+    assert (await store.get_contact("c2")) is not None
+    with pytest.raises(ValueError, match="SAFETYNET_SECRET_KEY"):
+        await RedisStore(redis_client, "t", Sealer(["other"])).get_contact("c1")
