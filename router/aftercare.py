@@ -39,6 +39,20 @@ def callback_reason(task: Contact) -> str:
     return next((f.removeprefix("callback_") for f in task.flags if f.startswith("callback_")), "abandoned")
 
 
+def next_callback(
+    p: Protocol, closing: Contact, original: Contact | None, disposition: str, now: datetime
+) -> Timer | None:
+    """On closing: a callback nobody reached gets its next attempt; a contact closed without
+    ever being answered (missed) gets its first. `original` is what a callback calls back."""
+    if closing.callback_for:
+        if disposition != "callback_unreached" or original is None:
+            return None
+        return callback_timer(p, original, callback_reason(closing), now, closing.attempt + 1)
+    if closing.answered_at is None:
+        return callback_timer(p, closing, "missed", now)
+    return None
+
+
 def follow_up_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:
     """Standards 23/35: after a referral or a partner handoff, confirm the person was taken on."""
     return Timer(

@@ -15,7 +15,7 @@ from typing import Protocol as TypingProtocol
 import structlog
 
 from protocols import Protocol
-from router import aftercare, intake
+from router import aftercare, intake, ladder
 from router import transitions as tr
 from router.clock import Clock
 from router.dispatching import Dispatching
@@ -253,7 +253,8 @@ class Engine(Dispatching):
             t = tr.close(c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome)
             if (outcome or {}).get("referral"):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
-            retry = await self._next_callback(c, disposition, now)
+            original = await self.store.get_contact(c.callback_for) if c.callback_for else None
+            retry = aftercare.next_callback(self.protocol, c, original, disposition, now)
             if retry is not None:
                 t.arm.append(retry)
             return t
@@ -278,22 +279,6 @@ class Engine(Dispatching):
         log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
         await self.dispatch()
         return contact
-
-    async def _next_callback(self, c: Contact, disposition: str, now: datetime) -> Timer | None:
-        """A callback nobody reached gets its next attempt; a contact closed without ever being
-        answered (missed) gets its first."""
-        if c.callback_for:
-            if disposition != "callback_unreached":
-                return None
-            original = await self.store.get_contact(c.callback_for)
-            if original is None:
-                return None
-            return aftercare.callback_timer(
-                self.protocol, original, aftercare.callback_reason(c), now, c.attempt + 1
-            )
-        if c.answered_at is None:
-            return aftercare.callback_timer(self.protocol, c, "missed", now)
-        return None
 
     async def abandon(self, contact_id: str) -> Contact:
         """The person left unanswered; the protocol's callback task is armed in the same step."""
@@ -347,7 +332,7 @@ class Engine(Dispatching):
         """Page everyone on call now in the named roles (escalations, breaches, imminent danger)."""
         oncall, _ = await self.rosters.on_call(self.clock.now())
         targets: dict[str, None] = {}
-        for role in tr.widen([], notify):
+        for role in ladder.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
         for rid in targets:

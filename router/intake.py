@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from protocols import Priority, Protocol, Triage
+from router import ladder
 from router import transitions as tr
 from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind
 from router.store import Transition
@@ -43,7 +44,7 @@ def build(
     if incoming.callback_for:
         flags.append("callback")
     # Imminent danger: everyone the protocol names is offered it at once, the ladder is skipped.
-    audience = tr.widen(["primary"], list(triage.offer_to)) if triage.offer_to else ["primary"]
+    audience = ladder.widen(["primary"], list(triage.offer_to)) if triage.offer_to else ["primary"]
     contact = Contact(
         id=contact_id,
         channel=incoming.channel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -33,7 +33,7 @@ class Jobs:
 
     def start(self) -> None:
         sched = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
-        sched.add_job(self.lead, "interval", seconds=5, id="leader", next_run_time=datetime.now(UTC))
+        sched.add_job(self.lead, "interval", seconds=5, id="leader", next_run_time=self.engine.clock.now())
         sched.add_job(self.tick, "interval", seconds=60, id="calendar")
         sched.start()
         self.scheduler = sched

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from protocols import Partner, Priority
-from router import aftercare, intake
+from router import aftercare, intake, ladder
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact, OfferStatus, Timer, TimerKind
@@ -120,9 +120,9 @@ class TimerRunner:
         if timer.kind == TimerKind.offer_timeout:
             await self._fire_offer_timeout(timer)
         elif timer.kind == TimerKind.escalate:
-            await self._fire_escalation(timer, tr.escalate, "escalation")
+            await self._fire_escalation(timer, ladder.escalate, "escalation")
         elif timer.kind == TimerKind.breach:
-            await self._fire_escalation(timer, tr.breach, "breach")
+            await self._fire_escalation(timer, ladder.breach, "breach")
         elif timer.kind == TimerKind.abandon_grace:
             await self._fire_grace(timer)
         elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
