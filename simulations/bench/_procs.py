@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,19 +125,23 @@ class Serve:
         return answer
 
 
-def serve_env(redis_url: str, protocol_file: Path) -> dict[str, str]:
+def serve_env(redis_url: str, protocol_file: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
         "SAFETYNET_REDIS_URL": redis_url,
         "SAFETYNET_ADMIN_TOKEN": ADMIN,
         "SAFETYNET_PROTOCOL": str(protocol_file),
         "SAFETYNET_LOG_LEVEL": "warning",
+        **(extra or {}),
     }
 
 
 @asynccontextmanager
-async def serve(redis_url: str, protocol_text: str, workdir: Path) -> AsyncIterator[Serve]:
-    """`safetynet serve` (as `python -m router.cli serve`) on a free port; stopped on exit."""
+async def serve(
+    redis_url: str, protocol_text: str, workdir: Path, extra_env: Mapping[str, str] | None = None
+) -> AsyncIterator[Serve]:
+    """`safetynet serve` (as `python -m router.cli serve`) on a free port; stopped on exit.
+    The crash tests use it too (`extra_env` sets, say, a short timer lease)."""
     protocol = workdir / "protocol.yaml"
     protocol.write_text(protocol_text)
     port = free_port()
@@ -145,7 +149,7 @@ async def serve(redis_url: str, protocol_text: str, workdir: Path) -> AsyncItera
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, started once
             [sys.executable, "-m", "router.cli", "serve", "--host", HOST, "--port", str(port)],
-            env=serve_env(redis_url, protocol),
+            env=serve_env(redis_url, protocol, extra_env),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
