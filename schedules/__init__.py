@@ -19,6 +19,7 @@ from schedules.model import (
     expand,
     expand_with_notes,
     irregular_shifts,
+    known_zone,
 )
 from schedules.oncall import OnCall, OnCallIndex, on_call
 from schedules.report import (
@@ -76,6 +77,7 @@ __all__ = [
     "from_ical",
     "gaps",
     "irregular_shifts",
+    "known_zone",
     "long_stretches",
     "on_call",
     "read_csv",

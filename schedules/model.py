@@ -27,6 +27,15 @@ __all__ = [
 ]
 
 
+def known_zone(value: str) -> str:
+    """An IANA time zone name, or a clear error saying what to write."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name like America/New_York") from exc
+    return value
+
+
 class Roster(BaseModel):
     """A roster draft as the scheduler wrote it, in its own time zone.
 
@@ -44,14 +53,7 @@ class Roster(BaseModel):
     swaps: list[Swap] = Field(default_factory=list)
     time_off: list[TimeOff] = Field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name like America/New_York") from exc
-        return value
+    _known_zone = field_validator("timezone")(staticmethod(known_zone))
 
     @model_validator(mode="after")
     def _ranges_in_zone(self) -> Roster:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -21,7 +21,7 @@ from pydantic import (
 
 from protocols import CHANNELS, Channel, Protocol, default_protocol, load_protocol
 from router.models import DEFAULT_CAPACITY
-from schedules import Role, Roster, Shift
+from schedules import Role, Roster, Shift, known_zone
 from simulations.distributions import Constant, Dist, seconds_of
 
 WEEK_HOURS = 168
@@ -123,14 +123,7 @@ class Scenario(Strict):
     batches: int = Field(default=10, ge=2, le=1000)
     target_pct: float = Field(default=99.5, gt=0, le=100)
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name like America/New_York") from exc
-        return value
+    _zone = field_validator("timezone")(staticmethod(known_zone))
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
