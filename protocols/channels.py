@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
@@ -13,16 +13,7 @@ from protocols.hours import TimeWindow
 TextKind = Literal[
     "greeting", "hold", "auto_reply", "after_hours", "at_capacity", "danger", "partner_handoff", "callback"
 ]
-TEXT_KINDS: tuple[TextKind, ...] = (
-    "greeting",
-    "hold",
-    "auto_reply",
-    "after_hours",
-    "at_capacity",
-    "danger",
-    "partner_handoff",
-    "callback",
-)
+TEXT_KINDS: tuple[TextKind, ...] = get_args(TextKind)
 # Placeholders a text may use; the router fills them in (unknown ones are caught when the file loads).
 PLACEHOLDERS = ("hotline", "partner", "phone", "sms", "email", "web", "hours")
 Texts = dict[Language, str]
@@ -69,16 +60,7 @@ class ChannelSettings(Cited):
     callback: Texts = Field(default_factory=dict)
     open_hours: list[TimeWindow] = Field(default_factory=list)
 
-    check_placeholders = field_validator(
-        "greeting",
-        "hold",
-        "auto_reply",
-        "after_hours",
-        "at_capacity",
-        "danger",
-        "partner_handoff",
-        "callback",
-    )(_check_placeholders)
+    check_placeholders = field_validator(*TEXT_KINDS)(_check_placeholders)
 
     def texts(self, kind: TextKind) -> dict[str, str]:
         value: dict[str, str] = getattr(self, kind)
