@@ -104,9 +104,23 @@ async def test_two_instances_never_double_offer_or_assign(redis_srv: RedisServer
             assert s in (200, 409), body
         return len(wins)
 
-    for _ in range(6):
-        await race_accepts()
-        await asyncio.sleep(0.3)
+    # Race every round of offers until responders are full (no new offer is made any more).
+    accepted = 0
+    for _ in range(12):
+        won = await race_accepts()
+        accepted += won
+        if not won:
+            break
+
+        async def more_offers() -> bool:
+            _, offers = await a.call("GET", "/v1/offers")
+            return bool(offers)
+
+        try:
+            await eventually(more_offers, 3, "the next offers")
+        except AssertionError:
+            break  # everyone on call is at capacity
+    assert accepted > 0
     history = check_offers_exclusive(await read_events(redis_srv.url))
     assert set(ids) <= set(history)
     for cid in ids:
