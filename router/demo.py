@@ -20,7 +20,7 @@ from router.reports import compliance
 from router.server import serve
 from router.service import Service
 from router.settings import Settings
-from router.web import schedule
+from router.web import reports, schedule
 from schedules import Roster, Shift
 
 CHANNELS = ["sms", "chat", "voice", "email"]
@@ -180,6 +180,7 @@ async def run_demo(args: argparse.Namespace) -> int:
   console       {base}/console   (paste a token: {token} sees everything; {token}-ana is Ana's)
   chat widget   {base}/channels/chat/demo   (be the person reaching out)
   schedule      {base}/schedule   (the week's roster and its coverage; the admin token works)
+  reports       {base}/reports   (the manager's page: standards, charts, CSV; the admin token works)
 Protocol: answer within 3 min (demo), offers time out after 20 s, escalation at 45/90/135 s.
 Synthetic contacts arrive about {args.rate:g} a minute; simulated volunteers ignore about a third
 of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
@@ -200,7 +201,7 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
         args.port,
         ready,
         stop,
-        extensions=[chat.install, console.install, schedule.install],
+        extensions=[chat.install, console.install, schedule.install, reports.install],
     )
     report = await compliance(
         service.store,
