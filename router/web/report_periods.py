@@ -32,7 +32,7 @@ class Window:
     label: str
 
     def days(self, zone: ZoneInfo) -> list[tuple[date, datetime]]:
-        """Each local calendar day of the window with the instant it starts (by-day charts bucket by these)."""
+        """Each local calendar day of the window with the instant it starts (by-day charts use these)."""
         count = (self.last_day - self.first_day).days + 1
         return [(d, midnight(d, zone)) for d in (self.first_day + timedelta(days=i) for i in range(count))]
 

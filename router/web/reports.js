@@ -376,6 +376,11 @@
   $("period").addEventListener("change", showCustom);
   $("period-form").addEventListener("submit", function (event) {
     event.preventDefault();
+    if ($("period").value === "custom") {
+      var first = $("from-day").value, last = $("to-day").value;
+      if (!first || !last) { $("notice").textContent = "Pick the first and the last day of the period."; return; }
+      if (last < first) { $("notice").textContent = "The last day is before the first: pick a last day on or after it."; return; }
+    }
     load();
   });
   $("print").addEventListener("click", function () { window.print(); });
