@@ -17,55 +17,10 @@
   var rows = null;         // /v1/reports/contacts rows, or null when the server has none
   var byId = {};           // contact id -> row
   var generation = 0;      // answers to a superseded request are dropped
-  var STANDARDS = [
-    ["27", "Response to inquiries"], ["28", "Operations protocol"], ["29", "Timely response"],
-    ["30", "Mandatory reporting"], ["31", "Supervision and support"], ["32", "Hotline coverage"]
-  ];
-  // The word carries the meaning; the colour (in CSS) and the mark only repeat it.
-  var RATINGS = {
-    exceeds: ["\u2605", "Exceeds"], meets: ["\u2713", "Meets"], does_not_meet: ["\u2717", "Does not meet"],
-    not_rated: ["?", "Not rated"], unavailable: ["\u2013", "Not available"]
-  };
-  var FACTS = [
-    ["kind", "Kind"], ["serves", "Serves contact"], ["channel", "Channel"], ["priority", "Priority"],
-    ["flags", "Flags"], ["language", "Language"], ["received_at", "Received"],
-    ["first_ack_at", "First acknowledgement"], ["offered_at", "Offered"], ["accepted_at", "Accepted"],
-    ["answered_at", "Answered"], ["closed_at", "Closed"], ["outcome", "Outcome"],
-    ["time_to_answer_s", "Time to answer"], ["within_target", "Within the target"], ["breached", "Breached"],
-    ["responder", "Answered by"], ["disposition", "Disposition"], ["referral_partner", "Referral partner"],
-    ["roster_version", "Roster version"], ["protocol_version", "Protocol version"]
-  ];
-  var CONTACT_ID = /^c_[0-9a-z]{4,}$/i;
-
+  var P = window.SafetyNetParts;
+  var el = P.el, clear = P.clear, has = P.has, duration = P.duration;
+  function when(iso, minutes) { return P.when(iso, ctx.timezone, minutes); }
   function $(id) { return document.getElementById(id); }
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) { node.className = cls; }
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    return node;
-  }
-  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
-  function has(obj, key) { return obj !== null && typeof obj === "object" && obj[key] !== undefined; }
-
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) { return "none"; }
-    var s = Math.round(Number(seconds));
-    if (s < 60) { return s + " s"; }
-    var m = Math.floor(s / 60);
-    if (m < 60) { return m + " min " + (s % 60 ? (s % 60) + " s" : "").trim(); }
-    var h = Math.floor(m / 60);
-    return h < 48 ? h + " h " + (m % 60) + " min" : Math.floor(h / 24) + " d " + (h % 24) + " h";
-  }
-  function when(iso, minutes) {
-    if (!iso) { return "none"; }
-    var d = new Date(iso);
-    if (isNaN(d.getTime())) { return String(iso); }
-    var opts = { timeZone: ctx.timezone, day: "numeric", month: "short", year: "numeric",
-      hour: "2-digit", minute: "2-digit", hour12: false };
-    if (!minutes) { opts.second = "2-digit"; }
-    return new Intl.DateTimeFormat("en-GB", opts).format(d);
-  }
-
   function api(path) {
     return fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (response) {
       return response.text().then(function (text) {
@@ -178,87 +133,11 @@
     if (report && !has(report, "standards")) { missing.push("the standards' ratings"); }
     if (!rows) { missing.push("per-contact times"); }
     $("status").textContent = missing.length ? "Not available from this server: " + missing.join(", ") + "." : "";
-    renderStandards();
+    P.renderStandards($("standards"), report, byId);
     renderFigures();
     renderBreaches();
     window.SafetyNetCharts.draw({
       report: report, rows: rows, ctx: ctx, byId: byId, duration: duration, when: when
-    });
-  }
-
-  // -- standards ---------------------------------------------------------------
-  function evidenceItem(item) {
-    var li = el("li");
-    if (typeof item === "string" || typeof item === "number") {
-      li.appendChild(contactOrText(String(item)));
-      return li;
-    }
-    if (item === null || typeof item !== "object") { li.textContent = String(item); return li; }
-    Object.keys(item).forEach(function (key, i) {
-      if (i) { li.appendChild(document.createTextNode(" \u00b7 ")); }
-      li.appendChild(el("span", "key", key.replace(/_s$/, "").replace(/_/g, " ") + ": "));
-      var value = item[key];
-      if (typeof value === "string") {
-        li.appendChild(contactOrText(value));
-      } else if (Array.isArray(value)) {
-        value.forEach(function (v, j) {
-          if (j) { li.appendChild(document.createTextNode(", ")); }
-          li.appendChild(typeof v === "string" ? contactOrText(v) : document.createTextNode(JSON.stringify(v)));
-        });
-      } else if (typeof value === "number" && /_s$/.test(key)) {
-        li.appendChild(document.createTextNode(duration(value)));
-      } else {
-        li.appendChild(document.createTextNode(JSON.stringify(value)));
-      }
-    });
-    return li;
-  }
-  function contactOrText(text) {
-    if (!byId[text] && !CONTACT_ID.test(text)) { return document.createTextNode(text); }
-    var a = el("a", "contact-link", text);
-    a.href = "#contact-" + encodeURIComponent(text);
-    a.dataset.contact = text;
-    return a;
-  }
-  function renderStandards() {
-    var box = $("standards");
-    clear(box);
-    var given = report && has(report, "standards") ? report.standards : null;
-    STANDARDS.forEach(function (s) {
-      var st = given && given[s[0]] ? given[s[0]] : null;
-      var rating = st && RATINGS[st.rating] ? st.rating : "unavailable";
-      var card = el("article", "standard rating-" + rating);
-      card.dataset.standard = s[0];
-      card.dataset.rating = rating;
-      card.setAttribute("aria-labelledby", "std-" + s[0]);
-      var h = el("h3");
-      h.id = "std-" + s[0];
-      h.appendChild(el("span", "num", s[0]));
-      h.appendChild(document.createTextNode(" " + s[1]));
-      card.appendChild(h);
-      var r = el("p", "rating");
-      r.appendChild(el("span", "mark", RATINGS[rating][0])).setAttribute("aria-hidden", "true");
-      r.appendChild(el("span", "word", RATINGS[rating][1]));
-      card.appendChild(r);
-      card.appendChild(el("p", "reason", st ? st.reason || "No reason given." :
-        "Not available: this server does not rate the standards yet."));
-      var evidence = st && Array.isArray(st.evidence) ? st.evidence : [];
-      var toggle = el("button", "evidence-toggle", "Evidence (" + evidence.length + ")");
-      toggle.type = "button";
-      toggle.setAttribute("aria-expanded", "false");
-      toggle.setAttribute("aria-controls", "evidence-" + s[0]);
-      var list = el("ul", "evidence-list");
-      list.id = "evidence-" + s[0];
-      list.hidden = true;  // on paper every list is shown (reports.css, @media print)
-      evidence.forEach(function (item) { list.appendChild(evidenceItem(item)); });
-      if (!evidence.length) { list.appendChild(el("li", "empty", st ? "No evidence listed." : "Not available.")); }
-      toggle.addEventListener("click", function () {
-        list.hidden = !list.hidden;
-        toggle.setAttribute("aria-expanded", String(!list.hidden));
-      });
-      card.appendChild(toggle);
-      card.appendChild(list);
-      box.appendChild(card);
     });
   }
 
@@ -297,7 +176,7 @@
     });
     figure(box, "primary-gap", "Primary on-call gaps", cov && has(cov, "primary_gap_s") ? duration(cov.primary_gap_s) : undefined);
     figure(box, "backup-gap", "Backup on-call gaps", cov && has(cov, "backup_gap_s") ? duration(cov.backup_gap_s) : undefined);
-    figure(box, "coverage", "Coverage rating", cov && cov.rating ? (RATINGS[cov.rating] || ["", cov.rating])[1] : undefined);
+    figure(box, "coverage", "Coverage rating", cov && cov.rating ? (P.RATINGS[cov.rating] || ["", cov.rating])[1] : undefined);
   }
   function renderBreaches() {
     var body = $("breaches").tBodies[0];
@@ -312,7 +191,7 @@
       var tr = el("tr");
       tr.dataset.contact = b.contact_id;
       var td = el("td");
-      td.appendChild(contactOrText(String(b.contact_id)));
+      td.appendChild(P.contactOrText(String(b.contact_id), byId));
       tr.appendChild(td);
       tr.appendChild(el("td", null, b.channel || "not available"));
       tr.appendChild(el("td", null, b.priority || "not available"));
@@ -323,36 +202,10 @@
     });
   }
 
-  // -- a contact's facts -------------------------------------------------------
-  function fact(key, value) {
-    if (value === undefined) { return "not available"; }
-    if (value === null) { return key === "within_target" ? "not decided (pending or not a contact)" : "none"; }
-    if (key.slice(-3) === "_at") { return when(value); }
-    if (key === "time_to_answer_s") { return duration(value); }
-    if (typeof value === "boolean") { return value ? "yes" : "no"; }
-    if (Array.isArray(value)) { return value.length ? value.join(", ") : "none"; }
-    return String(value);
-  }
   function openContact(id) {
-    var row = byId[id];
     var breach = (report && report.breaches || []).filter(function (b) { return b.contact_id === id; })[0];
-    var box = $("contact-facts");
-    clear(box);
     $("contact-h").textContent = "Contact " + id;
-    var source = row || breach || {};
-    FACTS.forEach(function (f) {
-      box.appendChild(el("dt", null, f[1]));
-      var value = source[f[0]];
-      box.appendChild(el("dd", value === undefined ? "na" : null, fact(f[0], value)));
-    });
-    if (breach) {
-      box.appendChild(el("dt", null, "Waited past the target"));
-      box.appendChild(el("dd", null, duration(breach.waited_s)));
-    }
-    if (!row) {
-      box.appendChild(el("dt", null, "Details"));
-      box.appendChild(el("dd", "na", "not available: this contact is not among the period's rows"));
-    }
+    P.fillContact($("contact-facts"), byId[id], breach, ctx.timezone);
     $("contact").showModal();
   }
 

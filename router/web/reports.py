@@ -24,7 +24,7 @@ from router.web.report_periods import PeriodError, window_of
 
 REPORTS_SERVICE = web.AppKey("reports_service", Service)
 REPORTS_ASSETS = web.AppKey("reports_assets", dict[str, tuple[bytes, str]])
-ASSET_NAMES = ("reports.html", "reports.js", "reports-charts.js", "reports.css")
+ASSET_NAMES = ("reports.html", "reports.js", "reports-parts.js", "reports-charts.js", "reports.css")
 VENDOR_NAMES = ("chart.umd.js", "chart.js.LICENSE.md")
 ROLES_ALLOWED = ("manager", "admin")
 _TYPES = {
