@@ -157,15 +157,17 @@ async def run_demo(args: argparse.Namespace) -> int:
             hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid)
         )
     shifts = []
-    start = now.replace(minute=0, second=0, microsecond=0)
-    for i in range(14):  # a week of 12-hour shifts: a primary and a backup always, and a supervisor
+    # The past week and the next, in 12-hour shifts (a primary and a backup always, and a
+    # supervisor): the manager's page opens on the last 7 days, which the roster then covers.
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=7)
+    for i in range(28):
         s, e = start + timedelta(hours=12 * i), start + timedelta(hours=12 * (i + 1))
         shifts.append(Shift(responder=PEOPLE[i % 2][0], role="primary", start=s, end=e))
         shifts.append(Shift(responder=PEOPLE[2 + i % 2][0], role="backup", start=s, end=e))
         shifts.append(Shift(responder="sam", role="supervisor", start=s, end=e))
-    week = timedelta(days=7)
-    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + week)
-    await engine.rosters.publish("main", start, start + week, False, "demo")
+    weeks = timedelta(days=14)
+    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + weeks)
+    await engine.rosters.publish("main", start, start + weeks, False, "demo")
     stop = asyncio.Event()
 
     async def ready(port: int) -> None:
