@@ -23,6 +23,7 @@
     ["roster_version", "Roster version"], ["protocol_version", "Protocol version"]
   ];
   var CONTACT_ID = /^c_[0-9a-z]{4,}$/i;
+  var INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -53,7 +54,7 @@
   }
 
   // -- standards ---------------------------------------------------------------
-  function evidenceItem(item, byId) {
+  function evidenceItem(item, byId, zone) {
     var li = el("li");
     if (typeof item === "string" || typeof item === "number") {
       li.appendChild(contactOrText(String(item), byId));
@@ -64,7 +65,9 @@
       if (i) { li.appendChild(document.createTextNode(" \u00b7 ")); }
       li.appendChild(el("span", "key", key.replace(/_s$/, "").replace(/_/g, " ") + ": "));
       var value = item[key];
-      if (typeof value === "string") {
+      if (typeof value === "string" && INSTANT.test(value)) {
+        li.appendChild(document.createTextNode(when(value, zone, true)));
+      } else if (typeof value === "string") {
         li.appendChild(contactOrText(value, byId));
       } else if (Array.isArray(value)) {
         value.forEach(function (v, j) {
@@ -86,7 +89,7 @@
     a.dataset.contact = text;
     return a;
   }
-  function renderStandards(box, report, byId) {
+  function renderStandards(box, report, byId, zone) {
     clear(box);
     var given = report && has(report, "standards") ? report.standards : null;
     STANDARDS.forEach(function (s) {
@@ -115,7 +118,7 @@
       var list = el("ul", "evidence-list");
       list.id = "evidence-" + s[0];
       list.hidden = true;  // on paper every list is shown (reports.css, @media print)
-      evidence.forEach(function (item) { list.appendChild(evidenceItem(item, byId)); });
+      evidence.forEach(function (item) { list.appendChild(evidenceItem(item, byId, zone)); });
       if (!evidence.length) { list.appendChild(el("li", "empty", st ? "No evidence listed." : "Not available.")); }
       toggle.addEventListener("click", function () {
         list.hidden = !list.hidden;

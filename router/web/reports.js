@@ -133,7 +133,7 @@
     if (report && !has(report, "standards")) { missing.push("the standards' ratings"); }
     if (!rows) { missing.push("per-contact times"); }
     $("status").textContent = missing.length ? "Not available from this server: " + missing.join(", ") + "." : "";
-    P.renderStandards($("standards"), report, byId);
+    P.renderStandards($("standards"), report, byId, ctx.timezone);
     renderFigures();
     renderBreaches();
     window.SafetyNetCharts.draw({
