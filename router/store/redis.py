@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from importlib import resources
@@ -12,12 +13,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import BusyLoadingError, ClusterDownError, ReadOnlyError, TryAgainError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.clock import from_ms, to_ms
 from router.keys import Keys
@@ -34,6 +30,7 @@ from router.models import (
     TokenRecord,
 )
 from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.connect import OUTAGE, connect
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -41,16 +38,8 @@ from schedules import Roster, RosterVersion
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
-# What an outage or a failover looks like from the client: nothing was decided, try again later.
-OUTAGE: tuple[type[BaseException], ...] = (
-    RedisConnectionError,
-    RedisTimeoutError,
-    BusyLoadingError,
-    ReadOnlyError,
-    ClusterDownError,
-    TryAgainError,
-    OSError,
-)
+REPLICA_WAIT_MS = 500
+REPLICA_RECHECK_S = 10.0
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -72,33 +61,17 @@ def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
-def connection_options() -> dict[str, Any]:
-    """How every connection behaves: retry a dropped connection with backoff (restarts, failovers)."""
-    return {
-        "decode_responses": True,
-        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
-        # A restarted Redis answers LOADING while it reads its AOF: wait, don't fail the request.
-        "retry_on_error": [RedisConnectionError, RedisTimeoutError, BusyLoadingError],
-        "health_check_interval": 15,
-        "socket_connect_timeout": 2.0,
-        "socket_timeout": 10.0,
-    }
-
-
-def connect(url: str, max_connections: int = 64) -> aioredis.Redis:
-    """A client whose callers queue for a connection rather than fail when a burst (say 200
-    intakes the moment Redis comes back) wants more than `max_connections` at once."""
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=20, **connection_options()
-    )
-    return aioredis.Redis.from_pool(pool)
-
-
 class RedisStore(Store):
     def __init__(
-        self, client: aioredis.Redis, hotline: str = "default", sealer: Sealer | None = None
+        self,
+        client: aioredis.Redis,
+        hotline: str = "default",
+        sealer: Sealer | None = None,
+        wait_replicas: int = 0,
     ) -> None:
         self.hotline = hotline
+        self.wait_replicas = wait_replicas
+        self._replicas_missing_until = 0.0
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
@@ -187,7 +160,20 @@ class RedisStore(Store):
         return t.contact.model_copy(update={"rev": int(value)})
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        return await script(keys=keys, args=args)
+        if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:
+            return await script(keys=keys, args=args)
+        # Behind Sentinel, a write the master acknowledged but never replicated is lost when a
+        # replica is promoted. WAIT in the same round trip: the transition returns once a
+        # replica holds it too. When none answers within the wait (the replica is down, or
+        # was just promoted and has none yet), writes go on without waiting for a while rather
+        # than each paying the wait: the hotline keeps answering on the master alone.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await script(keys=keys, args=args, client=pipe)
+            pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+            result, acked = await pipe.execute()
+        if int(acked) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        return result
 
     async def next_seq(self) -> int:
         return int(await self.redis.incr(self.k.seq))
@@ -308,6 +294,14 @@ class RedisStore(Store):
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         start = "(" + after if after != "0" else "-"
         rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        # A blocked XREAD holds one pooled connection for at most block_s; nothing else waits on it.
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return []
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
 
     async def record(self, events: list[Event]) -> list[str]:
