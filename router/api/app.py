@@ -10,7 +10,7 @@ from aiohttp import web
 from router.api import admin, calendar, contacts, offers, protocol, responders, rosters  # noqa: F401 - they register routes
 from router.api.auth import authenticate
 from router.api.context import SERVICE
-from router.api.errors import error_response
+from router.api.errors import MAX_BODY, error_response, too_large
 from router.api.openapi import document
 from router.api.routing import PRINCIPAL, ROUTES, Handler, Route, json_of
 from router.errors import RouterError
@@ -18,7 +18,6 @@ from router.service import Service
 from router.store import StoreUnavailable
 
 log = structlog.get_logger("router.api")
-MAX_BODY = 1024 * 1024
 
 
 def _guarded(spec: Route) -> Handler:
@@ -47,6 +46,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except StoreUnavailable:
         log.error("store_unavailable", path=request.path)
         return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+    except web.HTTPRequestEntityTooLarge:
+        big = too_large(MAX_BODY)
+        return error_response(big.status, big.code, big.message, big.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from router.api.errors import ApiError
+
+# A roster window (check, publish) spans at most this: longer ones would only make work.
+MAX_WINDOW = timedelta(days=400)
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -40,8 +43,15 @@ def query_time(request: web.Request, name: str, default: datetime | None = None)
     return parse_time(value, name)
 
 
-def window(start: datetime, end: datetime) -> None:
+def window(start: datetime, end: datetime, longest: timedelta | None = None) -> None:
     if end <= start:
         raise ApiError(
             422, "invalid_window", "`to` must be after `from`", [{"loc": ["to"], "msg": "must be after from"}]
+        )
+    if longest is not None and end - start > longest:
+        raise ApiError(
+            422,
+            "window_too_long",
+            f"the window from `from` to `to` is longer than {longest.days} days: use a shorter one",
+            [{"loc": ["to"], "msg": f"at most {longest.days} days after from"}],
         )

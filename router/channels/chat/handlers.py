@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
+from router import safejson
 from router.channels.chat.hub import MAX_BODY, ChatHub, ChatSession
 from router.errors import RouterError
 from router.store import StoreUnavailable
@@ -122,7 +123,7 @@ async def _guarded(ws: web.WebSocketResponse, call: Any) -> None:
 
 def _frame(data: str) -> dict[str, Any] | None:
     try:
-        value = json.loads(data)
+        value = safejson.loads(data)  # a deep frame is refused, not recursed into
     except (ValueError, TypeError):
         return None
     return value if isinstance(value, dict) else None
