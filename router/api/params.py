@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from router.api.errors import ApiError
 
+_NAME = re.compile(r"^[\w .-]{1,128}$")
 # A roster window (check, publish) spans at most this: longer ones would only make work.
 MAX_WINDOW = timedelta(days=400)
 
@@ -55,3 +57,16 @@ def window(start: datetime, end: datetime, longest: timedelta | None = None) -> 
             f"the window from `from` to `to` is longer than {longest.days} days: use a shorter one",
             [{"loc": ["to"], "msg": f"at most {longest.days} days after from"}],
         )
+
+
+def roster_name(request: web.Request) -> str:
+    """The {name} in a roster path: 1-128 letters, digits, spaces, '-', '_' or '.'."""
+    name = request.match_info["name"]
+    if not _NAME.match(name):
+        raise ApiError(
+            422,
+            "invalid_name",
+            "a roster name is 1-128 letters, digits, spaces, '-', '_' or '.'",
+            [{"loc": ["path", "name"], "msg": "invalid roster name"}],
+        )
+    return name
