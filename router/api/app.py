@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from aiohttp import web
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.api import admin, calendar, contacts, offers, protocol, responders, rosters  # noqa: F401 - they register routes
 from router.api.auth import authenticate
@@ -43,7 +45,8 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
-    except StoreUnavailable:
+    except (StoreUnavailable, RedisConnectionError, RedisTimeoutError):
+        # Some store reads reach redis-py's errors unwrapped (issue 12: outages): still a 503.
         log.error("store_unavailable", path=request.path)
         return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
     except web.HTTPRequestEntityTooLarge:
