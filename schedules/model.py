@@ -47,7 +47,7 @@ class Roster(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     timezone: str = Field(default="UTC", max_length=64)
-    shifts: list[Shift] = Field(default_factory=list, max_length=MAX_TURNS)
+    shifts: list[Shift] = Field(default_factory=list)  # bounded by the body size; imports add many
     rotations: list[Rotation] = Field(default_factory=list, max_length=50)
     overrides: list[Override] = Field(default_factory=list, max_length=2000)
     swaps: list[Swap] = Field(default_factory=list, max_length=2000)
@@ -89,7 +89,7 @@ def check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 
 def _budget(used: int) -> int:
-    """Turns one more rotation may lay out: the whole roster stays within MAX_TURNS shifts."""
+    """Turns one more rotation may lay out: all the roster's rotations together stay within MAX_TURNS."""
     if used >= MAX_TURNS:
         raise TooManyTurns("the roster", MAX_TURNS)
     return MAX_TURNS - used
@@ -130,8 +130,11 @@ def expand_with_notes(roster: Roster, start: datetime, end: datetime) -> tuple[l
         s.model_copy(update={"start": s.start.astimezone(UTC), "end": s.end.astimezone(UTC)})
         for s in roster.shifts
     ]
+    laid = 0
     for rotation in roster.rotations:
-        for turn in turns(rotation, zone, start, end, _budget(len(found))):
+        rotation_turns = turns(rotation, zone, start, end, _budget(laid))
+        laid += len(rotation_turns)
+        for turn in rotation_turns:
             shift = _turn_shift(turn)
             if shift is not None:
                 found.append(shift)
@@ -195,7 +198,7 @@ def irregular_shifts(roster: Roster, start: datetime, end: datetime) -> list[Irr
     start, end = check_window(start, end)
     zone = roster.zone
     found: list[IrregularShift] = []
-    seen = len(roster.shifts)
+    seen = 0
     for i, rotation in enumerate(roster.rotations):
         laid = turns(rotation, zone, start, end, _budget(seen))
         seen += len(laid)

@@ -21,9 +21,9 @@ _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _FRIENDLY = re.compile(r"^\s*(?:\d+\s*[wdhm]\s*)+$", re.IGNORECASE)
 # Shorter turns are not a roster but a mistake, and would make expansion cost a turn a minute.
 MIN_TURN = timedelta(minutes=15)
-# One expansion lays out at most this many turns of one rotation (15-minute turns over 208 days),
+# One expansion lays out at most this many turns (15-minute turns over 104 days, 8-hour ones over 9 years),
 # and stops as soon as it would pass it: a request can never hold the event loop for long.
-MAX_TURNS = 20_000
+MAX_TURNS = 10_000
 
 
 class TooManyTurns(ValueError):

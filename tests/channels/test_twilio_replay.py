@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -35,7 +34,7 @@ async def text(rig: TwilioRig, params: dict[str, str]) -> Reply:
 @pytest.fixture(params=["memory", "redis"])
 async def replay_rig(
     request: pytest.FixtureRequest, make_rig: RigFactory, redis_srv: RedisServer
-) -> AsyncIterator[TwilioRig]:
+) -> TwilioRig:
     """The rig on both stores: the marks live in Redis in production."""
     if request.param == "memory":
         rig = await make_rig()
@@ -45,7 +44,7 @@ async def replay_rig(
         await client.aclose()
         rig = await make_rig(redis_url=redis_srv.url)
     await rig.staff()
-    yield rig
+    return rig
 
 
 async def test_a_repeated_first_text_makes_one_contact_and_answers_empty(replay_rig: TwilioRig) -> None:
