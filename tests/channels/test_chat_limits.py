@@ -12,7 +12,14 @@ import pytest
 
 from router.channels.chat import ChatHub
 from router.channels.chat.handlers import CLOSE_TOO_MANY, SLOW_DOWN
-from router.channels.chat.limits import CONNECTS, MESSAGES, NEW_SESSIONS, allowed_origins, origin_allowed
+from router.channels.chat.limits import (
+    CONNECTS,
+    MESSAGES,
+    NEW_SESSIONS,
+    allowed_origins,
+    client_address,
+    origin_allowed,
+)
 from router.clock import VirtualClock
 from router.service import Service
 from router.settings import Settings
@@ -66,6 +73,13 @@ def test_origin_rules() -> None:
     assert not origin_allowed("null", allowed, "http://127.0.0.1:1")
     assert origin_allowed(None, allowed, "http://x")  # not a browser: the rate limits hold it
     assert origin_allowed("https://anything.example", allowed_origins("*", None), "http://x")
+
+
+def test_the_address_behind_the_proxy_counts() -> None:
+    assert client_address("127.0.0.1", "203.0.113.9") == "203.0.113.9"
+    assert client_address("10.0.0.5", "198.51.100.1, 203.0.113.9") == "203.0.113.9"
+    assert client_address("93.184.216.34", "1.2.3.4") == "93.184.216.34"  # a client's own claim
+    assert client_address(None, None) == "unknown"
 
 
 async def test_a_burst_of_new_chats_from_one_address_is_cut_off(stack: Stack) -> None:

@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 from router import safejson
 from router.api.errors import error_response
 from router.channels.chat.hub import MAX_BODY, ChatHub, ChatSession
-from router.channels.chat.limits import origin_allowed
+from router.channels.chat.limits import client_address, origin_allowed
 from router.errors import RouterError
 from router.store import StoreUnavailable
 
@@ -72,7 +72,7 @@ async def socket(request: web.Request) -> web.StreamResponse:
         return error_response(
             403, "origin_not_allowed", "this page's origin may not open the chat: see SAFETYNET_CHAT_ORIGINS"
         )
-    address = request.remote or "unknown"
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"))
     if not hub.limits.connects.take(address):
         log.warning("chat_connects_limited")
         return error_response(429, "too_many_requests", "too many chat connections; try again in a minute")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -11,6 +12,23 @@ from urllib.parse import urlsplit
 CONNECTS = (20, 20 / 60)  # burst, then one socket every 3 s
 NEW_SESSIONS = (10, 1 / 60)  # burst, then one new chat a minute
 MESSAGES = (20, 1.0)  # burst, then one message a second
+
+
+def client_address(peer: str | None, forwarded_for: str | None) -> str:
+    """The address the limits count against. Behind the reverse proxy the deploy files put in
+    front (a loopback or private peer), that is the last X-Forwarded-For hop, the one the proxy
+    itself added; a public peer's header is ignored, since the client could have written it."""
+    if not peer:
+        return "unknown"
+    try:
+        internal = ipaddress.ip_address(peer).is_private
+    except ValueError:
+        return peer
+    if internal and forwarded_for:
+        last = forwarded_for.split(",")[-1].strip()
+        if last:
+            return last
+    return peer
 
 
 def origin_of(url: str | None) -> str | None:
