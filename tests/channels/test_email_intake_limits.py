@@ -111,6 +111,16 @@ async def test_text_after_a_300k_attachment_is_kept(stack: Stack) -> None:
     assert "[attachment: scan.pdf (application/pdf, 300000 bytes)]" in body
 
 
+async def test_over_smtp_too_the_text_after_an_attachment_is_kept_and_27_mb_refused(stack: Stack) -> None:
+    code, reply = await smtp(stack, raw_mail(attachment=300_000))
+    assert code == 250, reply
+    [contact] = await email_contacts(stack)
+    assert contact.messages[0].body.startswith(TEXT)
+    code, _ = await smtp(stack, raw_mail(message_id="<big@example.org>", attachment=20 * 1024 * 1024))
+    assert code == 552  # aiosmtpd's size limit: a permanent refusal the sender sees as a bounce
+    assert len(await email_contacts(stack)) == 1
+
+
 async def test_a_streamed_body_is_read_to_its_end(stack: Stack) -> None:
     raw = raw_mail(attachment=200_000)
 
