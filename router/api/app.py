@@ -6,8 +6,6 @@ from collections.abc import Callable, Sequence
 
 import structlog
 from aiohttp import web
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.api import admin, calendar, contacts, offers, protocol, responders, rosters  # noqa: F401 - they register routes
 from router.api.auth import authenticate
@@ -45,10 +43,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
-    except (StoreUnavailable, RedisConnectionError, RedisTimeoutError):
-        # Some store reads reach redis-py's errors unwrapped (issue 12: outages): still a 503.
-        log.error("store_unavailable", path=request.path)
-        return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+    except StoreUnavailable as exc:
+        log.error("store_unavailable", path=request.path, reason=str(exc)[:200])
+        response = error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+        response.headers["Retry-After"] = "2"
+        return response
     except web.HTTPRequestEntityTooLarge:
         big = too_large(MAX_BODY)
         return error_response(big.status, big.code, big.message, big.details)
