@@ -161,3 +161,11 @@ async def test_an_hourly_limit_of_new_contacts_per_sender(client: Api) -> None:
     assert (await client.call("POST", "/v1/contacts", {**body, "from": "+15550002222"}))[0] == 201
     await client.clock.advance(3601)
     assert (await client.call("POST", "/v1/contacts", body))[0] == 201
+
+
+async def test_a_deeply_nested_protocol_file_is_a_422(client: Api) -> None:
+    for deep in (b"[" * 50_000, b"a: " + b"{b: " * 3000):
+        status, data = await client.call("PUT", "/v1/protocol", raw=deep)
+        assert status == 422, (status, data)
+        err = error_format(data)
+        assert err["code"] == "invalid_protocol" and "too deeply" in str(err["details"])
