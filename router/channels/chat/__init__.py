@@ -17,7 +17,7 @@ __all__ = ["GRACE_S", "HUB", "ChatHub", "ChatSession", "install", "language_of"]
 def install(app: web.Application, service: Service) -> None:
     """Serve the widget, its socket and demo page, and listen to the engine for chat contacts."""
     hub = ChatHub(service)
-    service.engine.listeners.append(hub)
+    service.feed.views.append(hub)
     add_routes(app, hub)
     sweeper: list[asyncio.Task[None]] = []
 
