@@ -61,6 +61,7 @@ class Engine(Dispatching):
     listeners: list[Listener] = field(default_factory=list)
     id_factory: Callable[[str], str] = new_id
     pii_key: bytes = b"safetynet-development-key"
+    sender_limit: int = intake.SENDER_CONTACTS_PER_HOUR
 
     def __post_init__(self) -> None:
         self.rosters = Rosters(self.store, self.clock, lambda: self.notifier)
@@ -79,7 +80,9 @@ class Engine(Dispatching):
         p = self.protocol
         key = self.sender_key(incoming.channel, incoming.sender)
         memory = p.repeat_window or intake.DEFAULT_MEMORY
-        previous = [t for t in await self.store.arrivals(key) if t >= now - memory]
+        arrivals = await self.store.arrivals(key)
+        intake.check_flood(incoming, arrivals, now, self.sender_limit)
+        previous = [t for t in arrivals if t >= now - memory]
         _, roster_version = await self.rosters.on_call(now)
         built = intake.build(
             incoming, p, now, self.id_factory("c"), await self.store.next_seq(), roster_version, key, previous
@@ -180,9 +183,11 @@ class Engine(Dispatching):
             self._observe_answer(contact)
         return contact
 
-    async def receive_message(self, contact_id: str, body: str) -> Contact:
+    async def receive_message(self, contact_id: str, body: str, delivery: str | None = None) -> Contact:
+        """The person wrote; `delivery` names a provider's message so a repeat is refused (409)."""
+
         async def build(c: Contact) -> Transition:
-            return tr.message_in(c, body, self.clock.now())
+            return tr.message_in(c, body, self.clock.now(), delivery)
 
         return await self._change(contact_id, build)
 

@@ -275,12 +275,20 @@ def release(contact: Contact, now: datetime, reason: str) -> Transition:
     )
 
 
-def message_in(contact: Contact, body: str, now: datetime) -> Transition:
+class AlreadyReceived(InvalidState):
+    """The message's delivery is already on the contact: a provider repeated it."""
+
+
+def message_in(contact: Contact, body: str, now: datetime, delivery: str | None = None) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    if delivery is not None and any(
+        (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
+    ):
+        raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = Message(at=now, direction="in", body=body)
     c = contact.model_copy(update={"messages": [*contact.messages, msg]})
-    c, ev = record(c, now, "message_received")
+    c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 

@@ -6,12 +6,15 @@ import structlog
 from aiohttp import web
 
 from router.api.errors import error_response
+from router.channels.once import delivery_id, holds
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import Command, keyword, parse_command, short_code
 from router.errors import RouterError
+from router.intake import TooManyContacts
 from router.models import Contact, ContactIn, Offer, Responder
+from router.transitions import AlreadyReceived
 
 log = structlog.get_logger("router.channels.twilio")
 ATTACHMENT = "[sent a picture or file, which the hotline does not pass on]"
@@ -32,9 +35,28 @@ async def incoming_sms(request: web.Request, form: Form) -> web.StreamResponse:
     if not body.strip() and form.get("NumMedia", "0") not in ("", "0"):
         body = ATTACHMENT  # pictures are not relayed (they could identify someone); say one came
     responder = await ch.responder_by_phone(sender)
-    if responder is not None:
-        return await responder_text(ch, responder, body)
-    return await person_text(ch, sender, body, form.get("MessageSid"))
+    sid = form.get("MessageSid")
+    if not sid:  # Twilio always sends one; without it there is nothing to recognise a repeat by
+        if responder is not None:
+            return await responder_text(ch, responder, body)
+        return await person_text(ch, sender, body, None)
+    delivery = delivery_id("sms", sid)
+
+    async def already() -> bool:
+        if responder is not None:
+            return False
+        return holds(await ch.engine.open_contact_for("sms", sender), delivery, sid)
+
+    async def first_time() -> web.Response:
+        if responder is not None:
+            return await responder_text(ch, responder, body)
+        return await person_text(ch, sender, body, sid)
+
+    reply = await ch.once.run(delivery, already, first_time)
+    if reply is None:
+        log.info("sms_repeated", delivery=delivery)
+        return _reply()  # a repeat: nothing appended, nothing sent again
+    return reply
 
 
 # -- people reaching out -----------------------------------------------------------------------
@@ -42,21 +64,31 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
     engine = ch.engine
     word = keyword(body)
     contact = await engine.open_contact_for("sms", sender)
-    if word == "opt_out":
-        # Twilio answers STOP with the carrier-required confirmation and blocks further texts;
-        # an open conversation keeps the word so the responder knows why replies stop.
+    delivery = delivery_id("sms", message_sid) if message_sid else None
+    try:
+        if word == "opt_out":
+            # Twilio answers STOP with the carrier-required confirmation and blocks further texts;
+            # an open conversation keeps the word so the responder knows why replies stop.
+            if contact is not None:
+                await engine.receive_message(contact.id, body.strip(), delivery)
+            log.info("sms_opt_out", contact_id=contact.id if contact else None)
+            return _reply()
+        if word == "opt_in" and contact is None:
+            return _reply()  # Twilio confirms START itself; it is not a request for help
+        extra = [_help_text(ch)] if word == "help" else []
         if contact is not None:
-            await engine.receive_message(contact.id, body.strip())
-        log.info("sms_opt_out", contact_id=contact.id if contact else None)
-        return _reply()
-    if word == "opt_in" and contact is None:
-        return _reply()  # Twilio confirms START itself; it is not a request for help
-    extra = [_help_text(ch)] if word == "help" else []
-    if contact is not None:
-        await engine.receive_message(contact.id, body)
-        return _reply(*extra)  # an ongoing conversation gets no second auto-reply
+            await engine.receive_message(contact.id, body, delivery)
+            return _reply(*extra)  # an ongoing conversation gets no second auto-reply
+    except AlreadyReceived:
+        return _reply()  # the same text raced in twice: the first copy is the one kept
     # HELP to a crisis line is also someone reaching out: it becomes a contact like any text.
-    contact = await engine.intake(ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid))
+    try:
+        contact = await engine.intake(
+            ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid)
+        )
+    except TooManyContacts:
+        log.warning("sms_sender_over_limit")
+        return _reply()  # no queue entry, and no text back to a number flooding the line
     auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
     return _reply(*extra, auto)
 
