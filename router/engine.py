@@ -19,7 +19,6 @@ from router import aftercare, intake, ladder, staffing, wrapup
 from router import transitions as tr
 from router.clock import Clock
 from router.dispatching import Dispatching
-from router.staff_actions import StaffActions
 from router.errors import Invalid, NotFound
 from router.metrics import Metrics
 from router.models import (
@@ -35,6 +34,7 @@ from router.models import (
 )
 from router.notify import LogNotifier, Notifier, Page
 from router.rosters import Rosters
+from router.staff_actions import StaffActions
 from router.store import Conflict, Store, Transition
 
 log = structlog.get_logger("router")

@@ -117,8 +117,9 @@ class StaffActions:
         if responder is not None:
             secs = int(self.protocol.answer_timeout.total_seconds())
             text = (
-                f"The {contact.channel} contact you accepted was not answered within {secs // 60}m{secs % 60:02d}s, "
-                "so it went back to the queue for someone else. No action needed."
+                f"The {contact.channel} contact you accepted was not answered within "
+                f"{secs // 60}m{secs % 60:02d}s, so it went back to the queue for someone else. "
+                "No action needed."
             )
             await self._safely("answer_timeout", self.notifier.notice(responder, text))
 

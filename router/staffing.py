@@ -62,7 +62,9 @@ def answer_timed_out(p: Protocol, contact: Contact, now: datetime) -> Transition
         return None
     if contact.assigned_at + p.answer_timeout > now + SLACK:
         return None  # accepted again since this timer was armed: its own timer is still to come
-    return tr.release(contact, now, f"not answered within {int(p.answer_timeout.total_seconds())}s", "answer_timeout")
+    return tr.release(
+        contact, now, f"not answered within {int(p.answer_timeout.total_seconds())}s", "answer_timeout"
+    )
 
 
 def break_timer(rid: str, until: datetime) -> Timer:
@@ -138,7 +140,9 @@ def reassign(
     if contact.responder == to.id:
         raise InvalidState(f"contact {contact.id} is already with {to.id}")
     c = contact.model_copy(update={"responder": to.id})
-    c, ev = tr.record(c, now, "reassigned", to=to.id, by=by, was=contact.status.value, responder=contact.responder)
+    c, ev = tr.record(
+        c, now, "reassigned", to=to.id, by=by, was=contact.status.value, responder=contact.responder
+    )
     t = Transition(
         contact=c,
         expect_rev=contact.rev,
@@ -153,5 +157,9 @@ def reassign(
         # The new responder gets the full time to answer.
         c2 = c.model_copy(update={"assigned_at": now})
         t.contact = c2
-        t.arm.append(Timer(id=f"answer:{c.id}", kind=TimerKind.answer_timeout, due=now + answer_within, contact_id=c.id))
+        t.arm.append(
+            Timer(
+                id=f"answer:{c.id}", kind=TimerKind.answer_timeout, due=now + answer_within, contact_id=c.id
+            )
+        )
     return t

@@ -66,7 +66,11 @@ async def get_responder(request: web.Request) -> web.Response:
     responder = await svc.store.get_responder(rid)
     if responder is None:
         raise ApiError(404, "not_found", f"no responder {rid}")
-    return json_of(responder_view(responder, (await svc.store.presence()).get(rid)))
+    state = await svc.engine.responder_state(rid)
+    view = responder_view(responder, (await svc.store.presence()).get(rid))
+    return json_of(
+        {**view, "wrap_up_until": state.view()["wrap_up_until"], "break_until": state.view()["break_until"]}
+    )
 
 
 @route(

@@ -25,7 +25,8 @@ DEFAULT_HELP = (
 RESPONDER_HELP = (
     "SafetyNet: reply 1 to accept an offer, 2 to pass (add the offer code when asked). "
     "Text normally to answer the person. CLOSE <disposition> [notes] when done "
-    "(add the contact code first if you hold several)."
+    "(add the contact code first if you hold several); it asks for anything the protocol needs, "
+    "ABORT stops it. AWAY / BACK set your presence; BREAK [minutes] pauses offers."
 )
 
 
