@@ -84,7 +84,9 @@ def test_wrap_up_limits() -> None:
 
 
 # -- answer timeout -------------------------------------------------------------------------
-async def test_accepted_but_never_answered_goes_back_to_its_place(engine: Engine, clock: VirtualClock) -> None:
+async def test_accepted_but_never_answered_goes_back_to_its_place(
+    engine: Engine, clock: VirtualClock
+) -> None:
     await staff(engine, ["ana", "ben"])
     c = await engine.intake(sms(language="en"))
     [offer] = await engine.offers_for(None, None)
