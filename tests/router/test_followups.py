@@ -48,14 +48,14 @@ async def test_every_follow_up_attempt_is_made_until_they_run_out(
     first = await task_after(engine, clock, 3, original)
     assert "follow_up" in first.flags and first.attempt == 1
     closed = await engine.close(first.id, "referral_unconfirmed", "no answer at the partner", "ana")
-    entry = [e for e in closed.timeline if e.event == "referral_unconfirmed"][0]
+    entry = next(e for e in closed.timeline if e.event == "referral_unconfirmed")
     assert entry.model_extra is not None
     assert entry.model_extra["attempt"] == 1
     assert entry.model_extra["next_attempt_at"] == (DAY + timedelta(days=5)).isoformat()
     second = await task_after(engine, clock, 2, original)
     assert second.attempt == 2
     last = await engine.close(second.id, "referral_unconfirmed", "still no answer", "ana")
-    entry = [e for e in last.timeline if e.event == "referral_unconfirmed"][0]
+    entry = next(e for e in last.timeline if e.event == "referral_unconfirmed")
     assert entry.model_extra is not None and entry.model_extra["next_attempt_at"] is None
     assert not [t for t in await engine.store.timers() if t.kind == TimerKind.follow_up]
 
@@ -66,7 +66,7 @@ async def test_confirmation_stops_the_follow_ups(engine: Engine, clock: VirtualC
     with pytest.raises(Invalid, match="confirmed_with"):
         await engine.close(first.id, "referral_confirmed", None, "ana", {"confirmed_with": "neighbour"})
     closed = await engine.close(first.id, "referral_confirmed", None, "ana", {"confirmed_with": "partner"})
-    entry = [e for e in closed.timeline if e.event == "referral_confirmed"][0]
+    entry = next(e for e in closed.timeline if e.event == "referral_confirmed")
     assert entry.model_extra == {"for_contact": original.id, "attempt": 1, "confirmed_with": "partner"}
     await clock.advance(10 * 86400)
     await TimerRunner(engine).fire_due()

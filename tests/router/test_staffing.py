@@ -163,7 +163,7 @@ async def test_stressful_close_offers_a_debrief(engine: Engine) -> None:
     cid = await talk(engine, "ana", "they took my passport and I can't leave")
     closed = await engine.close(cid, "support_given", None, "ana")
     assert "trafficking" in closed.flags
-    entry = [e for e in closed.timeline if e.event == "debrief_offered"][0]
+    entry = next(e for e in closed.timeline if e.event == "debrief_offered")
     assert entry.model_extra == {"responder": "ana", "reason": ["trafficking"], "break_s": 900}
     assert ("sue", cid) in sent(engine, "debrief")
     assert ("ana", "") in sent(engine, "notice")

@@ -64,6 +64,12 @@ def missing(p: Protocol, contact: Contact, draft: dict[str, Any] | None) -> list
     return [s for s in _steps(p, contact, draft) if not _done(draft, s)]
 
 
+def next_step(p: Protocol, contact: Contact) -> str | None:
+    """What the close under way on this contact asks for next, if one is under way."""
+    left = missing(p, contact, draft_of(contact))
+    return left[0] if left else None
+
+
 def _partner_list(p: Protocol) -> str:
     return "; ".join(f"{i} {x.id.upper()} {x.name}" for i, x in enumerate(p.partners, 1))
 

@@ -83,11 +83,15 @@ async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> 
     log.info("responder_text", responder=responder.id, command=cmd.kind)
     if cmd.kind == "help":
         return _reply(twiml.RESPONDER_HELP)
+    drafting = [c for c in held if closing.draft_of(c) is not None]
+    if drafting and cmd.kind in ("accept", "decline") and cmd.code is None:
+        # A bare number while the close asks which partner picks from its list, not an offer.
+        if closing.next_step(ch.engine.protocol, drafting[0]) == "referral":
+            cmd = Command("say", body=body.strip())
     if cmd.kind in ("accept", "decline"):
         return await _answer_offer(ch, responder, cmd, pending, offer_codes)
     if cmd.kind in ("away", "back", "break"):
         return await _presence(ch, responder, cmd)
-    drafting = [c for c in held if closing.draft_of(c) is not None]
     if cmd.kind == "abort":
         for c in drafting:
             await closing.save(ch.engine, c.id, None, "close_aborted")
