@@ -84,10 +84,10 @@ async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> 
     if cmd.kind == "help":
         return _reply(twiml.RESPONDER_HELP)
     drafting = [c for c in held if closing.draft_of(c) is not None]
-    if drafting and cmd.kind in ("accept", "decline") and cmd.code is None:
-        # A bare number while the close asks which partner picks from its list, not an offer.
-        if closing.next_step(ch.engine.protocol, drafting[0]) == "referral":
-            cmd = Command("say", body=body.strip())
+    # A bare number while the close asks which partner picks from its list, not an offer.
+    bare = cmd.kind in ("accept", "decline") and cmd.code is None
+    if bare and drafting and closing.next_step(ch.engine.protocol, drafting[0]) == "referral":
+        cmd = Command("say", body=body.strip())
     if cmd.kind in ("accept", "decline"):
         return await _answer_offer(ch, responder, cmd, pending, offer_codes)
     if cmd.kind in ("away", "back", "break"):
