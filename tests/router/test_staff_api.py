@@ -99,6 +99,6 @@ async def test_feedback_report_counts_by_day(client: Api) -> None:
     assert report["answers"] == 3 and report["total"] == {"1": 0, "2": 0, "3": 1, "4": 0, "5": 2}
     # 09:00 UTC is 04:00 in New York: still 2026-03-02 there
     assert list(report["by_day"]) == ["2026-03-02"]
-    status, body = await client.call("GET", f"/v1/reports/feedback?from={at(60)}&to={T0}")
+    status, _ = await client.call("GET", f"/v1/reports/feedback?from={at(60)}&to={T0}")
     assert status == 422
     assert (await client.ok("GET", f"/v1/reports/feedback?from={at(1500)}&to={at(3000)}"))["answers"] == 0
