@@ -85,6 +85,8 @@ async def socket(request: web.Request) -> web.WebSocketResponse:
                 await ws.send_json({"type": "error", "message": "send hello first"})
             elif kind == "message":
                 await _guarded(ws, hub.write(session, _str(frame.get("body")) or ""))
+            elif kind == "feedback":
+                await _guarded(ws, hub.answer_feedback(session, _str(frame.get("answer")) or ""))
             elif kind == "leave":
                 await _guarded(ws, hub.leave(session))
                 session = None
