@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
@@ -14,7 +15,13 @@ from protocols.base import (
     Language,
     NotifyTarget,
     NotifyVia,
+    Problem,
+    language_key,
 )
+
+if TYPE_CHECKING:
+    # Only for the annotation: `check` calls staff_warnings with a validated Protocol.
+    from protocols.model import Protocol
 
 
 def _default_after() -> list[str]:
@@ -100,3 +107,31 @@ class StaffRules(Cited):
         if value < timedelta(seconds=10):
             raise ValueError("must be at least 10s: write it like 3m")
         return value
+
+
+def staff_warnings(p: Protocol) -> list[Problem]:
+    """Doubtful staff settings: a debrief trigger nothing can match, a feedback question
+    missing in a language the hotline answers in, a partner entry never verified."""
+    out: list[Problem] = []
+    if p.debrief is not None:
+        known = set(p.flags) | set(p.dispositions)
+        for i, name in enumerate(p.debrief.after):
+            if name not in known:
+                out.append(
+                    Problem(("debrief", "after", i), f"{name!r} is neither a declared flag nor a disposition")
+                )
+    if p.feedback is not None:
+        asked = {language_key(k) for k in p.feedback.question}
+        for lang in p.languages:
+            if language_key(lang) not in asked:
+                out.append(
+                    Problem(("feedback", "question"), f"no question in {lang}: the fallback language is used")
+                )
+    for i, partner in enumerate(p.partners):
+        if partner.last_verified is None:
+            out.append(
+                Problem(
+                    ("partners", i, "last_verified"), "never verified: listed as due for review until it is"
+                )
+            )
+    return out

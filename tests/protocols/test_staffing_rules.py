@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from protocols import ProtocolError, default_protocol, parse_protocol, render_markdown
+from protocols import ProtocolError, check_text, default_protocol, parse_protocol, render_markdown
 
 
 def test_manual_states_wrap_up_answer_timeout_debrief_and_feedback() -> None:
@@ -56,3 +56,17 @@ def test_feedback_answers_are_words_of_the_scale() -> None:
     p = default_protocol()
     assert p.feedback is not None
     assert p.feedback.answer(" 4. ") == "4" and p.feedback.answer("four") is None
+
+
+def test_check_warns_about_doubtful_staff_settings() -> None:
+    lines = check_text(
+        "languages: [en, es]\n"
+        "debrief: {after: [trafiking]}\n"
+        "feedback: {question: {en: 'Did it help?'}}\n"
+        "partners:\n"
+        "  - {id: a, name: A}\n"
+    )
+    assert any("debrief.after[0]" in x and "'trafiking' is neither" in x for x in lines)
+    assert any("feedback.question" in x and "no question in es" in x for x in lines)
+    assert any("partners[0].last_verified" in x and "never verified" in x for x in lines)
+    assert all(x.split(": ", 1)[1].startswith("warning:") or "warning" in x for x in lines)
