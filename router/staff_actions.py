@@ -90,13 +90,16 @@ class StaffActions:
     async def responder_state(self, responder_id: str) -> staffing.ResponderState:
         if await self.store.get_responder(responder_id) is None:
             raise NotFound(f"no responder {responder_id}")
-        return staffing.state_of(
-            responder_id,
-            await self.store.presence(),
-            await self.store.idle_since(),
-            [t for t in await self.store.timers() if t.id == f"break:{responder_id}"],
-            self.clock.now(),
-        )
+        return (await self.responder_states([responder_id]))[responder_id]
+
+    async def responder_states(self, ids: list[str]) -> dict[str, staffing.ResponderState]:
+        """Presence, wrap-up and break of each; timers are read only when someone is away."""
+        presence = await self.store.presence()
+        idle = await self.store.idle_since()
+        away = any(presence.get(rid) == "away" for rid in ids)
+        timers = [t for t in await self.store.timers() if t.id.startswith("break:")] if away else []
+        now = self.clock.now()
+        return {rid: staffing.state_of(rid, presence, idle, timers, now) for rid in ids}
 
     # -- the answer timeout ------------------------------------------------------------
     async def answer_timeout(self, timer: Timer) -> None:

@@ -37,6 +37,8 @@ async def test_break_and_state(client: Api) -> None:
     assert state == {"id": "ana", "presence": "away", "wrap_up_until": None, "break_until": at(5)}
     one = await client.ok("GET", "/v1/responders/ana", token=ana)
     assert one["break_until"] == at(5) and one["wrap_up_until"] is None
+    listed = {r["id"]: r for r in await client.ok("GET", "/v1/responders")}
+    assert listed["ana"]["break_until"] == at(5) and listed["ben"]["break_until"] is None
     await client.advance(300, step=60)
     assert (await client.ok("GET", "/v1/responders/ana/state"))["presence"] == "available"
 
