@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from router.channels.twilio.sms import short_code
 from router.models import ContactStatus
-from tests.channels.conftest import PERSON, PRIMARY, TwilioRig
+from tests.channels.conftest import PERSON, PRIMARY, SUPERVISOR, TwilioRig
 
 
 async def held(rig: TwilioRig, body: str = "I need to talk to someone") -> str:
@@ -97,3 +97,31 @@ async def test_feedback_is_asked_and_counted_without_a_contact(rig: TwilioRig) -
     assert "feedback_asked" in [e.event for e in report.timeline]
     timers = [t.id for t in await rig.service.store.timers() if t.id.startswith("tally:feedback:")]
     assert len(timers) == 1 and timers[0].startswith("tally:feedback:2026-03-02:4:")
+
+
+async def test_accepted_text_never_answered_goes_back_and_the_responder_is_told(rig: TwilioRig) -> None:
+    await rig.twilio.incoming_sms(PERSON, "I need to talk to someone")
+    contact = await rig.only_open()
+    await rig.twilio.incoming_sms(PRIMARY, "1")
+    await rig.tick(180, step=30)
+    contact = await rig.contact(contact.id)
+    assert "answer_timeout" in [e.event for e in contact.timeline]
+    assert contact.status in (ContactStatus.queued, ContactStatus.offered)
+    assert contact.responder is None
+    told = [t for t in rig.api.texts_to(PRIMARY) if "went back to the queue" in t]
+    assert told == [
+        "The sms contact you accepted was not answered within 3m00s, so it went back to the queue "
+        "for someone else. No action needed."
+    ]
+
+
+async def test_a_hard_contact_pages_the_supervisor_for_a_debrief(rig: TwilioRig) -> None:
+    cid = await held(rig, "they took my passport and I can't leave")
+    assert "trafficking" in (await rig.contact(cid)).flags
+    await say(rig, "CLOSE support_given")
+    assert [t for t in rig.api.texts_to(SUPERVISOR) if "Debrief" in t] == [
+        "SafetyNet Debrief: r-primary just closed a text contact, priority high (trafficking). "
+        "Please check in with them now (Standard 31) and record the debrief."
+    ]
+    assert any("BREAK" in t for t in rig.api.texts_to(PRIMARY))
+    assert "debrief_offered" in [e.event for e in (await rig.contact(cid)).timeline]

@@ -61,6 +61,12 @@ def offer_whisper(contact: Contact) -> str:
 
 
 def page_text(contact: Contact, reason: str, waited_min: int) -> str:
+    if reason == "debrief":
+        return (
+            f"SafetyNet Debrief: {contact.responder} just closed a {describe(contact)} "
+            f"({', '.join(contact.flags) or contact.disposition}). "
+            "Please check in with them now (Standard 31) and record the debrief."
+        )
     what = "BREACH" if reason == "breach" else "Escalation"
     return (
         f"SafetyNet {what}: a {describe(contact)} has waited {waited_min} min unanswered "
