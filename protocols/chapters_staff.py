@@ -78,9 +78,8 @@ def staff_rules(p: Protocol) -> list[tuple[str, str | None, str | None, tuple[st
                 *rule_args(
                     f"At the end of an answered conversation by {by} the person is "
                     f"asked one optional question (answers: {', '.join(fb.scale)}), never when the contact "
-                    f"is flagged {skip or 'handle with care'}. An answer within "
-                    f"{w.duration(fb.answer_within)} is counted by day, with no link to the person or "
-                    "the conversation.",
+                    f"is flagged {skip or 'handle with care'}. An answer within the hour is counted by "
+                    "day, with no link to the person or the conversation.",
                     fb,
                     "27",
                 ),

@@ -62,8 +62,6 @@ class Feedback(Cited):
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["sms", "chat"]), min_length=1)
     # Texting someone after the conversation can alert an abuser who reads their phone.
     skip_flags: list[str] = Field(default_factory=lambda: ["handle_with_care"])
-    # How long after the close an answer is still taken as feedback.
-    answer_within: Duration = timedelta(hours=1)
 
     @field_validator("scale")
     @classmethod

@@ -5,8 +5,7 @@ What survives an answer is one tally mark per answer: a store timer named
 `retention.contact_records` runs out. It carries no contact id, no address, no responder and no
 time finer than the hotline's local day, and it never enters the event stream (whose ids are
 timestamps): nothing links an answer back to the person or the conversation. The "was asked"
-and "already answered" marks (`mark_once` on the person's keyed hash) last only
-`feedback.answer_within`.
+and "already answered" marks (`mark_once` on the person's keyed hash) last only ANSWER_WITHIN.
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ from router.models import Timer, TimerKind
 from router.store import Store
 
 PREFIX = "tally:feedback:"
+# How long after the close a reply is still read as the answer (a store mark's lifetime).
+ANSWER_WITHIN_S = 3600.0
 
 
 def asked_mark(sender_key: str) -> str:
@@ -45,7 +46,7 @@ def question(p: Protocol, language: str | None) -> str | None:
 async def ask(store: Store, p: Protocol, sender_key: str) -> None:
     """Remember (briefly) that this person was asked, so their reply is read as an answer."""
     if p.feedback is not None:
-        await store.mark_once(asked_mark(sender_key), p.feedback.answer_within.total_seconds())
+        await store.mark_once(asked_mark(sender_key), ANSWER_WITHIN_S)
 
 
 async def take_answer(store: Store, p: Protocol, sender_key: str, body: str, now: datetime) -> bool:
@@ -56,7 +57,7 @@ async def take_answer(store: Store, p: Protocol, sender_key: str, body: str, now
     answer = fb.answer(body)
     if answer is None:
         return False
-    ttl = fb.answer_within.total_seconds()
+    ttl = ANSWER_WITHIN_S
     # mark_once is True when the mark was NOT there: then nobody asked this person.
     if await store.mark_once(asked_mark(sender_key), ttl):
         return False

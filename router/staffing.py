@@ -135,8 +135,10 @@ def reassign(
         return t
     if contact.status not in (S.assigned, S.answered) or contact.responder is None:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}: it cannot be reassigned")
-    if contact.channel == "voice" and contact.status == S.answered:
-        raise InvalidState("a connected call cannot be moved: transfer the call instead")
+    if contact.channel == "voice":
+        # A bridge call is already ringing (or up) to the first responder; moving the contact
+        # now would race it. A waiting call can be reassigned; a held one is transferred.
+        raise InvalidState(f"a {contact.status.value} call cannot be moved: transfer the call instead")
     if contact.responder == to.id:
         raise InvalidState(f"contact {contact.id} is already with {to.id}")
     c = contact.model_copy(update={"responder": to.id})

@@ -107,3 +107,19 @@ async def test_feedback_question_follows_an_answered_text_contact(engine: Engine
     assert [e.event for e in closed.timeline][-1] == "feedback_asked"
     assert feedback.question(engine.protocol, "es-MX") is not None
     assert "ayud" in (feedback.question(engine.protocol, "es-MX") or "")
+
+
+@pytest.mark.parametrize("body", ["I'm 15 and scared", "help, he's here"])
+async def test_no_feedback_question_when_texting_afterwards_could_be_unsafe(
+    engine: Engine, body: str
+) -> None:
+    # minor and imminent danger are in the default protocol's skip_flags
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms(body, language="en"))
+    [offer] = await engine.offers_for("ana", None)
+    await engine.accept(offer.id, "ana")
+    await engine.send_message(c.id, "I'm here", "ana")
+    report = {"not_required": "test"}
+    closed = await engine.close(c.id, "support_given", None, "ana", {"mandated_report": report})
+    assert set(closed.flags) & {"minor", "imminent_danger"}
+    assert "feedback_asked" not in [e.event for e in closed.timeline]

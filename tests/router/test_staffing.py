@@ -10,7 +10,7 @@ from protocols import Protocol, default_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
-from router.models import ContactStatus, Responder
+from router.models import ContactIn, ContactStatus, Responder
 from router.notify import LogNotifier
 from router.transitions import queue_score
 from tests.router.helpers import advance, events_of, pending_for, sms, staff
@@ -167,6 +167,8 @@ async def test_stressful_close_offers_a_debrief(engine: Engine) -> None:
     assert entry.model_extra == {"responder": "ana", "reason": ["trafficking"], "break_s": 900}
     assert ("sue", cid) in sent(engine, "debrief")
     assert ("ana", "") in sent(engine, "notice")
+    # the break the debrief offers is the protocol's break_for when no length is given
+    assert await engine.take_break("ana") == DAY + timedelta(minutes=15)
 
 
 async def test_ordinary_close_offers_no_debrief(engine: Engine) -> None:
@@ -175,3 +177,13 @@ async def test_ordinary_close_offers_no_debrief(engine: Engine) -> None:
     closed = await engine.close(cid, "support_given", None, "ana")
     assert "debrief_offered" not in [e.event for e in closed.timeline]
     assert sent(engine, "debrief") == []
+
+
+async def test_an_accepted_call_is_not_moved(engine: Engine) -> None:
+    await staff(engine, ["ana"], ["ben"], ["sue"])
+    c = await engine.intake(ContactIn.model_validate({"channel": "voice", "from": "+15550000003"}))
+    [offer] = await engine.offers_for("ana", None)
+    await engine.accept(offer.id, "ana")
+    with pytest.raises(InvalidState, match="call cannot be moved"):
+        await engine.reassign(c.id, "ben", "sue")
+    assert (await engine.get_contact(c.id)).responder == "ana"
