@@ -41,7 +41,7 @@ async def test_close_by_sms_completes_the_mandated_report(rig: TwilioRig) -> Non
     code = short_code(cid)
     assert "minor" in (await rig.contact(cid)).flags
     first = await say(rig, "CLOSE support_given")
-    assert first.startswith(f"[{code}] Closing as support_given. Still needed: mandated report.what")
+    assert first.startswith(f"[{code}] Closing as support_given. Still needed: report: what, report: to,")
     assert "What was reported" in first and "NONE <reason>" in first and "ABORT" in first
     assert "To whom" in await say(rig, "Physical abuse by a step-parent")
     assert "When was the report made" in await say(rig, "County CPS, intake worker J. Doe")
@@ -125,3 +125,15 @@ async def test_a_hard_contact_pages_the_supervisor_for_a_debrief(rig: TwilioRig)
     ]
     assert any("BREAK" in t for t in rig.api.texts_to(PRIMARY))
     assert "debrief_offered" in [e.event for e in (await rig.contact(cid)).timeline]
+
+
+async def test_none_records_why_no_report_is_due(rig: TwilioRig) -> None:
+    cid = await held(rig, "I'm 15 and my stepdad hits me")
+    await say(rig, "CLOSE support_given")
+    assert "Say why" in await say(rig, "none")
+    assert (
+        await say(rig, "NONE: the caller is 45, a typo")
+        == f"[{short_code(cid)}] Closed: support_given. Thank you."
+    )
+    report = (await rig.contact(cid)).outcome["mandated_report"]
+    assert report == {"not_required": "the caller is 45, a typo"}

@@ -7,6 +7,7 @@ instance can take the next reply and nothing is lost on a restart."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from protocols import Protocol
@@ -18,6 +19,7 @@ from router.models import Contact
 from router.store import Transition
 
 DRAFT = "sms_close_draft"
+_NONE = re.compile(r"^\s*none\b", re.IGNORECASE)
 SKIP = frozenset({"SKIP", "-"})
 STOP_HINT = "ABORT to stop."
 
@@ -89,12 +91,19 @@ def question(p: Protocol, step: str) -> str:
     return f"Mandated report: {item.ask}{optional}{extra}"
 
 
+def _label(step: str) -> str:
+    """`mandated_report.client_informed` → `report: client informed`, for people."""
+    if step.startswith("mandated_report."):
+        return "report: " + step.split(".", 1)[1].replace("_", " ")
+    return step.replace("_", " ")
+
+
 def prompt(p: Protocol, contact: Contact, draft: dict[str, Any], problem: str = "") -> str:
     left = missing(p, contact, draft)
     code = short_code(contact.id)
     head = f"[{code}] {problem + ' ' if problem else ''}Closing as {draft['disposition']}."
     if len(left) > 1:
-        head += f" Still needed: {', '.join(x.replace('_', ' ') for x in left)}."
+        head += f" Still needed: {', '.join(_label(x) for x in left)}."
     return f"{head} {question(p, left[0])} {STOP_HINT}"
 
 
@@ -125,8 +134,8 @@ def answer(p: Protocol, draft: dict[str, Any], step: str, text: str) -> str:
         item = next(i for i in p.mandated_reporting.checklist if i.key == key)
         report: dict[str, Any] = dict(draft.get("mandated_report") or {})
         first = p.mandated_reporting.checklist[0].key == key
-        if first and body.upper().startswith("NONE"):
-            reason = body[4:].strip(" :-")
+        if first and _NONE.match(body):
+            reason = _NONE.sub("", body, count=1).strip(" :-")
             if not reason:
                 return "Say why no report is due: NONE <reason>."
             report["not_required"] = reason
