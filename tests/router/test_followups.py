@@ -123,3 +123,18 @@ async def test_no_feedback_question_when_texting_afterwards_could_be_unsafe(
     closed = await engine.close(c.id, "support_given", None, "ana", {"mandated_report": report})
     assert set(closed.flags) & {"minor", "imminent_danger"}
     assert "feedback_asked" not in [e.event for e in closed.timeline]
+
+
+async def test_feedback_only_on_the_channels_the_protocol_names(engine: Engine) -> None:
+    fb = engine.protocol.feedback
+    assert fb is not None
+    engine.protocol = engine.protocol.model_copy(
+        update={"feedback": fb.model_copy(update={"channels": ["chat"]})}
+    )
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms(language="en"))
+    [offer] = await engine.offers_for("ana", None)
+    await engine.accept(offer.id, "ana")
+    await engine.send_message(c.id, "I'm here", "ana")
+    closed = await engine.close(c.id, "support_given", None, "ana")
+    assert "feedback_asked" not in [e.event for e in closed.timeline]
