@@ -36,6 +36,7 @@ from router.notify import LogNotifier, Notifier, Page
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
 from router.store import Conflict, Store, Transition
+from schedules import OnCall
 
 log = structlog.get_logger("router")
 MAX_RETRIES = 50
@@ -323,9 +324,13 @@ class Engine(Dispatching, StaffActions):
         await self.dispatch()
 
     # -- timers ---------------------------------------------------------------------
-    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
-        """Page everyone on call now in the named roles (escalations, breaches, imminent danger)."""
-        oncall, _ = await self.rosters.on_call(self.clock.now())
+    async def page(
+        self, contact: Contact, notify: list[str], via: list[str], reason: str, oncall: OnCall | None = None
+    ) -> None:
+        """Page everyone on call now in the named roles (escalations, breaches, imminent danger);
+        a burst of escalations hands in the on-call set it read once."""
+        if oncall is None:
+            oncall, _ = await self.rosters.on_call(self.clock.now())
         targets: dict[str, None] = {}
         for role in ladder.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]
