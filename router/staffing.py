@@ -30,6 +30,8 @@ from router.store import LoadChange, Transition
 
 S = ContactStatus
 MAX_BREAK = timedelta(hours=4)
+# Where a close under way by SMS keeps its answers on the contact (router/channels/twilio/closing).
+CLOSE_DRAFT = "sms_close_draft"
 
 
 def wrap_up(p: Protocol, contact: Contact, t: Transition, now: datetime) -> None:
@@ -141,7 +143,9 @@ def reassign(
         raise InvalidState(f"a {contact.status.value} call cannot be moved: transfer the call instead")
     if contact.responder == to.id:
         raise InvalidState(f"contact {contact.id} is already with {to.id}")
-    c = contact.model_copy(update={"responder": to.id})
+    # A close the previous responder had begun by SMS is theirs: the new one starts afresh.
+    outcome = {k: v for k, v in contact.outcome.items() if k != CLOSE_DRAFT}
+    c = contact.model_copy(update={"responder": to.id, "outcome": outcome})
     c, ev = tr.record(
         c, now, "reassigned", to=to.id, by=by, was=contact.status.value, responder=contact.responder
     )

@@ -10,8 +10,9 @@ from protocols import Protocol, default_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
-from router.models import ContactIn, ContactStatus, Responder
+from router.models import Contact, ContactIn, ContactStatus, Responder
 from router.notify import LogNotifier
+from router.store import Transition
 from router.transitions import queue_score
 from tests.router.helpers import advance, events_of, pending_for, sms, staff
 
@@ -143,7 +144,9 @@ async def test_own_presence_ends_a_break(engine: Engine, clock: VirtualClock) ->
 async def test_supervisor_reassigns_held_and_waiting_contacts(engine: Engine) -> None:
     await staff(engine, ["ana"], ["ben"], ["sue"])
     cid = await talk(engine, "ana")
+    await engine.change_or_stale(cid, lambda c: _with_draft(c))
     moved = await engine.reassign(cid, "ben", "sue")
+    assert "sms_close_draft" not in moved.outcome  # ana's half-done SMS close is not ben's
     assert moved.responder == "ben" and moved.status == ContactStatus.answered
     loads = await engine.store.loads()
     assert loads.get(("ana", "sms"), 0) == 0 and loads[("ben", "sms")] == 1
@@ -155,6 +158,11 @@ async def test_supervisor_reassigns_held_and_waiting_contacts(engine: Engine) ->
     assert offered.status == ContactStatus.offered
     with pytest.raises(InvalidState):
         await engine.reassign(cid, "ben", "sue")  # already with ben
+
+
+async def _with_draft(c: Contact) -> Transition:
+    outcome = {**c.outcome, "sms_close_draft": {"disposition": "referral"}}
+    return Transition(contact=c.model_copy(update={"outcome": outcome}), expect_rev=c.rev)
 
 
 # -- Standard 31 -------------------------------------------------------------------------------------

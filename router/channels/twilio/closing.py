@@ -16,9 +16,10 @@ from router.channels.twilio.sms import short_code
 from router.engine import Engine
 from router.errors import RouterError
 from router.models import Contact
+from router.staffing import CLOSE_DRAFT
 from router.store import Transition
 
-DRAFT = "sms_close_draft"
+DRAFT = CLOSE_DRAFT
 _NONE = re.compile(r"^\s*none\b", re.IGNORECASE)
 SKIP = frozenset({"SKIP", "-"})
 STOP_HINT = "ABORT to stop."
