@@ -20,7 +20,7 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StreamInfo, Transition
+from router.store.base import Conflict, DispatchState, Store, StreamInfo, Transition
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000
@@ -210,6 +210,15 @@ class MemoryStore(Store):
         self._presence[responder_id] = status
         if status == "available" and previous != "available":
             self._idle[responder_id] = to_ms(now)
+
+    async def dispatch_state(self) -> DispatchState:
+        return DispatchState(
+            responders=dict(self._responders),
+            presence=dict(self._presence),
+            loads={k: v for k, v in self._load.items() if v},
+            idle={k: from_ms(v) for k, v in self._idle.items()},
+            roster_head=max(self._versions, default=0),
+        )
 
     async def presence(self) -> dict[str, Presence]:
         return dict(self._presence)
