@@ -201,6 +201,10 @@ class TimerKind(StrEnum):
     abandon_grace = "abandon_grace"
     callback = "callback"
     follow_up = "follow_up"
+    answer_timeout = "answer_timeout"
+    break_end = "break_end"
+    # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
+    tally = "tally"
 
 
 class Timer(Model):

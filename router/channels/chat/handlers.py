@@ -107,6 +107,8 @@ async def socket(request: web.Request) -> web.StreamResponse:
                     await ws.send_json({"type": "error", "message": SLOW_DOWN})
                     continue
                 await _guarded(ws, hub.write(session, _str(frame.get("body")) or ""))
+            elif kind == "feedback":
+                await _guarded(ws, hub.answer_feedback(session, _str(frame.get("answer")) or ""))
             elif kind == "leave":
                 await _guarded(ws, hub.leave(session))
                 session = None

@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from router import feedback
 from router.channels.chat.limits import ChatLimits, allowed_origins
 from router.errors import RouterError
 from router.models import UNANSWERED_STATES, Contact, ContactIn, ContactStatus, Event
@@ -48,6 +49,9 @@ class ChatSession:
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
     grace: asyncio.Task[None] | None = None
     last_seen: float = 0.0
+    # The protocol's feedback question, while it waits for its one optional answer.
+    feedback: str | None = None
+    thanked: bool = False
 
 
 class ChatHub:
@@ -242,7 +246,23 @@ class ChatHub:
         }
         if contact is not None and contact.status in (ContactStatus.queued, ContactStatus.offered):
             state.update(await self._place(contact))
+        fb = self.engine.protocol.feedback
+        if session.feedback is not None and fb is not None:
+            state["feedback"] = {"question": session.feedback, "scale": list(fb.scale)}
+        if session.thanked:
+            state["feedback_thanks"] = True
         return state
+
+    async def answer_feedback(self, session: ChatSession, body: str) -> None:
+        """The one optional answer: counted by day, with nothing that links it to the chat."""
+        fb = self.engine.protocol.feedback
+        answer = fb.answer(body) if fb is not None else None
+        if session.feedback is None or answer is None:
+            return
+        session.feedback = None
+        session.thanked = True
+        await feedback.count(self.service.store, self.engine.protocol, answer, self.engine.clock.now())
+        await self.push_state(session)
 
     async def _place(self, contact: Contact) -> dict[str, Any]:
         store = self.service.store
@@ -277,6 +297,11 @@ class ChatHub:
             sid = self.by_contact.get(contact.id)
             session = self.sessions.get(sid) if sid else None
             if session is not None:
+                # The close transition carries `feedback_asked` after `closed`; the session is
+                # let go at the first of them, so look at the whole closing step here.
+                asked = not contact.is_open and contact.timeline[-1].event == "feedback_asked"
+                if asked and session.feedback is None and not session.thanked:
+                    session.feedback = feedback.question(self.engine.protocol, contact.language)
                 await self.push_state(session)
             if not contact.is_open and sid is not None:
                 self.by_contact.pop(contact.id, None)
