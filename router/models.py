@@ -245,7 +245,21 @@ class FeedRecord(Model):
 
 
 class TokenRecord(Model):
+    """A bearer token, stored under its SHA-256 (and, without the hash's secret, under "id:<id>").
+
+    Records from before named tokens have no id, person or expiry."""
+
     role: Literal["responder", "scheduler", "manager", "admin"]
     responder: str | None = None
     label: str | None = None
     created_at: datetime | None = None
+    id: str | None = None
+    person: str | None = None
+    created_by: str | None = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    revoked_by: str | None = None
+    # Only on the "id:<id>" record: which hash record to revoke with it.
+    token_hash: str | None = None
+    # Only on the listing record (router/tokens.py): every token id issued, oldest first.
+    ids: list[str] = Field(default_factory=list)

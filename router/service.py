@@ -14,6 +14,7 @@ from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.jobs import Jobs
+from router.keyring import Keyring
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
@@ -38,8 +39,22 @@ def open_store(settings: Settings) -> Store:
             f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
             "or memory:// URL"
         )
-    previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
-    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer([settings.secret_key, *previous]))
+    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer(list(keyring_of(settings).keys)))
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    return Keyring.of(settings.secret_key, settings.previous_secret_keys)
+
+
+def require_own_key(settings: Settings) -> None:
+    """Records on a shared store are sealed and hashed with the secret key: never the published one."""
+    if settings.redis_url.startswith("memory://"):
+        return
+    if keyring_of(settings).is_development or not settings.secret_key.strip():
+        raise StartupError(
+            "SAFETYNET_SECRET_KEY is unset (or the published development default): set it to a key "
+            "of your own, e.g. from `safetynet keys generate`, before serving on Redis"
+        )
 
 
 @dataclass
@@ -76,7 +91,7 @@ class Service:
             clock,
             protocol,
             notifier=notifier or LogNotifier(),
-            pii_key=settings.secret_key.encode(),
+            keyring=keyring_of(settings),
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
         return cls(settings=settings, store=store, engine=engine, runner=runner)

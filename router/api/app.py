@@ -26,7 +26,10 @@ def _guarded(spec: Route) -> Handler:
         if spec.roles is not None:
             svc = request.app[SERVICE]
             who = await authenticate(
-                svc.store, svc.settings.admin_token, request.headers.get("Authorization")
+                svc.store,
+                svc.settings.admin_token,
+                request.headers.get("Authorization"),
+                svc.engine.clock.now(),
             )
             if who is None:
                 return error_response(

@@ -41,7 +41,9 @@ def _load(name: str) -> tuple[str, str]:
 
 async def _principal(request: web.Request) -> Principal | None:
     svc = request.app[CONSOLE_SERVICE]
-    return await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    return await authenticate(
+        svc.store, svc.settings.admin_token, request.headers.get("Authorization"), svc.engine.clock.now()
+    )
 
 
 def _unauthenticated() -> web.Response:
