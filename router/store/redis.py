@@ -29,7 +29,7 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StoreUnavailable, Transition
+from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -71,6 +71,7 @@ class RedisStore(Store):
         self._set_presence = self._script("set_presence.lua")
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
+        self._forget = self._script("forget_contact.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -137,6 +138,7 @@ class RedisStore(Store):
             k.events,
             k.senders,
             k.arrivals,
+            k.contact_offers(t.contact.id),
         ]
         result = await self._call(self._transition, keys, [self._payload(t), k.wake])
         status, value = result[0], result[1]
@@ -270,6 +272,30 @@ class RedisStore(Store):
         start = "(" + after if after != "0" else "-"
         rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def record(self, events: list[Event]) -> list[str]:
+        if not events:
+            return []
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for event in events:
+                pipe.xadd(self.k.events, {"e": event.model_dump_json()})
+            return cast(list[str], await pipe.execute())
+
+    async def stream_info(self) -> StreamInfo:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.k.events)
+            pipe.xrange(self.k.events, count=1)
+            pipe.xrevrange(self.k.events, count=1)
+            length, first, last = await pipe.execute()
+        return StreamInfo(int(length), first[0][0] if first else None, last[0][0] if last else None)
+
+    async def trim_events(self, before: str) -> int:
+        return int(await self.redis.xtrim(self.k.events, minid=before, approximate=False))
+
+    async def forget_contact(self, contact_id: str) -> bool:
+        k = self.k
+        keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
+        return bool(await self._call(self._forget, keys, [contact_id]))
 
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:
