@@ -78,7 +78,7 @@ class Engine(Dispatching):
         key = self.sender_key(incoming.channel, incoming.sender)
         memory = p.repeat_window or intake.DEFAULT_MEMORY
         keys = self.keyring.sender_keys(incoming.channel, incoming.sender)  # every listed key
-        previous = sorted(t for k in keys for t in await self.store.arrivals(k) if t >= now - memory)
+        previous = sorted([t for k in keys for t in await self.store.arrivals(k) if t >= now - memory])
         _, roster_version = await self.rosters.on_call(now)
         built = intake.build(
             incoming, p, now, self.id_factory("c"), await self.store.next_seq(), roster_version, key, previous
@@ -107,8 +107,7 @@ class Engine(Dispatching):
         return self.keyring.sender_key(channel, sender)
 
     async def open_contact_for(self, channel: str, sender: str) -> Contact | None:
-        """The person's open contact on this kind of address (phone for voice and SMS), if any,
-        stored under the current key or any previous one."""
+        """The person's open contact on this kind of address (phone for voice and SMS), any key."""
         for key in self.keyring.sender_keys(channel, sender):
             if cid := await self.store.find_open(key):
                 return await self.store.get_contact(cid)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 # The source's own default: fine for tests and the in-memory demo, refused by `serve` on Redis.
-DEVELOPMENT_KEY = "safetynet-development-key"  # noqa: S105 - the published default, never a real key
+DEVELOPMENT_KEY = "safetynet-development-key"
 SALT = b"safetynet-hkdf-v1"
 SEALING = "contacts-sealing"
 SENDER_HASH = "sender-hash"

@@ -178,8 +178,22 @@ class ResponderIn(Model):
         return value
 
 
+class ContactChange(Model):
+    """A responder's own change of phone or email, waiting for the code sent to the new address."""
+
+    field: Literal["phone", "email"]
+    value: str
+    notify_via: NotifyVia | None = None
+    code_hash: str
+    nonce: str
+    expires_at: AwareDatetime
+    requested_by: str
+
+
 class Responder(ResponderIn):
     id: str
+    # Never shown by the API: the address being confirmed and the code's keyed hash.
+    pending_change: ContactChange | None = None
 
     _lists = field_validator("languages", "channels", "skills", mode="before")(_empty_list)
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import parse_body
 from router.api.params import query_time, window
@@ -69,6 +70,7 @@ async def publish(request: web.Request) -> web.Response:
     version, coverage, changes = await svc.engine.rosters.publish(
         name, body.start, body.end, body.force, p.actor, body.reason
     )
+    await audited(request, "roster.publish", detail=f"roster={name} version={version.version}")
     await svc.engine.arm_shift_change()
     await svc.engine.dispatch()
     return json_of(

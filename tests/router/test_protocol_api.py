@@ -73,7 +73,7 @@ async def test_a_bad_file_names_line_and_field_and_changes_nothing(client: Api) 
 
 
 async def test_only_admin_activates_and_manual_renders(client: Api) -> None:
-    tok = (await client.ok("POST", "/v1/tokens", {"role": "manager"}))["token"]
+    tok = (await client.ok("POST", "/v1/tokens", {"role": "manager", "person": "mia"}))["token"]
     resp = await client.client.put(
         "/v1/protocol", data=GOOD.encode(), headers={"Authorization": f"Bearer {tok}"}
     )
