@@ -37,8 +37,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logs.configure(settings.log_level)
     require_own_key(settings)
+    logs.configure(settings.log_level)
     try:
         service = await Service.create(settings)
     except ProtocolError as exc:
@@ -52,7 +52,7 @@ async def _serve(args: argparse.Namespace) -> int:
             hotline=settings.hotline,
             protocol_version=service.engine.protocol.version,
         )
-        print(f"safetynet: serving on http://{args.host}:{port}", file=sys.stderr, flush=True)
+        logs.announce("serving_on", url=f"http://{args.host}:{port}")
 
     await serve(service, args.host, args.port, ready, extensions=extensions(settings))
     return 0

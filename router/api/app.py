@@ -18,6 +18,7 @@ from router.api import (  # noqa: F401 - they register routes
     rosters,
     tokens,
 )
+from router.api.access import access_log, route_template
 from router.api.auth import authenticate
 from router.api.context import SERVICE
 from router.api.errors import error_response
@@ -58,14 +59,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
     except StoreUnavailable:
-        log.error("store_unavailable", path=request.path)
+        log.error("store_unavailable", route=route_template(request))
         return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return error_response(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
     except Exception:
-        log.exception("unhandled", path=request.path, method=request.method)
+        log.exception("unhandled", route=route_template(request), method=request.method)
         return error_response(
             500, "internal", "internal error; nothing was changed by this request unless its response said so"
         )
@@ -80,7 +81,7 @@ Extension = Callable[[web.Application, Service], None]
 
 def create_app(service: Service, extensions: Sequence[Extension] = ()) -> web.Application:
     """The API of API.md; `extensions` add channel webhooks and pages (router/channels)."""
-    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[access_log, errors], client_max_size=MAX_BODY)
     app[SERVICE] = service
     for spec in ROUTES:
         app.router.add_route(spec.method, spec.path, _guarded(spec))
