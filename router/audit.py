@@ -11,12 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import structlog
-
 from router.models import Event
 from router.store import Store
 
-log = structlog.get_logger("router.audit")
 SYSTEM = "system"
 
 
@@ -51,7 +48,6 @@ async def audit(
 ) -> None:
     """Append one audit entry (raises StoreUnavailable when it cannot be kept)."""
     await request_ctx.store.record([entry(request_ctx, action, contact_id, detail)])
-    log.info("audit", actor=request_ctx.actor, role=request_ctx.role, action=action, contact_id=contact_id)
 
 
 async def audit_each(

@@ -64,7 +64,7 @@ def _check_notify(after: Responder) -> None:
             422,
             "validation_failed",
             f"notify_via {after.notify_via} needs a {needs} on record",
-            [{"loc": ["body", "notify_via"], "msg": f"needs a {needs}"}],
+            [{"loc": ["notify_via"], "msg": f"needs a {needs}"}],
         )
 
 
@@ -157,7 +157,7 @@ async def confirm_change(request: web.Request) -> web.Response:
             422,
             "wrong_code",
             f"that code is not the one sent ({left} attempt(s) left)",
-            [{"loc": ["body", "code"], "msg": "wrong code"}],
+            [{"loc": ["code"], "msg": "wrong code"}],
         )
     change: dict[str, object] = {pending.field: pending.value, "pending_change": None}
     if pending.notify_via is not None:

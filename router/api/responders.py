@@ -64,7 +64,7 @@ async def put_responder(request: web.Request) -> web.Response:
                 "forbidden",
                 f"only an admin may change {', '.join(changed)} (or the responder, confirming a code "
                 f"sent to the new address: POST /v1/responders/{rid}/contact-change)",
-                [{"loc": ["body", n], "msg": "an admin-only field"} for n in changed],
+                [{"loc": [n], "msg": "an admin-only field"} for n in changed],
             )
     responder = Responder(id=rid, **fields)
     created = await svc.engine.put_responder(responder)
