@@ -63,7 +63,9 @@ async def publish_dst_week(a: Api) -> None:
 
 
 async def token_for(a: Api, responder: str) -> str:
-    made = await a.ok("POST", "/v1/tokens", {"role": "responder", "person": responder, "responder": responder})
+    made = await a.ok(
+        "POST", "/v1/tokens", {"role": "responder", "person": responder, "responder": responder}
+    )
     return str(made["token"])
 
 

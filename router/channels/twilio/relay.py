@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import structlog
 
+from router.audit import AuditContext, audit
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.provider import ProviderError
 from router.channels.twilio.sms import short_code
-from router.audit import AuditContext, audit
 from router.errors import RouterError
 from router.models import Contact, Event, Message, Responder
 
