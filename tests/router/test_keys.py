@@ -14,11 +14,12 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from protocols import default_protocol
 from router import cli, intake
+from router.channels.chat import ChatHub
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.keyring import DEVELOPMENT_KEY, SENDER_HASH, Keyring, derive
 from router.models import Contact
-from router.service import StartupError, require_own_key
+from router.service import Service, StartupError, require_own_key
 from router.settings import Settings
 from router.store import RedisStore, Store
 from router.store.sealing import Sealer
@@ -168,3 +169,19 @@ def test_keys_rotate_without_write_prints_the_settings(
     lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
     assert lines["SAFETYNET_PREVIOUS_SECRET_KEYS"] == f"{NEW},{OLD}"
     assert lines["SAFETYNET_SECRET_KEY"] not in (NEW, OLD)
+
+
+async def test_chat_sessions_survive_a_rotation() -> None:
+    before = ChatHub(await Service.create(Settings(redis_url="memory://", secret_key=OLD)))
+    token = before.token_for("session-1234")
+    rotated = ChatHub(
+        await Service.create(Settings(redis_url="memory://", secret_key=NEW, previous_secret_keys=OLD))
+    )
+    assert rotated.valid("session-1234", token)
+    assert rotated.token_for("session-1234") != token  # new sessions are signed with the new key
+    forgot = ChatHub(await Service.create(Settings(redis_url="memory://", secret_key=NEW)))
+    assert not forgot.valid("session-1234", token)
+    # A session signed by the release before HKDF (bare SHA-256 of the key) still resumes.
+    legacy_key = hashlib.sha256(("chat-session:" + OLD).encode()).digest()
+    legacy = hmac.new(legacy_key, b"session-1234", hashlib.sha256).hexdigest()
+    assert rotated.valid("session-1234", legacy)
