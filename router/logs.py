@@ -128,6 +128,7 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(number)
+    logging.captureWarnings(True)  # Python warnings too: as JSON lines, never bare text on stderr
     # APScheduler says "Running job ..." and "executed successfully" on every run: off unless debugging.
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if number <= logging.DEBUG else logging.WARNING)
     structlog.configure(

@@ -44,7 +44,7 @@ async def put_protocol(request: web.Request) -> web.Response:
     svc = services(request)
     try:
         protocol, diff = await policy.activate(
-            svc.store, text, principal(request).actor, svc.engine.clock.now(), "request body"
+            svc.store, text, principal(request).who, svc.engine.clock.now(), "request body"
         )
     except ProtocolError as exc:
         details = [{"loc": [], "msg": problem} for problem in exc.problems]

@@ -68,7 +68,7 @@ async def publish(request: web.Request) -> web.Response:
     window(body.start, body.end)
     svc = services(request)
     version, coverage, changes = await svc.engine.rosters.publish(
-        name, body.start, body.end, body.force, p.actor, body.reason
+        name, body.start, body.end, body.force, p.who, body.reason
     )
     await audited(request, "roster.publish", detail=f"roster={name} version={version.version}")
     await svc.engine.arm_shift_change()
