@@ -11,6 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from router import web as console
 from router.api.app import create_app
 from router.clock import VirtualClock
+from router.fanout import SharedFeed
+from router.models import Contact, Event
 from router.store import Store
 from tests.router.api_client import ADMIN, Api, api
 
@@ -123,3 +125,21 @@ async def test_console_conversations_are_recorded_per_contact(store: Store, cloc
             await client.close()
         last = (await _entries(a))[-1]
         assert (last["actor"], last["action"], last["contact_id"]) == ("Ana", "console.conversations", cid)
+
+
+async def test_views_do_not_hear_of_audit_entries(store: Store, clock: VirtualClock) -> None:
+    """A console refetches when it hears of a contact; an audit entry naming that contact must not
+    reach it, or each refetch (itself audited) would call for the next."""
+    heard: list[str] = []
+
+    class View:
+        async def on_event(self, contact: Contact, event: Event) -> None:
+            heard.append(event.event)
+
+    async with api(store, clock) as a:
+        feed = SharedFeed(store, a.service.engine.metrics, [View()])
+        feed.position = await feed.start_position()
+        cid = (await a.ok("POST", "/v1/contacts", {"channel": "sms", "from": PHONE, "body": WORDS}))["id"]
+        await a.ok("GET", f"/v1/contacts/{cid}")
+        assert await feed.step() >= 2  # everything since the start, in one batch
+        assert "received" in heard and "audit" not in heard
