@@ -96,6 +96,9 @@ async def request_change(request: web.Request) -> web.Response:
         )
     )
     now = svc.engine.clock.now()
+    # One code a minute per responder: the endpoint must not become a way to text any number.
+    if not await svc.store.mark_once(f"cc-ask:{rid}:{int(now.timestamp()) // 60}", 120):
+        raise ApiError(429, "too_many_requests", "a code was just sent: wait a minute before asking again")
     code, nonce = f"{secrets.randbelow(10**6):06d}", secrets.token_hex(8)
     pending = ContactChange(
         field=body.field,

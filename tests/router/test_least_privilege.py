@@ -113,6 +113,10 @@ async def test_a_responder_changes_their_phone_by_confirming_a_code(
             "POST", "/v1/responders/ana/contact-change", {"phone": new}, token=tok["Ana"], status=202
         )
         assert asked["field"] == "phone" and "value" not in asked
+        status, _ = await a.call(
+            "POST", "/v1/responders/ana/contact-change", {"phone": new}, token=tok["Ana"]
+        )
+        assert status == 429  # one code a minute: not a way to text any number
         code = inbox.code_sent_to(new)
         assert all(r.phone == new for r, _ in inbox.notices)  # to the new number only
         # Nothing changes until the code comes back; a wrong code says how many tries are left.
