@@ -44,10 +44,30 @@ def new_id() -> str:
 
 
 def usable(record: TokenRecord, now: datetime) -> bool:
-    """Not revoked and not expired. Records from before named tokens carry no expiry."""
+    """Not revoked and not expired (a record with no expiry is one from before named tokens,
+    which `adopt` gives one the first time it is used)."""
     if record.revoked_at is not None or record.ids:
         return False
     return record.expires_at is None or now < record.expires_at
+
+
+async def adopt(store: Store, token_hash: str, record: TokenRecord, now: datetime) -> TokenRecord:
+    """A token issued before tokens were named, seen for the first time: it gets an id (so it is
+    listed and can be revoked), a person to name in the audit, and the default lifetime from now."""
+    adopted = record.model_copy(
+        update={
+            "id": new_id(),
+            "person": record.person or record.label or f"unnamed {record.responder or record.role}",
+            "created_at": record.created_at or now,
+            "created_by": record.created_by or "issued before named tokens",
+            "expires_at": now + DEFAULT_LIFETIME,
+        }
+    )
+    assert adopted.id is not None
+    await store.put_token(ID_PREFIX + adopted.id, adopted.model_copy(update={"token_hash": token_hash}))
+    await store.put_token(token_hash, adopted)
+    await _add_to_index(store, adopted.id)
+    return adopted
 
 
 def public(record: TokenRecord) -> dict[str, object]:

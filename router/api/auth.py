@@ -9,7 +9,7 @@ from typing import Literal
 
 from router.models import TokenRecord
 from router.store import Store
-from router.tokens import BOOTSTRAP_PERSON, hash_token, new_token, usable
+from router.tokens import BOOTSTRAP_PERSON, adopt, hash_token, new_token, usable
 
 __all__ = ["ROLES", "Principal", "Role", "authenticate", "hash_token", "new_token"]
 
@@ -47,9 +47,12 @@ async def authenticate(
         return None
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Principal(role="admin", person=BOOTSTRAP_PERSON)
-    record: TokenRecord | None = await store.get_token(hash_token(token))
+    token_hash = hash_token(token)
+    record: TokenRecord | None = await store.get_token(token_hash)
     if record is None or not usable(record, now):
         return None
+    if record.id is None:
+        record = await adopt(store, token_hash, record, now)
     return Principal(
         role=record.role, responder=record.responder, person=record.person or "", token_id=record.id
     )

@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from router import cli_admin, tokens
 from router.clock import VirtualClock
+from router.models import TokenRecord
 from router.service import StartupError
 from router.settings import Settings
 from router.store import RedisStore, Store
@@ -140,3 +141,18 @@ def test_durations() -> None:
     assert cli_admin.duration("3600") == timedelta(hours=1)
     with pytest.raises(ValueError, match="expires-in"):
         cli_admin.duration("soon")
+
+
+async def test_a_token_from_before_names_is_adopted_on_first_use(store: Store, clock: VirtualClock) -> None:
+    async with api(store, clock) as a:
+        old = "sn_issued-by-the-previous-release"
+        await store.put_token(tokens.hash_token(old), TokenRecord(role="responder", responder="ana"))
+        assert (await a.call("GET", "/v1/offers?responder=ana", token=old))[0] == 200
+        listed = await a.ok("GET", "/v1/tokens")
+        assert [(t["person"], t["active"]) for t in listed] == [("unnamed ana", True)]
+        assert listed[0]["expires_at"] == (clock.now() + tokens.DEFAULT_LIFETIME).isoformat()
+        await clock.advance(60)
+        assert (await a.call("GET", "/v1/offers?responder=ana", token=old))[0] == 200
+        assert len(await a.ok("GET", "/v1/tokens")) == 1  # adopted once
+        await a.ok("DELETE", f"/v1/tokens/{listed[0]['id']}")
+        assert (await a.call("GET", "/v1/offers?responder=ana", token=old))[0] == 401
