@@ -7,6 +7,7 @@ hash, a sealed record, a chat session) try every listed key, so a rotation loses
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -23,8 +24,10 @@ SENDER_HASH = "sender-hash"
 CHAT_SESSION = "chat-session"
 
 
+@functools.lru_cache(maxsize=64)
 def derive(secret: str, purpose: str) -> bytes:
-    """32 bytes for one purpose (RFC 5869 HKDF-SHA256, `info` naming the purpose)."""
+    """32 bytes for one purpose (RFC 5869 HKDF-SHA256, `info` naming the purpose); computed once
+    per key and purpose, as every intake and chat message needs them."""
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=SALT, info=f"safetynet/{purpose}/v1".encode())
     return hkdf.derive(secret.encode())
 
