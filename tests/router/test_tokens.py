@@ -18,6 +18,7 @@ from router.settings import Settings
 from router.store import RedisStore, Store
 from tests.redis_server import RedisServer
 from tests.router.api_client import api
+from tests.router.processes import Start
 
 
 async def test_issue_list_and_revoke(store: Store, clock: VirtualClock) -> None:
@@ -156,3 +157,19 @@ async def test_a_token_from_before_names_is_adopted_on_first_use(store: Store, c
         assert len(await a.ok("GET", "/v1/tokens")) == 1  # adopted once
         await a.ok("DELETE", f"/v1/tokens/{listed[0]['id']}")
         assert (await a.call("GET", "/v1/offers?responder=ana", token=old))[0] == 401
+
+
+@pytest.mark.slow
+async def test_revocation_holds_at_once_on_every_serve_process(redis_srv: RedisServer, start: Start) -> None:
+    client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
+    await client.flushdb()
+    await client.aclose()
+    one, two = await start(redis_srv.url), await start(redis_srv.url)
+    made = await one.ok("POST", "/v1/tokens", {"role": "manager", "person": "Mia"})
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    async with two.session.get(two.base + "/v1/queue", headers=headers) as resp:
+        assert resp.status == 200
+    await one.ok("DELETE", f"/v1/tokens/{made['id']}")
+    for inst in (one, two):
+        async with inst.session.get(inst.base + "/v1/queue", headers=headers) as resp:
+            assert resp.status == 401
