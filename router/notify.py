@@ -35,6 +35,11 @@ class Notifier(abc.ABC):
     async def notice(self, responder: Responder, text: str) -> None:  # noqa: B027 - optional
         """A plain notice (roster changes, reminders)."""
 
+    def reaches(self, responder: Responder) -> bool:
+        """Whether a notice to this responder leaves the building (a text, a mail), rather than
+        only the log and the console: a confirmation code must really arrive."""
+        return False
+
 
 class LogNotifier(Notifier):
     """The console notifier: offers are on the offers endpoint; pages go to the log."""

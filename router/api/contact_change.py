@@ -95,6 +95,15 @@ async def request_change(request: web.Request) -> web.Response:
             update={body.field: value, "notify_via": body.notify_via or responder.notify_via}
         )
     )
+    via = "sms" if body.field == "phone" else "email"
+    to_new = responder.model_copy(update={body.field: value, "notify_via": via})
+    if not svc.engine.notifier.reaches(to_new):
+        raise ApiError(
+            409,
+            "cannot_send_code",
+            f"this hotline has no {'SMS provider' if via == 'sms' else 'mail relay'} set up to send the "
+            f"code to a new {body.field}: ask an admin to change it",
+        )
     now = svc.engine.clock.now()
     # One code a minute per responder: the endpoint must not become a way to text any number.
     if not await svc.store.mark_once(f"cc-ask:{rid}:{int(now.timestamp()) // 60}", 120):
@@ -111,9 +120,8 @@ async def request_change(request: web.Request) -> web.Response:
     )
     await svc.engine.put_responder(responder.model_copy(update={"pending_change": pending}))
     # The code goes to the new address only: whoever confirms it holds that phone or mailbox.
-    via = "sms" if body.field == "phone" else "email"
     await svc.engine.notifier.notice(
-        responder.model_copy(update={body.field: value, "notify_via": via}),
+        to_new,
         f"SafetyNet code {code}: it confirms this {body.field} for your hotline account. "
         f"It expires in {int(CODE_TTL.total_seconds() // 60)} minutes. Did not ask? Tell your admin.",
     )

@@ -27,6 +27,9 @@ class Inbox(LogNotifier):
     async def notice(self, responder: Responder, text: str) -> None:
         self.notices.append((responder, text))
 
+    def reaches(self, responder: Responder) -> bool:
+        return True
+
     def code_sent_to(self, address: str) -> str:
         for responder, text in reversed(self.notices):
             if address in (responder.phone, responder.email) and (found := re.search(r"\b\d{6}\b", text)):
@@ -211,3 +214,19 @@ async def test_contact_change_input_is_checked(store: Store, clock: VirtualClock
             "POST", "/v1/responders/ana/contact-change/confirm", {"code": "12"}, token=tok["Ana"]
         )
         assert status == 422 and answer["error"]["details"][0]["loc"] == ["code"]
+
+
+async def test_no_code_is_promised_when_nothing_can_send_it(store: Store, clock: VirtualClock) -> None:
+    async with api(store, clock) as a:  # no Twilio, no mail relay: only the log notifier
+        tok = await _tokens(a)
+        await a.ok("PUT", "/v1/responders/ana", ANA)
+        status, body = await a.call(
+            "POST", "/v1/responders/ana/contact-change", {"phone": "+15550100009"}, token=tok["Ana"]
+        )
+        assert (
+            status == 409
+            and body["error"]["code"] == "cannot_send_code"
+            and "SMS" in body["error"]["message"]
+        )
+        ana = await store.get_responder("ana")
+        assert ana is not None and ana.pending_change is None

@@ -30,6 +30,12 @@ class EmailNotifier(Notifier):
     async def page(self, page: Page) -> None:
         await self.fallback.page(page)
 
+    def reaches(self, responder: Responder) -> bool:
+        by_mail = (
+            responder.notify_via == "email" and bool(responder.email) and self.mailer.transport is not None
+        )
+        return by_mail or self.fallback.reaches(responder)
+
     async def notice(self, responder: Responder, text: str) -> None:
         transport = self.mailer.transport
         if responder.notify_via == "email" and responder.email and transport is not None:
