@@ -16,8 +16,8 @@ from protocols.manual import render_html, render_markdown
 from router import cli_admin, logs, policy
 from router import web as console
 from router.api.app import Extension
+from router.audit import audit
 from router.channels import chat, email, twilio
-from router.clock import SystemClock
 from router.demo import run_demo
 from router.server import serve
 from router.service import Service, StartupError, open_store, require_own_key
@@ -66,7 +66,9 @@ async def _activate(args: argparse.Namespace, text: str) -> int:
             raise StartupError(
                 f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
             )
-        protocol, diff = await policy.activate(store, text, "cli", SystemClock().now(), args.file)
+        ctx = cli_admin.operator(store)
+        protocol, diff = await policy.activate(store, text, ctx.actor, ctx.now, args.file)
+        await audit(ctx, "protocol.activate", detail=f"version={protocol.version}")
         print(f"{args.file}: version {protocol.version} in force")
         for line in diff:
             print(f"  {line}")

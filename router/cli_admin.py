@@ -54,6 +54,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     t.add_argument("--expires-in", default="90d", help="lifetime: 3600, 90m, 12h or 90d (default 90d)")
 
 
+def operator(store: Store) -> AuditContext:
+    """Who acts from the command line, as the audit names them: the OS account running it."""
+    return AuditContext(store, SystemClock().now(), f"cli:{getpass.getuser()}", "admin")
+
+
 def duration(text: str) -> timedelta:
     found = _DURATION.match(text.strip())
     if not found:
@@ -116,7 +121,7 @@ async def token(args: argparse.Namespace, settings: Settings) -> int:
             raise StartupError(
                 f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
             )
-        ctx = AuditContext(store, SystemClock().now(), f"cli:{getpass.getuser()}", "admin")
+        ctx = operator(store)
         if args.action == "list":
             for record in await tokens.listing(store):
                 state = "active" if tokens.usable(record, ctx.now) else "revoked/expired"

@@ -4,16 +4,23 @@ personal data in it."""
 
 from __future__ import annotations
 
+import asyncio
+import getpass
+from pathlib import Path
 from typing import Any
 
+import pytest
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
+from router import cli
 from router import web as console
 from router.api.app import create_app
 from router.clock import VirtualClock
 from router.fanout import SharedFeed
 from router.models import Contact, Event
-from router.store import Store
+from router.store import RedisStore, Store
+from tests.redis_server import RedisServer
 from tests.router.api_client import ADMIN, Api, api
 
 PHONE = "+15558675309"
@@ -143,3 +150,25 @@ async def test_views_do_not_hear_of_audit_entries(store: Store, clock: VirtualCl
         await a.ok("GET", f"/v1/contacts/{cid}")
         assert await feed.step() >= 2  # everything since the start, in one batch
         assert "received" in heard and "audit" not in heard
+
+
+async def test_command_line_changes_are_recorded(
+    redis_srv: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
+    await client.flushdb()
+    await client.aclose()
+    monkeypatch.setenv("SAFETYNET_REDIS_URL", redis_srv.url)
+    monkeypatch.setenv("SAFETYNET_HOTLINE", "t")
+    file = tmp_path / "protocol.yaml"
+    file.write_text(PROTOCOL)
+    # The command runs its own event loop: run it beside this test's.
+    assert await asyncio.to_thread(cli.main, ["protocol", "activate", str(file)]) == 0
+    store = RedisStore.from_url(redis_srv.url, "t")
+    try:
+        entries = [e.model_extra or {} for _, e in await store.read_events() if e.event == "audit"]
+        history = await store.protocol_history()
+    finally:
+        await store.close()
+    assert [(e["action"], e["actor"]) for e in entries] == [("protocol.activate", f"cli:{getpass.getuser()}")]
+    assert history[-1].activated_by == f"cli:{getpass.getuser()}"
