@@ -106,6 +106,7 @@ class Service:
             protocol,
             notifier=notifier or LogNotifier(),
             keyring=keyring_of(settings),
+            sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
         return cls(settings=settings, store=store, engine=engine, runner=runner)

@@ -80,8 +80,8 @@ def install(app: web.Application, service: Service) -> None:
     if secret:
         app[SECRET] = secret
     service.engine.listeners.append(channel.mailer)
-    if channel.mailer.transport is not None:  # responders reached by email get notices there
-        service.engine.notifier = EmailNotifier(channel.mailer, service.engine.notifier)
+    # Offers, pages and reminders reach `notify_via: email` responders through the same relay.
+    service.engine.notifier = EmailNotifier(channel.mailer, fallback=service.engine.notifier)
     app.router.add_post("/channels/email/inbound", inbound)
 
     async def startup(_: web.Application) -> None:
