@@ -96,7 +96,7 @@
       $("signin").hidden = true;
       $("app").hidden = false;
       $("signout").hidden = false;
-      $("who").textContent = ctx.role;
+      $("who").textContent = ctx.person ? ctx.person + " \u00b7 " + ctx.role : ctx.role;
       fillChannels(ctx.channels || []);
       remember();
       return Promise.all([

@@ -62,13 +62,13 @@ async def period(request: web.Request) -> web.Response:
     """`?period=last_7_days|this_month|last_quarter|custom[&from=YYYY-MM-DD&to=YYYY-MM-DD]` →
     the window as instants with offsets, its label, the hotline's zone and the response target."""
     svc = request.app[REPORTS_SERVICE]
-    who = await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    now = svc.engine.clock.now()
+    who = await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"), now)
     if who is None:
         return error_response(401, "unauthenticated", "send Authorization: Bearer <token> with a valid token")
     if who.role not in ROLES_ALLOWED:
         return error_response(403, "forbidden", f"the {who.role} role may not see compliance reports")
     protocol = svc.engine.protocol
-    now = svc.engine.clock.now()
     q = request.query
     try:
         found = window_of(q.get("period", "last_7_days"), now, protocol.zone, q.get("from"), q.get("to"))
@@ -78,6 +78,7 @@ async def period(request: web.Request) -> web.Response:
         )
     body = {
         "role": who.role,
+        "person": who.person,
         "period": found.period,
         "label": found.label,
         "from": found.start.isoformat(),

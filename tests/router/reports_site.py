@@ -83,7 +83,7 @@ async def staff_and_roster(site: Site) -> None:
     """Three responders, a manager and a scheduler token, and a published roster around NOW."""
     for rid in ("ana", "ben", "sue"):
         await site.ok("PUT", f"/v1/responders/{rid}", {"name": rid.title(), "languages": ["en", "es"]})
-    await site.service.store.put_token(hash_token(MANAGER), TokenRecord(role="manager"))
+    await site.service.store.put_token(hash_token(MANAGER), TokenRecord(role="manager", person="Mia Manager"))
     await site.service.store.put_token(hash_token(SCHEDULER), TokenRecord(role="scheduler"))
     start = (NOW - timedelta(days=9)).isoformat()
     end = (NOW + timedelta(days=2)).isoformat()

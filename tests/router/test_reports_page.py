@@ -57,6 +57,7 @@ async def test_period_needs_a_manager_and_names_a_bad_field() -> None:
         period = await site.ok("GET", "/reports/period", token=MANAGER)
         assert period["from"] == "2026-03-04T00:00:00-05:00" and period["to"] == "2026-03-10T15:00:00+00:00"
         assert period["timezone"] == "America/New_York" and period["target_s"] == 1200.0
+        assert (period["role"], period["person"]) == ("manager", "Mia Manager")
         assert [d["date"] for d in period["days"]][-2:] == ["2026-03-09", "2026-03-10"]
         assert period["days"][-2]["start"] == "2026-03-09T00:00:00-04:00"
         assert period["channels"] == ["voice", "sms", "chat", "email"]
@@ -98,6 +99,7 @@ async def test_manager_audits_a_week_in_chromium(tmp_path: Path) -> None:
         errors = watch(page, missing)
         await sign_in(page, site)
 
+        await expect(page.locator("#who")).to_have_text("Mia Manager \u00b7 manager")
         # The default period: the last 7 hotline days, up to the service's clock.
         title = "Compliance report: Last 7 days (4\u201310 Mar 2026)"
         await expect(page.locator("#title")).to_have_text(title)
