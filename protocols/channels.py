@@ -59,6 +59,8 @@ class ChannelSettings(Cited):
     partner_handoff: Texts = Field(default_factory=dict)
     callback: Texts = Field(default_factory=dict)
     open_hours: list[TimeWindow] = Field(default_factory=list)
+    # Voice only: the key a caller presses at the greeting to say they are in danger now.
+    danger_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
 
     check_placeholders = field_validator(*TEXT_KINDS)(_check_placeholders)
 

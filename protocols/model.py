@@ -41,6 +41,7 @@ from protocols.channels import ChannelSettings, TextKind, fill
 from protocols.closing import close_problems, requirements
 from protocols.consistency import cross_field_problems
 from protocols.hours import localize
+from protocols.promises import Holiday, LanguageFallback, holiday_on
 from protocols.triage import DangerResponse, FlagSpec, Triage, TriageRule, run_triage
 
 __all__ = ["CHANNELS", "Channel", "EscalationStep", "NotifyTarget", "NotifyVia", "Priority", "Protocol"]
@@ -95,6 +96,8 @@ class Protocol(Cited):
     referral_follow_up: ReferralFollowUp = Field(default_factory=ReferralFollowUp)
     retention: Retention = Field(default_factory=Retention)
     messages: dict[str, str] = Field(default_factory=dict)
+    holidays: list[Holiday] = Field(default_factory=list)
+    language_fallback: LanguageFallback | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -204,10 +207,16 @@ class Protocol(Cited):
         return fill(chosen, {"hotline": self.hotline or self.name, **values})
 
     def is_open(self, channel: Channel, at: datetime) -> bool:
+        """Inside the channel's open hours (a holiday's own hours on its date); a channel
+        without open hours is open 24/7, holidays included."""
         settings = self.channels.get(channel)
         if not settings or not settings.open_hours:
             return True
-        return any(w.contains(self.local(at)) for w in settings.open_hours)
+        local = self.local(at)
+        holiday = holiday_on(self.holidays, local)
+        if holiday is not None:
+            return holiday.is_open(local)
+        return any(w.contains(local) for w in settings.open_hours)
 
     def hold_interval(self, channel: Channel) -> timedelta | None:
         settings = self.channels.get(channel)

@@ -17,6 +17,8 @@ def callback_timer(
 ) -> Timer | None:
     """Standard 28, returning missed calls: attempt `attempt` of the protocol's callback rule
     for `contact` (the original), due after `due_after` (the first) or `spacing` (the next)."""
+    if "after_hours" in contact.flags and p.callback_for("after_hours", contact.channel) is not None:
+        reason = "after_hours"  # Standard 27: the protocol's own rule for requests out of hours
     rule = p.callback_for(reason, contact.channel)
     if rule is None or attempt > rule.attempts:
         return None

@@ -98,6 +98,12 @@ class Contact(Model):
     # Imminent danger: offered to everyone eligible at once instead of one at a time.
     parallel: bool = False
     audience: list[str] = Field(default_factory=lambda: ["primary"])
+    # Language no longer limits who is offered it (the protocol's fallback, or the breach).
+    language_open: bool = False
+    # How to reach an interpreter, shown on offers once language no longer limits them.
+    interpreter: str | None = None
+    # Opening the protocol asks of a callback task ("is it safe to talk?"), shown to the responder.
+    opening: str | None = None
     declined: dict[str, AwareDatetime] = Field(default_factory=dict)
     escalation_level: int = 0
     ladder_step: int = 0
@@ -198,6 +204,8 @@ class TimerKind(StrEnum):
     abandon_grace = "abandon_grace"
     callback = "callback"
     follow_up = "follow_up"
+    hold = "hold"
+    language_fallback = "language_fallback"
 
 
 class Timer(Model):

@@ -12,6 +12,7 @@ from router.channels.email.loops import automatic_reason
 from router.channels.email.outbound import Mailer
 from router.channels.email.parse import InboundMail, parse
 from router.models import Contact, ContactIn
+from router.replies import reply_for
 from router.service import Service
 
 log = structlog.get_logger("router.channels.email")
@@ -61,7 +62,10 @@ class EmailIntake:
             )
         )
         self.mailer.remember(contact.id, mail.message_id)
-        self.mailer.acknowledge(contact)
+        current = await self.store.get_contact(contact.id) or contact
+        self.mailer.acknowledge(
+            current, await reply_for(self.engine.protocol, self.store, current, "auto_reply")
+        )
         return Outcome("created", contact.id)
 
     async def _conversation(self, mail: InboundMail) -> Contact | None:

@@ -101,10 +101,12 @@ class Mailer:
         self.remember(contact.id, str(msg["Message-ID"]))
         return msg
 
-    def acknowledgement(self, contact: Contact) -> EmailMessage:
+    def acknowledgement(self, contact: Contact, text: str | None = None) -> EmailMessage:
+        """`text` is the protocol's text for the moment (danger, after hours, at capacity)."""
         protocol = self.engine.protocol
         text = (
-            protocol.messages.get("email_ack")
+            text
+            or protocol.messages.get("email_ack")
             or protocol.text("email", "auto_reply", contact.language)
             or FALLBACK_ACK
         )
@@ -115,8 +117,8 @@ class Mailer:
         self.remember(contact.id, str(msg["Message-ID"]))
         return msg
 
-    def acknowledge(self, contact: Contact) -> None:
-        self._spawn(self.acknowledgement(contact), contact.id, "acknowledgement")
+    def acknowledge(self, contact: Contact, text: str | None = None) -> None:
+        self._spawn(self.acknowledgement(contact, text), contact.id, "acknowledgement")
 
     async def on_event(self, contact: Contact, event: Event) -> None:
         if contact.channel != "email":

@@ -11,7 +11,9 @@ from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import Command, keyword, parse_command, short_code
 from router.errors import RouterError
+from router.flagging import add_flags
 from router.models import Contact, ContactIn, Offer, Responder
+from router.replies import reply_for
 
 log = structlog.get_logger("router.channels.twilio")
 ATTACHMENT = "[sent a picture or file, which the hotline does not pass on]"
@@ -57,7 +59,11 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
         return _reply(*extra)  # an ongoing conversation gets no second auto-reply
     # HELP to a crisis line is also someone reaching out: it becomes a contact like any text.
     contact = await engine.intake(ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid))
-    auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
+    # As dispatch left it: still queued means nobody could take it (the at-capacity text).
+    current = await ch.service.store.get_contact(contact.id) or contact
+    auto = (
+        await reply_for(engine.protocol, ch.service.store, current, "auto_reply") or twiml.DEFAULT_AUTO_REPLY
+    )
     return _reply(*extra, auto)
 
 
@@ -81,6 +87,8 @@ async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> 
         return await _answer_offer(ch, responder, cmd, pending, offer_codes)
     if cmd.kind == "close":
         return await _close(ch, responder, cmd, held, contact_codes)
+    if cmd.kind == "flag":
+        return await _flag(ch, responder, cmd, held, contact_codes)
     return await _say(ch, responder, cmd, held, contact_codes)
 
 
@@ -155,6 +163,23 @@ async def _close(
     except RouterError as exc:
         return _reply(f"Not closed: {exc.message}")
     return _reply(f"[{short_code(contact.id)}] Closed: {cmd.disposition}. Thank you.")
+
+
+async def _flag(
+    ch: TwilioChannel, responder: Responder, cmd: Command, held: list[Contact], codes: dict[str, Contact]
+) -> web.Response:
+    contact, problem = _pick(cmd, held, codes, text_only=False)
+    if contact is None:
+        return _reply(problem or "No such conversation.")
+    names = cmd.body.split()
+    if not names:
+        known = ", ".join(sorted(ch.engine.protocol.flags))
+        return _reply(f"Flag with one of: {known}. Example: FLAG minor")
+    try:
+        await add_flags(ch.engine, contact.id, names, None, responder.id)
+    except RouterError as exc:
+        return _reply(f"Not flagged: {exc.message}")
+    return _reply(f"[{short_code(contact.id)}] Flagged: {', '.join(names)}.")
 
 
 async def _say(

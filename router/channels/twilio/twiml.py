@@ -52,7 +52,18 @@ def describe(contact: Contact) -> str:
 def offer_text(contact: Contact, offer: Offer, code: str | None) -> str:
     """The SMS offer; the code is added only when the responder must tell offers apart."""
     reply = f"Reply 1 {code} to accept, 2 {code} to pass." if code else "Reply 1 to accept, 2 to pass."
-    return f"New {describe(contact)}. {reply}"
+    extra = "".join(f" {label}: {text}" for label, text in protocol_words(contact))
+    return f"New {describe(contact)}.{extra} {reply}"
+
+
+def protocol_words(contact: Contact) -> list[tuple[str, str]]:
+    """What the protocol asks the responder to have in hand: the callback opening, the interpreter."""
+    out = []
+    if contact.opening:
+        out.append(("Callback - open with", contact.opening))
+    if contact.interpreter:
+        out.append(("Interpreter", contact.interpreter))
+    return out
 
 
 def offer_whisper(contact: Contact) -> str:
