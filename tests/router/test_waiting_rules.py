@@ -14,8 +14,8 @@ from router.engine import Engine
 from router.models import ContactIn, ContactStatus, Responder
 from router.notify import LogNotifier
 from router.store import Store
-from tests.conftest import counter_ids
 from schedules import Roster, Shift
+from tests.conftest import counter_ids
 from tests.router.helpers import advance, pending_for, sms, staff
 
 # 15:00 UTC is 10:00 at the hotline (America/New_York).
