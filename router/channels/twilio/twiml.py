@@ -71,7 +71,7 @@ def offer_whisper(contact: Contact) -> str:
 
 
 def page_text(contact: Contact, reason: str, waited_min: int) -> str:
-    what = "BREACH" if reason == "breach" else "Escalation"
+    what = {"breach": "BREACH", "imminent_danger": "DANGER"}.get(reason, "Escalation")
     return (
         f"SafetyNet {what}: a {describe(contact)} has waited {waited_min} min unanswered "
         f"(level {contact.escalation_level}). Open the console or stay available to take it."
