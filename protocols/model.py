@@ -232,6 +232,10 @@ class Protocol(Cited):
         chosen = named or self.overflow_partner
         return self.partner(chosen) if chosen else None
 
+    def handoff_flags(self, flags: Iterable[str]) -> list[str]:
+        """The contact's flags marked `handoff: true`: they travel with it to a partner."""
+        return [f for f in flags if f in self.flags and self.flags[f].handoff]
+
     def handoff_message(self, channel: Channel, language: str | None, partner: Partner) -> str | None:
         return self.text(channel, "partner_handoff", language, **partner.details())
 

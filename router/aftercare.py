@@ -74,7 +74,9 @@ def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: dateti
     if not contact.is_unanswered:
         return None
     if contact.channel == "voice":
-        c, ev = record(contact, now, "partner_transfer_requested", partner=partner.id)
+        c, ev = record(
+            contact, now, "partner_transfer_requested", partner=partner.id, flags=p.handoff_flags(contact.flags)
+        )
         return Transition(contact=c, expect_rev=contact.rev, events=[ev])
     text = p.handoff_message(contact.channel, contact.language, partner)
     if text is None:
@@ -85,7 +87,7 @@ def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: dateti
         update={"messages": [*contact.messages, Message(at=now, direction="out", body=text)]}
     )
     c, sent = record(c, now, "message_sent", system=True)
-    c, ev = record(c, now, "partner_handoff", partner=partner.id)
+    c, ev = record(c, now, "partner_handoff", partner=partner.id, flags=p.handoff_flags(contact.flags))
     return Transition(
         contact=c,
         expect_rev=contact.rev,

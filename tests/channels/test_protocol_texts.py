@@ -7,6 +7,7 @@ from pathlib import Path
 
 from protocols import default_protocol
 from router.channels.twilio.sms import short_code
+from router.flagging import add_flags
 from router.models import ContactStatus
 from tests.channels.conftest import CALLER, HOTLINE, PERSON, PRIMARY, SUPERVISOR, RigFactory, TwilioRig
 
@@ -122,3 +123,24 @@ async def test_flag_minor_by_text_from_the_responders_phone(rig: TwilioRig) -> N
     # the mandated report is now required to close, also from the phone
     closing = await rig.twilio.incoming_sms(PRIMARY, "CLOSE support_given")
     assert "mandated_report" in closing.texts("Message")[0]
+
+
+RURAL = Path(__file__).resolve().parents[2] / "protocols" / "examples" / "rural.yaml"
+PARTNER_LINE = "+15555550100"  # mountain-crisis's transfer number in rural.yaml
+
+
+async def test_handoff_flags_travel_with_the_warm_transfer(make_rig: RigFactory) -> None:
+    rig = await make_rig(protocol=str(RURAL))
+    await rig.staff()
+    await rig.call_in(CALLER)
+    contact = await rig.only_open()
+    await add_flags(rig.service.engine, contact.id, ["minor"], None, "r-super")
+    await rig.tick(12 * 60)
+    [call] = rig.api.calls_to(PARTNER_LINE)
+    leg = await rig.twilio.answer(call)
+    # rural.yaml keeps the built-in `minor` flag (handoff: true): the partner hears it first
+    assert "Flagged: Minor (under 18)." in leg.texts("Say")[0]
+    requested = next(
+        e for e in (await rig.contact(contact.id)).timeline if e.event == "partner_transfer_requested"
+    )
+    assert (requested.model_extra or {})["flags"] == ["minor"]

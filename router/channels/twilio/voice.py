@@ -250,8 +250,11 @@ async def partner_call(request: web.Request, form: Form) -> web.StreamResponse:
     partner = request.query.get("partner", "")
     if contact is None or not contact.is_unanswered:
         return _xml(twiml.say_and_hang_up("The caller is no longer waiting. Thank you for answering."))
-    # The handle-with-care flag travels with the handoff: the partner hears it before the caller.
-    care = " Please handle with care." if HANDLE_WITH_CARE in contact.flags else ""
+    # Flags marked `handoff: true` travel with the handoff: the partner hears them first.
+    protocol = ch.engine.protocol
+    labels = [protocol.flags[f].label or f for f in protocol.handoff_flags(contact.flags)]
+    care = f" Flagged: {', '.join(labels)}." if labels else ""
+    care += " Please handle with care." if HANDLE_WITH_CARE in contact.flags else ""
     return _xml(
         twiml.bridge(
             f"This is the {ch.engine.protocol.hotline or 'hotline'} transferring a caller who has waited "
