@@ -83,6 +83,9 @@ class Protocol(Cited):
     breach_notify: list[NotifyTarget] = Field(default_factory=lambda: list[NotifyTarget](["all_on_call"]))
     breach_via: list[NotifyVia] = Field(default_factory=lambda: list[NotifyVia](["console"]))
     escalation: list[EscalationStep] = Field(default_factory=list)
+    # Standard 27: the ladder for a contact that arrives outside its channel's open hours
+    # (None: the same ladder day and night).
+    after_hours_escalation: list[EscalationStep] | None = None
     overflow_partner: str | None = None
     imminent_danger: DangerResponse = Field(default_factory=DangerResponse)
     flags: dict[str, FlagSpec] = Field(default_factory=_builtin_flags)
@@ -223,12 +226,23 @@ class Protocol(Cited):
         return settings.hold_interval if settings else None
 
     # -- escalation, partners, callbacks -----------------------------------
+    def ladder(self, after_hours: bool) -> list[EscalationStep]:
+        """The ladder a contact climbs: the after-hours one when it arrived out of hours."""
+        if after_hours and self.after_hours_escalation is not None:
+            return self.after_hours_escalation
+        return self.escalation
+
+    @property
+    def longest_ladder(self) -> int:
+        """Steps of the longer ladder: every step timer a contact may hold is named by it."""
+        return max(len(self.escalation), len(self.after_hours_escalation or []))
+
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)
 
     def overflow_partner_for(self, step: int | None) -> Partner | None:
         """The partner a ladder step (or, with None, the breach) hands over to."""
-        named = self.escalation[step].partner if step is not None else None
+        named = self.escalation[step].partner if step is not None and step < len(self.escalation) else None
         chosen = named or self.overflow_partner
         return self.partner(chosen) if chosen else None
 

@@ -75,7 +75,11 @@ def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: dateti
         return None
     if contact.channel == "voice":
         c, ev = record(
-            contact, now, "partner_transfer_requested", partner=partner.id, flags=p.handoff_flags(contact.flags)
+            contact,
+            now,
+            "partner_transfer_requested",
+            partner=partner.id,
+            flags=p.handoff_flags(contact.flags),
         )
         return Transition(contact=c, expect_rev=contact.rev, events=[ev])
     text = p.handoff_message(contact.channel, contact.language, partner)

@@ -69,7 +69,7 @@ class Engine(Dispatching):
 
     @property
     def ladder_len(self) -> int:
-        return len(self.protocol.escalation)
+        return self.protocol.longest_ladder
 
     # -- intake ------------------------------------------------------------
     async def intake(self, incoming: ContactIn) -> Contact:

@@ -61,7 +61,7 @@ def raise_flags(
         update["parallel"] = True
         update["audience"] = ladder.widen(contact.audience, list(p.imminent_danger.offer_to))
         if p.imminent_danger.skip_ladder:
-            t.disarm += [f"esc:{contact.id}:{i}" for i in range(len(p.escalation))]
+            t.disarm += [f"esc:{contact.id}:{i}" for i in range(p.longest_ladder)]
     c = contact.model_copy(update=update)
     c, ev = tr.record(
         c, now, "flags_added", flags=new, by=by, priority=level.value, from_priority=contact.priority.value

@@ -97,8 +97,9 @@ def build(
                 step=i,
                 notify=list(step.notify),
                 via=list(step.via),
+                partner=step.partner,
             )
-            for i, step in enumerate(p.escalation)
+            for i, step in enumerate(p.ladder(after_hours))
             if step.after < p.response_target
         ]
     timers += waiting_timers(p, contact, now)

@@ -219,6 +219,8 @@ class Timer(Model):
     step: int | None = None
     notify: list[str] = Field(default_factory=list)
     via: list[str] = Field(default_factory=list)
+    # An escalation step's partner, snapshotted with the ladder the contact climbs.
+    partner: str | None = None
 
     _lists = field_validator("notify", "via", mode="before")(_empty_list)
 

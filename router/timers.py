@@ -230,7 +230,10 @@ class TimerRunner:
             # No contact goes unoffered to its breach because of language.
             await self._widen_language(contact.id, "breach")
         if "partner" in timer.notify or reason == "breach":
-            partner = self.engine.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
+            protocol = self.engine.protocol
+            # The step's own partner travels in its timer; else the protocol's overflow partner.
+            partner = protocol.partner(timer.partner) if timer.partner else None
+            partner = partner or protocol.overflow_partner_for(None)
             if partner is not None:
                 await self._handoff(contact.id, partner)
 

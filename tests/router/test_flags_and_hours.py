@@ -188,3 +188,53 @@ async def test_after_hours_callback_rule_fires_when_the_person_leaves(store: Sto
     await engine.abandon(day.id)
     later = [t for t in await store.timers() if t.kind.value == "callback" and t.contact_id == day.id]
     assert [t.due - clock.now() for t in later] == [timedelta(minutes=30)]
+
+
+LADDERS = """
+timezone: America/Chicago
+channels:
+  sms:
+    open_hours: [{start: "08:00", end: "20:00"}]
+escalation:
+  - {after: 5m, notify: [backup]}
+  - {after: 10m, notify: [supervisor]}
+after_hours_escalation:
+  - {after: 1m, notify: [supervisor], via: [voice]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("utc", "first_step"),
+    [
+        (datetime(2026, 3, 3, 15, 0, tzinfo=UTC), (timedelta(minutes=5), ["backup"])),  # 09:00 Chicago
+        (datetime(2026, 3, 4, 3, 0, tzinfo=UTC), (timedelta(minutes=1), ["supervisor"])),  # 21:00 Chicago
+    ],
+)
+async def test_after_hours_contacts_climb_the_after_hours_ladder(
+    store: Store, utc: datetime, first_step: tuple[timedelta, list[str]]
+) -> None:
+    clock = VirtualClock(utc)
+    engine = Engine(
+        store,
+        clock,
+        parse_protocol(LADDERS, "ladders.yaml"),
+        notifier=LogNotifier(),
+        id_factory=counter_ids(),
+    )
+    await staff(engine, ["ana"], ["ben"], ["sue"])
+    for rid in ("ana", "ben", "sue"):
+        await engine.set_presence(rid, "away")
+    c = await engine.intake(sms("hello"))
+    await advance(engine, clock, 11 * 60, step=30)
+    got = await engine.get_contact(c.id)
+    steps = [
+        (e.at - c.received_at, (e.model_extra or {})["notify"])
+        for e in got.timeline
+        if e.event == "escalated"
+    ]
+    assert steps[0] == first_step
+    assert len(steps) == (2 if first_step[1] == ["backup"] else 1)
+    assert pages(engine, "escalation") == ({"ben", "sue"} if len(steps) == 2 else {"sue"})
+    # the closing of an after-hours contact disarms every step timer of either ladder
+    await engine.abandon(c.id)
+    assert not [t for t in await store.timers() if t.contact_id == c.id and t.kind.value == "escalate"]
