@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from protocols.base import Problem, language_key
-from protocols.channels import ChannelSettings
+from protocols.channels import ALWAYS, USED, ChannelSettings
 from protocols.durations import format_duration
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ def cross_field_problems(p: Protocol) -> list[Problem]:
     out: list[Problem] = []
     out += _ladder_problems(p)
     out += _name_problems(p)
+    out += _unused_channel_settings(p)
     if p.fallback_language and language_key(p.fallback_language) not in {
         language_key(x) for x in p.languages
     }:
@@ -37,6 +38,20 @@ def cross_field_problems(p: Protocol) -> list[Problem]:
                 f"{p.fallback_language!r} is not one of languages ({', '.join(p.languages)})",
             )
         )
+    return out
+
+
+def _unused_channel_settings(p: Protocol) -> list[Problem]:
+    out = []
+    for channel, settings in p.channels.items():
+        used = USED[channel] | ALWAYS
+        for key in sorted(settings.model_fields_set - used):
+            if getattr(settings, key) in (None, {}, []):
+                continue
+            allowed = ", ".join(sorted(USED[channel]))
+            out.append(
+                Problem(("channels", channel, key), f"is not used on {channel}; {channel} uses {allowed}")
+            )
     return out
 
 

@@ -132,7 +132,7 @@ PARTNER_LINE = "+15555550100"  # mountain-crisis's transfer number in rural.yaml
 async def test_handoff_flags_travel_with_the_warm_transfer(make_rig: RigFactory) -> None:
     rig = await make_rig(protocol=str(RURAL))
     await rig.staff()
-    await rig.call_in(CALLER)
+    call_sid, _ = await rig.call_in(CALLER)
     contact = await rig.only_open()
     await add_flags(rig.service.engine, contact.id, ["minor"], None, "r-super")
     await rig.tick(12 * 60)
@@ -144,3 +144,9 @@ async def test_handoff_flags_travel_with_the_warm_transfer(make_rig: RigFactory)
         e for e in (await rig.contact(contact.id)).timeline if e.event == "partner_transfer_requested"
     )
     assert (requested.model_extra or {})["flags"] == ["minor"]
+    # the caller hears the protocol's voice partner_handoff text as they are joined
+    said = await rig.twilio.dequeue(leg.first("Queue").get("url") or "", call_sid, CALLER, call["sid"])
+    assert said.texts("Say") == [
+        "We are connecting you to Mountain Region Crisis Line, our partner line. Please stay on the line."
+    ]
+    assert (await rig.contact(contact.id)).status == ContactStatus.handed_off

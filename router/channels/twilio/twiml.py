@@ -150,6 +150,12 @@ def say_and_hang_up(text: str, loop: int = 1) -> str:
     return xml(r)
 
 
+def say(text: str, language: str | None) -> str:
+    r = VoiceResponse()
+    r.say(text, language=say_language(language))
+    return xml(r)
+
+
 def empty_voice() -> str:
     return xml(VoiceResponse())
 

@@ -268,14 +268,19 @@ async def partner_call(request: web.Request, form: Form) -> web.StreamResponse:
 
 
 async def partner_connect(request: web.Request, form: Form) -> web.StreamResponse:
-    """Run on the caller's leg as it joins the partner: the handoff happened; record it."""
+    """Run on the caller's leg as it joins the partner: the handoff happened; record it, and
+    the caller hears the protocol's partner_handoff text before the partner is on the line."""
     ch = request.app[CHANNEL]
     contact_id = request.query.get("contact", "")
+    partner = ch.engine.protocol.partner(request.query.get("partner", ""))
+    contact = await ch.service.store.get_contact(contact_id)
     try:
         await ch.engine.hand_off(contact_id, request.query.get("partner", ""), "warm_transfer")
     except RouterError as exc:
         log.warning("handoff_not_recorded", contact_id=contact_id, error=type(exc).__name__)
-    return _xml(twiml.empty_voice())
+    language = contact.language if contact else None
+    text = ch.engine.protocol.handoff_message("voice", language, partner) if partner else None
+    return _xml(twiml.say(text, language) if text else twiml.empty_voice())
 
 
 async def bridge_ended(request: web.Request, form: Form) -> web.StreamResponse:
