@@ -10,6 +10,10 @@ from pydantic import Field, field_validator
 from protocols.base import Cited, Duration, Strict
 from protocols.hours import TimeWindow
 
+# Times the dispatcher offers one responder the same contact at one ladder step (an offer
+# they let lapse or declined): past that it stops coming back to them until the ladder moves.
+PASSES_PER_STEP = 2
+
 
 class Holiday(Strict):
     """On `date` (hotline-local) every channel with open hours keeps `open_hours` instead of its

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from protocols.base import language_key
+from protocols.promises import PASSES_PER_STEP
 from router.models import Contact, Presence, Responder
 from schedules import OnCall
 
 ROLE_ORDER = ("primary", "backup", "supervisor")
-# Times a responder may let one contact pass (decline, lapse, release) at one ladder step before
-# it stops coming back to them: past that, re-offering only fills the stream with events. The
-# next escalation step (or the breach) starts a new round; anyone else is offered it at once.
-PASSES_PER_STEP = 2
+# A responder who let one contact pass (decline, lapse, release) PASSES_PER_STEP times at one
+# ladder step is not offered it again: re-offering only fills the stream with events. The next
+# escalation step (or the breach, or a flag) starts a new round; anyone else is offered it at once.
 PASSED = frozenset({"declined", "offer_expired", "released"})
 STEPPED = frozenset({"escalated", "breached", "language_widened", "flags_added"})
 

@@ -67,7 +67,8 @@ def protocol_words(contact: Contact) -> list[tuple[str, str]]:
 
 
 def offer_whisper(contact: Contact) -> str:
-    return f"SafetyNet. New {describe(contact)}. Press 1 to accept, or 2 to pass."
+    extra = "".join(f" {label}: {text}" for label, text in protocol_words(contact))
+    return f"SafetyNet. New {describe(contact)}.{extra} Press 1 to accept, or 2 to pass."
 
 
 def page_text(contact: Contact, reason: str, waited_min: int) -> str:
