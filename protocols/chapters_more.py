@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from protocols import wording as w
 from protocols.chapters import Chapter, Rule, _rule, chapters
+from protocols.hours import clock
 from protocols.model import Protocol
 from protocols.promises import PASSES_PER_STEP
 
@@ -48,7 +49,7 @@ def _hours(p: Protocol) -> Chapter:
                 )
                 rules.append(_rule(text, s, "29"))
     for h in p.holidays:
-        hours = w.joined((x.describe().split(" ", 1)[-1] for x in h.open_hours), "and")
+        hours = w.joined((f"{clock(x.start)}-{clock(x.end)}" for x in h.open_hours), "and")
         what = f"open {hours}" if h.open_hours else "closed all day"
         named = f" ({h.name})" if h.name else ""
         rules.append(
@@ -88,14 +89,15 @@ def _during(p: Protocol) -> Chapter:
     rules = [
         Rule(
             "The responder holding a contact, or the supervisor on call, can add flags and raise its "
-            "priority during the contact (in the console, by the API, or by texting FLAG and the flag "
-            "names). It is recorded on the contact's timeline; a waiting contact moves to its new place "
+            "priority during the contact (by the API, or by texting FLAG and the flag names from their "
+            "phone). It is recorded on the contact's timeline; a waiting contact moves to its new place "
             "in the queue and keeps its deadline.",
             w.standard("28"),
         ),
         Rule(
-            f"An offer that lapses or is declined goes to someone else first. The same responder is "
-            f"offered it again at most {PASSES_PER_STEP} times at each step of the ladder.",
+            "An offer that lapses or is declined goes to someone else first. The same responder is "
+            f"offered one contact at most {PASSES_PER_STEP} times at each step of the ladder (the offer "
+            "timeout apart); then it waits for the next step, the breach or someone new on call.",
             w.standard("29"),
         ),
     ]
