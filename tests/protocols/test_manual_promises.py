@@ -4,6 +4,8 @@ texts a channel never uses."""
 
 from __future__ import annotations
 
+import pytest
+
 from protocols import check_text, default_protocol, parse_protocol, render_markdown
 from protocols.loader import ProtocolError
 
@@ -79,12 +81,9 @@ def test_a_text_a_channel_never_uses_is_refused() -> None:
         ("channels:\n  chat:\n    danger_key: '9'\n", "channels.chat.danger_key"),
         ("channels:\n  voice:\n    auto_reply: {en: hi}\n", "channels.voice.auto_reply"),
     ):
-        try:
+        with pytest.raises(ProtocolError) as info:
             parse_protocol(yaml, "x.yaml")
-        except ProtocolError as exc:
-            assert any(where in p and "is not used on" in p for p in exc.problems), exc.problems
-        else:
-            raise AssertionError(f"{where} was accepted")
+        assert any(where in p and "is not used on" in p for p in info.value.problems), info.value.problems
 
 
 def test_new_settings_are_checked() -> None:
