@@ -177,3 +177,18 @@ async def test_sms_callback_opens_with_the_safety_check(engine: Engine, clock: V
     assert accepted.messages[-1].body == opening and accepted.status == ContactStatus.assigned
     answered = await engine.send_message(task.id, "Hi, it's Ana", "ana")
     assert answered.status == ContactStatus.answered
+
+
+@pytest.mark.parametrize("only_if_safe", [True, False])
+async def test_no_callback_for_a_contact_flagged_handle_with_care_when_only_if_safe(
+    store: Store, clock: VirtualClock, only_if_safe: bool
+) -> None:
+    p = default_protocol()
+    rules = [r.model_copy(update={"only_if_safe": only_if_safe}) for r in p.callbacks]
+    engine = engine_with(store, clock, p.model_copy(update={"callbacks": rules}))
+    careful = await engine.intake(sms("hello", sender="+15550001111", flags=["handle_with_care"]))
+    plain = await engine.intake(sms("hello", sender="+15550002222"))
+    for c in (careful, plain):
+        await engine.abandon(c.id)
+    called = {t.contact_id for t in await engine.store.timers() if t.kind.value == "callback"}
+    assert called == ({plain.id} if only_if_safe else {careful.id, plain.id})
