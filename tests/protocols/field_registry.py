@@ -135,7 +135,8 @@ REGISTRY: dict[str, str] = {
     "mandated_reporting.agencies": MP + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
     "mandated_reporting.agencies[].name": MP
     + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
-    "mandated_reporting.agencies[].for_flags": CK + "test_shipped_protocols_have_no_errors_and_no_warnings",
+    "mandated_reporting.agencies[].for_flags": MP
+    + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
     "mandated_reporting.agencies[].phone": MP
     + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
     "mandated_reporting.agencies[].web": MN + "test_markdown_has_every_rule",
@@ -149,7 +150,7 @@ REGISTRY: dict[str, str] = {
     "partners[].hours[].days": CL + "test_find_partners_by_service_language_and_hours",
     "partners[].hours[].start": CL + "test_find_partners_by_service_language_and_hours",
     "partners[].hours[].end": CL + "test_find_partners_by_service_language_and_hours",
-    "partners[].phone": CK + "test_overflow_partner_without_a_phone_is_warned_about",
+    "partners[].phone": R + "test_rural_ladder_overflows_to_the_partner",
     "partners[].sms": R + "test_rural_ladder_overflows_to_the_partner",
     "partners[].email": MN + "test_markdown_has_every_rule",
     "partners[].web": MN + "test_markdown_has_every_rule",

@@ -64,7 +64,8 @@ def test_manual_states_hours_holidays_language_and_what_staff_can_do() -> None:
     assert "press 9 at the greeting" in text
     assert "texting FLAG" in text and "keeps its deadline" in text
     assert "offered one contact at most 2 times at each step of the ladder" in text
-    assert "Jugendamt Mitte" in text  # mandated-report agencies are listed for staff
+    # mandated-report agencies are listed for staff, by the flags they are for
+    assert "Report for Minor (under 18) to Jugendamt Mitte: 030 555 0100." in text
 
 
 def test_a_protocol_without_hours_says_24_7() -> None:

@@ -100,6 +100,7 @@ async def test_rural_ladder_overflows_to_the_partner(store: Store, clock: Virtua
     events = [e.event for e in got.timeline]
     assert "partner_handoff" in events
     assert got.messages[-1].direction == "out" and "Mountain" in got.messages[-1].body
+    assert "call 555-0100 or text 555-0101" in got.messages[-1].body  # the partner's phone and sms
     # the handoff is followed up, and the contact stays open for our own responder too
     assert got.is_open
     assert f"followup:{c.id}" in {t.id for t in await engine.store.timers()}
