@@ -128,9 +128,9 @@ async def test_fallback_waits_while_someone_on_call_speaks_it(store: Store, cloc
 
 
 async def test_at_the_breach_language_is_dropped_whatever_the_protocol(
-    engine: Engine, clock: VirtualClock
+    store: Store, clock: VirtualClock
 ) -> None:
-    assert engine.protocol.language_fallback is None
+    engine = engine_with(store, clock, default_protocol().model_copy(update={"language_fallback": None}))
     await staff(engine, ["ana"], languages=["en"])
     c = await engine.intake(sms("hallo", language="de"))
     await advance(engine, clock, 20 * 60 - 30, step=30)
