@@ -8,7 +8,7 @@ from pathlib import Path
 from protocols import default_protocol
 from router.channels.twilio.sms import short_code
 from router.flagging import add_flags
-from router.models import ContactStatus
+from router.models import ContactIn, ContactStatus
 from tests.channels.conftest import CALLER, HOTLINE, PERSON, PRIMARY, SUPERVISOR, RigFactory, TwilioRig
 
 AFTER_HOURS = """
@@ -150,3 +150,16 @@ async def test_handoff_flags_travel_with_the_warm_transfer(make_rig: RigFactory)
         "We are connecting you to Mountain Region Crisis Line, our partner line. Please stay on the line."
     ]
     assert (await rig.contact(contact.id)).status == ContactStatus.handed_off
+
+
+async def test_offer_text_carries_the_interpreter_line_after_the_fallback(rig: TwilioRig) -> None:
+    engine = rig.service.engine
+    fallback = engine.protocol.language_fallback
+    assert fallback is not None and fallback.interpreter
+    await engine.intake(
+        ContactIn.model_validate({"channel": "sms", "from": PERSON, "body": "bonjour", "language": "fr"})
+    )
+    assert rig.api.texts_to(PRIMARY) == []  # nobody on call speaks French
+    await rig.tick(fallback.after.total_seconds())
+    [offer] = rig.api.texts_to(PRIMARY)
+    assert f"Interpreter: {fallback.interpreter}" in offer and PERSON not in offer

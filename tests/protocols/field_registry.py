@@ -33,7 +33,7 @@ REGISTRY: dict[str, str] = {
     "fallback_language": CL + "test_texts_fall_back_to_the_fallback_language",
     "language_fallback": WR + "test_nobody_speaks_it_the_fallback_widens_with_the_interpreter",
     "language_fallback.after": WR + "test_nobody_speaks_it_the_fallback_widens_with_the_interpreter",
-    "language_fallback.interpreter": WR + "test_nobody_speaks_it_the_fallback_widens_with_the_interpreter",
+    "language_fallback.interpreter": PT + "test_offer_text_carries_the_interpreter_line_after_the_fallback",
     "holidays": FH + "test_after_hours_on_every_text_channel",
     "holidays[].date": FH + "test_after_hours_on_every_text_channel",
     "holidays[].name": MP + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
