@@ -319,7 +319,7 @@ def _referrals(p: Protocol) -> Chapter:
             value = getattr(x, key)
             if value:
                 details.append(f"{_CONTACT_WORDS[key]}: {value}")
-        if x.overflow:
+        if x.id in p.overflow_partner_ids:  # said only when a step or the breach really uses it
             details.append("Takes overflow from this hotline's escalation ladder.")
         if x.notes:
             details.append(x.notes)

@@ -246,6 +246,15 @@ class Protocol(Cited):
         chosen = named or self.overflow_partner
         return self.partner(chosen) if chosen else None
 
+    @property
+    def overflow_partner_ids(self) -> set[str]:
+        """Partners some ladder step or the breach really hands contacts over to."""
+        steps = [*self.escalation, *(self.after_hours_escalation or [])]
+        ids = {s.partner or self.overflow_partner for s in steps if "partner" in s.notify}
+        if "partner" in self.breach_notify:
+            ids.add(self.overflow_partner)
+        return {i for i in ids if i}
+
     def handoff_flags(self, flags: Iterable[str]) -> list[str]:
         """The contact's flags marked `handoff: true`: they travel with it to a partner."""
         return [f for f in flags if f in self.flags and self.flags[f].handoff]

@@ -155,7 +155,7 @@ REGISTRY: dict[str, str] = {
     "partners[].email": MN + "test_markdown_has_every_rule",
     "partners[].web": MN + "test_markdown_has_every_rule",
     "partners[].transfer_to": VOICE + "test_unanswered_call_is_warm_transferred_to_the_partner",
-    "partners[].overflow": CK + "test_doubtful_settings_are_warnings_with_lines",
+    "partners[].overflow": MP + "test_overflow_is_stated_only_for_a_partner_the_ladder_uses",
     "partners[].notes": MN + "test_markdown_has_every_rule",
     # referrals: `after` and `handoffs_too` here; attempts, spacing, confirm_with are proto-staff's
     "referral_follow_up": R + "test_rural_ladder_overflows_to_the_partner",

@@ -101,3 +101,13 @@ def test_new_settings_are_checked() -> None:
     for yaml, where in bad:
         problems = check_text(yaml, "x.yaml")
         assert any(where in p for p in problems), (where, problems)
+
+
+def test_overflow_is_stated_only_for_a_partner_the_ladder_uses() -> None:
+    yaml = "partners:\n  - {id: spare, name: Spare Line, phone: '555-0100', overflow: true}\n"
+    overflow = [line for line in check_text(yaml, "x.yaml") if "overflow" in line]
+    assert overflow == [
+        "x.yaml:2: partners[0].overflow: warning: marked `overflow: true` but no escalation step or the "
+        "breach hands contacts to it"
+    ]
+    assert "Takes overflow" not in render_markdown(parse_protocol(yaml))
