@@ -17,8 +17,16 @@ ROLE_ORDER = ("primary", "backup", "supervisor")
 # A responder who let one contact pass (decline, lapse, release) PASSES_PER_STEP times at one
 # ladder step is not offered it again: re-offering only fills the stream with events. The next
 # escalation step (or the breach, or a flag) starts a new round; anyone else is offered it at once.
-PASSED = frozenset({"declined", "offer_expired", "released"})
+PASSED = frozenset({"declined", "offer_expired", "released", "answer_timeout"})
 STEPPED = frozenset({"escalated", "breached", "language_widened", "flags_added"})
+
+# Idle times are kept to the millisecond: anything closer than this to now is "now".
+SLACK = timedelta(milliseconds=1)
+
+
+def in_wrap_up(idle_since: datetime | None, now: datetime) -> bool:
+    """A responder whose idle time lies in the future is wrapping up a contact (no offers)."""
+    return idle_since is not None and idle_since - now > SLACK
 
 
 @dataclass
@@ -36,7 +44,7 @@ class Snapshot:
 
     def free(self, rid: str, channel: str) -> bool:
         r = self.responders.get(rid)
-        if r is None or self.presence.get(rid) != "available":
+        if r is None or self.presence.get(rid) != "available" or in_wrap_up(self.idle.get(rid), self.now):
             return False
         return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
 

@@ -33,6 +33,17 @@ class StoreUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class DispatchState:
+    """Everything a dispatch pass reads besides the queue, read in one round trip."""
+
+    responders: dict[str, Responder]
+    presence: dict[str, Presence]
+    loads: dict[tuple[str, str], int]
+    idle: dict[str, datetime]
+    roster_head: int
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """How much of the event stream Redis still holds: its length and first and last positions."""
 
@@ -139,6 +150,10 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def list_responders(self) -> list[Responder]: ...
+
+    @abc.abstractmethod
+    async def dispatch_state(self) -> DispatchState:
+        """Responders, presence, loads, idle times and the roster head, all at one instant."""
 
     @abc.abstractmethod
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None: ...

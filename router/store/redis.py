@@ -31,7 +31,7 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
 from router.store.connect import OUTAGE, connect
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
@@ -40,6 +40,7 @@ from schedules import Roster, RosterVersion
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
+RESPONDER_CACHE = 2000
 REPLICA_WAIT_MS = 500
 REPLICA_RECHECK_S = 10.0
 P = ParamSpec("P")
@@ -59,6 +60,15 @@ def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awa
     return call
 
 
+def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for field, value in raw.items():
+        rid, _, channel = field.rpartition("|")
+        if int(value):
+            out[(rid, channel)] = int(value)
+    return out
+
+
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
@@ -74,6 +84,7 @@ class RedisStore(Store):
         self.hotline = hotline
         self.wait_replicas = wait_replicas
         self._replicas_missing_until = 0.0
+        self._responder_cache: dict[str, Responder] = {}
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
@@ -277,17 +288,37 @@ class RedisStore(Store):
             self._set_presence, [self.k.presence, self.k.idle], [responder_id, status, to_ms(now)]
         )
 
+    async def dispatch_state(self) -> DispatchState:
+        k = self.k
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.responders)
+            pipe.hgetall(k.presence)
+            pipe.hgetall(k.load)
+            pipe.zrange(k.idle, 0, -1, withscores=True)
+            pipe.get(k.version_head)
+            raw_responders, presence, raw_loads, idle, head = await pipe.execute()
+        return DispatchState(
+            responders={rid: self._responder(raw) for rid, raw in sorted(raw_responders.items())},
+            presence=presence,
+            loads=_loads(raw_loads),
+            idle={rid: from_ms(score) for rid, score in idle},
+            roster_head=int(head or 0),
+        )
+
+    def _responder(self, raw: str) -> Responder:
+        """Parsed once per distinct record: every dispatch pass reads them all, and they rarely change."""
+        found = self._responder_cache.get(raw)
+        if found is None:
+            if len(self._responder_cache) > RESPONDER_CACHE:
+                self._responder_cache.clear()
+            found = self._responder_cache[raw] = Responder.model_validate_json(raw)
+        return found
+
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))
 
     async def loads(self) -> dict[tuple[str, str], int]:
-        raw: dict[str, str] = await self.redis.hgetall(self.k.load)
-        out: dict[tuple[str, str], int] = {}
-        for field, value in raw.items():
-            rid, _, channel = field.rpartition("|")
-            if int(value):
-                out[(rid, channel)] = int(value)
-        return out
+        return _loads(await self.redis.hgetall(self.k.load))
 
     async def idle_since(self) -> dict[str, datetime]:
         pairs = await self.redis.zrange(self.k.idle, 0, -1, withscores=True)
