@@ -20,7 +20,9 @@ PT = "tests/channels/test_protocol_texts.py::"
 WEB = "tests/channels/test_after_hours_web.py::"
 SMS = "tests/channels/test_twilio_sms.py::"
 VOICE = "tests/channels/test_twilio_voice.py::"
-STAFF = "tests/router/test_staff_"  # proto-staff's tests, reconciled by the lead at merge
+ST = "tests/router/test_staffing.py::"
+FU = "tests/router/test_followups.py::"
+SMS2 = "tests/channels/test_twilio_staff_sms.py::"
 
 WHY = MN + "test_markdown_has_every_rule"
 
@@ -161,21 +163,35 @@ REGISTRY: dict[str, str] = {
     "referral_follow_up": R + "test_rural_ladder_overflows_to_the_partner",
     "referral_follow_up.after": CL + "test_referral_follow_up_times",
     "referral_follow_up.handoffs_too": R + "test_rural_ladder_overflows_to_the_partner",
-    "referral_follow_up.attempts": STAFF + "referrals.py::test_follow_up_makes_every_attempt",
-    "referral_follow_up.spacing": STAFF + "referrals.py::test_follow_up_makes_every_attempt",
-    "referral_follow_up.confirm_with": STAFF + "referrals.py::test_confirmation_stops_the_attempts",
+    "referral_follow_up.attempts": FU + "test_every_follow_up_attempt_is_made_until_they_run_out",
+    "referral_follow_up.spacing": FU + "test_every_follow_up_attempt_is_made_until_they_run_out",
+    "referral_follow_up.confirm_with": FU + "test_confirmation_stops_the_follow_ups",
+    "referral_follow_up.confirm_disposition": FU + "test_confirmation_stops_the_follow_ups",
+    "referral_follow_up.unconfirmed_disposition": FU
+    + "test_every_follow_up_attempt_is_made_until_they_run_out",
     # retention is applied by the ledger (issue 10)
     "retention": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
     "retention.personal_data": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
     "retention.contact_records": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
     "retention.access_audit": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
     "messages": CL + "test_legacy_messages_still_answer_text",
-    # proto-staff's fields (wrap_up, answer_timeout, email notifications, debrief, feedback):
-    # the lead adds their entries at merge, pointing at tests/router/test_staff_*.py.
-    "wrap_up": STAFF + "state.py::test_wrap_up_holds_the_next_offer",
-    "answer_timeout": STAFF + "state.py::test_answer_timeout_requeues_in_place",
+    # looking after the people who answer (Standard 31, proto-staff)
+    "wrap_up": ST + "test_wrap_up_holds_the_next_offer_then_dispatches_it",
+    "answer_timeout": ST + "test_accepted_but_never_answered_goes_back_to_its_place",
+    "debrief": ST + "test_stressful_close_offers_a_debrief",
+    "debrief.after": ST + "test_ordinary_close_offers_no_debrief",
+    "debrief.page": SMS2 + "test_a_hard_contact_pages_the_supervisor_for_a_debrief",
+    "debrief.via": SMS2 + "test_a_hard_contact_pages_the_supervisor_for_a_debrief",
+    "debrief.break_for": ST + "test_stressful_close_offers_a_debrief",
+    "feedback": FU + "test_feedback_is_counted_by_day_without_a_link",
+    "feedback.question": FU + "test_feedback_question_follows_an_answered_text_contact",
+    "feedback.scale": "tests/protocols/test_staffing_rules.py::test_feedback_answers_are_words_of_the_scale",
+    "feedback.channels": FU + "test_feedback_only_on_the_channels_the_protocol_names",
+    "feedback.skip_flags": FU + "test_no_feedback_question_when_texting_afterwards_could_be_unsafe",
+    "partners[].last_verified": "tests/router/test_staff_api.py::test_partner_directory_and_stale_entries",
+    "partners[].review_every": "tests/router/test_staff_api.py::test_partner_directory_and_stale_entries",
 }
 
 # Entries whose tests another engineer's branch brings (checked at merge by the lead): the
 # test file must not exist yet on this branch, or must define the test once it does.
-ELSEWHERE = ("tests/router/test_staff_", "tests/ledger/")
+ELSEWHERE = ("tests/ledger/",)
