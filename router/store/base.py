@@ -185,6 +185,21 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def timers(self) -> list[Timer]: ...
 
+    # -- outbox ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        """Queue (or re-queue, same id) an outgoing message to be sent at `due`."""
+
+    @abc.abstractmethod
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        """Claim due messages (id, payload), each leased until done or re-queued, as timers are."""
+
+    @abc.abstractmethod
+    async def outbox_done(self, item_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def outbox_size(self) -> int: ...
+
     # -- events ----------------------------------------------------------------
     @abc.abstractmethod
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

@@ -98,6 +98,7 @@ class RedisStore(Store):
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
         self._forget = self._script("forget_contact.lua")
+        self._claim_ids = self._script("claim_leased.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -354,6 +355,34 @@ class RedisStore(Store):
             return []
         raws = await self.redis.hmget(self.k.timer_data, ids)
         return [Timer.model_validate_json(r) for r in raws if r]
+
+    # -- outbox ------------------------------------------------------------------
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.k.outbox_data, item_id, self.sealer.seal(payload))
+            pipe.zadd(self.k.outbox, {item_id: to_ms(due)})
+            await pipe.execute()
+
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        # The timers' lease script serves any "sorted set of due ids + hash of their data".
+        ids_and_data = await self._call(
+            self._claim_ids,
+            [self.k.outbox, self.k.outbox_data],
+            [to_ms(now), to_ms(now + timedelta(seconds=lease_s)), limit],
+        )
+        return [
+            (oid, self.sealer.open(raw))
+            for oid, raw in zip(ids_and_data[::2], ids_and_data[1::2], strict=True)
+        ]
+
+    async def outbox_done(self, item_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.k.outbox, item_id)
+            pipe.hdel(self.k.outbox_data, item_id)
+            await pipe.execute()
+
+    async def outbox_size(self) -> int:
+        return int(await self.redis.zcard(self.k.outbox))
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
