@@ -71,7 +71,7 @@ class Engine(Dispatching, StaffActions):
 
     @property
     def ladder_len(self) -> int:
-        return len(self.protocol.escalation)
+        return self.protocol.longest_ladder
 
     # -- intake ------------------------------------------------------------
     async def intake(self, incoming: ContactIn) -> Contact:

@@ -101,6 +101,12 @@ class Contact(Model):
     # Imminent danger: offered to everyone eligible at once instead of one at a time.
     parallel: bool = False
     audience: list[str] = Field(default_factory=lambda: ["primary"])
+    # Language no longer limits who is offered it (the protocol's fallback, or the breach).
+    language_open: bool = False
+    # How to reach an interpreter, shown on offers once language no longer limits them.
+    interpreter: str | None = None
+    # Opening the protocol asks of a callback task ("is it safe to talk?"), shown to the responder.
+    opening: str | None = None
     declined: dict[str, AwareDatetime] = Field(default_factory=dict)
     escalation_level: int = 0
     ladder_step: int = 0
@@ -215,6 +221,8 @@ class TimerKind(StrEnum):
     abandon_grace = "abandon_grace"
     callback = "callback"
     follow_up = "follow_up"
+    hold = "hold"
+    language_fallback = "language_fallback"
     answer_timeout = "answer_timeout"
     break_end = "break_end"
     # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
@@ -232,6 +240,8 @@ class Timer(Model):
     step: int | None = None
     notify: list[str] = Field(default_factory=list)
     via: list[str] = Field(default_factory=list)
+    # An escalation step's partner, snapshotted with the ladder the contact climbs.
+    partner: str | None = None
 
     _lists = field_validator("notify", "via", mode="before")(_empty_list)
 

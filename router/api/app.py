@@ -12,6 +12,7 @@ from router.api import (  # noqa: F401 - they register routes
     calendar,
     contact_change,
     contacts,
+    flags,
     offers,
     protocol,
     responders,

@@ -14,6 +14,7 @@ from router.channels.email.parse import InboundMail, parse
 from router.channels.once import Once, delivery_id, holds
 from router.intake import TooManyContacts, over_limit
 from router.models import Contact, ContactIn
+from router.replies import reply_for
 from router.service import Service
 from router.transitions import AlreadyReceived
 
@@ -93,7 +94,10 @@ class EmailIntake:
             )
         )
         self.mailer.remember(contact.id, mail.message_id)
-        self.mailer.acknowledge(contact)
+        current = await self.store.get_contact(contact.id) or contact
+        self.mailer.acknowledge(
+            current, await reply_for(self.engine.protocol, self.store, current, "auto_reply")
+        )
         return Outcome("created", contact.id)
 
     async def _over_limit(self, mail: InboundMail) -> bool:
