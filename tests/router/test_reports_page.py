@@ -116,7 +116,7 @@ async def test_manager_audits_a_week_in_chromium(tmp_path: Path) -> None:
         await expect(figures.locator(".figure[data-key='answered'] dd")).to_have_text("3")
         await expect(figures.locator(".figure[data-key='within'] dd")).to_have_text("2")
         await expect(figures.locator(".figure[data-key='breaches'] dd")).to_have_text("2")
-        await expect(figures.locator(".figure[data-key='tta-max'] dd")).to_have_text("28 min")
+        await expect(figures.locator(".figure[data-key='tta-max'] dd")).to_have_text("24 min")
 
         # Charts are drawn on canvases, each with its figures in words.
         for chart in ("channels", "breaches"):
