@@ -62,6 +62,9 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.ledger_lag = Gauge(
+            "safetynet_ledger_lag_events", "Events in the stream not yet in the ledger", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

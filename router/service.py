@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -14,6 +15,9 @@ from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.jobs import Jobs
+from router.ledger import Ledger, LedgerError
+from router.ledger.bounded import Bounds
+from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
@@ -48,8 +52,12 @@ class Service:
     store: Store
     engine: Engine
     runner: TimerRunner
+    ledger: Ledger
+    writer: Writer
+    bounds: Bounds
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
+    started_at: datetime | None = None
 
     @classmethod
     async def create(
@@ -59,6 +67,7 @@ class Service:
         notifier: Notifier | None = None,
         store: Store | None = None,
         protocol: Protocol | None = None,
+        ledger: Ledger | None = None,
     ) -> Service:
         file_text = read_text(settings.protocol) if settings.protocol and protocol is None else None
         store = store or open_store(settings)
@@ -68,6 +77,11 @@ class Service:
                 f"cannot reach Redis at {redact_url(settings.redis_url)}: start redis-server, or set "
                 "SAFETYNET_REDIS_URL to a reachable server (memory:// runs without one)"
             )
+        try:
+            ledger = ledger or await open_ledger(settings)
+        except StartupError:
+            await store.close()
+            raise
         clock = clock or SystemClock()
         if protocol is None:
             protocol = await policy.choose_at_start(store, file_text, settings.protocol, clock.now())
@@ -79,16 +93,39 @@ class Service:
             pii_key=settings.secret_key.encode(),
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
-        return cls(settings=settings, store=store, engine=engine, runner=runner)
+        writer = Writer(store, ledger, clock, engine.metrics)
+        bounds = Bounds(
+            store,
+            ledger,
+            clock,
+            window=timedelta(seconds=settings.stream_window_s),
+            grace=timedelta(seconds=settings.closed_grace_s),
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            engine=engine,
+            runner=runner,
+            ledger=ledger,
+            writer=writer,
+            bounds=bounds,
+        )
 
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
+        self.started_at = self.engine.clock.now()
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
         self.jobs = Jobs(self.engine)
+        # The writer holds the jobs' leader lock under the same name: one leader does both.
+        self.writer.owner = self.jobs.owner
+        self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
         self.jobs.start()
+
+    async def write_ledger(self) -> None:
+        await self.writer.run(self.bounds)
 
     async def follow_protocol(self) -> None:
         """Another instance may activate a new protocol: pick it up within a couple of seconds."""
@@ -124,6 +161,21 @@ class Service:
                 await task
         self.tasks.clear()
         await self.store.close()
+        await self.ledger.close()
+
+
+async def open_ledger(settings: Settings) -> Ledger:
+    """The ledger at its settings' URL, its schema brought up to date, or one line saying why not."""
+    try:
+        ledger = Ledger.open(settings.ledger_database())
+    except LedgerError as exc:
+        raise StartupError(str(exc)) from exc
+    try:
+        await ledger.upgrade()
+    except LedgerError as exc:
+        await ledger.close()
+        raise StartupError(str(exc)) from exc
+    return ledger
 
 
 def redact_url(url: str) -> str:

@@ -7,7 +7,16 @@ from collections.abc import Callable, Sequence
 import structlog
 from aiohttp import web
 
-from router.api import admin, calendar, contacts, offers, protocol, responders, rosters  # noqa: F401 - they register routes
+from router.api import (  # noqa: F401 - they register routes
+    admin,
+    calendar,
+    contacts,
+    ledger,
+    offers,
+    protocol,
+    responders,
+    rosters,
+)
 from router.api.auth import authenticate
 from router.api.context import SERVICE
 from router.api.errors import error_response

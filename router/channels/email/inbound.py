@@ -62,6 +62,7 @@ class EmailIntake:
         )
         self.mailer.remember(contact.id, mail.message_id)
         self.mailer.acknowledge(contact)
+        await self.engine.note(contact.id, "acknowledged", via="auto_reply")
         return Outcome("created", contact.id)
 
     async def _conversation(self, mail: InboundMail) -> Contact | None:

@@ -58,6 +58,7 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
     # HELP to a crisis line is also someone reaching out: it becomes a contact like any text.
     contact = await engine.intake(ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid))
     auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
+    await engine.note(contact.id, "acknowledged", via="auto_reply")  # Standard 29: on record
     return _reply(*extra, auto)
 
 

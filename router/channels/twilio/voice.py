@@ -44,6 +44,8 @@ async def incoming_call(request: web.Request, form: Form) -> web.StreamResponse:
         contact = existing  # Twilio retried the webhook: the same call is the same contact
     else:
         contact = await ch.engine.intake(ContactIn(channel="voice", sender=caller, ref=call_sid))
+        # The greeting below is the immediate acknowledgement Standard 29 asks to document.
+        contact = await ch.engine.note(contact.id, "acknowledged", via="greeting")
     kind: TextKind = "greeting" if protocol.is_open("voice", ch.engine.clock.now()) else "after_hours"
     language = contact.language or protocol.fallback
     greeting = (
