@@ -1,9 +1,10 @@
-"""The `safetynet` command: serve, demo, token, protocol, simulate, staffing."""
+"""The `safetynet` command: serve, demo, token, protocol, ledger, retention, simulate, staffing."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,6 +21,8 @@ from router.api.auth import ROLES, hash_token, new_token
 from router.channels import chat, email, twilio
 from router.clock import SystemClock
 from router.demo import run_demo
+from router.ledger.cli import add_commands as add_ledger_commands
+from router.ledger.cli import ledger_main, retention_main
 from router.models import TokenRecord
 from router.server import serve
 from router.service import Service, StartupError, open_store
@@ -40,8 +43,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     logs.configure(settings.log_level)
+    os.makedirs(settings.data_dir, exist_ok=True)
     try:
-        service = await Service.create(settings)
+        service = await Service.create(settings)  # runs the ledger's pending migrations
     except ProtocolError as exc:
         raise StartupError(str(exc)) from exc
 
@@ -143,6 +147,7 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("action", choices=["check", "manual", "activate"])
     pr.add_argument("file")
     pr.add_argument("--html", action="store_true", help="manual as HTML (default Markdown)")
+    add_ledger_commands(sub)
     sim = sub.add_parser("simulate", help="simulate a scenario", add_help=False)
     sim.add_argument("rest", nargs=argparse.REMAINDER)
     st = sub.add_parser("staffing", help="plan staffing for a scenario", add_help=False)
@@ -167,6 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_token(args))
         if args.command == "protocol":
             return _protocol(args)
+        if args.command == "ledger":
+            return asyncio.run(ledger_main(args, _settings(args)))
+        if args.command == "retention":
+            return asyncio.run(retention_main(args, _settings(args)))
         if args.command == "simulate":
             return simulate_main(list(args.rest))
         return staffing_main(list(args.rest))

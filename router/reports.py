@@ -66,13 +66,7 @@ async def compliance(
     report.update(view(total_of(by_channel)))
     report["breaches"] = found
     report["by_channel"] = {ch: view(counts) for ch, counts in sorted(by_channel.items())}
-    report["coverage"] = _plain(cov)
+    report["coverage"] = cov
     report["standards"] = standards
     return report
 
-
-def _plain(cov: dict[str, Any]) -> dict[str, Any]:
-    out = dict(cov)
-    for key in ("primary_gaps", "backup_gaps"):
-        out[key] = [{"start": g["start"].isoformat(), "end": g["end"].isoformat()} for g in cov.get(key, [])]
-    return out

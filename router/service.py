@@ -15,7 +15,7 @@ from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.jobs import Jobs
-from router.ledger import Ledger, LedgerError
+from router.ledger import Ledger, LedgerError, retention
 from router.ledger.bounded import Bounds
 from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
@@ -118,7 +118,7 @@ class Service:
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
-        self.jobs = Jobs(self.engine)
+        self.jobs = Jobs(self.engine, retention=self.purge)
         # The writer holds the jobs' leader lock under the same name: one leader does both.
         self.writer.owner = self.jobs.owner
         self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
@@ -126,6 +126,14 @@ class Service:
 
     async def write_ledger(self) -> None:
         await self.writer.run(self.bounds)
+
+    async def purge(self) -> dict[str, int]:
+        """The protocol's retention, applied now (the leader's daily job)."""
+        done = await retention.purge(
+            self.store, self.ledger, self.engine.protocol.retention, self.engine.clock.now()
+        )
+        log.info("retention_purged", **done)
+        return done
 
     async def follow_protocol(self) -> None:
         """Another instance may activate a new protocol: pick it up within a couple of seconds."""

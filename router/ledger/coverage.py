@@ -46,6 +46,10 @@ def _pct(found: list[Span], which: str) -> float | None:
     return round(100 * sum(s.seconds for s in found if getattr(s, which)) / total, 2) if total else None
 
 
+def _iso(s: Span) -> dict[str, str]:
+    return {"start": s.start.isoformat(), "end": s.end.isoformat()}
+
+
 def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
     """The hotline's calendar days the window touches, each cut to the window."""
     day = start.astimezone(zone).date()
@@ -95,6 +99,6 @@ def coverage(roster: RosterVersion | None, start: datetime, end: datetime, zone:
         "rating": rating,
         "roster_version": roster.version,
         "by_day": by_day,
-        "primary_gaps": [{"start": s.start, "end": s.end} for s in found if not s.primary][:50],
-        "backup_gaps": [{"start": s.start, "end": s.end} for s in found if not s.backup][:50],
+        "primary_gaps": [_iso(s) for s in found if not s.primary][:50],
+        "backup_gaps": [_iso(s) for s in found if not s.backup][:50],
     }
