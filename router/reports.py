@@ -69,4 +69,3 @@ async def compliance(
     report["coverage"] = cov
     report["standards"] = standards
     return report
-

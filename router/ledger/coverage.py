@@ -53,7 +53,7 @@ def _iso(s: Span) -> dict[str, str]:
 def local_days(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
     """The hotline's calendar days the window touches, each cut to the window."""
     day = start.astimezone(zone).date()
-    out = []
+    out: list[tuple[str, datetime, datetime]] = []
     while True:
         a = datetime.combine(day, datetime.min.time(), zone)
         b = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)

@@ -91,7 +91,7 @@ async def counters(
     ]
     out: dict[str, dict[str, Any]] = {}
     for row in await conn.execute(query):
-        counts = {name: int(row[i + 1] or 0) for i, name in enumerate(names)}
+        counts: dict[str, Any] = {name: int(row[i + 1] or 0) for i, name in enumerate(names)}
         counts["_wait_sum"] = float(row[len(names) + 1] or 0.0)
         counts["_waits"] = []
         out[str(row[0])] = counts

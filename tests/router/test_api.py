@@ -233,7 +233,9 @@ async def test_compliance_report_counts_exactly(store: Store, ny_hour: int) -> N
         [breach] = report["breaches"]
         assert breach["contact_id"] == ids[2] and breach["channel"] == "voice"
         assert report["by_channel"]["sms"]["answered_within_target"] == 1
-        assert report["by_channel"]["chat"]["abandoned"] == 1 and report["by_channel"]["chat"]["contacts"] == 1
+        assert (
+            report["by_channel"]["chat"]["abandoned"] == 1 and report["by_channel"]["chat"]["contacts"] == 1
+        )
         assert report["coverage"]["rating"] == "exceeds" and report["coverage"]["primary_gap_s"] == 0
         empty = await client.ok("GET", f"/v1/reports/compliance?from={at(120, base)}&to={at(180, base)}")
         assert empty["contacts"] == 0 and empty["within_target_pct"] is None
