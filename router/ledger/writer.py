@@ -31,7 +31,8 @@ log = structlog.get_logger("router.ledger")
 CURSOR = "stream"
 LOCK_TTL_S = 15.0
 HEARTBEAT = timedelta(seconds=10)
-LAG_PROBE = 100_000
+LAG_PROBE = 5000
+LAG_EVERY_S = 5.0
 
 
 def position(stream_id: str) -> tuple[int, int]:
@@ -111,9 +112,15 @@ class Writer:
         self.filed += len(batch)
         if len(batch) < self.batch:
             self._lag(0)
-        else:
-            self._lag(len(await self.store.read_events(batch[-1][0], LAG_PROBE)))
         return len(batch)
+
+    async def measure_lag(self) -> int:
+        """Events in the stream after the cursor, counted up to LAG_PROBE (the gauge's ceiling)."""
+        async with self.ledger.engine.connect() as conn:
+            found = await read_cursor(conn)
+        n = len(await self.store.read_events(found[0] if found else "0", LAG_PROBE))
+        self._lag(n)
+        return n
 
     def _lag(self, n: int) -> None:
         self.lag = n
@@ -159,10 +166,15 @@ class Writer:
 
     async def run(self, housekeeping: Callable[[], Awaitable[None]] | None = None) -> None:
         """Forever: while this instance holds the lock, file batches; idle, poll every poll_s."""
+        measured = 0.0
+        loop = asyncio.get_running_loop()
         while True:
             n = 0
             if await self.store.acquire_leader(self.owner, LOCK_TTL_S):
                 n = await self.step()
+                if n == self.batch and loop.time() - measured >= LAG_EVERY_S:
+                    measured = loop.time()
+                    await self.measure_lag()  # behind: how far (a full read costs, so not every batch)
                 if housekeeping is not None:
                     await housekeeping()
             if n < self.batch:
