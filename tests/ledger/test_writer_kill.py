@@ -75,7 +75,7 @@ async def test_kill_9_mid_batch_duplicates_nothing_and_loses_nothing(
         await engine.accept(offer.id, offer.responder)
         await engine.send_message(offer.contact_id, "hello", offer.responder)
         await engine.close(offer.contact_id, "support_given", None, offer.responder)
-    for start in range(0, AUDITS, 500):
+    for _ in range(0, AUDITS, 500):
         batch = [
             Event(
                 at=clock.now(), event="audit", actor="ana", role="responder", action="read", contact_id=ids[0]
