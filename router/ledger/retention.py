@@ -120,6 +120,6 @@ async def history(ledger: Ledger) -> list[dict[str, Any]]:
     async with ledger.engine.connect() as conn:
         rows = (await conn.execute(select(purges).order_by(purges.c.id))).all()
     return [
-        {"at": r.at.isoformat(), "kind": r.kind, "before": r.before.isoformat(), "count": r.count}
+        {"at": r.at.isoformat(), "kind": r.kind, "before": r.before.isoformat(), "count": r._mapping["count"]}
         for r in rows
     ]
