@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from protocols import Protocol
@@ -107,6 +107,21 @@ async def s28(
     return rated("meets", "every contact routed under a recorded, acknowledged protocol version", evidence)
 
 
+def acknowledged_at_once(conn: AsyncConnection) -> ColumnElement[bool]:
+    """first_ack_at within IMMEDIATE of arrival, in each dialect's own date arithmetic."""
+    limit = IMMEDIATE.total_seconds()
+    if conn.dialect.name == "postgresql":
+        return c.first_ack_at <= c.received_at + text(f"interval '{int(limit)} seconds'")
+    return (func.julianday(c.first_ack_at) - func.julianday(c.received_at)) * 86400.0 <= limit
+
+
+def flagged(flags: list[str]) -> ColumnElement[bool]:
+    """The contact carries one of `flags` (the JSON list, read as text: both dialects can)."""
+    if not flags:
+        return false()
+    return or_(*(cast(c.flags, Text).like(f'%"{f}"%') for f in flags))
+
+
 async def s29(conn: AsyncConnection, win: Any, now: datetime) -> dict[str, Any]:
     people = and_(win, c.kind == "contact")
     decided = and_(people, ~pending_at(now))
@@ -121,15 +136,13 @@ async def s29(conn: AsyncConnection, win: Any, now: datetime) -> dict[str, Any]:
             f"{missed} of {n} contacts were not answered within the target",
             _missing(await _ids(conn, late), missed),
         )
-    # SQL cannot add an interval portably: the acknowledgement delay is checked in Python.
-    rows = await conn.execute(select(c.id, c.received_at, c.first_ack_at).where(decided))
-    slow = [cid for cid, rec, ack in rows if ack is None or ack - rec > IMMEDIATE]
+    unacknowledged = and_(decided, or_(c.first_ack_at.is_(None), ~acknowledged_at_once(conn)))
+    slow = await _count(conn, unacknowledged)
     if slow:
         return rated(
             "meets",
-            f"all {n} contacts answered within the target; "
-            f"{len(slow)} had no immediate recorded acknowledgement",
-            _missing(slow[:EVIDENCE_MAX], len(slow)),
+            f"all {n} contacts answered within the target; {slow} had no immediate recorded acknowledgement",
+            _missing(await _ids(conn, unacknowledged), slow),
         )
     return rated(
         "exceeds",
@@ -144,17 +157,17 @@ async def s30(conn: AsyncConnection, win: Any, p: Protocol) -> dict[str, Any]:
         await conn.execute(
             select(
                 c.id, c.flags, c.report_agency, c.reported_at, c.client_informed, c.report_not_required
-            ).where(win, c.outcome == "closed")
+            ).where(win, c.outcome == "closed", flagged(flags))
         )
     ).all()
-    flagged = [r for r in rows if set(r[1] or []) & set(flags)]
-    if not flagged:
+    flagged_rows = [r for r in rows if set(r[1] or []) & set(flags)]
+    if not flagged_rows:
         return rated("not_rated", f"no contact flagged {' or '.join(flags)} was closed in the period", [])
-    undocumented = [r[0] for r in flagged if not r[5] and not (r[2] and r[3] and r[4])]
+    undocumented = [r[0] for r in flagged_rows if not r[5] and not (r[2] and r[3] and r[4])]
     if undocumented:
         return rated(
             "does_not_meet",
-            f"{len(undocumented)} of {len(flagged)} flagged contacts closed "
+            f"{len(undocumented)} of {len(flagged_rows)} flagged contacts closed "
             "without a documented report or a reason none was due",
             _missing(undocumented[:EVIDENCE_MAX], len(undocumented)),
         )
@@ -166,16 +179,18 @@ async def s30(conn: AsyncConnection, win: Any, p: Protocol) -> dict[str, Any]:
             "client_informed": r[4],
             "not_required": r[5],
         }
-        for r in flagged
+        for r in flagged_rows
     ]
-    uninformed = [r[0] for r in flagged if not r[5] and str(r[4]).lower() in ("no", "false", "")]
+    uninformed = [r[0] for r in flagged_rows if not r[5] and str(r[4]).lower() in ("no", "false", "")]
     if uninformed:
         return rated(
             "meets",
-            f"all {len(flagged)} flagged contacts documented; {len(uninformed)} clients not informed",
+            f"all {len(flagged_rows)} flagged contacts documented; {len(uninformed)} clients not informed",
             evidence,
         )
-    return rated("exceeds", f"all {len(flagged)} flagged contacts documented, clients informed", evidence)
+    return rated(
+        "exceeds", f"all {len(flagged_rows)} flagged contacts documented, clients informed", evidence
+    )
 
 
 async def s31(conn: AsyncConnection, start: datetime, end: datetime, win: Any, p: Protocol) -> dict[str, Any]:
@@ -189,7 +204,9 @@ async def s31(conn: AsyncConnection, start: datetime, end: datetime, win: Any, p
     danger = set(p.imminent_danger.flags)
     stressful = [
         str(r[0])
-        for r in await conn.execute(select(c.id, c.flags).where(win, c.outcome.is_not(None)))
+        for r in await conn.execute(
+            select(c.id, c.flags).where(win, c.outcome.is_not(None), flagged(sorted(danger)))
+        )
         if set(r[1] or []) & danger
     ]
     missing = [cid for cid in stressful if cid not in covered]

@@ -180,3 +180,18 @@ async def test_schema_is_at_head(ledger: Ledger) -> None:
     async with ledger.engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
     assert version == "0001"
+
+
+async def test_29_exceeds_only_with_an_immediate_acknowledgement(ledger: Ledger) -> None:
+    day = await a_day(ledger)
+    await day.writer.catch_up()
+    p, now = day.engine.protocol, day.clock.now()
+    first = await compliance(ledger, day.start, day.start + timedelta(seconds=1), now, p, None)
+    assert first["contacts"] == 1 and first["standards"]["29"]["rating"] == "exceeds"
+    # the minor's contact was answered in time but never acknowledged automatically
+    minor = await compliance(ledger, day.start, now, now, p, None, channel="sms")
+    assert minor["standards"]["29"]["rating"] == "meets"
+    assert {e.get("contact_id") for e in minor["standards"]["29"]["evidence"]} == {
+        day.minor_reported,
+        day.minor_not_required,
+    }
