@@ -126,25 +126,22 @@ def main(argv: list[str] | None = None) -> int:
         out = asyncio.run(run(args.contacts, url))
         size_mb = (Path(tmp) / "ledger.db").stat().st_size / 1e6 if not args.ledger else None
     peak: Peak = out["peak_live"]
-    print(
-        f"{out['arrivals']:,} contacts over {out['simulated_days']} simulated days in {out['wall_s']}s wall"
-    )
-    print(f"  housekeeping (writer + trim + forget, hourly): {out['housekeeping_s']}s")
-    print(
-        f"  live store peak: {peak.contacts:,} contacts, {peak.events:,} stream entries, {peak.bytes / 1e6:.1f} MB of values"
-    )
-    print(
-        f"  live store at the end: {out['end_live'][0]:,} contacts, {out['end_live'][1]:,} entries, {out['end_live'][2] / 1e6:.1f} MB"
-    )
-    print(
-        f"  ledger: {out['ledger_contacts']:,} contacts, {out['ledger_events']:,} events, {out['ledger_span'][0]} .. {out['ledger_span'][1]}"
-    )
-    if size_mb is not None:
-        print(f"  ledger file: {size_mb:.0f} MB")
-    print(
-        f"  year report: {out['report_s']} s; {out['report_contacts']:,} contacts, {out['report_callback_tasks']:,} callback tasks"
-    )
-    print(f"  ratings: {out['ratings']}")
+    end_contacts, end_events, end_bytes = out["end_live"]
+    first, last = out["ledger_span"]
+    lines = [
+        f"{out['arrivals']:,} contacts over {out['simulated_days']} simulated days in {out['wall_s']}s wall",
+        f"  housekeeping (writer + trim + forget, hourly): {out['housekeeping_s']}s",
+        f"  live store peak: {peak.contacts:,} contacts, {peak.events:,} stream entries, "
+        f"{peak.bytes / 1e6:.1f} MB of values",
+        f"  live store at the end: {end_contacts:,} contacts, {end_events:,} entries, "
+        f"{end_bytes / 1e6:.1f} MB",
+        f"  ledger: {out['ledger_contacts']:,} contacts, {out['ledger_events']:,} events, {first} .. {last}",
+        f"  ledger file: {size_mb:.0f} MB" if size_mb is not None else "  ledger: " + args.ledger,
+        f"  report over the run: {out['report_s']} s; {out['report_contacts']:,} contacts, "
+        f"{out['report_callback_tasks']:,} callback tasks",
+        f"  ratings: {out['ratings']}",
+    ]
+    print("\n".join(lines))
     return 0
 
 
