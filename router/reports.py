@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from protocols import Protocol
 from router.ledger import Ledger
 from router.ledger.coverage import coverage
-from router.ledger.queries import breaches, counters, percentile_of, total_of, view
+from router.ledger.queries import answer_times, breaches, counters, percentile_of, total_of, view, window_of
 from router.ledger.schema import audit
 from router.ledger.standards import rate_all
 from schedules import RosterVersion
@@ -49,12 +49,6 @@ async def compliance(
     """API.md's compliance report over [start, end), optionally one channel, in the hotline's zone."""
     zone = ZoneInfo(protocol.timezone)
     cov = coverage(roster, start, end, zone)
-    async with ledger.engine.connect() as conn:
-        by_channel = await counters(conn, start, end, now, channel)
-        found = await breaches(conn, start, end, now, channel)
-        standards = await rate_all(
-            conn, start, end, now, protocol, cov, channel, await acknowledgements(conn)
-        )
     report: dict[str, Any] = {
         "from": start.isoformat(),
         "to": end.isoformat(),
@@ -63,9 +57,19 @@ async def compliance(
         "target_s": protocol.response_target.total_seconds(),
         "protocol_version": protocol.version,
     }
-    report.update(view(total_of(by_channel)))
+    async with ledger.engine.connect() as conn:
+        by_channel = await counters(conn, start, end, now, channel)
+        found = await breaches(conn, start, end, now, channel)
+        standards = await rate_all(
+            conn, start, end, now, protocol, cov, channel, await acknowledgements(conn)
+        )
+        total = total_of(by_channel)
+        report.update(view(total, await answer_times(conn, window_of(start, end, channel), total)))
+        report["by_channel"] = {
+            ch: view(counts, await answer_times(conn, window_of(start, end, ch), counts))
+            for ch, counts in sorted(by_channel.items())
+        }
     report["breaches"] = found
-    report["by_channel"] = {ch: view(counts) for ch, counts in sorted(by_channel.items())}
     report["coverage"] = cov
     report["standards"] = standards
     return report

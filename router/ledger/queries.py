@@ -93,23 +93,79 @@ async def counters(
     for row in await conn.execute(query):
         counts: dict[str, Any] = {name: int(row[i + 1] or 0) for i, name in enumerate(names)}
         counts["_wait_sum"] = float(row[len(names) + 1] or 0.0)
-        counts["_waits"] = []
+        counts["_hist"] = []
         out[str(row[0])] = counts
-    waits = (
-        select(c.channel, c.time_to_answer_s, func.count())
+    # Time to answer in whole-second buckets (a few thousand rows for a year, not one per
+    # contact); the exact percentile is then read inside its bucket through the index.
+    second = _whole_seconds(conn)
+    hist = (
+        select(c.channel, second, func.count())
         .where(window_of(start, end, channel), people, answered)
-        .group_by(c.channel, c.time_to_answer_s)
-        .order_by(c.time_to_answer_s)
+        .group_by(c.channel, second)
+        .order_by(second)
     )
-    for ch, value, n in await conn.execute(waits):
-        out[str(ch)]["_waits"].append((float(value), int(n)))
+    for ch, bucket, n in await conn.execute(hist):
+        out[str(ch)]["_hist"].append((int(bucket), int(n)))
     return out
 
 
-def view(counts: dict[str, Any]) -> dict[str, Any]:
+def _whole_seconds(conn: AsyncConnection) -> Any:
+    if conn.dialect.name == "postgresql":
+        return func.floor(c.time_to_answer_s).cast(Integer)
+    return c.time_to_answer_s.cast(Integer)  # SQLite truncates: floor for times >= 0
+
+
+async def _value_at(
+    conn: AsyncConnection,
+    win: ColumnElement[bool],
+    hist: list[tuple[int, int]],
+    rank: int,
+    last: bool = False,
+) -> float | None:
+    """The rank-th smallest time to answer (1-based), or the largest when `last`."""
+    seen = 0
+    for bucket, n in hist:
+        if seen + n >= rank:
+            cond = and_(
+                win,
+                c.kind == "contact",
+                c.answered_at.is_not(None),
+                c.time_to_answer_s >= bucket,
+                c.time_to_answer_s < bucket + 1,
+            )
+            if last:
+                found = await conn.execute(select(func.max(c.time_to_answer_s)).where(cond))
+            else:
+                found = await conn.execute(
+                    select(c.time_to_answer_s)
+                    .where(cond)
+                    .order_by(c.time_to_answer_s)
+                    .limit(1)
+                    .offset(rank - seen - 1)
+                )
+            value = found.scalar()
+            return float(value) if value is not None else None
+        seen += n
+    return None
+
+
+async def answer_times(
+    conn: AsyncConnection, win: ColumnElement[bool], counts: dict[str, Any]
+) -> dict[str, float | None]:
+    """Nearest-rank p50/p90/p99, max and mean of time to answer, exact."""
+    hist: list[tuple[int, int]] = counts["_hist"]
+    total = sum(n for _, n in hist)
+    out: dict[str, float | None] = {}
+    for pct in (50, 90, 99):
+        rank = max(1, math.ceil(pct / 100 * total))
+        out[f"p{pct}"] = await _value_at(conn, win, hist, rank) if total else None
+    out["max"] = await _value_at(conn, win, hist, total, last=True) if total else None
+    out["mean"] = round(counts["_wait_sum"] / total, 3) if total else None
+    return out
+
+
+def view(counts: dict[str, Any], times: dict[str, float | None]) -> dict[str, Any]:
     decided = counts["contacts"] - counts["pending"]
-    waits: list[tuple[float, int]] = counts["_waits"]
-    n = sum(k for _, k in waits)
     return {
         "contacts": counts["contacts"],
         "answered": counts["answered"],
@@ -121,32 +177,26 @@ def view(counts: dict[str, Any]) -> dict[str, Any]:
         "handed_off": counts["handed_off"],
         "callback_tasks": counts["callback_tasks"],
         "follow_ups": counts["follow_ups"],
-        "time_to_answer_s": {
-            "p50": percentile_of(waits, 50),
-            "p90": percentile_of(waits, 90),
-            "p99": percentile_of(waits, 99),
-            "max": waits[-1][0] if waits else None,
-            "mean": round(counts["_wait_sum"] / n, 3) if n else None,
-        },
+        "time_to_answer_s": times,
     }
 
 
 def total_of(by_channel: dict[str, dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = defaultdict(int)
-    merged: dict[float, int] = defaultdict(int)
+    merged: dict[int, int] = defaultdict(int)
     total["_wait_sum"] = 0.0
     for counts in by_channel.values():
         for key, value in counts.items():
-            if key == "_waits":
-                for v, k in value:
-                    merged[v] += k
+            if key == "_hist":
+                for b, k in value:
+                    merged[b] += k
             else:
                 total[key] += value
     for key in ("contacts", "answered", "answered_within_target", "pending", "abandoned", "breached"):
         total.setdefault(key, 0)
     for key in ("handed_off", "callback_tasks", "follow_ups"):
         total.setdefault(key, 0)
-    total["_waits"] = sorted(merged.items())
+    total["_hist"] = sorted(merged.items())
     return dict(total)
 
 

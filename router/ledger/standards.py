@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, and_, cast, false, func, or_, select, text
+from sqlalchemy import ColumnElement, Text, and_, case, cast, false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from protocols import Protocol
@@ -29,21 +29,41 @@ async def _ids(conn: AsyncConnection, *conds: Any) -> list[str]:
     return [str(r[0]) for r in await conn.execute(query)]
 
 
-async def _count(conn: AsyncConnection, *conds: Any) -> int:
-    return int((await conn.execute(select(func.count()).select_from(contacts).where(*conds))).scalar() or 0)
-
-
 def _missing(ids: list[str], n: int) -> list[Any]:
     return [{"contact_id": i} for i in ids] + ([{"more": n - len(ids)}] if n > len(ids) else [])
 
 
-async def s27(conn: AsyncConnection, win: Any, p: Protocol) -> dict[str, Any]:
+def _conditions(conn: AsyncConnection, win: Any, now: datetime) -> dict[str, Any]:
+    people = and_(win, c.kind == "contact")
+    decided = and_(people, ~pending_at(now))
     closed = and_(win, c.outcome == "closed")
-    n = await _count(conn, closed)
+    return {
+        "all": win,
+        "closed": closed,
+        "closed_undocumented": and_(closed, or_(c.disposition.is_(None), c.disposition == "")),
+        "unversioned": and_(win, c.protocol_version.is_(None)),
+        "decided": decided,
+        "late": and_(decided, or_(c.time_to_answer_s.is_(None), c.time_to_answer_s > c.target_s)),
+        "unacknowledged": and_(decided, or_(c.first_ack_at.is_(None), ~acknowledged_at_once(conn))),
+    }
+
+
+async def stats(conn: AsyncConnection, conds: dict[str, Any]) -> dict[str, int]:
+    """Every count the standards need, in one pass over the window."""
+    names = list(conds)
+    query = select(*(func.sum(case((conds[n], 1), else_=0)) for n in names)).where(conds["all"])
+    row = (await conn.execute(query)).one()
+    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+
+
+async def s27(
+    conn: AsyncConnection, conds: dict[str, Any], st: dict[str, int], p: Protocol
+) -> dict[str, Any]:
+    n = st["closed"]
     if not n:
         return rated("not_rated", "no contact was closed in the period", [])
-    bad = and_(closed, or_(c.disposition.is_(None), c.disposition == ""))
-    missing = await _count(conn, bad)
+    bad = conds["closed_undocumented"]
+    missing = st["closed_undocumented"]
     if missing:
         ids = await _ids(conn, bad)
         return rated(
@@ -70,20 +90,28 @@ async def s27(conn: AsyncConnection, win: Any, p: Protocol) -> dict[str, Any]:
 
 
 async def s28(
-    conn: AsyncConnection, win: Any, p: Protocol, acknowledged: dict[str, list[str]]
+    conn: AsyncConnection,
+    conds: dict[str, Any],
+    st: dict[str, int],
+    p: Protocol,
+    acknowledged: dict[str, list[str]],
 ) -> dict[str, Any]:
-    n = await _count(conn, win)
+    win = conds["all"]
+    n = st["all"]
     if not n:
         return rated("not_rated", "no contact in the period", [])
-    bad = and_(win, c.protocol_version.is_(None))
-    missing = await _count(conn, bad)
+    bad = conds["unversioned"]
+    missing = st["unversioned"]
     if missing:
         return rated(
             "does_not_meet",
             f"{missing} of {n} contacts record no protocol version",
             _missing(await _ids(conn, bad), missing),
         )
-    versions = [str(r[0]) for r in await conn.execute(select(c.protocol_version).where(win).distinct())]
+    versions = [
+        str(r[0])
+        for r in await conn.execute(select(c.protocol_version).where(win).group_by(c.protocol_version))
+    ]
     evidence: list[Any] = [{"protocol_version": v} for v in sorted(versions)]
     if not acknowledged.get(p.version):
         return rated(
@@ -122,22 +150,20 @@ def flagged(flags: list[str]) -> ColumnElement[bool]:
     return or_(*(cast(c.flags, Text).like(f'%"{f}"%') for f in flags))
 
 
-async def s29(conn: AsyncConnection, win: Any, now: datetime) -> dict[str, Any]:
-    people = and_(win, c.kind == "contact")
-    decided = and_(people, ~pending_at(now))
-    n = await _count(conn, decided)
+async def s29(conn: AsyncConnection, conds: dict[str, Any], st: dict[str, int]) -> dict[str, Any]:
+    n = st["decided"]
     if not n:
         return rated("not_rated", "no contact in the period has reached its deadline or an answer", [])
-    late = and_(decided, or_(c.time_to_answer_s.is_(None), c.time_to_answer_s > c.target_s))
-    missed = await _count(conn, late)
+    late = conds["late"]
+    missed = st["late"]
     if missed:
         return rated(
             "does_not_meet",
             f"{missed} of {n} contacts were not answered within the target",
             _missing(await _ids(conn, late), missed),
         )
-    unacknowledged = and_(decided, or_(c.first_ack_at.is_(None), ~acknowledged_at_once(conn)))
-    slow = await _count(conn, unacknowledged)
+    unacknowledged = conds["unacknowledged"]
+    slow = st["unacknowledged"]
     if slow:
         return rated(
             "meets",
@@ -273,10 +299,12 @@ async def rate_all(
     acknowledged: dict[str, list[str]],
 ) -> dict[str, Any]:
     win = window_of(start, end, channel)
+    conds = _conditions(conn, win, now)
+    st = await stats(conn, conds)
     return {
-        "27": await s27(conn, win, p),
-        "28": await s28(conn, win, p, acknowledged),
-        "29": await s29(conn, win, now),
+        "27": await s27(conn, conds, st, p),
+        "28": await s28(conn, conds, st, p, acknowledged),
+        "29": await s29(conn, conds, st),
         "30": await s30(conn, win, p),
         "31": await s31(conn, start, end, win, p),
         "32": s32(cov),

@@ -33,8 +33,10 @@ def year_rows(n: int, seed: int = 1) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     span = 365 * 86400
     rows = []
-    for i in range(n):
-        received = START + timedelta(seconds=rng.uniform(0, span))
+    # in arrival order, as the writer files them
+    arrivals = sorted(rng.uniform(0, span) for _ in range(n))
+    for i, at in enumerate(arrivals):
+        received = START + timedelta(seconds=at)
         kind = "callback" if rng.random() < 0.04 else "contact"
         tta = rng.lognormvariate(5.0, 0.9)
         answered = rng.random() > 0.06
