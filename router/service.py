@@ -14,13 +14,16 @@ from protocols.loader import read_text
 from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
+from router.fanout import SharedFeed
 from router.jobs import Jobs
 from router.ledger import Ledger, LedgerError, retention
 from router.ledger.bounded import Bounds
 from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
+from router.outbox import Outbox
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from router.store.connect import BadRedisUrl, connect
 from router.store.sealing import Sealer
 from router.timers import TimerRunner
 
@@ -37,13 +40,14 @@ class StartupError(Exception):
 def open_store(settings: Settings) -> Store:
     if settings.redis_url.startswith("memory://"):
         return MemoryStore(settings.hotline)
-    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise StartupError(
-            f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
-            "or memory:// URL"
-        )
     previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
-    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer([settings.secret_key, *previous]))
+    try:
+        client = connect(settings.redis_url)
+    except BadRedisUrl as exc:
+        raise StartupError(f"SAFETYNET_REDIS_URL: {exc} (or memory://)") from exc
+    # Behind Sentinel every transition waits for one replica, so a failover loses nothing.
+    replicas = 1 if settings.redis_url.startswith("redis+sentinel://") else 0
+    return RedisStore(client, settings.hotline, Sealer([settings.secret_key, *previous]), replicas)
 
 
 @dataclass
@@ -58,6 +62,27 @@ class Service:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
     started_at: datetime | None = None
+    # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
+    views: SharedFeed | None = None
+
+    # Outgoing mail and texts, durable in the store (router/outbox.py).
+    outbox: Outbox | None = None
+
+    def __post_init__(self) -> None:
+        if self.views is None:
+            self.views = SharedFeed(self.store, self.engine.metrics)
+        if self.outbox is None:
+            self.outbox = Outbox(self.store, self.engine.clock, self.engine.metrics)
+
+    @property
+    def mail_outbox(self) -> Outbox:
+        assert self.outbox is not None
+        return self.outbox
+
+    @property
+    def feed(self) -> SharedFeed:
+        assert self.views is not None
+        return self.views
 
     @classmethod
     async def create(
@@ -91,6 +116,7 @@ class Service:
             protocol,
             notifier=notifier or LogNotifier(),
             pii_key=settings.secret_key.encode(),
+            sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
         writer = Writer(store, ledger, clock, engine.metrics)
@@ -118,6 +144,9 @@ class Service:
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
+        self.feed.position = await self.feed.start_position()
+        self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
+        self.tasks.append(asyncio.create_task(self._supervise(self.mail_outbox.run), name="outbox"))
         self.jobs = Jobs(self.engine, retention=self.purge)
         # The writer holds the jobs' leader lock under the same name: one leader does both.
         self.writer.owner = self.jobs.owner

@@ -16,10 +16,11 @@ from router.api import (  # noqa: F401 - they register routes
     protocol,
     responders,
     rosters,
+    staff,
 )
 from router.api.auth import authenticate
 from router.api.context import SERVICE
-from router.api.errors import error_response
+from router.api.errors import MAX_BODY, error_response, too_large
 from router.api.openapi import document
 from router.api.routing import PRINCIPAL, ROUTES, Handler, Route, json_of
 from router.errors import RouterError
@@ -27,7 +28,6 @@ from router.service import Service
 from router.store import StoreUnavailable
 
 log = structlog.get_logger("router.api")
-MAX_BODY = 1024 * 1024
 
 
 def _guarded(spec: Route) -> Handler:
@@ -53,9 +53,14 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
-    except StoreUnavailable:
-        log.error("store_unavailable", path=request.path)
-        return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+    except StoreUnavailable as exc:
+        log.error("store_unavailable", path=request.path, reason=str(exc)[:200])
+        response = error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+        response.headers["Retry-After"] = "2"
+        return response
+    except web.HTTPRequestEntityTooLarge:
+        big = too_large(MAX_BODY)
+        return error_response(big.status, big.code, big.message, big.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -33,6 +33,17 @@ class StoreUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class DispatchState:
+    """Everything a dispatch pass reads besides the queue, read in one round trip."""
+
+    responders: dict[str, Responder]
+    presence: dict[str, Presence]
+    loads: dict[tuple[str, str], int]
+    idle: dict[str, datetime]
+    roster_head: int
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """How much of the event stream Redis still holds: its length and first and last positions."""
 
@@ -88,6 +99,11 @@ class Store(abc.ABC):
         """Apply atomically; return the contact as written (rev bumped). Raises Conflict."""
 
     @abc.abstractmethod
+    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
+        """Apply each transition atomically on its own, all in one round trip: per transition,
+        the contact as written or the Conflict that left it unwritten (a burst of timers)."""
+
+    @abc.abstractmethod
     async def next_seq(self) -> int: ...
 
     # -- contacts and offers -----------------------------------------------
@@ -136,6 +152,10 @@ class Store(abc.ABC):
     async def list_responders(self) -> list[Responder]: ...
 
     @abc.abstractmethod
+    async def dispatch_state(self) -> DispatchState:
+        """Responders, presence, loads, idle times and the roster head, all at one instant."""
+
+    @abc.abstractmethod
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None: ...
 
     @abc.abstractmethod
@@ -165,10 +185,30 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def timers(self) -> list[Timer]: ...
 
+    # -- outbox ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        """Queue (or re-queue, same id) an outgoing message to be sent at `due`."""
+
+    @abc.abstractmethod
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        """Claim due messages (id, payload), each leased until done or re-queued, as timers are."""
+
+    @abc.abstractmethod
+    async def outbox_done(self, item_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def outbox_size(self) -> int: ...
+
     # -- events ----------------------------------------------------------------
     @abc.abstractmethod
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         """Events after stream position `after`, oldest first, with their positions."""
+
+    @abc.abstractmethod
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        """Like read_events, but waits up to `block_s` for an event after `after` to appear
+        (every instance's live views follow the shared stream with it)."""
 
     @abc.abstractmethod
     async def record(self, events: list[Event]) -> list[str]:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import json
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.backoff import ExponentialBackoff
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from router.clock import from_ms, to_ms
 from router.keys import Keys
@@ -29,7 +31,8 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.connect import OUTAGE, connect
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -37,28 +40,51 @@ from schedules import Roster, RosterVersion
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
+RESPONDER_CACHE = 2000
+REPLICA_WAIT_MS = 500
+REPLICA_RECHECK_S = 10.0
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Every store call, reads included, reports an outage as StoreUnavailable (an API 503)."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except OUTAGE as exc:
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return call
+
+
+def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for field, value in raw.items():
+        rid, _, channel = field.rpartition("|")
+        if int(value):
+            out[(rid, channel)] = int(value)
+    return out
+
+
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client that retries a dropped connection with backoff (Redis restarts, failovers)."""
-    return aioredis.Redis.from_url(
-        url,
-        decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        health_check_interval=15,
-        socket_connect_timeout=2.0,
-        socket_timeout=10.0,
-    )
-
-
 class RedisStore(Store):
     def __init__(
-        self, client: aioredis.Redis, hotline: str = "default", sealer: Sealer | None = None
+        self,
+        client: aioredis.Redis,
+        hotline: str = "default",
+        sealer: Sealer | None = None,
+        wait_replicas: int = 0,
     ) -> None:
         self.hotline = hotline
+        self.wait_replicas = wait_replicas
+        self._replicas_missing_until = 0.0
+        self._responder_cache: dict[str, Responder] = {}
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
@@ -72,6 +98,7 @@ class RedisStore(Store):
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
         self._forget = self._script("forget_contact.lua")
+        self._claim_ids = self._script("claim_leased.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -121,9 +148,9 @@ class RedisStore(Store):
         }
         return json.dumps(payload)
 
-    async def apply(self, t: Transition) -> Contact:
+    def _transition_keys(self, t: Transition) -> list[str]:
         k = self.k
-        keys = [
+        return [
             k.contacts,
             k.revs,
             k.queue,
@@ -140,17 +167,59 @@ class RedisStore(Store):
             k.arrivals,
             k.contact_offers(t.contact.id),
         ]
-        result = await self._call(self._transition, keys, [self._payload(t), k.wake])
+
+    @staticmethod
+    def _outcome(t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
         if status != "ok":
-            raise Conflict(str(value))
+            return Conflict(str(value))
         return t.contact.model_copy(update={"rev": int(value)})
 
-    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+    async def apply(self, t: Transition) -> Contact:
+        result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])
+        outcome = self._outcome(t, result)
+        if isinstance(outcome, Conflict):
+            raise outcome
+        return outcome
+
+    async def _apply_one(self, t: Transition) -> Contact | Conflict:
         try:
+            return await self.apply(t)
+        except Conflict as conflict:
+            return conflict
+
+    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
+        if not ts:
+            return []
+        if isinstance(self.redis, RedisCluster):
+            # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
+            return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for t in ts:
+                keys = self._transition_keys(t)
+                await self._transition(keys=keys, args=[self._payload(t), self.k.wake], client=pipe)
+            if self.wait_replicas and time.monotonic() >= self._replicas_missing_until:
+                pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+            replies = await pipe.execute()
+        if len(replies) > len(ts) and int(replies[-1]) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
+
+    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:
             return await script(keys=keys, args=args)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        # Behind Sentinel, a write the master acknowledged but never replicated is lost when a
+        # replica is promoted. WAIT in the same round trip: the transition returns once a
+        # replica holds it too. When none answers within the wait (the replica is down, or
+        # was just promoted and has none yet), writes go on without waiting for a while rather
+        # than each paying the wait: the hotline keeps answering on the master alone.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await script(keys=keys, args=args, client=pipe)
+            pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+            result, acked = await pipe.execute()
+        if int(acked) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        return result
 
     async def next_seq(self) -> int:
         return int(await self.redis.incr(self.k.seq))
@@ -220,17 +289,37 @@ class RedisStore(Store):
             self._set_presence, [self.k.presence, self.k.idle], [responder_id, status, to_ms(now)]
         )
 
+    async def dispatch_state(self) -> DispatchState:
+        k = self.k
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.responders)
+            pipe.hgetall(k.presence)
+            pipe.hgetall(k.load)
+            pipe.zrange(k.idle, 0, -1, withscores=True)
+            pipe.get(k.version_head)
+            raw_responders, presence, raw_loads, idle, head = await pipe.execute()
+        return DispatchState(
+            responders={rid: self._responder(raw) for rid, raw in sorted(raw_responders.items())},
+            presence=presence,
+            loads=_loads(raw_loads),
+            idle={rid: from_ms(score) for rid, score in idle},
+            roster_head=int(head or 0),
+        )
+
+    def _responder(self, raw: str) -> Responder:
+        """Parsed once per distinct record: every dispatch pass reads them all, and they rarely change."""
+        found = self._responder_cache.get(raw)
+        if found is None:
+            if len(self._responder_cache) > RESPONDER_CACHE:
+                self._responder_cache.clear()
+            found = self._responder_cache[raw] = Responder.model_validate_json(raw)
+        return found
+
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))
 
     async def loads(self) -> dict[tuple[str, str], int]:
-        raw: dict[str, str] = await self.redis.hgetall(self.k.load)
-        out: dict[tuple[str, str], int] = {}
-        for field, value in raw.items():
-            rid, _, channel = field.rpartition("|")
-            if int(value):
-                out[(rid, channel)] = int(value)
-        return out
+        return _loads(await self.redis.hgetall(self.k.load))
 
     async def idle_since(self) -> dict[str, datetime]:
         pairs = await self.redis.zrange(self.k.idle, 0, -1, withscores=True)
@@ -267,10 +356,46 @@ class RedisStore(Store):
         raws = await self.redis.hmget(self.k.timer_data, ids)
         return [Timer.model_validate_json(r) for r in raws if r]
 
+    # -- outbox ------------------------------------------------------------------
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.k.outbox_data, item_id, self.sealer.seal(payload))
+            pipe.zadd(self.k.outbox, {item_id: to_ms(due)})
+            await pipe.execute()
+
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        # The timers' lease script serves any "sorted set of due ids + hash of their data".
+        ids_and_data = await self._call(
+            self._claim_ids,
+            [self.k.outbox, self.k.outbox_data],
+            [to_ms(now), to_ms(now + timedelta(seconds=lease_s)), limit],
+        )
+        return [
+            (oid, self.sealer.open(raw))
+            for oid, raw in zip(ids_and_data[::2], ids_and_data[1::2], strict=True)
+        ]
+
+    async def outbox_done(self, item_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.k.outbox, item_id)
+            pipe.hdel(self.k.outbox_data, item_id)
+            await pipe.execute()
+
+    async def outbox_size(self) -> int:
+        return int(await self.redis.zcard(self.k.outbox))
+
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         start = "(" + after if after != "0" else "-"
         rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        # A blocked XREAD holds one pooled connection for at most block_s; nothing else waits on it.
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return []
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
 
     async def record(self, events: list[Event]) -> list[str]:
@@ -376,7 +501,7 @@ class RedisStore(Store):
     async def ping(self) -> bool:
         try:
             return bool(await self.redis.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+        except OUTAGE:
             return False
 
     async def wait_wake(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll
@@ -385,7 +510,7 @@ class RedisStore(Store):
                 self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await self._pubsub.subscribe(self.k.wake)
             await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+        except OUTAGE:
             # A lost subscription is rebuilt next time; the caller's timeout still bounds the wait.
             if self._pubsub is not None:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -396,3 +521,12 @@ class RedisStore(Store):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = None
         await self.redis.aclose()
+
+
+# Wrap every public coroutine of the store, so no call can forget the outage path (the audit
+# found plain reads answering 500 around a Redis restart). ping and wait_wake answer for
+# themselves; close must not raise.
+for _name, _method in list(vars(RedisStore).items()):
+    public = not _name.startswith("_") and _name not in ("ping", "wait_wake", "close")
+    if public and inspect.iscoroutinefunction(_method):
+        setattr(RedisStore, _name, _outage_is_unavailable(_method))

@@ -51,7 +51,7 @@ def test_upgrade_retention_and_a_ledger_that_cannot_open(tmp_path: Path, redis_s
 
 
 def _shift(who: str, role: str, hours: float) -> Shift:
-    return Shift(responder=who, role=role, start=START, end=START + timedelta(hours=hours))  # type: ignore[arg-type]
+    return Shift(responder=who, role=role, start=START, end=START + timedelta(hours=hours))
 
 
 def test_32_backup_must_be_another_person() -> None:
