@@ -45,9 +45,15 @@ async def a_day(ledger: Ledger) -> Day:
     await staff(engine, ["ana"], ["ben"], ["sue"], languages=["en", "es"])
     writer = Writer(store, ledger, clock)
 
-    async def take(cid: str, rid: str = "ana") -> None:
-        offer = next(o for o in await engine.offers_for(None, None) if o.contact_id == cid)
-        await engine.accept(offer.id, offer.responder)
+    async def take(cid: str) -> None:
+        """Accept the contact's offer, waiting (bounded) while responders finish their wrap-up."""
+        for _ in range(120):
+            found = [o for o in await engine.offers_for(None, None) if o.contact_id == cid]
+            if found:
+                await engine.accept(found[0].id, found[0].responder)
+                return
+            await advance(engine, clock, 5, step=5)
+        raise AssertionError(f"{cid} was never offered")
 
     on_time = await engine.intake(sms(WORDS, PHONE))
     await engine.note(on_time.id, "acknowledged", via="auto_reply")
