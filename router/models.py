@@ -181,8 +181,22 @@ class ResponderIn(Model):
         return value
 
 
+class ContactChange(Model):
+    """A responder's own change of phone or email, waiting for the code sent to the new address."""
+
+    field: Literal["phone", "email"]
+    value: str
+    notify_via: NotifyVia | None = None
+    code_hash: str
+    nonce: str
+    expires_at: AwareDatetime
+    requested_by: str
+
+
 class Responder(ResponderIn):
     id: str
+    # Never shown by the API: the address being confirmed and the code's keyed hash.
+    pending_change: ContactChange | None = None
 
     _lists = field_validator("languages", "channels", "skills", mode="before")(_empty_list)
 
@@ -252,7 +266,21 @@ class FeedRecord(Model):
 
 
 class TokenRecord(Model):
+    """A bearer token, stored under its SHA-256 (and, without the hash's secret, under "id:<id>").
+
+    Records from before named tokens have no id, person or expiry."""
+
     role: Literal["responder", "scheduler", "manager", "admin"]
     responder: str | None = None
     label: str | None = None
     created_at: datetime | None = None
+    id: str | None = None
+    person: str | None = None
+    created_by: str | None = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    revoked_by: str | None = None
+    # Only on the "id:<id>" record: which hash record to revoke with it.
+    token_hash: str | None = None
+    # Only on the listing record (router/tokens.py): every token id issued, oldest first.
+    ids: list[str] = Field(default_factory=list)

@@ -79,7 +79,7 @@ def offer_view(o: Offer) -> dict[str, Any]:
 
 
 def responder_view(r: Responder, presence: Presence | None) -> dict[str, Any]:
-    data = r.model_dump(mode="json")
+    data = r.model_dump(mode="json", exclude={"pending_change"})
     data["presence"] = presence or "offline"
     return data
 

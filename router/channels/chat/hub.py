@@ -77,18 +77,18 @@ class ChatHub:
         self.sleep = sleep or self.engine.clock.sleep
         self.sessions: dict[str, ChatSession] = {}
         self.by_contact: dict[str, str] = {}
-        self._key = hashlib.sha256(("chat-session:" + service.settings.secret_key).encode()).digest()
+        self._keys = service.engine.keyring.chat_session_keys()  # the first signs; any verifies
         self._waits: deque[float] = deque(maxlen=25)
         self.closing = False
 
     # -- session identity ---------------------------------------------------
-    def token_for(self, sid: str) -> str:
-        return hmac.new(self._key, sid.encode(), hashlib.sha256).hexdigest()
+    def token_for(self, sid: str, key: bytes | None = None) -> str:
+        return hmac.new(key or self._keys[0], sid.encode(), hashlib.sha256).hexdigest()
 
     def valid(self, sid: object, token: object) -> bool:
         if not isinstance(sid, str) or not isinstance(token, str) or not 8 <= len(sid) <= 64:
             return False
-        return hmac.compare_digest(self.token_for(sid), token)
+        return any(hmac.compare_digest(self.token_for(sid, key), token) for key in self._keys)
 
     async def open_session(self, sid: str | None, token: str | None, language: str | None) -> ChatSession:
         """Resume a session the widget proves it holds, or start a new one."""
