@@ -3,6 +3,8 @@ dialect-aware upsert both SQLite and PostgreSQL understand."""
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -56,6 +58,7 @@ def _sqlite_pragmas(dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None
 class Ledger:
     url: str
     engine: AsyncEngine
+    anchor: sqlite3.Connection | None = None
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -66,15 +69,21 @@ class Ledger:
             )
         kwargs: dict[str, Any] = {}
         memory = url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
+        anchor = None
         if memory:
-            kwargs["poolclass"] = StaticPool  # one in-memory database shared by every session
+            # One in-memory database shared by every session, kept alive by a plain connection
+            # (so no pooled async connection outlives an instance that was never stopped).
+            name = f"file:ledger-{secrets.token_hex(8)}?mode=memory&cache=shared"
+            anchor = sqlite3.connect(name, uri=True, check_same_thread=False)
+            url = f"sqlite+aiosqlite:///{name}&uri=true"
+            kwargs["poolclass"] = NullPool
         elif url.startswith("sqlite"):
             path = url.split(":///", 1)[1].split("?", 1)[0]
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite") and not memory:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(url=url, engine=engine)
+        return cls(url=url, engine=engine, anchor=anchor)
 
     @property
     def dialect(self) -> str:
@@ -105,6 +114,9 @@ class Ledger:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.anchor is not None:
+            self.anchor.close()
+            self.anchor = None
 
 
 def _why(exc: BaseException) -> str:

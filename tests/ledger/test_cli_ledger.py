@@ -43,7 +43,11 @@ def test_upgrade_retention_and_a_ledger_that_cannot_open(tmp_path: Path, redis_s
     dry = run(["retention", "--dry-run"], env, tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["would_purge"]["personal_data_contacts"] == 0
-    bad = {**env, "SAFETYNET_LEDGER_URL": "postgresql+asyncpg://nobody:secret@127.0.0.1:1/db"}
+    bad = {
+        **env,
+        "SAFETYNET_SECRET_KEY": "a-test-key-of-our-own-for-the-ledger-cli-test",
+        "SAFETYNET_LEDGER_URL": "postgresql+asyncpg://nobody:secret@127.0.0.1:1/db",
+    }
     served = run(["serve", "--port", "0"], bad, tmp_path)
     assert served.returncode == 2
     [line] = served.stderr.strip().splitlines()
