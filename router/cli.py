@@ -1,9 +1,10 @@
-"""The `safetynet` command: serve, demo, token, keys, protocol, simulate, staffing."""
+"""The `safetynet` command: serve, demo, token, keys, protocol, ledger, retention, simulate, staffing."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,8 @@ from router.api.app import Extension
 from router.audit import audit
 from router.channels import chat, email, twilio
 from router.demo import run_demo
+from router.ledger.cli import add_commands as add_ledger_commands
+from router.ledger.cli import ledger_main, retention_main
 from router.server import serve
 from router.service import Service, StartupError, open_store, require_own_key
 from router.settings import Settings
@@ -39,8 +42,9 @@ async def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     require_own_key(settings)
     logs.configure(settings.log_level)
+    os.makedirs(settings.data_dir, exist_ok=True)
     try:
-        service = await Service.create(settings)
+        service = await Service.create(settings)  # runs the ledger's pending migrations
     except ProtocolError as exc:
         raise StartupError(str(exc)) from exc
 
@@ -123,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("action", choices=["check", "manual", "activate"])
     pr.add_argument("file")
     pr.add_argument("--html", action="store_true", help="manual as HTML (default Markdown)")
+    add_ledger_commands(sub)
     sim = sub.add_parser("simulate", help="simulate a scenario", add_help=False)
     sim.add_argument("rest", nargs=argparse.REMAINDER)
     st = sub.add_parser("staffing", help="plan staffing for a scenario", add_help=False)
@@ -149,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_admin.keys(args, _settings(args))
         if args.command == "protocol":
             return _protocol(args)
+        if args.command == "ledger":
+            return asyncio.run(ledger_main(args, _settings(args)))
+        if args.command == "retention":
+            return asyncio.run(retention_main(args, _settings(args)))
         if args.command == "simulate":
             return simulate_main(list(args.rest))
         return staffing_main(list(args.rest))

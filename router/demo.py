@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
+import shutil
 import sys
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from protocols import EscalationStep, Protocol, TriageRule, default_protocol
 from router import logs
@@ -141,13 +145,32 @@ async def _summary(service: Service, port: int, token: str) -> None:
         )
 
 
+def _scratch() -> Path:
+    """The demo's ledger lives in a temporary folder of the data directory, removed at the end."""
+    data_dir = Path(os.environ.get("SAFETYNET_DATA_DIR") or Settings().data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="demo-", dir=data_dir))
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     logs.configure("error")  # the summary lines say what is happening; the JSON log would drown them
     rng = random.Random(args.seed)
     token = "demo-" + secrets.token_urlsafe(12)
-    settings = Settings(redis_url="memory://", admin_token=token)
+    scratch = _scratch()
+    settings = Settings(
+        redis_url="memory://", admin_token=token, ledger_url=f"sqlite+aiosqlite:///{scratch / 'ledger.db'}"
+    )
     notifier = DemoResponders(rng)
-    service = await Service.create(settings, notifier=notifier, protocol=demo_protocol())
+    try:
+        service = await Service.create(settings, notifier=notifier, protocol=demo_protocol())
+        return await _run(args, service, notifier, rng, token)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _run(
+    args: argparse.Namespace, service: Service, notifier: DemoResponders, rng: random.Random, token: str
+) -> int:
     notifier.service = service
     engine = service.engine
     now = engine.clock.now()
@@ -205,14 +228,16 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
         stop,
         extensions=[chat.install, console.install, schedule.install, reports.install],
     )
+    await service.writer.catch_up()  # what the last second added
     report = await compliance(
-        service.store,
+        service.ledger,
         start,
         engine.clock.now() + timedelta(seconds=1),
-        engine.protocol.response_target.total_seconds(),
         engine.clock.now(),
+        engine.protocol,
         await service.store.latest_version(),
     )
+    await service.ledger.close()
     tta = report["time_to_answer_s"]
     print(
         f"[demo] stopped: {report['contacts']} contacts, {report['answered']} answered, "

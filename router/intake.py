@@ -145,6 +145,10 @@ def build(
         "imminent_danger": triage.imminent_danger,
         "repeat_of": len(previous) or None,
         "after_hours": after_hours or None,
+        # for the ledger: what kind of contact this is and which contact a task serves
+        "language": contact.language,
+        "kind": "follow_up" if "follow_up" in flags else ("callback" if incoming.callback_for else "contact"),
+        "serves": incoming.callback_for,
     }
     t = tr.intake(contact, timers, fields, arrival=(sender_key, now, now - memory))
     return Intake(contact=contact, transition=t, triage=triage)

@@ -62,6 +62,9 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.ledger_lag = Gauge(
+            "safetynet_ledger_lag_events", "Events in the stream not yet in the ledger", registry=r
+        )
 
         self.outbox_sent = Counter(
             "safetynet_outbox_sent_total", "Outgoing messages handed over", ["kind"], registry=r

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -16,6 +17,9 @@ from router.engine import Engine
 from router.fanout import SharedFeed
 from router.jobs import Jobs
 from router.keyring import Keyring
+from router.ledger import Ledger, LedgerError, retention
+from router.ledger.bounded import Bounds
+from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
 from router.outbox import Outbox
 from router.settings import Settings
@@ -67,8 +71,12 @@ class Service:
     store: Store
     engine: Engine
     runner: TimerRunner
+    ledger: Ledger
+    writer: Writer
+    bounds: Bounds
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
+    started_at: datetime | None = None
     # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
     views: SharedFeed | None = None
 
@@ -99,6 +107,7 @@ class Service:
         notifier: Notifier | None = None,
         store: Store | None = None,
         protocol: Protocol | None = None,
+        ledger: Ledger | None = None,
     ) -> Service:
         file_text = read_text(settings.protocol) if settings.protocol and protocol is None else None
         store = store or open_store(settings)
@@ -108,6 +117,11 @@ class Service:
                 f"cannot reach Redis at {redact_url(settings.redis_url)}: start redis-server, or set "
                 "SAFETYNET_REDIS_URL to a reachable server (memory:// runs without one)"
             )
+        try:
+            ledger = ledger or await open_ledger(settings)
+        except StartupError:
+            await store.close()
+            raise
         clock = clock or SystemClock()
         if protocol is None:
             protocol = await policy.choose_at_start(store, file_text, settings.protocol, clock.now())
@@ -120,10 +134,27 @@ class Service:
             sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
-        return cls(settings=settings, store=store, engine=engine, runner=runner)
+        writer = Writer(store, ledger, clock, engine.metrics)
+        bounds = Bounds(
+            store,
+            ledger,
+            clock,
+            window=timedelta(seconds=settings.stream_window_s),
+            grace=timedelta(seconds=settings.closed_grace_s),
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            engine=engine,
+            runner=runner,
+            ledger=ledger,
+            writer=writer,
+            bounds=bounds,
+        )
 
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
+        self.started_at = self.engine.clock.now()
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
@@ -131,8 +162,22 @@ class Service:
         self.feed.position = await self.feed.start_position()
         self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
         self.tasks.append(asyncio.create_task(self._supervise(self.mail_outbox.run), name="outbox"))
-        self.jobs = Jobs(self.engine)
+        self.jobs = Jobs(self.engine, retention=self.purge)
+        # The writer holds the jobs' leader lock under the same name: one leader does both.
+        self.writer.owner = self.jobs.owner
+        self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
         self.jobs.start()
+
+    async def write_ledger(self) -> None:
+        await self.writer.run(self.bounds)
+
+    async def purge(self) -> dict[str, int]:
+        """The protocol's retention, applied now (the leader's daily job)."""
+        done = await retention.purge(
+            self.store, self.ledger, self.engine.protocol.retention, self.engine.clock.now()
+        )
+        log.info("retention_purged", **done)
+        return done
 
     async def follow_protocol(self) -> None:
         """Another instance may activate a new protocol: pick it up within a couple of seconds."""
@@ -168,6 +213,21 @@ class Service:
                 await task
         self.tasks.clear()
         await self.store.close()
+        await self.ledger.close()
+
+
+async def open_ledger(settings: Settings) -> Ledger:
+    """The ledger at its settings' URL, its schema brought up to date, or one line saying why not."""
+    try:
+        ledger = Ledger.open(settings.ledger_database())
+    except LedgerError as exc:
+        raise StartupError(str(exc)) from exc
+    try:
+        await ledger.upgrade()
+    except LedgerError as exc:
+        await ledger.close()
+        raise StartupError(str(exc)) from exc
+    return ledger
 
 
 def redact_url(url: str) -> str:

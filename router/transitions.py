@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from router.closing import closing_facts
 from router.errors import InvalidState
 from router.models import (
     Contact,
@@ -351,6 +352,8 @@ def close(
         disposition=disposition,
         by=by,
         handle_s=seconds(contact.answered_at, now) if contact.answered_at else None,
+        responder=contact.responder,
+        **closing_facts(outcome or {}, notes),
     )
     t.events.append(ev)
     return t

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the tests need from the system: redis-server (tests start their own) and Chromium
+# What the tests need from the system: redis-server and PostgreSQL (tests start their own) and Chromium
 # (pages are tested in a real headless browser). Installs them with apt when missing and
 # running as root; otherwise says exactly what to install.
 set -euo pipefail
@@ -9,6 +9,11 @@ if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
 fi
 if [[ -z "${SAFETYNET_CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+# The ledger's tests run on PostgreSQL too: the session starts its own server (initdb, pg_ctl).
+if [[ -z "${SAFETYNET_TEST_POSTGRES_URL:-}" ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+  && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
 fi
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
@@ -20,5 +25,6 @@ if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 echo "missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})," >&2
-echo "or set REDIS_URL to a running Redis and SAFETYNET_CHROMIUM to a Chromium binary." >&2
+echo "or set REDIS_URL to a running Redis, SAFETYNET_TEST_POSTGRES_URL to a PostgreSQL database" >&2
+echo "and SAFETYNET_CHROMIUM to a Chromium binary." >&2
 exit 1

@@ -13,6 +13,7 @@ from router.api import (  # noqa: F401 - they register routes
     contact_change,
     contacts,
     flags,
+    ledger,
     offers,
     protocol,
     responders,

@@ -10,8 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
+from router.api.ledger import fresh
 from router.api.routing import json_of, principal, require, route
 from router.api.views import contact_view, intake_view, queue_view
+from router.errors import NotFound
+from router.ledger.rows import contact_record
 from router.models import Contact, ContactIn, ContactStatus
 from router.transitions import queue_score
 
@@ -65,7 +68,19 @@ async def create_contact(request: web.Request) -> web.Response:
 
 @route("GET", "/v1/contacts/{id}", roles=("responder", "manager"), summary="A contact and its timeline")
 async def get_contact(request: web.Request) -> web.Response:
-    return json_of(contact_view(await _contact_for(request, "contact.read", write=False)))
+    """Live state while Redis holds the contact; afterwards (a manager) its facts and timeline
+    from the ledger, without messages or notes."""
+    try:
+        return json_of(contact_view(await _contact_for(request, "contact.read", write=False)))
+    except NotFound:
+        require(request, "manager")
+        svc = services(request)
+        await fresh(svc)
+        async with svc.ledger.engine.connect() as conn:
+            record = await contact_record(conn, request.match_info["id"], svc.engine.clock.now())
+        if record is None:
+            raise
+        return json_of(record)
 
 
 @route(

@@ -152,7 +152,8 @@ async def serve(
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, started once
             [sys.executable, "-m", "router.cli", "serve", "--host", HOST, "--port", str(port)],
-            env=serve_env(redis_url, protocol, extra_env),
+            # the ledger (a SQLite file) lives in the work dir, shared by the instances started there
+            env=serve_env(redis_url, protocol, {"SAFETYNET_DATA_DIR": str(workdir), **(extra_env or {})}),
             stdout=out,
             stderr=subprocess.STDOUT,
         )

@@ -151,6 +151,7 @@ async def running(clock: Clock | None = None, **overrides: Any) -> AsyncIterator
     await sink.start()
     values: dict[str, Any] = {
         "redis_url": "memory://",
+        "ledger_url": "sqlite+aiosqlite://",  # in memory, also when a test gives a real Redis
         "admin_token": ADMIN,
         "secret_key": "test-secret-key-for-channels",
         "smtp_port": 0,

@@ -45,7 +45,9 @@ class Server:
 
 def _serve(url: str, ready: list[Any], stop: threading.Event) -> None:
     async def main() -> None:
-        settings = Settings(redis_url=url, admin_token=ADMIN, secret_key="fuzz-secret-key")
+        settings = Settings(
+            redis_url=url, admin_token=ADMIN, secret_key="fuzz-secret-key", ledger_url="sqlite+aiosqlite://"
+        )
         service = await Service.create(settings)
         app = create_app(service, [chat.install, email_channel.install])
         runner = web.AppRunner(app, access_log=None)

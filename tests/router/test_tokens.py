@@ -112,7 +112,7 @@ async def test_token_command_issues_lists_and_revokes(
     client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
     await client.flushdb()
     await client.aclose()
-    settings = Settings(redis_url=redis_srv.url, hotline="t")
+    settings = Settings(redis_url=redis_srv.url, hotline="t", ledger_url="sqlite+aiosqlite://")
     with pytest.raises(StartupError, match="--person"):
         await cli_admin.token(_args(person=None), settings)
     assert await cli_admin.token(_args(expires_in="12h"), settings) == 0

@@ -190,6 +190,8 @@ class ChatHub:
         )
         contact = await self.engine.intake(incoming)
         session.contact_id = contact.id
+        # The widget shows the greeting and "a person will answer" at once: Standard 29's record.
+        await self.engine.note(contact.id, "acknowledged", via="greeting")
         self.by_contact[contact.id] = session.id
         # intake's own events may have gone out before the session knew its contact.
         await self.push_state(session)

@@ -98,6 +98,7 @@ class EmailIntake:
         self.mailer.acknowledge(
             current, await reply_for(self.engine.protocol, self.store, current, "auto_reply")
         )
+        await self.engine.note(contact.id, "acknowledged", via="auto_reply")
         return Outcome("created", contact.id)
 
     async def _over_limit(self, mail: InboundMail) -> bool:

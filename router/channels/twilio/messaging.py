@@ -102,6 +102,7 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
     auto = (
         await reply_for(engine.protocol, ch.service.store, current, "auto_reply") or twiml.DEFAULT_AUTO_REPLY
     )
+    await engine.note(contact.id, "acknowledged", via="auto_reply")  # Standard 29: on record
     return _reply(*extra, auto)
 
 

@@ -70,6 +70,9 @@ async def incoming_call(request: web.Request, form: Form) -> web.StreamResponse:
             if again is None or again.ref != call_sid:
                 return _xml(twiml.empty_voice())
             made = again
+        else:
+            # The greeting below is the immediate acknowledgement Standard 29 asks to document.
+            made = await ch.engine.note(made.id, "acknowledged", via="greeting")
         contact = made
     kind: TextKind = "greeting" if protocol.is_open("voice", ch.engine.clock.now()) else "after_hours"
     language = contact.language or protocol.fallback
