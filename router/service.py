@@ -31,6 +31,7 @@ from router.timers import TimerRunner
 log = structlog.get_logger("router.service")
 
 
+WRITER_STOP_S = 10.0
 PROTOCOL_POLL_S = 2.0
 
 
@@ -206,6 +207,12 @@ class Service:
         if self.jobs is not None:
             self.jobs.stop()
         self.runner.stop()
+        # The ledger writer finishes its batch rather than being cancelled inside a write.
+        self.writer.stop()
+        writing = [t for t in self.tasks if t.get_name() == "ledger"]
+        if writing:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(writing[0]), WRITER_STOP_S)
         for task in self.tasks:
             task.cancel()
         for task in self.tasks:

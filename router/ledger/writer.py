@@ -7,6 +7,7 @@ batch filed twice by two writers in a hand-over also leaves one row each."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -89,6 +90,7 @@ class Writer:
     poll_s: float = 1.0
     lag: int = 0
     filed: int = 0
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def step(self) -> int:
         """File the next batch after the cursor; how many events were new to the ledger."""
@@ -168,7 +170,8 @@ class Writer:
         """Forever: while this instance holds the lock, file batches; idle, poll every poll_s."""
         measured = 0.0
         loop = asyncio.get_running_loop()
-        while True:
+        self.stopping.clear()
+        while not self.stopping.is_set():
             n = 0
             if await self.store.acquire_leader(self.owner, LOCK_TTL_S):
                 n = await self.step()
@@ -178,4 +181,10 @@ class Writer:
                 if housekeeping is not None:
                     await housekeeping()
             if n < self.batch:
-                await asyncio.sleep(self.poll_s)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), self.poll_s)
+
+    def stop(self) -> None:
+        """Finish the batch in hand and return (never cancelled mid-write: an SQLite worker
+        thread answering a closed event loop would be the result)."""
+        self.stopping.set()

@@ -26,6 +26,7 @@ SMS2 = "tests/channels/test_twilio_staff_sms.py::"
 
 WHY = MN + "test_markdown_has_every_rule"
 
+RETENTION = "tests/ledger/test_retention.py::test_retention_periods_on_the_virtual_clock"
 REGISTRY: dict[str, str] = {
     # identity, time, language
     "name": MN + "test_markdown_has_every_rule",
@@ -170,10 +171,10 @@ REGISTRY: dict[str, str] = {
     "referral_follow_up.unconfirmed_disposition": FU
     + "test_every_follow_up_attempt_is_made_until_they_run_out",
     # retention is applied by the ledger (issue 10)
-    "retention": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
-    "retention.personal_data": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
-    "retention.contact_records": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
-    "retention.access_audit": "tests/ledger/test_retention.py::test_retention_purges_after_each_period",
+    "retention": RETENTION,
+    "retention.personal_data": RETENTION,
+    "retention.contact_records": RETENTION,
+    "retention.access_audit": RETENTION,
     "messages": CL + "test_legacy_messages_still_answer_text",
     # looking after the people who answer (Standard 31, proto-staff)
     "wrap_up": ST + "test_wrap_up_holds_the_next_offer_then_dispatches_it",
