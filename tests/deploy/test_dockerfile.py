@@ -91,7 +91,8 @@ def test_healthcheck_asks_healthz_and_serve_is_the_default() -> None:
 def test_every_package_of_the_project_is_copied_into_the_build() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     packages = {name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]}
-    assert packages | {"pyproject.toml", project["project"]["readme"], "requirements.lock"} <= copied_sources()
+    needed = packages | {"pyproject.toml", project["project"]["readme"], "requirements.lock"}
+    assert needed <= copied_sources()
 
 
 def test_dockerignore_keeps_secrets_and_the_virtualenv_out() -> None:
