@@ -5,6 +5,7 @@ and agree they could fail it over."""
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -82,15 +83,18 @@ def test_sentinels_agree_on_the_master_and_see_the_replica(cluster: tuple[int, i
     while True:
         # Each Sentinel learns of the replica and of the other two from the master.
         fields = client.sentinel_master("mymaster")
+        assert isinstance(fields, dict)
         if fields["num-other-sentinels"] == 2 and fields["num-slaves"] == 1:
             break
         assert time.monotonic() < deadline, fields
         time.sleep(0.2)
     assert fields["quorum"] == 2
     assert client.sentinel_get_master_addr_by_name("mymaster") == (HOST, master)
-    # redis-py's sentinel_ckquorum reads the reply as a bare OK; the reply is "OK 3 usable...".
-    reply = client.execute_command("SENTINEL", "CKQUORUM", "mymaster")
-    assert str(reply).startswith("OK 3 usable Sentinels"), reply
+    # redis-py's sentinel_ckquorum reads the reply as a bare OK; the reply is "+OK 3 usable...".
+    with socket.create_connection((HOST, sentinels[0]), timeout=5) as conn:
+        conn.sendall(b"SENTINEL CKQUORUM mymaster\r\n")
+        reply = conn.recv(256)
+    assert reply.startswith(b"+OK 3 usable Sentinels"), reply
     master_info = ping(master).info("persistence")
     assert master_info["aof_enabled"] == 1  # redis.conf: every acknowledged write survives a restart
     assert ping(master).config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
