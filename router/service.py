@@ -13,10 +13,12 @@ from protocols.loader import read_text
 from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
+from router.fanout import SharedFeed
 from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from router.store.connect import BadRedisUrl, connect
 from router.store.sealing import Sealer
 from router.timers import TimerRunner
 
@@ -33,13 +35,14 @@ class StartupError(Exception):
 def open_store(settings: Settings) -> Store:
     if settings.redis_url.startswith("memory://"):
         return MemoryStore(settings.hotline)
-    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise StartupError(
-            f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
-            "or memory:// URL"
-        )
     previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
-    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer([settings.secret_key, *previous]))
+    try:
+        client = connect(settings.redis_url)
+    except BadRedisUrl as exc:
+        raise StartupError(f"SAFETYNET_REDIS_URL: {exc} (or memory://)") from exc
+    # Behind Sentinel every transition waits for one replica, so a failover loses nothing.
+    replicas = 1 if settings.redis_url.startswith("redis+sentinel://") else 0
+    return RedisStore(client, settings.hotline, Sealer([settings.secret_key, *previous]), replicas)
 
 
 @dataclass
@@ -50,6 +53,17 @@ class Service:
     runner: TimerRunner
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
+    # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
+    views: SharedFeed | None = None
+
+    def __post_init__(self) -> None:
+        if self.views is None:
+            self.views = SharedFeed(self.store, self.engine.metrics)
+
+    @property
+    def feed(self) -> SharedFeed:
+        assert self.views is not None
+        return self.views
 
     @classmethod
     async def create(
@@ -87,6 +101,8 @@ class Service:
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
+        self.feed.position = await self.feed.start_position()
+        self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
         self.jobs = Jobs(self.engine)
         self.jobs.start()
 

@@ -14,7 +14,7 @@ __all__ = ["FEED", "ConsoleFeed", "Subscriber", "install"]
 def install(app: web.Application, service: Service) -> None:
     """Serve /console and its live feed, fed by an engine listener."""
     feed = ConsoleFeed()
-    service.engine.listeners.append(feed)
+    service.feed.views.append(feed)
     add_routes(app, service, feed)
 
     async def shutdown(_: web.Application) -> None:
