@@ -16,6 +16,7 @@ FILLED = {
     "SAFETYNET_SECRET_KEY": "k" * 43,
     "SAFETYNET_ADMIN_TOKEN": "t" * 43,
     "POSTGRES_PASSWORD": "p" * 24,
+    "REDIS_PASSWORD": "r" * 24,
     "SAFETYNET_PUBLIC_URL": "https://hotline.example.org",
 }
 
@@ -86,12 +87,18 @@ def test_redis_master_replica_three_sentinels_postgres_two_instances_and_a_proxy
         "proxy",
     }
     assert "--replicaof" in services["redis-replica"]["command"]
+    for name in ("redis-master", "redis-replica", "sentinel-1", "sentinel-2", "sentinel-3"):
+        # The image's entrypoint drops root only for `redis-server`; start.sh runs as redis itself.
+        assert services[name]["user"] == "redis"
+        assert services[name]["command"][:2] == ["sh", "/usr/local/etc/redis/start.sh"]
     sentinel_conf = (DEPLOY / "redis" / "sentinel.conf").read_text(encoding="utf-8")
     assert "sentinel monitor mymaster redis-master 6379 2" in sentinel_conf
     for name in ("safetynet-a", "safetynet-b"):
         env = services[name]["environment"]
+        password = FILLED["REDIS_PASSWORD"]
         assert env["SAFETYNET_REDIS_URL"] == (
-            "redis+sentinel://sentinel-1:26379,sentinel-2:26379,sentinel-3:26379/mymaster/0"
+            f"redis+sentinel://:{password}@sentinel-1:26379,sentinel-2:26379,sentinel-3:26379"
+            f"/mymaster/0?sentinel_password={password}"
         )
         assert env["SAFETYNET_LEDGER_URL"].startswith("postgresql+asyncpg://safetynet:")
         assert env["SAFETYNET_LEDGER_URL"].endswith("@postgres:5432/safetynet")
