@@ -107,6 +107,7 @@ def test_redis_master_replica_three_sentinels_postgres_two_instances_and_a_proxy
         assert Path(services[name]["build"]["context"]) == DEPLOY.parent
         assert services[name]["read_only"] is True
         assert services[name]["cap_drop"] == ["ALL"]
+        assert services[name]["volumes"][0]["source"] == f"{name}-data"
         # Only the proxy is reachable from outside.
         assert "ports" not in services[name]
 

@@ -100,4 +100,5 @@ def test_secret_template_holds_no_secret() -> None:
     values = secret["stringData"]
     assert values["SAFETYNET_SECRET_KEY"] == "" and values["SAFETYNET_ADMIN_TOKEN"] == ""
     assert "PASSWORD@" in values["SAFETYNET_LEDGER_URL"]
+    assert values["SAFETYNET_REDIS_URL"].startswith("redis+sentinel://:PASSWORD@")
     assert not set(values) & set(load("configmap.yaml")["data"])
