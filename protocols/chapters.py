@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from protocols import wording as w
 from protocols.base import Cited
 from protocols.channels import TEXT_KINDS, TEXT_MEANING, fill
+from protocols.chapters_staff import follow_up_details, partner_review, staff_rules
 from protocols.model import Protocol
 
 
@@ -55,8 +56,19 @@ def chapters(p: Protocol) -> list[Chapter]:
         _closing(p),
         _reporting(p),
         _referrals(p),
+        _staff(p),
         _retention(p),
     ]
+
+
+def _staff(p: Protocol) -> Chapter:
+    rules = [Rule(text, std, why, details) for text, std, why, details in staff_rules(p)]
+    return Chapter(
+        "Responders' time and support",
+        "staff",
+        "Wrap-up, breaks and debriefs keep the people who answer able to keep answering.",
+        rules,
+    )
 
 
 def _overview(p: Protocol) -> Chapter:
@@ -110,7 +122,11 @@ def _channels(p: Protocol) -> Chapter:
             if kind == "hold" and s.hold_interval:
                 when = f"while the person waits, every {w.duration(s.hold_interval)}"
             if kind == "at_capacity" and s.at_capacity_waiting:
-                when = f"when {s.at_capacity_waiting} or more contacts are already waiting"
+                when = (
+                    "instead of the ordinary first reply (on a call, instead of the hold message) when "
+                    f"nobody on call is free to take the contact and {s.at_capacity_waiting} or more "
+                    "contacts are waiting"
+                )
             shown = {"hotline": p.hotline or p.name, **w.PLACEHOLDER_WORDS}
             details = [f"{w.language(lang)}: \u201c{fill(text, shown)}\u201d" for lang, text in texts.items()]
             std = "28" if kind in ("hold", "danger", "callback") else "27"
@@ -247,7 +263,9 @@ def _callbacks(p: Protocol) -> Chapter:
             "It is queued, offered and escalated like any contact."
         )
         if r.only_if_safe:
-            text += " Call back only if the person did not say it is unsafe to contact them."
+            text += (
+                " A contact flagged handle with care gets no callback: calling back could alert an abuser."
+            )
         rules.append(_rule(text, r, "28"))
     if not rules:
         rules.append(
@@ -304,7 +322,7 @@ def _referrals(p: Protocol) -> Chapter:
         f"{w.duration(f.after)} to confirm with {who} that the person was taken on: up to {f.attempts} "
         f"attempt(s), {w.duration(f.spacing)} apart."
     )
-    rules = [_rule(text, f, "23/35")]
+    rules = [_rule(text, f, "23/35", *follow_up_details(p))]
     for x in p.partners:
         details = [f"Services: {w.joined(x.services) or 'not listed'}"]
         details.append(f"Languages: {w.joined(w.language(code) for code in x.languages) or 'not listed'}")
@@ -313,10 +331,12 @@ def _referrals(p: Protocol) -> Chapter:
             value = getattr(x, key)
             if value:
                 details.append(f"{_CONTACT_WORDS[key]}: {value}")
-        if x.overflow:
+        if x.id in p.overflow_partner_ids:  # said only when a step or the breach really uses it
             details.append("Takes overflow from this hotline's escalation ladder.")
         if x.notes:
             details.append(x.notes)
+        verified = x.last_verified.isoformat() if x.last_verified else None
+        details.append(partner_review(p, verified, x.review_every.days))
         rules.append(_rule(f"{x.name} ({x.id})", x, "23/35", *details))
     return Chapter(
         "Referrals and partners", "referrals", "Redundancy is a safety net only when coordinated.", rules

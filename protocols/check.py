@@ -12,6 +12,7 @@ from protocols.durations import format_duration
 from protocols.errors import line_of
 from protocols.loader import ProtocolError, parse_with_marks, read_text
 from protocols.model import Protocol
+from protocols.staffing import staff_warnings
 
 WARNING = "warning: "
 
@@ -57,7 +58,7 @@ def check_text(text: str, source: str = "<protocol>") -> list[str]:
 def warnings(p: Protocol) -> list[Problem]:
     """Settings that are allowed but probably not what the hotline means."""
     out = _timing_warnings(p) + _danger_warnings(p) + _care_warnings(p)
-    return out + flag_warnings(p) + language_warnings(p)
+    return out + flag_warnings(p) + language_warnings(p) + staff_warnings(p)
 
 
 def _timing_warnings(p: Protocol) -> list[Problem]:
@@ -175,6 +176,14 @@ def _care_warnings(p: Protocol) -> list[Problem]:
             i = p.partners.index(partner)
             out.append(
                 Problem(("partners", i, "overflow"), "used for overflow but not marked `overflow: true`")
+            )
+    for i, x in enumerate(p.partners):
+        if x.overflow and x.id not in p.overflow_partner_ids:
+            out.append(
+                Problem(
+                    ("partners", i, "overflow"),
+                    "marked `overflow: true` but no escalation step or the breach hands contacts to it",
+                )
             )
     if p.retention.personal_data > p.retention.contact_records:
         out.append(

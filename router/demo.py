@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
+import shutil
 import sys
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from protocols import EscalationStep, Protocol, TriageRule, default_protocol
 from router import logs
@@ -20,7 +24,7 @@ from router.reports import compliance
 from router.server import serve
 from router.service import Service
 from router.settings import Settings
-from router.web import schedule
+from router.web import reports, schedule
 from schedules import Roster, Shift
 
 CHANNELS = ["sms", "chat", "voice", "email"]
@@ -141,31 +145,52 @@ async def _summary(service: Service, port: int, token: str) -> None:
         )
 
 
+def _scratch() -> Path:
+    """The demo's ledger lives in a temporary folder of the data directory, removed at the end."""
+    data_dir = Path(os.environ.get("SAFETYNET_DATA_DIR") or Settings().data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="demo-", dir=data_dir))
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     logs.configure("error")  # the summary lines say what is happening; the JSON log would drown them
     rng = random.Random(args.seed)
     token = "demo-" + secrets.token_urlsafe(12)
-    settings = Settings(redis_url="memory://", admin_token=token)
+    scratch = _scratch()
+    settings = Settings(
+        redis_url="memory://", admin_token=token, ledger_url=f"sqlite+aiosqlite:///{scratch / 'ledger.db'}"
+    )
     notifier = DemoResponders(rng)
-    service = await Service.create(settings, notifier=notifier, protocol=demo_protocol())
+    try:
+        service = await Service.create(settings, notifier=notifier, protocol=demo_protocol())
+        return await _run(args, service, notifier, rng, token)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _run(
+    args: argparse.Namespace, service: Service, notifier: DemoResponders, rng: random.Random, token: str
+) -> int:
     notifier.service = service
     engine = service.engine
     now = engine.clock.now()
     for rid, name, languages in PEOPLE:
         await engine.put_responder(Responder(id=rid, name=name, languages=languages))
         await service.store.put_token(
-            hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid)
+            hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid, person=name)
         )
     shifts = []
-    start = now.replace(minute=0, second=0, microsecond=0)
-    for i in range(14):  # a week of 12-hour shifts: a primary and a backup always, and a supervisor
+    # The past week and the next, in 12-hour shifts (a primary and a backup always, and a
+    # supervisor): the manager's page opens on the last 7 days, which the roster then covers.
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=7)
+    for i in range(28):
         s, e = start + timedelta(hours=12 * i), start + timedelta(hours=12 * (i + 1))
         shifts.append(Shift(responder=PEOPLE[i % 2][0], role="primary", start=s, end=e))
         shifts.append(Shift(responder=PEOPLE[2 + i % 2][0], role="backup", start=s, end=e))
         shifts.append(Shift(responder="sam", role="supervisor", start=s, end=e))
-    week = timedelta(days=7)
-    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + week)
-    await engine.rosters.publish("main", start, start + week, False, "demo")
+    weeks = timedelta(days=14)
+    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + weeks)
+    await engine.rosters.publish("main", start, start + weeks, False, "demo")
     stop = asyncio.Event()
 
     async def ready(port: int) -> None:
@@ -180,6 +205,7 @@ async def run_demo(args: argparse.Namespace) -> int:
   console       {base}/console   (paste a token: {token} sees everything; {token}-ana is Ana's)
   chat widget   {base}/channels/chat/demo   (be the person reaching out)
   schedule      {base}/schedule   (the week's roster and its coverage; the admin token works)
+  reports       {base}/reports   (the manager's page: standards, charts, CSV; the admin token works)
 Protocol: answer within 3 min (demo), offers time out after 20 s, escalation at 45/90/135 s.
 Synthetic contacts arrive about {args.rate:g} a minute; simulated volunteers ignore about a third
 of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
@@ -200,16 +226,18 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
         args.port,
         ready,
         stop,
-        extensions=[chat.install, console.install, schedule.install],
+        extensions=[chat.install, console.install, schedule.install, reports.install],
     )
+    await service.writer.catch_up()  # what the last second added
     report = await compliance(
-        service.store,
+        service.ledger,
         start,
         engine.clock.now() + timedelta(seconds=1),
-        engine.protocol.response_target.total_seconds(),
         engine.clock.now(),
+        engine.protocol,
         await service.store.latest_version(),
     )
+    await service.ledger.close()
     tta = report["time_to_answer_s"]
     print(
         f"[demo] stopped: {report['contacts']} contacts, {report['answered']} answered, "

@@ -4,6 +4,7 @@ shifts starting with nobody present. Never escalation deadlines: those are store
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -30,11 +31,14 @@ class Jobs:
     owner: str = field(default_factory=lambda: secrets.token_hex(8))
     leader: bool = False
     scheduler: AsyncIOScheduler | None = None
+    # The daily retention purge (router/ledger/retention.py), run by the leader only.
+    retention: Callable[[], Awaitable[object]] | None = None
 
     def start(self) -> None:
         sched = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
         sched.add_job(self.lead, "interval", seconds=5, id="leader", next_run_time=self.engine.clock.now())
         sched.add_job(self.tick, "interval", seconds=60, id="calendar")
+        sched.add_job(self.retain, "interval", hours=24, id="retention")
         sched.start()
         self.scheduler = sched
 
@@ -49,6 +53,10 @@ class Jobs:
         if self.leader and not was:
             log.info("leader", owner=self.owner)
             await self.tick()
+
+    async def retain(self) -> None:
+        if self.leader and self.retention is not None:
+            await self.retention()
 
     async def tick(self) -> None:
         if not self.leader:

@@ -62,6 +62,25 @@ class Metrics:
             ["kind"],
             registry=r,
         )
+        self.ledger_lag = Gauge(
+            "safetynet_ledger_lag_events", "Events in the stream not yet in the ledger", registry=r
+        )
+
+        self.outbox_sent = Counter(
+            "safetynet_outbox_sent_total", "Outgoing messages handed over", ["kind"], registry=r
+        )
+        self.outbox_retries = Counter(
+            "safetynet_outbox_retries_total", "Sends that failed and were queued again", ["kind"], registry=r
+        )
+        self.outbox_failures = Counter(
+            "safetynet_outbox_failures_total",
+            "Outgoing messages given up after every attempt",
+            ["kind"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "safetynet_outbox_depth", "Outgoing messages waiting to be sent", registry=r
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

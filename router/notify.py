@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections import deque
 from dataclasses import dataclass
 
 import structlog
@@ -35,12 +36,22 @@ class Notifier(abc.ABC):
     async def notice(self, responder: Responder, text: str) -> None:  # noqa: B027 - optional
         """A plain notice (roster changes, reminders)."""
 
+    def reaches(self, responder: Responder) -> bool:
+        """Whether a notice to this responder leaves the building (a text, a mail), rather than
+        only the log and the console: a confirmation code must really arrive."""
+        return False
+
+
+SENT_KEPT = 1000
+
 
 class LogNotifier(Notifier):
     """The console notifier: offers are on the offers endpoint; pages go to the log."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, str]] = []
+    def __init__(self, keep: int = SENT_KEPT) -> None:
+        # The most recent sends, for tests and the demo to look at. A running `serve` uses this
+        # notifier for months: an unbounded list here was a memory leak.
+        self.sent: deque[tuple[str, str, str]] = deque(maxlen=keep)
 
     async def offer(self, responder: Responder, offer: Offer, contact: Contact) -> None:
         self.sent.append(("offer", responder.id, contact.id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -15,7 +16,12 @@ from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.fanout import SharedFeed
 from router.jobs import Jobs
+from router.keyring import Keyring
+from router.ledger import Ledger, LedgerError, retention
+from router.ledger.bounded import Bounds
+from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
+from router.outbox import Outbox
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
 from router.store.connect import BadRedisUrl, connect
@@ -35,14 +41,28 @@ class StartupError(Exception):
 def open_store(settings: Settings) -> Store:
     if settings.redis_url.startswith("memory://"):
         return MemoryStore(settings.hotline)
-    previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
     try:
         client = connect(settings.redis_url)
     except BadRedisUrl as exc:
         raise StartupError(f"SAFETYNET_REDIS_URL: {exc} (or memory://)") from exc
     # Behind Sentinel every transition waits for one replica, so a failover loses nothing.
     replicas = 1 if settings.redis_url.startswith("redis+sentinel://") else 0
-    return RedisStore(client, settings.hotline, Sealer([settings.secret_key, *previous]), replicas)
+    return RedisStore(client, settings.hotline, Sealer(list(keyring_of(settings).keys)), replicas)
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    return Keyring.of(settings.secret_key, settings.previous_secret_keys)
+
+
+def require_own_key(settings: Settings) -> None:
+    """Records on a shared store are sealed and hashed with the secret key: never the published one."""
+    if settings.redis_url.startswith("memory://"):
+        return
+    if keyring_of(settings).is_development or not settings.secret_key.strip():
+        raise StartupError(
+            "SAFETYNET_SECRET_KEY is unset (or the published development default): set it to a key "
+            "of your own, e.g. from `safetynet keys generate`, before serving on Redis"
+        )
 
 
 @dataclass
@@ -51,14 +71,28 @@ class Service:
     store: Store
     engine: Engine
     runner: TimerRunner
+    ledger: Ledger
+    writer: Writer
+    bounds: Bounds
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
+    started_at: datetime | None = None
     # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
     views: SharedFeed | None = None
+
+    # Outgoing mail and texts, durable in the store (router/outbox.py).
+    outbox: Outbox | None = None
 
     def __post_init__(self) -> None:
         if self.views is None:
             self.views = SharedFeed(self.store, self.engine.metrics)
+        if self.outbox is None:
+            self.outbox = Outbox(self.store, self.engine.clock, self.engine.metrics)
+
+    @property
+    def mail_outbox(self) -> Outbox:
+        assert self.outbox is not None
+        return self.outbox
 
     @property
     def feed(self) -> SharedFeed:
@@ -73,6 +107,7 @@ class Service:
         notifier: Notifier | None = None,
         store: Store | None = None,
         protocol: Protocol | None = None,
+        ledger: Ledger | None = None,
     ) -> Service:
         file_text = read_text(settings.protocol) if settings.protocol and protocol is None else None
         store = store or open_store(settings)
@@ -82,6 +117,11 @@ class Service:
                 f"cannot reach Redis at {redact_url(settings.redis_url)}: start redis-server, or set "
                 "SAFETYNET_REDIS_URL to a reachable server (memory:// runs without one)"
             )
+        try:
+            ledger = ledger or await open_ledger(settings)
+        except StartupError:
+            await store.close()
+            raise
         clock = clock or SystemClock()
         if protocol is None:
             protocol = await policy.choose_at_start(store, file_text, settings.protocol, clock.now())
@@ -90,21 +130,54 @@ class Service:
             clock,
             protocol,
             notifier=notifier or LogNotifier(),
-            pii_key=settings.secret_key.encode(),
+            keyring=keyring_of(settings),
+            sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
-        return cls(settings=settings, store=store, engine=engine, runner=runner)
+        writer = Writer(store, ledger, clock, engine.metrics)
+        bounds = Bounds(
+            store,
+            ledger,
+            clock,
+            window=timedelta(seconds=settings.stream_window_s),
+            grace=timedelta(seconds=settings.closed_grace_s),
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            engine=engine,
+            runner=runner,
+            ledger=ledger,
+            writer=writer,
+            bounds=bounds,
+        )
 
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
+        self.started_at = self.engine.clock.now()
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
         self.feed.position = await self.feed.start_position()
         self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
-        self.jobs = Jobs(self.engine)
+        self.tasks.append(asyncio.create_task(self._supervise(self.mail_outbox.run), name="outbox"))
+        self.jobs = Jobs(self.engine, retention=self.purge)
+        # The writer holds the jobs' leader lock under the same name: one leader does both.
+        self.writer.owner = self.jobs.owner
+        self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
         self.jobs.start()
+
+    async def write_ledger(self) -> None:
+        await self.writer.run(self.bounds)
+
+    async def purge(self) -> dict[str, int]:
+        """The protocol's retention, applied now (the leader's daily job)."""
+        done = await retention.purge(
+            self.store, self.ledger, self.engine.protocol.retention, self.engine.clock.now()
+        )
+        log.info("retention_purged", **done)
+        return done
 
     async def follow_protocol(self) -> None:
         """Another instance may activate a new protocol: pick it up within a couple of seconds."""
@@ -140,6 +213,21 @@ class Service:
                 await task
         self.tasks.clear()
         await self.store.close()
+        await self.ledger.close()
+
+
+async def open_ledger(settings: Settings) -> Ledger:
+    """The ledger at its settings' URL, its schema brought up to date, or one line saying why not."""
+    try:
+        ledger = Ledger.open(settings.ledger_database())
+    except LedgerError as exc:
+        raise StartupError(str(exc)) from exc
+    try:
+        await ledger.upgrade()
+    except LedgerError as exc:
+        await ledger.close()
+        raise StartupError(str(exc)) from exc
+    return ledger
 
 
 def redact_url(url: str) -> str:

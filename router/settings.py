@@ -30,6 +30,29 @@ class Settings(BaseModel):
     email_inbound_secret: str | None = None
     smtp_relay: str | None = None
     mail_from: str | None = None
+    # Flood limits (issue 12): new contacts one address may start in an hour; the origins whose
+    # pages may open the chat socket (comma-separated; the public URL's origin is always allowed).
+    sender_contacts_per_hour: int = Field(default=10, ge=1, le=100_000)
+    chat_origins: str = ""
+    # Where `serve` and `demo` keep files (the default ledger); created at start.
+    data_dir: str = "./data"
+    # The SQL ledger: sqlite+aiosqlite:///path or postgresql+asyncpg://user:pass@host/db.
+    ledger_url: str | None = None
+    # Events stay in the Redis stream this long once the ledger holds them.
+    stream_window_s: float = Field(default=7 * 86400.0, ge=60)
+    # Ended contacts stay in Redis this long, then the contact view reads the ledger.
+    closed_grace_s: float = Field(default=86400.0, ge=0)
+    # /readyz reports the ledger writer stalled when it is behind and silent this long.
+    ledger_stall_s: float = Field(default=60.0, gt=0)
+
+    def ledger_database(self) -> str:
+        """The ledger URL: the setting, or a SQLite file in the data directory (in memory when
+        the store is memory:// too)."""
+        if self.ledger_url:
+            return self.ledger_url
+        if self.redis_url.startswith("memory://"):
+            return "sqlite+aiosqlite://"  # an ephemeral store keeps an ephemeral ledger
+        return f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'ledger.db'}"
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, file: str | Path | None = None) -> Settings:

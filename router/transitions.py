@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from router.closing import closing_facts
 from router.errors import InvalidState
 from router.models import (
     Contact,
@@ -26,6 +27,8 @@ from router.models import (
 from router.store.base import LoadChange, Transition
 
 S = ContactStatus
+# Channels where the hotline writes first on a callback (the protocol's `callback` text).
+OPENING_SENT = frozenset({"sms", "email"})
 PRIORITY_SPAN = float(2**40)
 
 
@@ -46,7 +49,13 @@ def seconds(a: datetime, b: datetime) -> float:
 
 
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
-    ids = [f"breach:{contact.id}", f"grace:{contact.id}"]
+    ids = [
+        f"breach:{contact.id}",
+        f"grace:{contact.id}",
+        f"answer:{contact.id}",
+        f"hold:{contact.id}",
+        f"lang:{contact.id}",
+    ]
     ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
     ids += [f"offer:{oid}" for oid in contact.offer_ids]
     return ids
@@ -149,6 +158,18 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
     )
     t = Transition(contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev])
     _cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
+    if (
+        contact.opening
+        and contact.channel in OPENING_SENT
+        and not any(m.direction == "out" for m in c.messages)
+    ):
+        # A callback's first words are the protocol's safety check ("is it safe to talk?"),
+        # sent as the responder takes it; it does not count as the answer.
+        opened = c.model_copy(
+            update={"messages": [*c.messages, Message(at=now, direction="out", body=contact.opening)]}
+        )
+        t.contact, sent = record(opened, now, "message_sent", system=True, opening=True)
+        t.events.append(sent)
     return t
 
 
@@ -248,7 +269,7 @@ def set_language(contact: Contact, language: str, now: datetime) -> Transition:
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 
-def release(contact: Contact, now: datetime, reason: str) -> Transition:
+def release(contact: Contact, now: datetime, reason: str, event: str = "released") -> Transition:
     """An accepted contact nobody could connect to goes back to its place in the queue; the
     responder who held it is passed over for a while, like one who declined."""
     if contact.status != S.assigned or contact.responder is None:
@@ -264,23 +285,32 @@ def release(contact: Contact, now: datetime, reason: str) -> Transition:
             "declined": {**contact.declined, contact.responder: now},
         }
     )
-    c, ev = record(c, now, "released", responder=contact.responder, reason=reason)
+    c, ev = record(c, now, event, responder=contact.responder, reason=reason)
     return Transition(
         contact=c,
         expect_rev=contact.rev,
         enqueue_score=queue_score(c),
         loads=[LoadChange(contact.responder, contact.channel, -1)],
         idle={contact.responder: now},
+        disarm=[f"answer:{contact.id}"],
         events=[ev],
     )
 
 
-def message_in(contact: Contact, body: str, now: datetime) -> Transition:
+class AlreadyReceived(InvalidState):
+    """The message's delivery is already on the contact: a provider repeated it."""
+
+
+def message_in(contact: Contact, body: str, now: datetime, delivery: str | None = None) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    if delivery is not None and any(
+        (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
+    ):
+        raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = Message(at=now, direction="in", body=body)
     c = contact.model_copy(update={"messages": [*contact.messages, msg]})
-    c, ev = record(c, now, "message_received")
+    c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 
@@ -322,6 +352,8 @@ def close(
         disposition=disposition,
         by=by,
         handle_s=seconds(contact.answered_at, now) if contact.answered_at else None,
+        responder=contact.responder,
+        **closing_facts(outcome or {}, notes),
     )
     t.events.append(ev)
     return t

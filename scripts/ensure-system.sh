@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# What the tests need from the system: redis-server (tests start their own), Chromium
-# (pages are tested in a real headless browser), systemd-analyze and nginx (the deploy
+# What the tests need from the system: redis-server and PostgreSQL (tests start their own),
+# Chromium (pages are tested in a real headless browser), systemd-analyze and nginx (the deploy
 # checks). Installs them with apt when missing and running as root; otherwise says exactly
 # what to install.
 set -euo pipefail
@@ -18,6 +18,11 @@ fi
 if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
   missing+=(nginx-light)
 fi
+# The ledger's tests run on PostgreSQL too: the session starts its own server (initdb, pg_ctl).
+if [[ -z "${SAFETYNET_TEST_POSTGRES_URL:-}" ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \
+  && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
@@ -28,5 +33,6 @@ if [[ "$(id -u)" == "0" ]] && command -v apt-get >/dev/null 2>&1; then
   exit 0
 fi
 echo "missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]})," >&2
-echo "or set REDIS_URL to a running Redis and SAFETYNET_CHROMIUM to a Chromium binary." >&2
+echo "or set REDIS_URL to a running Redis, SAFETYNET_TEST_POSTGRES_URL to a PostgreSQL database" >&2
+echo "and SAFETYNET_CHROMIUM to a Chromium binary." >&2
 exit 1

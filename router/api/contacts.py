@@ -7,10 +7,14 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
+from router.api.ledger import fresh
 from router.api.routing import json_of, principal, require, route
 from router.api.views import contact_view, intake_view, queue_view
+from router.errors import NotFound
+from router.ledger.rows import contact_record
 from router.models import Contact, ContactIn, ContactStatus
 from router.transitions import queue_score
 
@@ -38,20 +42,20 @@ class CloseIn(BaseModel):
         }
 
 
-async def _contact_for(request: web.Request, *, write: bool) -> Contact:
-    """The contact, if the caller may see it: managers all, a responder their own."""
+async def _contact_for(request: web.Request, action: str, *, write: bool) -> Contact:
+    """The contact, if the caller may see it: managers all, a responder their own. What the
+    caller does with it (every answer carries the conversation) is recorded in the access audit."""
     svc = services(request)
     contact = await svc.engine.get_contact(request.match_info["id"])
     p = principal(request)
-    if p.role in ("admin", "manager"):
-        return contact
-    if p.role == "responder" and contact.responder == p.responder:
-        return contact
-    if p.role == "responder" and not write:
+    allowed = p.role in ("admin", "manager") or (p.role == "responder" and contact.responder == p.responder)
+    if not allowed and p.role == "responder" and not write:
         offers = await svc.engine.offers_for(p.responder, None)
-        if any(o.contact_id == contact.id for o in offers):
-            return contact
-    raise ApiError(403, "forbidden", "only the assigned responder or a manager may do this")
+        allowed = any(o.contact_id == contact.id for o in offers)
+    if not allowed:
+        raise ApiError(403, "forbidden", "only the assigned responder or a manager may do this")
+    await audited(request, action, contact.id)
+    return contact
 
 
 @route("POST", "/v1/contacts", roles=("manager",), body=ContactIn, summary="Generic intake")
@@ -64,7 +68,19 @@ async def create_contact(request: web.Request) -> web.Response:
 
 @route("GET", "/v1/contacts/{id}", roles=("responder", "manager"), summary="A contact and its timeline")
 async def get_contact(request: web.Request) -> web.Response:
-    return json_of(contact_view(await _contact_for(request, write=False)))
+    """Live state while Redis holds the contact; afterwards (a manager) its facts and timeline
+    from the ledger, without messages or notes."""
+    try:
+        return json_of(contact_view(await _contact_for(request, "contact.read", write=False)))
+    except NotFound:
+        require(request, "manager")
+        svc = services(request)
+        await fresh(svc)
+        async with svc.ledger.engine.connect() as conn:
+            record = await contact_record(conn, request.match_info["id"], svc.engine.clock.now())
+        if record is None:
+            raise
+        return json_of(record)
 
 
 @route(
@@ -91,7 +107,7 @@ async def queue(request: web.Request) -> web.Response:
     summary="A message from the assigned responder; on a text channel the first one answers",
 )
 async def post_message(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.message", write=True)
     body = await parse_body(request, MessageIn)
     if contact.responder is None:
         raise ApiError(
@@ -110,7 +126,7 @@ async def post_message(request: web.Request) -> web.Response:
     summary="Mark a voice contact answered (the call is connected), for consoles without Twilio",
 )
 async def post_answered(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.answered", write=True)
     updated = await services(request).engine.answered(contact.id, "console")
     return json_of(contact_view(updated))
 
@@ -123,7 +139,7 @@ async def post_answered(request: web.Request) -> web.Response:
     summary="Close with a disposition",
 )
 async def close(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.close", write=True)
     body = await parse_body(request, CloseIn)
     updated = await services(request).engine.close(
         contact.id, body.disposition, body.notes, principal(request).actor, body.outcome()
@@ -144,7 +160,7 @@ class ReleaseIn(BaseModel):
     summary="Give an accepted, unanswered contact back to the queue (keeps its place and deadline)",
 )
 async def release(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.release", write=True)
     body = await parse_body(request, ReleaseIn)
     updated = await services(request).engine.release(contact.id, body.reason)
     return json_of(contact_view(updated))
@@ -156,4 +172,5 @@ async def release(request: web.Request) -> web.Response:
 async def abandon(request: web.Request) -> web.Response:
     require(request, "manager")
     updated = await services(request).engine.abandon(request.match_info["id"])
+    await audited(request, "contact.abandon", updated.id)
     return json_of(contact_view(updated))

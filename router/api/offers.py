@@ -31,8 +31,19 @@ def _acting_for(request: web.Request, responder: str | None) -> str | None:
 async def list_offers(request: web.Request) -> web.Response:
     rid = _acting_for(request, request.query.get("responder"))
     status = request.query.get("status", "pending")
-    offers = await services(request).engine.offers_for(rid, status)
-    return json_of([offer_view(o) for o in offers])
+    engine = services(request).engine
+    offers = await engine.offers_for(rid, status)
+    out = []
+    for o in offers:
+        view = offer_view(o)
+        contact = await engine.store.get_contact(o.contact_id)
+        # The protocol's words for this offer: the callback's safety check, the interpreter line.
+        if contact is not None and contact.opening:
+            view["opening"] = contact.opening
+        if contact is not None and contact.interpreter:
+            view["interpreter"] = contact.interpreter
+        out.append(view)
+    return json_of(out)
 
 
 async def _resolve(request: web.Request, accept: bool) -> web.Response:

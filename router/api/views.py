@@ -34,6 +34,11 @@ def contact_view(c: Contact, full: bool = True) -> dict[str, Any]:
         "roster_version": c.roster_version,
         "disposition": c.disposition,
     }
+    # What the protocol asks the responder to know before starting (no personal data).
+    if c.opening:
+        view["opening"] = c.opening
+    if c.interpreter:
+        view["interpreter"] = c.interpreter
     if full:
         view["timeline"] = [e.model_dump(mode="json") for e in c.timeline]
         view["messages"] = [m.model_dump(mode="json") for m in c.messages]
@@ -79,7 +84,7 @@ def offer_view(o: Offer) -> dict[str, Any]:
 
 
 def responder_view(r: Responder, presence: Presence | None) -> dict[str, Any]:
-    data = r.model_dump(mode="json")
+    data = r.model_dump(mode="json", exclude={"pending_change"})
     data["presence"] = presence or "offline"
     return data
 

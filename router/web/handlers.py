@@ -8,9 +8,11 @@ from importlib import resources
 
 from aiohttp import web
 
+from router.api.audited import request_ctx
 from router.api.auth import Principal, authenticate
 from router.api.errors import error_response
 from router.api.views import contact_view
+from router.audit import audit_each
 from router.models import Contact, ContactStatus
 from router.service import Service
 from router.transitions import queue_score
@@ -41,7 +43,9 @@ def _load(name: str) -> tuple[str, str]:
 
 async def _principal(request: web.Request) -> Principal | None:
     svc = request.app[CONSOLE_SERVICE]
-    return await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    return await authenticate(
+        svc.store, svc.settings.admin_token, request.headers.get("Authorization"), svc.engine.clock.now()
+    )
 
 
 def _unauthenticated() -> web.Response:
@@ -103,6 +107,8 @@ async def contacts(request: web.Request) -> web.Response:
         if c.status in held and (_is_supervisor(p) or c.responder == p.responder)
     ]
     found.sort(key=queue_score)
+    svc = request.app[CONSOLE_SERVICE]
+    await audit_each(request_ctx(request, svc, p), "console.conversations", [c.id for c in found])
     return web.json_response([contact_view(c) for c in found], dumps=lambda o: json.dumps(o, default=str))
 
 

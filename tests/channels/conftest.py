@@ -94,6 +94,7 @@ class TwilioRig:
 def settings(api_base: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "redis_url": "memory://",
+        "ledger_url": "sqlite+aiosqlite://",  # in memory, also when a test gives a real Redis
         "admin_token": "admin-token",
         "public_url": PUBLIC,
         "twilio_api_base": api_base,

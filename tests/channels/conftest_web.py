@@ -27,6 +27,7 @@ from router.api.app import create_app
 from router.api.auth import hash_token
 from router.channels import chat
 from router.channels import email as email_channel
+from router.clock import Clock
 from router.models import Responder, TokenRecord
 from router.service import Service
 from router.settings import Settings
@@ -143,12 +144,14 @@ async def staff(service: Service) -> None:
 
 
 @asynccontextmanager
-async def running(**overrides: Any) -> AsyncIterator[Stack]:
-    """The real app with chat, console and email installed, on 127.0.0.1 and a free port."""
+async def running(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[Stack]:
+    """The real app with chat, console and email installed, on 127.0.0.1 and a free port
+    (`clock`: a virtual one for tests that depend on the time of day)."""
     sink = Sink()
     await sink.start()
     values: dict[str, Any] = {
         "redis_url": "memory://",
+        "ledger_url": "sqlite+aiosqlite://",  # in memory, also when a test gives a real Redis
         "admin_token": ADMIN,
         "secret_key": "test-secret-key-for-channels",
         "smtp_port": 0,
@@ -156,7 +159,7 @@ async def running(**overrides: Any) -> AsyncIterator[Stack]:
         "mail_from": f"Community Hotline <{HOTLINE}>",
     }
     try:
-        service = await Service.create(Settings(**{**values, **overrides}))
+        service = await Service.create(Settings(**{**values, **overrides}), clock=clock)
         await staff(service)
         app = create_app(service, [chat.install, console.install, email_channel.install])
         app[email_channel.EMAIL].mailer.backoff = (0.0, 0.0)  # retries at once: no test waits on time
@@ -165,7 +168,8 @@ async def running(**overrides: Any) -> AsyncIterator[Stack]:
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        await service.start()
+        if clock is None:
+            await service.start()  # on a virtual clock the test fires timers itself
         async with aiohttp.ClientSession() as http:
             try:
                 yield Stack(service, app, f"http://127.0.0.1:{port}", sink, http)

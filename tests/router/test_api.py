@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,8 +16,8 @@ from tests.router.api_client import Api, api
 T0 = START.isoformat()
 
 
-def at(minutes: float) -> str:
-    return (START + timedelta(minutes=minutes)).isoformat()
+def at(minutes: float, base: datetime = START) -> str:
+    return (base + timedelta(minutes=minutes)).isoformat()
 
 
 @pytest.fixture
@@ -25,17 +26,20 @@ async def client(store: Store, clock: VirtualClock) -> AsyncIterator[Api]:
         yield a
 
 
-async def roster(a: Api, primary: str = "ana", backup: str | None = "ben", hours: float = 24) -> None:
-    shifts = [{"responder": primary, "role": "primary", "start": T0, "end": at(hours * 60)}]
+async def roster(
+    a: Api, primary: str = "ana", backup: str | None = "ben", hours: float = 24, base: datetime = START
+) -> None:
+    t0, t1 = base.isoformat(), at(hours * 60, base)
+    shifts = [{"responder": primary, "role": "primary", "start": t0, "end": t1}]
     if backup:
-        shifts.append({"responder": backup, "role": "backup", "start": T0, "end": at(hours * 60)})
-    shifts.append({"responder": "sue", "role": "supervisor", "start": T0, "end": at(hours * 60)})
+        shifts.append({"responder": backup, "role": "backup", "start": t0, "end": t1})
+    shifts.append({"responder": "sue", "role": "supervisor", "start": t0, "end": t1})
     await a.ok(
         "PUT",
-        f"/v1/rosters/main?from={T0}&to={at(hours * 60)}",
+        f"/v1/rosters/main?from={t0}&to={t1}",
         {"timezone": "America/New_York", "shifts": shifts},
     )
-    await a.ok("POST", "/v1/rosters/main/publish", {"from": T0, "to": at(hours * 60)})
+    await a.ok("POST", "/v1/rosters/main/publish", {"from": t0, "to": t1})
 
 
 async def people(a: Api, *ids: str) -> None:
@@ -56,7 +60,7 @@ async def test_auth_missing_bad_and_wrong_role(client: Api) -> None:
     status, _ = await client.call("GET", "/v1/queue")
     assert status == 401
     client.token = "admin-token-for-tests"
-    _, tok = await client.call("POST", "/v1/tokens", {"role": "scheduler"})
+    _, tok = await client.call("POST", "/v1/tokens", {"role": "scheduler", "person": "sam"})
     status, body = await client.call("GET", "/v1/reports/compliance", token=tok["token"])
     assert status == 403 and set(body["error"]) == {"code", "message", "details"}
     status, _ = await client.call("GET", "/healthz", token="")
@@ -119,7 +123,9 @@ async def test_publish_refuses_primary_gaps_unless_forced(client: Api) -> None:
 async def test_whole_life_of_a_text_contact(client: Api) -> None:
     await people(client, "ana", "ben", "sue")
     await roster(client)
-    ana = (await client.ok("POST", "/v1/tokens", {"role": "responder", "responder": "ana"}))["token"]
+    ana = (await client.ok("POST", "/v1/tokens", {"role": "responder", "person": "ana", "responder": "ana"}))[
+        "token"
+    ]
     created = await client.ok(
         "POST",
         "/v1/contacts",
@@ -181,6 +187,7 @@ async def test_whole_life_of_a_text_contact(client: Api) -> None:
         "answered",
         "message_sent",
         "closed",
+        "wrap_up",
     ]
     assert c["protocol_version"].startswith("p-") and c["roster_version"] == 1
 
@@ -199,38 +206,50 @@ async def test_expired_offer_is_409_and_moves_to_backup(client: Api) -> None:
     assert {o["responder"] for o in await client.ok("GET", "/v1/offers")} <= {"ana", "ben"}
 
 
-async def test_compliance_report_counts_exactly(client: Api) -> None:
-    await people(client, "ana", "ben", "sue")
-    await roster(client)
-    ids = []
-    for i, channel in enumerate(["sms", "chat", "voice"]):
-        ids.append((await client.ok("POST", "/v1/contacts", {"channel": channel, "from": f"p{i}"}))["id"])
-    # the sms one is answered in 2 minutes; the chat one is abandoned; the voice one breaches
-    await client.advance(120, step=10)
-    for o in await client.ok("GET", "/v1/offers"):
-        if o["contact_id"] == ids[0]:
-            await client.ok("POST", f"/v1/offers/{o['id']}/accept")
-    await client.ok("POST", f"/v1/contacts/{ids[0]}/messages", {"body": "hello"})
-    await client.ok("POST", f"/v1/contacts/{ids[1]}/abandon")
-    await client.advance(20 * 60, step=30)
-    report = await client.ok("GET", f"/v1/reports/compliance?from={T0}&to={at(60)}")
-    assert report["contacts"] == 3 and report["answered"] == 1
-    assert report["answered_within_target"] == 1 and report["within_target_pct"] == pytest.approx(33.33)
-    assert report["time_to_answer_s"]["p50"] == 120.0 and report["time_to_answer_s"]["max"] == 120.0
-    assert report["target_s"] == 1200.0
-    [breach] = report["breaches"]
-    assert breach["contact_id"] == ids[2] and breach["channel"] == "voice"
-    assert report["by_channel"]["sms"]["answered_within_target"] == 1
-    assert report["by_channel"]["chat"]["abandoned"] == 1
-    assert report["coverage"]["rating"] == "exceeds" and report["coverage"]["primary_gap_s"] == 0
-    empty = await client.ok("GET", f"/v1/reports/compliance?from={at(120)}&to={at(180)}")
-    assert empty["contacts"] == 0 and empty["within_target_pct"] is None
+@pytest.mark.parametrize("ny_hour", [4, 14])
+async def test_compliance_report_counts_exactly(store: Store, ny_hour: int) -> None:
+    """The same traffic counts the same at night (no callback: the overnight rule) and by day
+    (the abandoned chat's callback task exists, and is counted apart from contacts)."""
+    base = datetime(2026, 3, 2, ny_hour, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    async with api(store, VirtualClock(base)) as client:
+        await people(client, "ana", "ben", "sue")
+        await roster(client, base=base)
+        ids = []
+        for i, channel in enumerate(["sms", "chat", "voice"]):
+            ids.append((await client.ok("POST", "/v1/contacts", {"channel": channel, "from": f"p{i}"}))["id"])
+        # the sms one is answered in 2 minutes; the chat one is abandoned; the voice one breaches
+        await client.advance(120, step=10)
+        for o in await client.ok("GET", "/v1/offers"):
+            if o["contact_id"] == ids[0]:
+                await client.ok("POST", f"/v1/offers/{o['id']}/accept")
+        await client.ok("POST", f"/v1/contacts/{ids[0]}/messages", {"body": "hello"})
+        await client.ok("POST", f"/v1/contacts/{ids[1]}/abandon")
+        await client.advance(20 * 60, step=30)
+        t0, t1 = base.isoformat(), at(60, base)
+        report = await client.ok("GET", f"/v1/reports/compliance?from={t0}&to={t1}")
+        assert report["contacts"] == 3 and report["answered"] == 1
+        assert report["callback_tasks"] == (1 if ny_hour == 14 else 0)
+        assert report["follow_ups"] == 0 and report["breached"] == 1
+        assert report["answered_within_target"] == 1 and report["within_target_pct"] == pytest.approx(33.33)
+        assert report["time_to_answer_s"]["p50"] == 120.0 and report["time_to_answer_s"]["max"] == 120.0
+        assert report["target_s"] == 1200.0
+        [breach] = report["breaches"]
+        assert breach["contact_id"] == ids[2] and breach["channel"] == "voice"
+        assert report["by_channel"]["sms"]["answered_within_target"] == 1
+        assert (
+            report["by_channel"]["chat"]["abandoned"] == 1 and report["by_channel"]["chat"]["contacts"] == 1
+        )
+        assert report["coverage"]["rating"] == "exceeds" and report["coverage"]["primary_gap_s"] == 0
+        empty = await client.ok("GET", f"/v1/reports/compliance?from={at(120, base)}&to={at(180, base)}")
+        assert empty["contacts"] == 0 and empty["within_target_pct"] is None
 
 
 async def test_responder_sees_only_their_own(client: Api) -> None:
     await people(client, "ana", "ben", "sue")
     await roster(client)
-    ben = (await client.ok("POST", "/v1/tokens", {"role": "responder", "responder": "ben"}))["token"]
+    ben = (await client.ok("POST", "/v1/tokens", {"role": "responder", "person": "ben", "responder": "ben"}))[
+        "token"
+    ]
     cid = (await client.ok("POST", "/v1/contacts", {"channel": "sms", "from": "+15550000001"}))["id"]
     assert (await client.call("GET", f"/v1/contacts/{cid}", token=ben))[0] == 403
     [offer] = await client.ok("GET", "/v1/offers")

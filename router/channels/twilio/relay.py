@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import structlog
 
+from router import feedback
+from router.audit import AuditContext, audit
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.provider import ProviderError
@@ -35,10 +37,24 @@ class Relay:
                 await self._to_responder(contact)
             elif event.event == "message_sent" and contact.channel == "sms":
                 await self._to_person(contact)
+            elif event.event == "reassigned" and contact.status.value in ("assigned", "answered"):
+                await self._accepted(contact, event)
+            elif event.event == "feedback_asked" and contact.channel == "sms":
+                await self._ask_feedback(contact)
             elif event.event == "partner_transfer_requested" and contact.channel == "voice":
                 await self._transfer_to_partner(contact, str((event.model_extra or {}).get("partner", "")))
         except (ProviderError, RouterError) as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
+
+    async def _ask_feedback(self, contact: Contact) -> None:
+        """The protocol's one optional question, after the conversation (its answer is anonymous)."""
+        engine = self.channel.engine
+        text = feedback.question(engine.protocol, contact.language)
+        if text is None:
+            return
+        await feedback.ask(engine.store, engine.protocol, contact.sender_key)
+        await self.channel.provider.send_sms(contact.sender, text)
+        log.info("feedback_asked", contact_id=contact.id)
 
     async def _transfer_to_partner(self, contact: Contact, partner_id: str) -> None:
         """Warm transfer: ring the partner hotline; the caller stays in our queue (and can still
@@ -70,7 +86,8 @@ class Relay:
             return
         code = short_code(contact.id)
         if contact.channel == "voice":
-            if ON_THE_LINE.get() == getattr(event, "offer_id", None):
+            offer_id = getattr(event, "offer_id", None)
+            if offer_id is not None and ON_THE_LINE.get() == offer_id:
                 return  # accepted by keypress on our call: that call bridges itself
             links = self.channel.links
             await self.channel.provider.place_call(
@@ -98,7 +115,16 @@ class Relay:
             )
         else:
             body = f"[{code}] Accepted: {twiml.describe(contact)}. Continue in the console."
+        await self._audit_relay(contact, responder, "accepted")
         await self.channel.text(responder.phone, body, "accepted", contact_id=contact.id)
+
+    async def _audit_relay(self, contact: Contact, responder: Responder, what: str) -> None:
+        """The person's words leave for a responder's phone: recorded before they are sent."""
+        if contact.channel != "sms" and what == "accepted":
+            return  # an offer summary without the conversation
+        engine = self.channel.engine
+        ctx = AuditContext(engine.store, engine.clock.now(), responder.id, "responder")
+        await audit(ctx, "sms.relay_to_responder", contact.id, f"responder={responder.id} kind={what}")
 
     async def _to_responder(self, contact: Contact) -> None:
         if contact.status.value not in ("assigned", "answered") or not contact.messages:
@@ -107,6 +133,7 @@ class Relay:
         if responder is None or not uses_phone(responder):
             return
         last = contact.messages[-1]
+        await self._audit_relay(contact, responder, "relay_in")
         await self.channel.text(
             responder.phone, f"[{short_code(contact.id)}] {last.body}", "relay_in", contact_id=contact.id
         )

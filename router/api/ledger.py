@@ -1,0 +1,255 @@
+"""The auditor's record over HTTP: report rows and CSV, debriefs, the access audit, and
+responders acknowledging the protocol version in force."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aiohttp import web
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from router.api.context import services
+from router.api.errors import ApiError, parse_body
+from router.api.params import query_time, window
+from router.api.routing import json_of, principal, require, route
+from router.ledger import csvout
+from router.ledger.records import add_debrief, list_audit, list_debriefs
+from router.ledger.rows import contact_rows
+from router.models import Event
+from router.service import Service
+
+CATCH_UP_BATCHES = 5
+CHANNELS = ("voice", "sms", "chat", "email")
+
+
+def span(request: web.Request, svc: Service) -> tuple[datetime, datetime]:
+    now = svc.engine.clock.now()
+    end = query_time(request, "to", now)
+    start = query_time(request, "from", end - timedelta(days=7))
+    window(start, end)
+    return start, end
+
+
+def channel_of(request: web.Request) -> str | None:
+    channel = request.query.get("channel") or None
+    if channel is not None and channel not in CHANNELS:
+        raise ApiError(
+            422,
+            "invalid_channel",
+            f"channel: {channel!r} is not one of {', '.join(CHANNELS)}",
+            [{"loc": ["query", "channel"], "msg": "unknown channel"}],
+        )
+    return channel
+
+
+async def fresh(svc: Service) -> None:
+    """Reports read the ledger: file what the stream holds first (bounded), so a report made
+    right after a contact counts it."""
+    for _ in range(CATCH_UP_BATCHES):
+        if await svc.writer.step() < svc.writer.batch:
+            return
+
+
+WINDOW_QUERY = {
+    "from": "window start (default 7 days ago)",
+    "to": "window end (default now)",
+    "channel": "only this channel (voice, sms, chat, email)",
+}
+
+
+@route(
+    "GET",
+    "/v1/reports/contacts",
+    roles=("manager",),
+    query=WINDOW_QUERY,
+    summary="One row of facts per contact received in the window (no personal data)",
+)
+async def report_rows(request: web.Request) -> web.Response:
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    await fresh(svc)
+    now = svc.engine.clock.now()
+    async with svc.ledger.engine.connect() as conn:
+        rows = [r async for r in contact_rows(conn, start, end, now, channel)]
+    target = svc.engine.protocol.response_target.total_seconds()
+    return json_of({"from": start.isoformat(), "to": end.isoformat(), "target_s": target, "rows": rows})
+
+
+@route(
+    "GET",
+    "/v1/reports/compliance.csv",
+    roles=("manager",),
+    query=WINDOW_QUERY,
+    summary="The compliance CSV: one row per contact, facts only",
+)
+async def report_csv(request: web.Request) -> web.StreamResponse:
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    await fresh(svc)
+    now = svc.engine.clock.now()
+    name = f"compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+    resp = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        }
+    )
+    await resp.prepare(request)
+    await resp.write(csvout.header().encode())
+    async with svc.ledger.engine.connect() as conn:
+        chunk: list[str] = []
+        async for row in contact_rows(conn, start, end, now, channel):
+            chunk.append(csvout.line(row))
+            if len(chunk) >= 1000:
+                await resp.write("".join(chunk).encode())
+                chunk = []
+        await resp.write("".join(chunk).encode())
+    await resp.write_eof()
+    return resp
+
+
+class DebriefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["meeting", "immediate"]
+    at: AwareDatetime
+    attendees: list[str] = Field(min_length=1, max_length=100)
+    contact_ids: list[str] = Field(default_factory=list, max_length=500)
+    # Personal-ish: only whether notes exist reaches the ledger.
+    notes: str | None = Field(default=None, max_length=20_000)
+
+
+async def _supervisor_or_manager(request: web.Request, svc: Service) -> str:
+    p = principal(request)
+    if p.role in ("manager", "admin"):
+        return p.actor
+    if p.role == "responder" and p.responder:
+        oncall, _ = await svc.engine.rosters.on_call(svc.engine.clock.now())
+        if p.responder in oncall.supervisor:
+            return p.actor
+    raise ApiError(403, "forbidden", "only a supervisor on call, a manager or an admin records debriefs")
+
+
+@route(
+    "POST",
+    "/v1/debriefs",
+    roles=("responder", "manager"),
+    body=DebriefIn,
+    summary="Record a debrief meeting or an immediate debrief (Standard 31)",
+)
+async def post_debrief(request: web.Request) -> web.Response:
+    svc = services(request)
+    who = await _supervisor_or_manager(request, svc)
+    body = await parse_body(request, DebriefIn)
+    if body.kind == "immediate" and not body.contact_ids:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "contact_ids: an immediate debrief names the contact(s) it follows",
+            [{"loc": ["contact_ids"], "msg": "required for an immediate debrief"}],
+        )
+    record: dict[str, Any] = {
+        "id": f"d_{secrets.token_hex(8)}",
+        "kind": body.kind,
+        "at": body.at,
+        "attendees": body.attendees,
+        "contact_ids": body.contact_ids,
+        "has_notes": bool(body.notes and body.notes.strip()),
+        "recorded_by": who,
+        "recorded_at": svc.engine.clock.now(),
+    }
+    await add_debrief(svc.ledger, record)
+    out = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in record.items()}
+    return json_of(out, status=201)
+
+
+@route(
+    "GET",
+    "/v1/debriefs",
+    roles=("responder", "manager"),
+    query={"from": "window start (default 30 days ago)", "to": "window end (default now)"},
+    summary="Debriefs recorded in a window",
+)
+async def get_debriefs(request: web.Request) -> web.Response:
+    svc = services(request)
+    await _supervisor_or_manager(request, svc)
+    now = svc.engine.clock.now()
+    end = query_time(request, "to", now)
+    start = query_time(request, "from", end - timedelta(days=30))
+    window(start, end)
+    return json_of(await list_debriefs(svc.ledger, start, end))
+
+
+@route(
+    "GET",
+    "/v1/audit",
+    roles=(),
+    query={
+        "contact_id": "only this contact",
+        "actor": "only this person",
+        "from": "window start (default 30 days ago)",
+        "to": "window end (default now)",
+    },
+    summary="Who read or changed what, when and from where (admin)",
+)
+async def get_audit(request: web.Request) -> web.Response:
+    require(request)
+    svc = services(request)
+    await fresh(svc)
+    now = svc.engine.clock.now()
+    end = query_time(request, "to", now)
+    start = query_time(request, "from", end - timedelta(days=30))
+    window(start, end)
+    found = await list_audit(
+        svc.ledger,
+        start,
+        end,
+        request.query.get("contact_id") or None,
+        request.query.get("actor") or None,
+    )
+    return json_of(found)
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str | None = Field(default=None, max_length=64)
+
+
+@route(
+    "POST",
+    "/v1/protocol/acknowledge",
+    roles=("responder",),
+    body=AcknowledgeIn,
+    summary="A responder acknowledges the protocol version in force (Standard 28)",
+)
+async def acknowledge_protocol(request: web.Request) -> web.Response:
+    p = require(request, "responder")
+    if p.responder is None:
+        raise ApiError(403, "forbidden", "only a responder's own token acknowledges the protocol")
+    svc = services(request)
+    body = await parse_body(request, AcknowledgeIn)
+    version = svc.engine.protocol.version
+    if body.version is not None and body.version != version:
+        raise ApiError(
+            409,
+            "not_in_force",
+            f"version: {body.version!r} is not the version in force ({version})",
+            [{"loc": ["version"], "msg": "not the version in force"}],
+        )
+    now = svc.engine.clock.now()
+    event = Event(
+        at=now,
+        event="audit",
+        actor=p.responder,
+        role="responder",
+        action="protocol_acknowledged",
+        detail=version,
+    )
+    await svc.store.record([event])
+    return json_of({"version": version, "responder": p.responder, "at": now.isoformat()}, status=201)

@@ -1,0 +1,142 @@
+"""Opening the ledger, bringing its schema up to date (Alembic, run from code), and the
+dialect-aware upsert both SQLite and PostgreSQL understand."""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+from sqlalchemy.sql.dml import Insert
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+class LedgerError(Exception):
+    """The ledger cannot be opened or brought up to date; the message says what to do."""
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def redact(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return scheme + sep + rest
+
+
+def _sqlite_pragmas(dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    cur = dbapi.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (reports) never wait for the writer
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MB of pages: a year's report scans stay in memory
+    cur.execute("PRAGMA mmap_size=536870912")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+@dataclass
+class Ledger:
+    url: str
+    engine: AsyncEngine
+    anchor: sqlite3.Connection | None = None
+
+    @classmethod
+    def open(cls, url: str) -> Ledger:
+        if not url.startswith(SCHEMES):
+            raise LedgerError(
+                f"SAFETYNET_LEDGER_URL={redact(url)!r} is not a sqlite+aiosqlite:// or "
+                "postgresql+asyncpg:// URL"
+            )
+        kwargs: dict[str, Any] = {}
+        memory = url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
+        anchor = None
+        if memory:
+            # One in-memory database shared by every session, kept alive by a plain connection
+            # (so no pooled async connection outlives an instance that was never stopped).
+            name = f"file:ledger-{secrets.token_hex(8)}?mode=memory&cache=shared"
+            anchor = sqlite3.connect(name, uri=True, check_same_thread=False)
+            url = f"sqlite+aiosqlite:///{name}&uri=true"
+            kwargs["poolclass"] = NullPool
+        elif url.startswith("sqlite"):
+            path = url.split(":///", 1)[1].split("?", 1)[0]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        if url.startswith("sqlite") and not memory:
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return cls(url=url, engine=engine, anchor=anchor)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    async def pending(self) -> list[str]:
+        """Migrations not yet applied, oldest first."""
+        try:
+            async with self.engine.connect() as conn:
+                current = await conn.run_sync(_current)
+        except (SQLAlchemyError, OSError) as exc:
+            raise LedgerError(f"cannot open the ledger at {redact(self.url)}: {_why(exc)}") from exc
+        script = ScriptDirectory.from_config(alembic_config())
+        ahead = [r.revision for r in script.walk_revisions(base=current or "base", head="heads")]
+        return [r for r in reversed(ahead) if r != current]
+
+    async def upgrade(self) -> list[str]:
+        """Apply every pending migration; the revisions applied."""
+        todo = await self.pending()
+        if not todo:
+            return []
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        except (SQLAlchemyError, OSError) as exc:
+            raise LedgerError(f"cannot migrate the ledger at {redact(self.url)}: {_why(exc)}") from exc
+        return todo
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.anchor is not None:
+            self.anchor.close()
+            self.anchor = None
+
+
+def _why(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+
+
+def _current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _upgrade(conn: Connection) -> None:
+    cfg = alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def upsert(conn: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT that can say ON CONFLICT (both SQLite and PostgreSQL can)."""
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def on_conflict_nothing(stmt: Insert, keys: Sequence[str]) -> Insert:
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,181 @@
+"""The one writer: reads the event stream after its cursor and files each batch into the
+ledger in ONE SQL transaction together with the new cursor. A writer killed at any point
+either committed the batch and its cursor or neither, so a restart duplicates nothing and
+loses nothing; rows are upserts keyed by stream id (events, audit) or contact id, so a
+batch filed twice by two writers in a hand-over also leaves one row each."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from router.clock import Clock
+from router.ledger import facts
+from router.ledger.db import Ledger, on_conflict_nothing, upsert
+from router.ledger.schema import audit, contacts, cursor, events
+from router.metrics import Metrics
+from router.models import Event
+from router.store import Store
+
+log = structlog.get_logger("router.ledger")
+
+CURSOR = "stream"
+LOCK_TTL_S = 15.0
+HEARTBEAT = timedelta(seconds=10)
+LAG_PROBE = 5000
+LAG_EVERY_S = 5.0
+
+
+def position(stream_id: str) -> tuple[int, int]:
+    ms, _, n = stream_id.partition("-")
+    return int(ms), int(n or 0)
+
+
+def after(stream_id: str) -> str:
+    """The first position after `stream_id`."""
+    ms, n = position(stream_id)
+    return f"{ms}-{n + 1}"
+
+
+async def read_cursor(conn: AsyncConnection) -> tuple[str, datetime] | None:
+    row = (
+        await conn.execute(select(cursor.c.stream_id, cursor.c.updated_at).where(cursor.c.name == CURSOR))
+    ).first()
+    return (str(row[0]), row[1]) if row else None
+
+
+async def _set_cursor(conn: AsyncConnection, stream_id: str, now: datetime) -> None:
+    stmt = upsert(conn, cursor).values(name=CURSOR, stream_id=stream_id, updated_at=now)
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=["name"], set_={"stream_id": stream_id, "updated_at": now})
+    )
+
+
+def _contact_update(conn: AsyncConnection, keys: tuple[str, ...]) -> Any:
+    stmt = upsert(conn, contacts)
+    excluded = stmt.excluded
+    set_: dict[str, Any] = {}
+    for key in keys:
+        if key == "id":
+            continue
+        mine, theirs = contacts.c[key], excluded[key]
+        rule = facts.RULES.get(key, "set")
+        if rule == "first":
+            set_[key] = func.coalesce(mine, theirs)
+        elif rule == "max":
+            set_[key] = case((mine.is_(None), theirs), (theirs > mine, theirs), else_=mine)
+        else:
+            set_[key] = theirs
+    return stmt.on_conflict_do_update(index_elements=["id"], set_=set_)
+
+
+@dataclass
+class Writer:
+    store: Store
+    ledger: Ledger
+    clock: Clock
+    metrics: Metrics | None = None
+    batch: int = 2000
+    owner: str = field(default_factory=lambda: secrets.token_hex(8))
+    poll_s: float = 1.0
+    lag: int = 0
+    filed: int = 0
+
+    async def step(self) -> int:
+        """File the next batch after the cursor; how many events were new to the ledger."""
+        async with self.ledger.engine.connect() as conn:
+            found = await read_cursor(conn)
+        start = found[0] if found else "0"
+        batch = await self.store.read_events(start, self.batch)
+        now = self.clock.now()
+        if not batch:
+            if found and now - found[1] >= HEARTBEAT:
+                async with self.ledger.engine.begin() as conn:
+                    await _set_cursor(conn, found[0], now)  # alive, and nothing to file
+            self._lag(0)
+            return 0
+        async with self.ledger.engine.begin() as conn:
+            again = await read_cursor(conn)
+            if again and again[0] != start:
+                return 0  # another writer moved it meanwhile: read again
+            await self.file(conn, batch)
+            await _set_cursor(conn, batch[-1][0], now)
+        self.filed += len(batch)
+        if len(batch) < self.batch:
+            self._lag(0)
+        return len(batch)
+
+    async def measure_lag(self) -> int:
+        """Events in the stream after the cursor, counted up to LAG_PROBE (the gauge's ceiling)."""
+        async with self.ledger.engine.connect() as conn:
+            found = await read_cursor(conn)
+        n = len(await self.store.read_events(found[0] if found else "0", LAG_PROBE))
+        self._lag(n)
+        return n
+
+    def _lag(self, n: int) -> None:
+        self.lag = n
+        if self.metrics is not None:
+            self.metrics.ledger_lag.set(n)
+
+    async def file(self, conn: AsyncConnection, batch: list[tuple[str, Event]]) -> None:
+        timeline: list[dict[str, Any]] = []
+        accesses: list[dict[str, Any]] = []
+        rows: dict[str, dict[str, Any]] = {}
+        for sid, ev in batch:
+            if ev.event == "audit":
+                accesses.append(facts.audit_row(sid, ev))
+                continue
+            timeline.append(
+                {
+                    "stream_id": sid,
+                    "at": ev.at,
+                    "event": ev.event[:64],
+                    "contact_id": ev.contact_id,
+                    "data": facts.timeline_data(ev),
+                }
+            )
+            found = facts.contact_facts(ev) if ev.contact_id else None
+            if found is not None and ev.contact_id:
+                facts.merge(rows.setdefault(ev.contact_id, {"id": ev.contact_id}), found)
+        if timeline:
+            await conn.execute(on_conflict_nothing(upsert(conn, events), ["stream_id"]), timeline)
+        if accesses:
+            await conn.execute(on_conflict_nothing(upsert(conn, audit), ["stream_id"]), accesses)
+        by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows.values():
+            by_shape[tuple(sorted(row))].append(row)
+        for keys, group in by_shape.items():
+            await conn.execute(_contact_update(conn, keys), group)
+
+    async def catch_up(self) -> int:
+        """File everything the stream holds now (tests, the benchmark, `ledger write --once`)."""
+        total = 0
+        while n := await self.step():
+            total += n
+        return total
+
+    async def run(self, housekeeping: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Forever: while this instance holds the lock, file batches; idle, poll every poll_s."""
+        measured = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            n = 0
+            if await self.store.acquire_leader(self.owner, LOCK_TTL_S):
+                n = await self.step()
+                if n == self.batch and loop.time() - measured >= LAG_EVERY_S:
+                    measured = loop.time()
+                    await self.measure_lag()  # behind: how far (a full read costs, so not every batch)
+                if housekeeping is not None:
+                    await housekeeping()
+            if n < self.batch:
+                await asyncio.sleep(self.poll_s)

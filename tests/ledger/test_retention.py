@@ -1,0 +1,74 @@
+"""The protocol's retention periods, applied on the virtual clock: personal data leaves Redis
+after `personal_data`, facts are anonymised after `contact_records`, audit goes after
+`access_audit`; a dry run changes nothing; each purge is recorded as counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from router.ledger import Ledger, retention
+from router.ledger.bounded import Bounds
+from router.ledger.schema import contacts, events, purges
+from router.models import Event
+from tests.ledger.helpers import a_day
+
+
+async def test_retention_periods_on_the_virtual_clock(ledger: Ledger) -> None:
+    day = await a_day(ledger)
+    store, p = day.engine.store, day.engine.protocol
+    await store.record([Event(at=day.start, event="audit", actor="ana", role="responder", action="read")])
+    await day.writer.catch_up()
+    keep = p.retention
+    early = await retention.plan(ledger, keep, day.clock.now() + timedelta(days=1))
+    assert early["personal_data_contacts"] == 0 and early["audit_records"] == 0
+    await day.clock.advance((keep.personal_data + timedelta(days=1)).total_seconds())
+    now = day.clock.now()
+    plan = await retention.plan(ledger, keep, now)
+    assert plan["personal_data_contacts"] == 5 and plan["report_free_text"] == 1
+    assert plan["contact_records_anonymised"] == 0
+    assert await store.get_contact(day.on_time) is not None  # the dry run changed nothing
+    done = await retention.purge(store, ledger, keep, now)
+    assert done["personal_data_contacts"] == 5 and done["report_free_text"] == 1
+    for cid in (day.on_time, day.late, day.abandoned, day.minor_reported, day.minor_not_required):
+        assert await store.get_contact(cid) is None
+    async with ledger.engine.connect() as conn:
+        reason = (
+            await conn.execute(
+                select(contacts.c.report_not_required).where(contacts.c.id == day.minor_not_required)
+            )
+        ).scalar()
+        assert reason == retention.PURGED
+        kinds = {r.kind: r._mapping["count"] for r in await conn.execute(select(purges))}
+    assert kinds == {"personal_data_contacts": 5, "report_free_text": 1}
+    assert (await retention.plan(ledger, keep, now))["personal_data_contacts"] == 0
+
+    await day.clock.advance((keep.contact_records + timedelta(days=1)).total_seconds())
+    done = await retention.purge(store, ledger, keep, day.clock.now())
+    assert (
+        done["contact_records_anonymised"] == 6 and done["audit_records"] == 1 and done["timeline_events"] > 0
+    )
+    async with ledger.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(events))).scalar() == 0
+        row = (await conn.execute(select(contacts).where(contacts.c.id == day.on_time))).one()._mapping
+    assert row["responder"] is None and row["anonymised_at"] is not None
+    assert row["time_to_answer_s"] == 30.0 and row["channel"] == "sms"  # the facts stay, as counts
+    history = await retention.history(ledger)
+    assert all(set(h) == {"at", "kind", "before", "count"} for h in history)
+
+
+async def test_forget_waits_for_timers_that_still_need_the_contact(ledger: Ledger) -> None:
+    """A contact an open callback task serves, or a timer still names, stays in Redis past the
+    grace period: the task's next attempt reads it."""
+    day = await a_day(ledger)
+    engine = day.engine
+    await day.writer.catch_up()
+    bounds = Bounds(engine.store, ledger, day.clock, grace=timedelta(hours=1))
+    later = day.clock.now() + timedelta(hours=2)
+    timers = {t.contact_id for t in await engine.store.timers() if t.contact_id}
+    gone = await bounds.forget(later)
+    assert gone >= 1
+    for cid in (day.on_time, day.late, day.minor_reported):
+        assert (await engine.store.get_contact(cid) is None) == (cid not in timers)
+    assert await engine.store.get_contact(day.abandoned) is not None  # its callback task is open
