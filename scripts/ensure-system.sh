@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What the tests need from the system: redis-server and PostgreSQL (tests start their own) and Chromium
-# (pages are tested in a real headless browser). Installs them with apt when missing and
-# running as root; otherwise says exactly what to install.
+# What the tests need from the system: redis-server and PostgreSQL (tests start their own),
+# Chromium (pages are tested in a real headless browser), systemd-analyze and nginx (the deploy
+# checks). Installs them with apt when missing and running as root; otherwise says exactly
+# what to install.
 set -euo pipefail
 missing=()
 if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
@@ -9,6 +10,13 @@ if [[ -z "${REDIS_URL:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
 fi
 if [[ -z "${SAFETYNET_CHROMIUM:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)
+fi
+# The deploy checks (tests/deploy) run systemd's and nginx's own validators on deploy/.
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+  missing+=(systemd)
+fi
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  missing+=(nginx-light)
 fi
 # The ledger's tests run on PostgreSQL too: the session starts its own server (initdb, pg_ctl).
 if [[ -z "${SAFETYNET_TEST_POSTGRES_URL:-}" ]] && ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null \

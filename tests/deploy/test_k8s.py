@@ -1,0 +1,104 @@
+"""deploy/k8s through a Kubernetes schema validator (strict), and the hardening it must keep."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.deploy.tools import DEPLOY, clean_env, tool
+
+K8S = DEPLOY / "k8s"
+MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+# The oldest Kubernetes still commonly run, and the newest the validator knows.
+VERSIONS = ["1.29.0", "1.37.0"]
+POD_TMP = "/tmp"  # noqa: S108 - the pod's /tmp, an emptyDir; nothing here writes to it
+
+
+def load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((K8S / name).read_text(encoding="utf-8"))
+    return loaded
+
+
+def validate(*paths: Path, version: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            tool("kubernetes-validate", "the test extras (kubernetes-validate)"),
+            "--strict",
+            "--kubernetes-version",
+            version,
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_manifest_validates_strictly(version: str) -> None:
+    done = validate(*MANIFESTS, version=version)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count(" passed for resource ") == len(MANIFESTS), done.stdout
+
+
+def test_the_validator_rejects_a_misspelt_field(tmp_path: Path) -> None:
+    bad = tmp_path / "deployment.yaml"
+    text = (K8S / "deployment.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("readOnlyRootFilesystem:", "readOnlyRootFileSystem:"), encoding="utf-8")
+    done = validate(bad, version=VERSIONS[-1])
+    assert done.returncode != 0
+    assert "readOnlyRootFileSystem" in done.stdout + done.stderr
+
+
+def test_kustomization_applies_everything_but_the_secret_template() -> None:
+    resources = load("kustomization.yaml")["resources"]
+    assert sorted(resources) == sorted(p.name for p in MANIFESTS if p.name != "secret.template.yaml")
+
+
+def test_deployment_is_two_hardened_replicas_with_probes_and_limits() -> None:
+    deployment = load("deployment.yaml")
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    (container,) = pod["containers"]
+    security = container["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert "emptyDir" in volumes[mounts[POD_TMP]]
+    refs = [next(iter(source.values()))["name"] for source in container["envFrom"]]
+    names = [load(f)["metadata"]["name"] for f in ("configmap.yaml", "secret.template.yaml")]
+    assert refs == names
+
+
+def test_disruption_budget_and_service_select_the_pods() -> None:
+    labels = load("deployment.yaml")["spec"]["template"]["metadata"]["labels"]
+    pdb = load("pdb.yaml")
+    assert pdb["spec"]["minAvailable"] == 1
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert load("service.yaml")["spec"]["selector"].items() <= labels.items()
+
+
+def test_secret_template_holds_no_secret() -> None:
+    secret = load("secret.template.yaml")
+    assert "data" not in secret
+    values = secret["stringData"]
+    assert values["SAFETYNET_SECRET_KEY"] == "" and values["SAFETYNET_ADMIN_TOKEN"] == ""
+    assert "PASSWORD@" in values["SAFETYNET_LEDGER_URL"]
+    assert values["SAFETYNET_REDIS_URL"].startswith("redis+sentinel://:PASSWORD@")
+    assert not set(values) & set(load("configmap.yaml")["data"])
