@@ -1,9 +1,10 @@
-"""Telling responders: the Notifier interface and the console/log notifier."""
+"""Telling responders: the Notifier interface, the console/log notifier and console page delivery."""
 
 from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
+from typing import Protocol
 
 import structlog
 
@@ -22,6 +23,20 @@ class Page:
     via: tuple[str, ...]
 
 
+class PageListener(Protocol):
+    """Something that shows pages on a screen (the console's live feed). It is told of every page
+    the engine sends, next to the notifier, so a page `via: console` reaches the console even when
+    a phone method also delivered it."""
+
+    async def on_page(self, page: Page) -> None: ...
+
+
+def for_console(page: Page) -> bool:
+    """Pages the console delivers: the step asked for it (`via: console`), or the responder is
+    reached by console (`notify_via: console`), where the log would otherwise be the only trace."""
+    return "console" in page.via or page.responder.notify_via == "console"
+
+
 class Notifier(abc.ABC):
     """Reaches a responder. Failures are the notifier's to log and fall back from; they never
     undo routing (an unanswered offer simply times out and moves on)."""
@@ -37,7 +52,8 @@ class Notifier(abc.ABC):
 
 
 class LogNotifier(Notifier):
-    """The console notifier: offers are on the offers endpoint; pages go to the log."""
+    """The console notifier: offers are on the offers endpoint (the console polls and is told live);
+    pages are logged here and delivered to consoles by the engine's page listeners."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []

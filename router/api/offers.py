@@ -7,7 +7,7 @@ from aiohttp import web
 from router.api.context import services
 from router.api.errors import ApiError
 from router.api.routing import json_of, principal, route
-from router.api.views import contact_view, offer_view
+from router.api.views import contact_view, offer_card_view, offer_view
 
 
 def _acting_for(request: web.Request, responder: str | None) -> str | None:
@@ -26,13 +26,16 @@ def _acting_for(request: web.Request, responder: str | None) -> str | None:
     "/v1/offers",
     roles=("responder", "manager"),
     query={"responder": "responder id", "status": "pending (default)"},
-    summary="Pending offers",
+    summary="Pending offers, each with the contact facts a responder decides on (no personal data)",
 )
 async def list_offers(request: web.Request) -> web.Response:
     rid = _acting_for(request, request.query.get("responder"))
     status = request.query.get("status", "pending")
-    offers = await services(request).engine.offers_for(rid, status)
-    return json_of([offer_view(o) for o in offers])
+    svc = services(request)
+    offers = await svc.engine.offers_for(rid, status)
+    contacts = {c.id: c for c in await svc.store.get_contacts(list({o.contact_id for o in offers}))}
+    now = svc.engine.clock.now()
+    return json_of([offer_card_view(o, contacts.get(o.contact_id), now) for o in offers])
 
 
 async def _resolve(request: web.Request, accept: bool) -> web.Response:

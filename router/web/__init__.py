@@ -5,16 +5,17 @@ from __future__ import annotations
 from aiohttp import web
 
 from router.service import Service
-from router.web.feed import ConsoleFeed, Subscriber
-from router.web.handlers import FEED, add_routes
+from router.web.feed import FEED, ConsoleFeed, Subscriber
+from router.web.handlers import add_routes
 
 __all__ = ["FEED", "ConsoleFeed", "Subscriber", "install"]
 
 
 def install(app: web.Application, service: Service) -> None:
-    """Serve /console and its live feed, fed by an engine listener."""
-    feed = ConsoleFeed()
+    """Serve /console and its live feed, fed by an engine listener and the engine's console pages."""
+    feed = ConsoleFeed(service.engine.clock)
     service.engine.listeners.append(feed)
+    service.engine.page_listeners.append(feed)
     add_routes(app, service, feed)
 
     async def shutdown(_: web.Application) -> None:

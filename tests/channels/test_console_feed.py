@@ -26,7 +26,7 @@ def take(sub: Subscriber) -> list[dict[str, Any]]:
 async def test_notices_follow_the_contacts_a_responder_is_involved_in() -> None:
     service = await Service.create(Settings(redis_url="memory://", admin_token="t"))
     try:
-        feed = ConsoleFeed()
+        feed = ConsoleFeed(service.engine.clock)
         service.engine.listeners.append(feed)
         await staff(service)
         ana = feed.subscribe(Principal(role="responder", responder="ana"))
