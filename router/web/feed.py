@@ -90,6 +90,9 @@ class ConsoleFeed:
             "breached": contact.breached,
             "at": event.at.isoformat(),
         }
+        waited = (event.model_extra or {}).get("waited_s")
+        if isinstance(waited, int | float):
+            notice["waited_s"] = waited
         for sub in list(self.subscribers):
             if sub.wants(contact, event):
                 self._put(sub, notice)

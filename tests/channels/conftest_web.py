@@ -27,6 +27,7 @@ from router.api.app import create_app
 from router.api.auth import hash_token
 from router.channels import chat
 from router.channels import email as email_channel
+from router.clock import Clock
 from router.models import Responder, TokenRecord
 from router.service import Service
 from router.settings import Settings
@@ -143,8 +144,10 @@ async def staff(service: Service) -> None:
 
 
 @asynccontextmanager
-async def running(**overrides: Any) -> AsyncIterator[Stack]:
-    """The real app with chat, console and email installed, on 127.0.0.1 and a free port."""
+async def running(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[Stack]:
+    """The real app with chat, console and email installed, on 127.0.0.1 and a free port.
+
+    `clock`: a VirtualClock makes the service's time move only when the test advances it."""
     sink = Sink()
     await sink.start()
     values: dict[str, Any] = {
@@ -156,7 +159,7 @@ async def running(**overrides: Any) -> AsyncIterator[Stack]:
         "mail_from": f"Community Hotline <{HOTLINE}>",
     }
     try:
-        service = await Service.create(Settings(**{**values, **overrides}))
+        service = await Service.create(Settings(**{**values, **overrides}), clock=clock)
         await staff(service)
         app = create_app(service, [chat.install, console.install, email_channel.install])
         app[email_channel.EMAIL].mailer.backoff = (0.0, 0.0)  # retries at once: no test waits on time
