@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from router.api.auth import Principal
-from router.models import ContactIn
+from router.models import Contact, ContactIn, Responder
+from router.notify import Page, for_console
 from router.service import Service
 from router.settings import Settings
 from router.web import ConsoleFeed, Subscriber
@@ -47,3 +48,53 @@ async def test_notices_follow_the_contacts_a_responder_is_involved_in() -> None:
         assert all(sub.queue.get_nowait() is None for sub in (ana, ben, boss))
     finally:
         await service.stop()
+
+
+async def test_console_pages_reach_the_paged_persons_console_and_managers() -> None:
+    service = await Service.create(Settings(redis_url="memory://", admin_token="t"))
+    try:
+        feed = ConsoleFeed(service.engine.clock)
+        service.engine.page_listeners.append(feed)
+        await staff(service)
+        ana = feed.subscribe(Principal(role="responder", responder="ana"))
+        ben = feed.subscribe(Principal(role="responder", responder="ben"))
+        boss = feed.subscribe(Principal(role="manager"))
+        contact = await service.engine.intake(
+            ContactIn.model_validate({"channel": "sms", "from": PHONE, "body": "help"})
+        )
+        await service.engine.page(contact, ["backup"], ["sms", "console"], "escalation")
+
+        [page] = take(ben)
+        assert page["event"] == "page" and page["reason"] == "escalation"
+        assert page["responder"] == "ben" and page["contact_id"] == contact.id
+        assert page["via"] == ["sms", "console"]
+        assert [n["event"] for n in take(boss)] == ["page"]
+        assert [n for n in take(ana) if n["event"] == "page"] == [], "a page reaches only the paged person"
+        assert PHONE not in repr(page) and "help" not in repr(page), "pages carry no personal data"
+        # A console opened later still lists it; each sees only what is theirs.
+        assert [p["responder"] for p in feed.pages_for(Principal(role="manager"))] == ["ben"]
+        assert feed.pages_for(Principal(role="responder", responder="ana")) == []
+    finally:
+        await service.stop()
+
+
+def test_which_pages_the_console_delivers() -> None:
+    contact_fields = {
+        "id": "c1",
+        "channel": "sms",
+        "status": "queued",
+        "priority": "normal",
+        "seq": 1,
+        "received_at": "2026-03-02T15:00:00Z",
+        "deadline": "2026-03-02T15:20:00Z",
+        "target_s": 1200,
+        "protocol_version": "v",
+        "sender": "sealed",
+    }
+    contact = Contact.model_validate(contact_fields)
+    by_phone = Responder(id="r", name="R", phone="+15550100001", notify_via="sms")
+    by_console = Responder(id="c", name="C", notify_via="console")
+    assert for_console(Page(by_phone, contact, "escalation", ("sms", "console")))
+    assert not for_console(Page(by_phone, contact, "escalation", ("sms", "voice")))
+    # Someone reached only by console would otherwise get nothing but a log line.
+    assert for_console(Page(by_console, contact, "breach", ("voice", "sms")))
