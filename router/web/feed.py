@@ -80,7 +80,7 @@ class ConsoleFeed:
         self.subscribers.discard(sub)
 
     async def on_event(self, contact: Contact, event: Event) -> None:
-        notice = {
+        notice: dict[str, Any] = {
             "event": event.event,
             "contact_id": contact.id,
             "channel": contact.channel,

@@ -27,7 +27,7 @@ async def with_supervisor(stack: Stack) -> None:
     start = engine.clock.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
     end = start + timedelta(days=2)
     shifts = [
-        Shift(responder=rid, role=role, start=start, end=end)  # type: ignore[arg-type]
+        Shift(responder=rid, role=role, start=start, end=end)
         for rid, role in (("ana", "primary"), ("ben", "backup"), ("sue", "supervisor"))
     ]
     await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, end)
