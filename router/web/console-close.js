@@ -116,6 +116,7 @@
       mandated.hidden = !flagged();
       // The protocol's agencies for this contact's flags, one tap to fill "to whom".
       suggestions.textContent = "";
+      suggestions.append(el("span", "hint", "Agencies for this contact's flags — tap to fill:"));
       report.agencies.forEach(function (a) {
         if (!items.to || (a.for_flags.length && !a.for_flags.some(function (f) { return flags.indexOf(f) >= 0; }))) {
           return;
@@ -129,6 +130,7 @@
         });
         suggestions.append(use);
       });
+      suggestions.hidden = suggestions.children.length < 2;
     }
     disposition.addEventListener("change", show);
 

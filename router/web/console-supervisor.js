@@ -125,6 +125,7 @@
       drawPages();
     },
     tick: function () { if (board) { drawQueue(); } },
+    board: function () { return board; },
     // A notice from the feed: escalations, breaches and pages show at once.
     notice: function (n) {
       if (n.event === "escalated" || n.event === "breached") {

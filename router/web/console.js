@@ -1,8 +1,8 @@
 /* SafetyNet console, core: signing in, the API, the live feed, presence, open contacts.
  *
  * The other scripts add one part each to window.SafetyNet: offers (console-offers.js), the close
- * form (console-close.js) and the supervisor's view (console-supervisor.js). This file starts
- * the page once they are all loaded.
+ * form (console-close.js), flags and hand-over during a contact (console-tools.js) and the
+ * supervisor's view (console-supervisor.js). This file starts the page once they are all loaded.
  *
  * Everything comes from the JSON API with the responder's bearer token; live notices arrive on
  * /console/events. The token is kept in sessionStorage: it survives a reload of this tab but not
@@ -195,8 +195,8 @@
     if (me.supervisor) { reads.push(api("GET", "/v1/queue"), api("GET", "/console/board")); }
     return Promise.all(reads).then(function (results) {
       SN.offers.draw(results[0]);
-      drawContacts(results[1]);
       if (me.supervisor) { SN.supervisor.draw(results[2], results[3]); }
+      drawContacts(results[1]);  // after the board: a card's hand-over lists its responders
     }).catch(function (error) { notice(error.message); });
   }
   SN.refresh = refresh;
@@ -210,10 +210,11 @@
     c.reply.placeholder = "Write a reply";
     c.send = el("button", "send", "Send");
     c.answered = el("button", "answered", "Call connected");
+    c.tools = SN.contactTools(contact);
     c.close = SN.closeForm(contact);
     var replyRow = el("div", "row");
     replyRow.append(c.reply, c.send, c.answered);
-    c.root.append(c.meta, c.log, replyRow, c.close.root);
+    c.root.append(c.meta, c.log, replyRow, c.tools.root, c.close.root);
     c.send.addEventListener("click", function () {
       var body = c.reply.value.trim();
       if (!body) { return; }
@@ -253,6 +254,7 @@
       var voice = contact.channel === "voice";
       c.reply.hidden = c.send.hidden = voice;
       c.answered.hidden = !(voice && contact.status === "assigned");
+      c.tools.update(contact);
       c.close.update(contact);
       box.append(c.root);  // re-appending keeps the order of the list without rebuilding cards
     });

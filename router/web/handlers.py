@@ -9,7 +9,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from protocols import DispositionRule
+from protocols import DispositionRule, Priority
 from router.api.errors import error_response
 from router.api.views import contact_view
 from router.models import Contact, ContactStatus
@@ -27,6 +27,7 @@ FILES = (
     "console.js",
     "console-offers.js",
     "console-close.js",
+    "console-tools.js",
     "console-supervisor.js",
 )
 HEARTBEAT_S = 15.0
@@ -122,6 +123,12 @@ async def protocol(request: web.Request) -> web.Response:
                 }
                 for p in proto.partners
             ],
+            # Flags a responder may add during a contact, and the priorities to raise to.
+            "flags": [
+                {"id": f, "label": spec.label or f.replace("_", " ").capitalize(), "means": spec.means}
+                for f, spec in proto.flags.items()
+            ],
+            "priorities": [p.value for p in sorted(Priority, key=lambda p: p.rank)],
             "response_target_s": proto.response_target.total_seconds(),
             "escalation_steps": len(proto.escalation),
         }

@@ -91,6 +91,17 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         await card.locator("button.send").click()
         await expect(card.locator(".msg.out")).to_have_count(1)
 
+        # Flags a responder may still add (the ones the contact has are not offered again).
+        await card.locator("details.tools summary").click()
+        flag_choices = await card.locator("select.add-flag option").all_inner_texts()
+        assert "Possible trafficking" in flag_choices and "Minor (under 18)" not in flag_choices
+        assert await card.locator("select.raise-priority option").all_inner_texts() == [
+            "Keep high",
+            "critical",
+        ]
+        await expect(card.locator(".reassign-row")).to_be_hidden()  # hand-over is the supervisor's
+        await card.locator("details.tools").screenshot(path=tmp_path / "tools-390.png")
+
         form = card.locator("form.close-form")
         mandated = form.locator("fieldset.mandated")
         await expect(mandated).to_be_visible()
@@ -155,5 +166,5 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         assert report["reference"] == "CPS-2026-0042"
         assert report["to"].endswith("Child Protective Services")
         assert report["when"].endswith("Z"), "the time reported is recorded as an instant"
-    for name in ("close-errors-390", "close-filled-390", "close-filled-1280"):
+    for name in ("tools-390", "close-errors-390", "close-filled-390", "close-filled-1280"):
         check_png(tmp_path / f"{name}.png")
