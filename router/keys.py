@@ -88,6 +88,10 @@ class Keys:
         """HASH timer id -> timer JSON."""
         return self._k("timer_data")
 
+    def contact_offers(self, contact_id: str) -> str:
+        """SET of every offer id ever made for one contact, so forgetting it forgets its offers."""
+        return self._k(f"contact_offers:{contact_id}")
+
     @property
     def events(self) -> str:
         """STREAM of every transition."""

@@ -17,6 +17,7 @@ from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
+from router.store.connect import BadRedisUrl, connect
 from router.store.sealing import Sealer
 from router.timers import TimerRunner
 
@@ -33,13 +34,14 @@ class StartupError(Exception):
 def open_store(settings: Settings) -> Store:
     if settings.redis_url.startswith("memory://"):
         return MemoryStore(settings.hotline)
-    if not settings.redis_url.startswith(("redis://", "rediss://", "unix://")):
-        raise StartupError(
-            f"SAFETYNET_REDIS_URL={settings.redis_url!r} is not a redis://, rediss://, unix:// "
-            "or memory:// URL"
-        )
     previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
-    return RedisStore.from_url(settings.redis_url, settings.hotline, Sealer([settings.secret_key, *previous]))
+    try:
+        client = connect(settings.redis_url)
+    except BadRedisUrl as exc:
+        raise StartupError(f"SAFETYNET_REDIS_URL: {exc} (or memory://)") from exc
+    # Behind Sentinel every transition waits for one replica, so a failover loses nothing.
+    replicas = 1 if settings.redis_url.startswith("redis+sentinel://") else 0
+    return RedisStore(client, settings.hotline, Sealer([settings.secret_key, *previous]), replicas)
 
 
 @dataclass

@@ -44,9 +44,11 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
-    except StoreUnavailable:
-        log.error("store_unavailable", path=request.path)
-        return error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+    except StoreUnavailable as exc:
+        log.error("store_unavailable", path=request.path, reason=str(exc)[:200])
+        response = error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
+        response.headers["Retry-After"] = "2"
+        return response
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,6 +1,6 @@
 """Live state: the Store interface and its Redis and in-memory backends."""
 
-from router.store.base import Conflict, LoadChange, Store, StoreUnavailable, Transition
+from router.store.base import Conflict, LoadChange, Store, StoreUnavailable, StreamInfo, Transition
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
 
@@ -11,5 +11,6 @@ __all__ = [
     "RedisStore",
     "Store",
     "StoreUnavailable",
+    "StreamInfo",
     "Transition",
 ]

@@ -33,6 +33,15 @@ class StoreUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class StreamInfo:
+    """How much of the event stream Redis still holds: its length and first and last positions."""
+
+    length: int
+    first_id: str | None
+    last_id: str | None
+
+
+@dataclass(frozen=True)
 class LoadChange:
     """Add `delta` to what a responder holds on a channel; a rise must stay within `capacity`."""
 
@@ -160,6 +169,25 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         """Events after stream position `after`, oldest first, with their positions."""
+
+    @abc.abstractmethod
+    async def record(self, events: list[Event]) -> list[str]:
+        """Append events that belong to no contact transition (audit, debriefs); their positions."""
+
+    @abc.abstractmethod
+    async def stream_info(self) -> StreamInfo: ...
+
+    @abc.abstractmethod
+    async def trim_events(self, before: str) -> int:
+        """Drop every event at a position before `before` (already in the ledger); how many went."""
+
+    @abc.abstractmethod
+    async def forget_contact(self, contact_id: str) -> bool:
+        """Remove a finished contact, its revision and its offers from live state.
+
+        False (and nothing removed) when the contact is unknown or still open: only the
+        ledger keeps a contact once it is forgotten here.
+        """
 
     # -- rosters ----------------------------------------------------------------
     @abc.abstractmethod

@@ -19,8 +19,14 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, Transition
+from router.store.base import Conflict, Store, StreamInfo, Transition
 from schedules import Roster, RosterVersion
+
+
+def _position(sid: str) -> tuple[int, int]:
+    """A stream id `ms-n` as a sortable pair, as Redis orders them."""
+    ms, _, n = sid.partition("-")
+    return int(ms), int(n or 0)
 
 
 class MemoryStore(Store):
@@ -35,6 +41,7 @@ class MemoryStore(Store):
         self._senders: dict[str, str] = {}
         self._arrivals: dict[str, list[int]] = {}
         self._offers: dict[str, str] = {}
+        self._contact_offers: dict[str, set[str]] = {}
         self._pending: dict[str, int] = {}
         self._load: dict[tuple[str, str], int] = {}
         self._presence: dict[str, Presence] = {}
@@ -93,6 +100,7 @@ class MemoryStore(Store):
                 del self._senders[written.sender_key]
         for offer in t.offers:
             self._offers[offer.id] = offer.model_dump_json()
+            self._contact_offers.setdefault(cid, set()).add(offer.id)
             if offer.status == OfferStatus.pending:
                 self._pending[offer.id] = to_ms(offer.expires_at)
             else:
@@ -225,13 +233,37 @@ class MemoryStore(Store):
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
-        def pos(sid: str) -> tuple[int, int]:
-            ms, _, n = sid.partition("-")
-            return int(ms), int(n or 0)
-
-        start = bisect.bisect_right(self._event_pos, pos(after))
+        start = bisect.bisect_right(self._event_pos, _position(after))
         chosen = self._events[start : start + count]
         return [(sid, Event.model_validate_json(raw)) for sid, raw in chosen]
+
+    async def record(self, events: list[Event]) -> list[str]:
+        for event in events:
+            self._append(event)
+        return [sid for sid, _ in self._events[len(self._events) - len(events) :]] if events else []
+
+    async def stream_info(self) -> StreamInfo:
+        if not self._events:
+            return StreamInfo(0, None, None)
+        return StreamInfo(len(self._events), self._events[0][0], self._events[-1][0])
+
+    async def trim_events(self, before: str) -> int:
+        cut = bisect.bisect_left(self._event_pos, _position(before))
+        del self._events[:cut]
+        del self._event_pos[:cut]
+        return cut
+
+    async def forget_contact(self, contact_id: str) -> bool:
+        if contact_id not in self._revs or contact_id in self._open or contact_id in self._queue:
+            return False
+        offers = self._contact_offers.get(contact_id, set())
+        if any(oid in self._pending for oid in offers):
+            return False
+        for oid in offers:
+            self._offers.pop(oid, None)
+        self._contact_offers.pop(contact_id, None)
+        del self._contacts[contact_id], self._revs[contact_id]
+        return True
 
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
-from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 from router.clock import from_ms, to_ms
 from router.keys import Keys
@@ -29,7 +29,8 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StoreUnavailable, Transition
+from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.connect import OUTAGE, connect
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -37,28 +38,40 @@ from schedules import Roster, RosterVersion
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
+REPLICA_WAIT_MS = 500
+REPLICA_RECHECK_S = 10.0
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Every store call, reads included, reports an outage as StoreUnavailable (an API 503)."""
+
+    @functools.wraps(method)
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except OUTAGE as exc:
+            raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    return call
+
+
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client that retries a dropped connection with backoff (Redis restarts, failovers)."""
-    return aioredis.Redis.from_url(
-        url,
-        decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
-        health_check_interval=15,
-        socket_connect_timeout=2.0,
-        socket_timeout=10.0,
-    )
-
-
 class RedisStore(Store):
     def __init__(
-        self, client: aioredis.Redis, hotline: str = "default", sealer: Sealer | None = None
+        self,
+        client: aioredis.Redis,
+        hotline: str = "default",
+        sealer: Sealer | None = None,
+        wait_replicas: int = 0,
     ) -> None:
         self.hotline = hotline
+        self.wait_replicas = wait_replicas
+        self._replicas_missing_until = 0.0
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
@@ -71,6 +84,7 @@ class RedisStore(Store):
         self._set_presence = self._script("set_presence.lua")
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
+        self._forget = self._script("forget_contact.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -137,6 +151,7 @@ class RedisStore(Store):
             k.events,
             k.senders,
             k.arrivals,
+            k.contact_offers(t.contact.id),
         ]
         result = await self._call(self._transition, keys, [self._payload(t), k.wake])
         status, value = result[0], result[1]
@@ -145,10 +160,20 @@ class RedisStore(Store):
         return t.contact.model_copy(update={"rev": int(value)})
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        try:
+        if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:
             return await script(keys=keys, args=args)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        # Behind Sentinel, a write the master acknowledged but never replicated is lost when a
+        # replica is promoted. WAIT in the same round trip: the transition returns once a
+        # replica holds it too. When none answers within the wait (the replica is down, or
+        # was just promoted and has none yet), writes go on without waiting for a while rather
+        # than each paying the wait: the hotline keeps answering on the master alone.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            await script(keys=keys, args=args, client=pipe)
+            pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+            result, acked = await pipe.execute()
+        if int(acked) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        return result
 
     async def next_seq(self) -> int:
         return int(await self.redis.incr(self.k.seq))
@@ -271,6 +296,30 @@ class RedisStore(Store):
         rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
 
+    async def record(self, events: list[Event]) -> list[str]:
+        if not events:
+            return []
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for event in events:
+                pipe.xadd(self.k.events, {"e": event.model_dump_json()})
+            return cast(list[str], await pipe.execute())
+
+    async def stream_info(self) -> StreamInfo:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.k.events)
+            pipe.xrange(self.k.events, count=1)
+            pipe.xrevrange(self.k.events, count=1)
+            length, first, last = await pipe.execute()
+        return StreamInfo(int(length), first[0][0] if first else None, last[0][0] if last else None)
+
+    async def trim_events(self, before: str) -> int:
+        return int(await self.redis.xtrim(self.k.events, minid=before, approximate=False))
+
+    async def forget_contact(self, contact_id: str) -> bool:
+        k = self.k
+        keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
+        return bool(await self._call(self._forget, keys, [contact_id]))
+
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:
         await self.redis.hset(self.k.drafts, name, roster.model_dump_json())
@@ -350,7 +399,7 @@ class RedisStore(Store):
     async def ping(self) -> bool:
         try:
             return bool(await self.redis.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+        except OUTAGE:
             return False
 
     async def wait_wake(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded poll
@@ -359,7 +408,7 @@ class RedisStore(Store):
                 self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
                 await self._pubsub.subscribe(self.k.wake)
             await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=timeout)
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+        except OUTAGE:
             # A lost subscription is rebuilt next time; the caller's timeout still bounds the wait.
             if self._pubsub is not None:
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -370,3 +419,12 @@ class RedisStore(Store):
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = None
         await self.redis.aclose()
+
+
+# Wrap every public coroutine of the store, so no call can forget the outage path (the audit
+# found plain reads answering 500 around a Redis restart). ping and wait_wake answer for
+# themselves; close must not raise.
+for _name, _method in list(vars(RedisStore).items()):
+    public = not _name.startswith("_") and _name not in ("ping", "wait_wake", "close")
+    if public and inspect.iscoroutinefunction(_method):
+        setattr(RedisStore, _name, _outage_is_unavailable(_method))

@@ -14,6 +14,7 @@
 -- KEYS[12] events      STREAM
 -- KEYS[13] senders     HASH keyed sender hash -> open contact id
 -- KEYS[14] arrivals    ZSET "sender key|ms|contact id" (score 0, by member): repeat contacts
+-- KEYS[15] contact_offers  SET every offer id made for this contact (forgotten with it)
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed)
 --
@@ -58,6 +59,7 @@ else
 end
 for _, o in ipairs(p.offers) do
   redis.call('HSET', KEYS[5], o.id, o.json)
+  redis.call('SADD', KEYS[15], o.id)
   if o.pending ~= false then
     redis.call('ZADD', KEYS[6], o.pending, o.id)
   else
