@@ -15,12 +15,11 @@
   var ROLES = ["primary", "backup", "supervisor"];
 
   function when(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
-  function state(r) { return r.state ? r.state.kind : r.presence; }
+  var boardAt = 0;       // when the board was read, by this browser's clock
+  function state(r) { return SN.staffState(r, board.at, boardAt); }
   function badge(r) {
     var s = state(r);
-    var text = s === "wrap_up" ? "wrap-up" : SN.words(s);
-    if (r.state && typeof r.state.left_s === "number") { text += " " + SN.mmss(r.state.left_s); }
-    return SN.el("span", "badge " + s, text);
+    return SN.el("span", "badge " + s.kind, SN.stateText(s, true));
   }
 
   function drawOnCall() {
@@ -44,7 +43,7 @@
       });
       box.append(row);
     });
-    var away = board.responders.filter(function (r) { return state(r) !== "available"; });
+    var away = board.responders.filter(function (r) { return state(r).kind !== "available"; });
     var list = SN.$("away");
     list.textContent = "";
     away.forEach(function (r) {
@@ -118,13 +117,14 @@
       queue = q;
       queueAt = Date.now();
       board = b;
+      boardAt = Date.now();
       live = [];
       drawQueue();
       drawOnCall();
       drawAlerts();
       drawPages();
     },
-    tick: function () { if (board) { drawQueue(); } },
+    tick: function () { if (board) { drawQueue(); drawOnCall(); } },
     board: function () { return board; },
     // A notice from the feed: escalations, breaches and pages show at once.
     notice: function (n) {

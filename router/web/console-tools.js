@@ -70,7 +70,7 @@
         to.append(option("", "Choose a responder…"));
         board.responders.forEach(function (r) {
           if (r.id !== c.responder) {
-            to.append(option(r.id, r.name + " (" + SN.words(r.state ? r.state.kind : r.presence) + ")"));
+            to.append(option(r.id, r.name + " (" + SN.stateText(SN.staffState(r), false) + ")"));
           }
         });
         to.value = keep;

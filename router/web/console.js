@@ -112,29 +112,46 @@
     window.location.replace("/console");
   }
 
-  // -- presence: available or away; a wrap-up or break (the engine's, once it has them) is shown
-  // with its time left, counted from the server's `left_s` so a phone's wrong clock cannot skew it.
-  var stateUntil = null;
+  // -- presence: available or away, set here; a wrap-up or a break is the engine's, shown with
+  // its time left. A responder record may carry `wrap_up_until` / `break_until`; they are read
+  // against the server's `at`, so a phone whose clock is off still counts down right.
+  function staffState(r, serverAt, readAt) {
+    var kind = r.presence || "offline";
+    var until = null;
+    if (r.break_until) {
+      kind = "break";
+      until = r.break_until;
+    } else if (r.wrap_up_until) {
+      kind = "wrap_up";
+      until = r.wrap_up_until;
+    }
+    var local = until && serverAt ? readAt + (Date.parse(until) - Date.parse(serverAt)) : null;
+    return { kind: kind, until: local };
+  }
+  function stateText(state, withTime) {
+    var text = state.kind === "wrap_up" ? "wrap-up" : words(state.kind);
+    if (withTime && state.until !== null) { text += ": " + mmss((state.until - Date.now()) / 1000) + " left"; }
+    return text;
+  }
+  SN.staffState = staffState;
+  SN.stateText = stateText;
+
+  var myState = null;
   function drawPresence(who) {
     var box = $("presence");
     box.hidden = !who.responder;
     if (!who.responder) { return; }
-    var state = who.presence || "offline";
-    var extra = who.state || null;   // {kind: "wrap_up" | "break", left_s}
-    stateUntil = extra && typeof extra.left_s === "number" ? Date.now() + extra.left_s * 1000 : null;
-    box.dataset.state = extra ? extra.kind : state;
-    $("presence-available").setAttribute("aria-pressed", String(state === "available"));
-    $("presence-away").setAttribute("aria-pressed", String(state === "away"));
+    myState = staffState(who, who.at, Date.now());
+    box.dataset.state = myState.kind;
+    $("presence-available").setAttribute("aria-pressed", String(who.presence === "available"));
+    $("presence-away").setAttribute("aria-pressed", String(who.presence === "away"));
     tickPresence();
   }
   function tickPresence() {
-    if (!SN.me || !SN.me.responder) { return; }
-    var extra = SN.me.state || null;
-    var kind = extra ? extra.kind : SN.me.presence || "offline";
-    var text = kind === "wrap_up" ? "wrap-up" : words(kind);
-    if (extra && stateUntil !== null) { text += ": " + mmss((stateUntil - Date.now()) / 1000) + " left"; }
+    if (!myState) { return; }
     // Available and away show on the buttons; anything else (offline, wrap-up, a break) is said.
-    $("presence-state").textContent = kind === "available" || kind === "away" ? "" : text;
+    var plain = myState.kind === "available" || myState.kind === "away";
+    $("presence-state").textContent = plain ? "" : stateText(myState, true);
   }
   function setPresence(status) {
     if (!SN.me || !SN.me.responder) { return; }

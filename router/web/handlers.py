@@ -83,6 +83,8 @@ async def whoami(request: web.Request) -> web.Response:
             "supervisor": await sees_all(svc, p),
             "on_call": roles,
             "presence": presence,
+            # The server's clock: a wrap-up or break end is counted down against it.
+            "at": svc.engine.clock.now().isoformat(),
         },
         headers={"Cache-Control": "no-store"},
     )

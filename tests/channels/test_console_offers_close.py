@@ -75,6 +75,15 @@ async def test_an_offer_card_counts_down_live_and_shows_no_personal_data(tmp_pat
         offers = await stack.api("GET", "/v1/offers", TOKENS["ana"])
         assert offers[0]["contact"]["flags"] == ["minor"]
         assert offers[0]["contact_id"] == cid
+
+        # Presence from the console: away, and back.
+        await expect(page.locator("#presence-available")).to_have_attribute("aria-pressed", "true")
+        await page.click("#presence-away")
+        await expect(page.locator("#presence-away")).to_have_attribute("aria-pressed", "true")
+        assert (await stack.service.store.presence())["ana"] == "away"
+        await page.click("#presence-available")
+        await expect(page.locator("#presence-available")).to_have_attribute("aria-pressed", "true")
+        assert (await stack.service.store.presence())["ana"] == "available"
     check_png(tmp_path / "offer-390.png")
     check_png(tmp_path / "offer-1280.png")
 
