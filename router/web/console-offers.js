@@ -86,7 +86,11 @@
     clock.setAttribute("role", "timer");
     times.append(waited, clock);
     meta.append(tags, times);
-    if (contact.interpreter) { meta.append(el("div", "interpreter", contact.interpreter)); }
+    // The protocol's words for this offer (not the person's): how to reach an interpreter when
+    // language no longer limits the offer, the opening to use on a callback.
+    var interpreter = offer.interpreter || contact.interpreter;
+    if (interpreter) { meta.append(el("div", "interpreter", "Interpreter: " + interpreter)); }
+    if (offer.opening) { meta.append(el("div", "opening", "Open with: " + offer.opening)); }
     var accept = el("button", "accept", "Accept");
     var pass = el("button", "pass secondary", "Pass");
     accept.addEventListener("click", function () { SN.act(SN.api("POST", "/v1/offers/" + offer.id + "/accept")); });

@@ -112,6 +112,10 @@
     SN.$("no-queue").hidden = queue.length > 0;
   }
 
+  document.addEventListener("DOMContentLoaded", function () {
+    SN.$("paged").addEventListener("click", function () { SN.$("paged").hidden = true; });
+  });
+
   SN.supervisor = {
     draw: function (q, b) {
       queue = q;
@@ -132,8 +136,16 @@
         live.unshift(n);
         if (SN.me.supervisor) { drawAlerts(); }
       }
-      if (n.event === "page" && SN.alerts) {
-        SN.alerts.ring("Page: " + SN.words(n.reason), n.channel + " · " + n.priority, "page-" + n.contact_id);
+      if (n.event === "page") {
+        if (SN.alerts) {
+          SN.alerts.ring("Page: " + SN.words(n.reason), n.channel + " · " + n.priority, "page-" + n.contact_id);
+        }
+        // Without the board (a responder paged as backup), the page is said at the top.
+        if (!SN.me.supervisor) {
+          SN.$("paged").hidden = false;
+          SN.$("paged").textContent = "You were paged (" + SN.words(n.reason) + ") at " + when(n.at) +
+            ": a " + n.priority + " " + n.channel + " contact is waiting. (Tap to dismiss.)";
+        }
       }
     }
   };

@@ -52,6 +52,14 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
         await expect(page.locator("#oncall [data-role='supervisor']")).to_contain_text("Sue")
         await expect(page.locator("#away [data-responder='ben']")).to_contain_text("away")
 
+        # Ben, the backup, has the console open on his phone.
+        ben = await (await browser.new_context(viewport=PHONE)).new_page()
+        await ben.goto(stack.base + "/console")
+        await ben.fill("#token", TOKENS["ben"])
+        await ben.click("#signin-form button")
+        await expect(ben.locator("#live")).to_have_text("live")
+        await expect(ben.locator("#board")).to_be_hidden()
+
         created = await stack.api("POST", "/v1/contacts", body={"channel": "chat", "from": "+15557770999"})
         cid = created["id"]
         row = page.locator(f"#queue tr[data-contact='{cid}']")
@@ -62,8 +70,13 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
                 await clock.advance(60)
                 await stack.service.runner.fire_due()
 
+        # 3 minutes: the backup is paged `via: [sms, console]`; his console says so at once.
+        await minutes(3)
+        await expect(ben.locator("#paged")).to_contain_text("You were paged (escalation)")
+        await ben.screenshot(path=tmp_path / "backup-paged-390.png")
+
         # 8 minutes: the ladder reaches the supervisor; her console is paged (notify_via console).
-        await minutes(8)
+        await minutes(5)
         page_item = page.locator(f"#pages li[data-contact='{cid}']")
         await expect(page_item.first).to_contain_text("escalation")
         await expect(page.locator(f"#alerts li[data-contact='{cid}'][data-event='escalated']")).to_have_count(
@@ -92,5 +105,10 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
             stack.base + "/console/board", headers={"Authorization": f"Bearer {TOKENS['ben']}"}
         ) as response:
             assert response.status == 403
-    for name in ("supervisor-escalated-1280", "supervisor-breach-1280", "supervisor-breach-390"):
+    for name in (
+        "backup-paged-390",
+        "supervisor-escalated-1280",
+        "supervisor-breach-1280",
+        "supervisor-breach-390",
+    ):
         check_png(tmp_path / f"{name}.png")
