@@ -27,6 +27,7 @@
     }
     alerts.draw();
   };
+  alerts.sound = function () { return audio ? audio.state : "off"; };
   alerts.draw = function () {
     var button = SN.$("alerts-on");
     var soundOk = audio !== null && audio.state === "running";

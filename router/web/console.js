@@ -86,14 +86,13 @@
       return who;
     });
   }
-  function signIn(candidate, gesture) {
+  function signIn(candidate) {
     token = candidate;
     return whoami().then(function () {
       sessionStorage.setItem(KEY, token);
       $("signin").hidden = true;
       $("app").hidden = false;
       $("signout").hidden = false;
-      if (gesture && SN.alerts) { SN.alerts.enable(); }
       return api("GET", "/console/protocol");
     }).then(function (proto) {
       SN.protocol = proto;
@@ -286,7 +285,9 @@
     $("signin-form").addEventListener("submit", function (event) {
       event.preventDefault();
       $("signin-error").textContent = "";
-      signIn($("token").value.trim(), true);
+      // Signing in is a click: the moment a browser lets a page make sound and ask to notify.
+      SN.alerts.enable();
+      signIn($("token").value.trim());
       $("token").value = "";
     });
     $("signout").addEventListener("click", signOut);
@@ -301,7 +302,7 @@
     }, 1000);
     // A missed notice must not leave the page stale for long; shifts change who supervises.
     setInterval(function () { if (SN.me) { whoami().then(refresh).catch(function () {}); } }, 30000);
-    if (token) { signIn(token, false); }
+    if (token) { signIn(token); }
   }
   document.addEventListener("DOMContentLoaded", start);
 }());

@@ -57,8 +57,10 @@ async def test_an_offer_card_counts_down_live_and_shows_no_personal_data(tmp_pat
         await expect(card.locator(".countdown")).to_have_text(re.compile(r"passes on in (1:00|0:5\d)"))
         text = await card.inner_text()
         assert PERSON not in text and "scared" not in text, "the card carries no personal data"
-        # The new offer was announced (sound and notification go through one counter).
+        # The new offer was announced (sound and notification go through one counter); signing
+        # in was the click that let the page make sound.
         await expect(page.locator("body")).to_have_attribute("data-alerts", "1")
+        assert await page.evaluate("window.SafetyNet.alerts.sound()") == "running"
 
         # The page's own clock moves on 7 s: the countdown ticks down without a reload.
         first = seconds_left(await card.locator(".countdown").inner_text())
