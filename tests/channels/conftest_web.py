@@ -145,9 +145,8 @@ async def staff(service: Service) -> None:
 
 @asynccontextmanager
 async def running(clock: Clock | None = None, **overrides: Any) -> AsyncIterator[Stack]:
-    """The real app with chat, console and email installed, on 127.0.0.1 and a free port.
-
-    `clock`: a VirtualClock makes the service's time move only when the test advances it."""
+    """The real app with chat, console and email installed, on 127.0.0.1 and a free port
+    (`clock`: a virtual one for tests that depend on the time of day)."""
     sink = Sink()
     await sink.start()
     values: dict[str, Any] = {
@@ -168,7 +167,8 @@ async def running(clock: Clock | None = None, **overrides: Any) -> AsyncIterator
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
         port = runner.addresses[0][1]
-        await service.start()
+        if clock is None:
+            await service.start()  # on a virtual clock the test fires timers itself
         async with aiohttp.ClientSession() as http:
             try:
                 yield Stack(service, app, f"http://127.0.0.1:{port}", sink, http)
