@@ -25,8 +25,8 @@ class Page:
 
 class PageListener(Protocol):
     """Something that shows pages on a screen (the console's live feed). It is told of every page
-    the engine sends, next to the notifier, so a page `via: console` reaches the console even when
-    a phone method also delivered it."""
+    the engine sends, next to the notifier, so a page `for_console` reaches the console even when
+    a phone method also delivered it (and the others can be listed as sent)."""
 
     async def on_page(self, page: Page) -> None: ...
 

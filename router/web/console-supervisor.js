@@ -89,7 +89,8 @@
       item.dataset.contact = p.contact_id;
       item.append(SN.el("strong", null, SN.words(p.reason)), SN.el("span", "tag", p.channel),
         SN.el("span", "tag " + p.priority, p.priority),
-        SN.el("span", "when", when(p.at) + (SN.me.responder ? "" : " · to " + p.responder)));
+        SN.el("span", "when", when(p.at) + (SN.me.responder ? "" : " · to " + p.responder) +
+          (p.console ? " · here" : " · by " + p.via.join(", "))));
       list.append(item);
     });
     SN.$("no-pages").hidden = pages.length > 0;
@@ -136,7 +137,7 @@
         live.unshift(n);
         if (SN.me.supervisor) { drawAlerts(); }
       }
-      if (n.event === "page") {
+      if (n.event === "page" && n.console) {   // pages sent only by phone are listed, not rung
         if (SN.alerts) {
           SN.alerts.ring("Page: " + SN.words(n.reason), n.channel + " · " + n.priority, "page-" + n.contact_id);
         }

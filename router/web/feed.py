@@ -12,7 +12,7 @@ from aiohttp import web
 from router.api.auth import Principal
 from router.clock import Clock
 from router.models import Contact, Event
-from router.notify import Page
+from router.notify import Page, for_console
 
 # A console that stops reading loses notices rather than growing memory; it refetches anyway.
 QUEUE_LIMIT = 200
@@ -63,8 +63,10 @@ class ConsoleFeed:
     """Notices carry only ids, states, event names and levels; the console reads details from the
     API, where the same access rules apply as for any other client.
 
-    Pages `via: console` are a delivery of their own: the engine hands each to `on_page`, which
-    streams it to the paged person's open consoles and keeps it for consoles opened later."""
+    The engine hands every page to `on_page`, which streams it to the paged person's open consoles
+    and keeps it for consoles opened later. A page `for_console` (`via: console`, or a responder
+    reached by console) is a delivery there (`console: true`: the console rings and says it);
+    the others are listed as sent by phone."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
@@ -104,6 +106,7 @@ class ConsoleFeed:
             "reason": page.reason,
             "responder": page.responder.id,
             "via": list(page.via),
+            "console": for_console(page),
             "contact_id": contact.id,
             "channel": contact.channel,
             "priority": contact.priority.value,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from router.api.auth import Principal
+from router.clock import VirtualClock
 from router.models import Contact, ContactIn, Responder
 from router.notify import Page, for_console
 from router.service import Service
@@ -67,7 +68,7 @@ async def test_console_pages_reach_the_paged_persons_console_and_managers() -> N
         [page] = take(ben)
         assert page["event"] == "page" and page["reason"] == "escalation"
         assert page["responder"] == "ben" and page["contact_id"] == contact.id
-        assert page["via"] == ["sms", "console"]
+        assert page["via"] == ["sms", "console"] and page["console"] is True
         assert [n["event"] for n in take(boss)] == ["page"]
         assert [n for n in take(ana) if n["event"] == "page"] == [], "a page reaches only the paged person"
         assert PHONE not in repr(page) and "help" not in repr(page), "pages carry no personal data"
@@ -78,7 +79,7 @@ async def test_console_pages_reach_the_paged_persons_console_and_managers() -> N
         await service.stop()
 
 
-def test_which_pages_the_console_delivers() -> None:
+async def test_which_pages_the_console_delivers() -> None:
     contact_fields = {
         "id": "c1",
         "channel": "sms",
@@ -98,3 +99,10 @@ def test_which_pages_the_console_delivers() -> None:
     assert not for_console(Page(by_phone, contact, "escalation", ("sms", "voice")))
     # Someone reached only by console would otherwise get nothing but a log line.
     assert for_console(Page(by_console, contact, "breach", ("voice", "sms")))
+
+    # A page by phone only is still listed for the person paged, marked as not delivered here.
+    feed = ConsoleFeed(VirtualClock())
+    sub = feed.subscribe(Principal(role="responder", responder="r"))
+    await feed.on_page(Page(by_phone, contact, "breach", ("voice", "sms")))
+    [notice] = take(sub)
+    assert notice["console"] is False and notice["reason"] == "breach"
