@@ -13,6 +13,7 @@
   var live = [];         // alerts heard on the feed since the last board read
   var board = null;
   var ROLES = ["primary", "backup", "supervisor"];
+  var rung = {};         // contacts whose breach already rang (managers hear each once)
 
   function when(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
   var boardAt = 0;       // when the board was read, by this browser's clock
@@ -84,13 +85,15 @@
     var list = SN.$("pages");
     list.textContent = "";
     var pages = board ? board.pages : [];
+    var names = {};
+    (board ? board.responders : []).forEach(function (r) { names[r.id] = r.name; });
     pages.slice(0, 20).forEach(function (p) {
       var item = SN.el("li", "page");
       item.dataset.contact = p.contact_id;
       item.append(SN.el("strong", null, SN.words(p.reason)), SN.el("span", "tag", p.channel),
         SN.el("span", "tag " + p.priority, p.priority),
-        SN.el("span", "when", when(p.at) + (SN.me.responder ? "" : " · to " + p.responder) +
-          (p.console ? " · here" : " · by " + p.via.join(", "))));
+        SN.el("span", "when", when(p.at) + " · " + (p.responder === SN.me.responder ? "you" : names[p.responder] || p.responder) +
+          (p.console ? " · console" : " · by " + p.via.join(", "))));
       list.append(item);
     });
     SN.$("no-pages").hidden = pages.length > 0;
@@ -137,7 +140,11 @@
         live.unshift(n);
         if (SN.me.supervisor) { drawAlerts(); }
       }
-      if (n.event === "page" && n.console) {   // pages sent only by phone are listed, not rung
+      // A page rings on the paged person's console (pages sent by phone only are listed, not
+      // rung); a manager without a responder identity hears each breach once.
+      var mine = SN.me.responder ? n.responder === SN.me.responder : n.reason === "breach" && !rung[n.contact_id];
+      if (n.event === "page" && n.console && mine) {
+        rung[n.contact_id] = true;
         if (SN.alerts) {
           SN.alerts.ring("Page: " + SN.words(n.reason), n.channel + " · " + n.priority, "page-" + n.contact_id);
         }

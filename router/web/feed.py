@@ -52,9 +52,9 @@ class Subscriber:
         return False
 
     def gets_page(self, notice: dict[str, Any]) -> bool:
-        """A page reaches the console of the person paged; managers and admins see every page."""
+        """A page reaches the console of the person paged; the supervisor's view lists every page."""
         p = self.principal
-        if p.role in ("admin", "manager"):
+        if self.sees_all or p.role in ("admin", "manager"):
             return True
         return p.responder is not None and p.responder == notice["responder"]
 
@@ -118,9 +118,9 @@ class ConsoleFeed:
             if sub.gets_page(notice):
                 self._put(sub, notice)
 
-    def pages_for(self, principal: Principal) -> list[dict[str, Any]]:
+    def pages_for(self, principal: Principal, sees_all: bool = False) -> list[dict[str, Any]]:
         """Recent pages this person may see, newest first."""
-        probe = Subscriber(principal)
+        probe = Subscriber(principal, sees_all=sees_all)
         return [n for n in reversed(self.pages) if probe.gets_page(n)]
 
     def _put(self, sub: Subscriber, notice: dict[str, Any] | None) -> None:
