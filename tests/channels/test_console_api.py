@@ -4,15 +4,32 @@ and the supervisor's board — none of it carrying personal data."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
 
 from tests.channels.conftest_web import ADMIN, TOKENS, running
+from tests.redis_server import RedisServer
 
 PERSON = "+15557770456"
 WORDS = "he took my passport"
 
 
-async def test_offers_carry_contact_facts_and_no_personal_data() -> None:
-    async with running() as stack:
+@pytest.fixture(params=["memory", "redis"])
+async def store_url(request: pytest.FixtureRequest, redis_srv: RedisServer) -> AsyncIterator[str]:
+    """The embedded store and a real Redis (emptied first)."""
+    if request.param == "memory":
+        yield "memory://"
+        return
+    client = aioredis.Redis.from_url(redis_srv.url)
+    await client.flushdb()
+    await client.aclose()
+    yield redis_srv.url
+
+
+async def test_offers_carry_contact_facts_and_no_personal_data(store_url: str) -> None:
+    async with running(redis_url=store_url) as stack:
         await stack.service.engine.set_presence("ben", "away")
         created = await stack.api(
             "POST",
@@ -54,8 +71,8 @@ async def test_the_protocol_read_by_the_close_form() -> None:
         assert {"minor"} in [set(a["for_flags"]) for a in report["agencies"]]
 
 
-async def test_the_board_is_the_supervisors_and_names_no_addresses() -> None:
-    async with running() as stack:
+async def test_the_board_is_the_supervisors_and_names_no_addresses(store_url: str) -> None:
+    async with running(redis_url=store_url) as stack:
         await stack.service.engine.set_presence("ben", "away")
         board = await stack.api("GET", "/console/board", ADMIN)
         assert board["oncall"] == {"primary": ["ana"], "backup": ["ben"], "supervisor": []}
