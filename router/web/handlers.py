@@ -117,20 +117,20 @@ async def protocol(request: web.Request) -> web.Response:
             # The partner directory a referral is chosen from (the API accepts only these ids).
             "partners": [
                 {
-                    "id": p.id,
-                    "name": p.name,
-                    "services": list(p.services),
-                    "languages": list(p.languages),
-                    "open_now": p.is_open(local),
+                    "id": partner.id,
+                    "name": partner.name,
+                    "services": list(partner.services),
+                    "languages": list(partner.languages),
+                    "open_now": partner.is_open(local),
                 }
-                for p in proto.partners
+                for partner in proto.partners
             ],
             # Flags a responder may add during a contact, and the priorities to raise to.
             "flags": [
                 {"id": f, "label": spec.label or f.replace("_", " ").capitalize(), "means": spec.means}
                 for f, spec in proto.flags.items()
             ],
-            "priorities": [p.value for p in sorted(Priority, key=lambda p: p.rank)],
+            "priorities": [level.value for level in sorted(Priority, key=lambda level: level.rank)],
             "response_target_s": proto.response_target.total_seconds(),
             "escalation_steps": len(proto.escalation),
         }
