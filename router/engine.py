@@ -32,7 +32,7 @@ from router.models import (
     Timer,
     TimerKind,
 )
-from router.notify import LogNotifier, Notifier, Page, PageListener
+from router.notify import LogNotifier, Notifier, Page, record_page
 from router.rosters import Rosters
 from router.store import Conflict, Store, Transition
 
@@ -58,9 +58,6 @@ class Engine(Dispatching):
     notifier: Notifier = field(default_factory=LogNotifier)
     metrics: Metrics = field(default_factory=Metrics)
     listeners: list[Listener] = field(default_factory=list)
-    # Screens that show pages (the console feed): told of every page; those `for_console` are
-    # delivered there, the rest listed.
-    page_listeners: list[PageListener] = field(default_factory=list)
     id_factory: Callable[[str], str] = new_id
     pii_key: bytes = b"safetynet-development-key"
 
@@ -343,8 +340,7 @@ class Engine(Dispatching):
             if responder is not None:
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))
-                for listener in self.page_listeners:
-                    await self._safely("console", listener.on_page(page))
+                await self._safely("page_record", record_page(self.store, page, self.clock.now()))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
 
 import structlog
 
-from router.models import Contact, Offer, Responder
+from router.models import Contact, Event, Offer, Responder
+from router.store import Store
 
 log = structlog.get_logger("router.notify")
 
@@ -23,18 +24,30 @@ class Page:
     via: tuple[str, ...]
 
 
-class PageListener(Protocol):
-    """Something that shows pages on a screen (the console's live feed). It is told of every page
-    the engine sends, next to the notifier, so a page `for_console` reaches the console even when
-    a phone method also delivered it (and the others can be listed as sent)."""
-
-    async def on_page(self, page: Page) -> None: ...
-
-
 def for_console(page: Page) -> bool:
     """Pages the console delivers: the step asked for it (`via: console`), or the responder is
     reached by console (`notify_via: console`), where the log would otherwise be the only trace."""
     return "console" in page.via or page.responder.notify_via == "console"
+
+
+def page_event(page: Page, now: datetime) -> Event:
+    """A page as an event on the hotline's stream: the record of who was paged, why and how, and
+    how every instance's consoles hear of it (`console`: delivered there). No personal data."""
+    return Event(
+        at=now,
+        event="paged",
+        contact_id=page.contact.id,
+        responder=page.responder.id,
+        reason=page.reason,
+        via=list(page.via),
+        console=for_console(page),
+        level=page.contact.escalation_level,
+    )
+
+
+async def record_page(store: Store, page: Page, now: datetime) -> None:
+    """Put the page on the stream: the audit trail, and how every instance's consoles hear it."""
+    await store.record([page_event(page, now)])
 
 
 class Notifier(abc.ABC):
@@ -53,7 +66,7 @@ class Notifier(abc.ABC):
 
 class LogNotifier(Notifier):
     """The console notifier: offers are on the offers endpoint (the console polls and is told live);
-    pages are logged here and delivered to consoles by the engine's page listeners."""
+    pages are logged here, and reach consoles as `paged` events on the stream (see `page_event`)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, str]] = []

@@ -13,6 +13,7 @@ from protocols.loader import read_text
 from router import policy
 from router.clock import Clock, SystemClock
 from router.engine import Engine
+from router.fanout import SharedFeed
 from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
 from router.settings import Settings
@@ -52,6 +53,17 @@ class Service:
     runner: TimerRunner
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
+    # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
+    views: SharedFeed | None = None
+
+    def __post_init__(self) -> None:
+        if self.views is None:
+            self.views = SharedFeed(self.store, self.engine.metrics)
+
+    @property
+    def feed(self) -> SharedFeed:
+        assert self.views is not None
+        return self.views
 
     @classmethod
     async def create(
@@ -89,6 +101,8 @@ class Service:
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
+        self.feed.position = await self.feed.start_position()
+        self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
         self.jobs = Jobs(self.engine)
         self.jobs.start()
 

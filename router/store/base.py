@@ -171,6 +171,11 @@ class Store(abc.ABC):
         """Events after stream position `after`, oldest first, with their positions."""
 
     @abc.abstractmethod
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        """Like read_events, but waits up to `block_s` for an event after `after` to appear
+        (every instance's live views follow the shared stream with it)."""
+
+    @abc.abstractmethod
     async def record(self, events: list[Event]) -> list[str]:
         """Append events that belong to no contact transition (audit, debriefs); their positions."""
 

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialBackoff
@@ -18,7 +19,7 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
 
 # What an outage or a failover looks like from the client: nothing was decided, try again later.
 OUTAGE: tuple[type[BaseException], ...] = (
@@ -49,11 +50,13 @@ def connection_options() -> dict[str, Any]:
     }
 
 
-def connect(url: str, max_connections: int = 64) -> aioredis.Redis:
+def connect(url: str, max_connections: int = 64) -> Any:
     """A client for `url`. Callers queue for a connection rather than fail when a burst (say
     200 intakes the moment Redis comes back) wants more than `max_connections` at once."""
     if url.startswith("redis+sentinel://"):
         return sentinel_master(url)
+    if url.startswith("redis+cluster://"):
+        return cluster(url)
     if not url.startswith(SCHEMES):
         raise BadRedisUrl(f"{url!r} is not a {', '.join(SCHEMES)} URL")
     pool = aioredis.BlockingConnectionPool.from_url(
@@ -69,12 +72,7 @@ def sentinel_master(url: str) -> aioredis.Redis:
     parts = urlsplit(url)
     hosts = parts.netloc.rpartition("@")[2]
     password = unquote(parts.password) if parts.password else None
-    sentinels: list[tuple[str, int]] = []
-    for host in hosts.split(","):
-        name, _, port = host.strip().rpartition(":")
-        if not name or not port.isdigit():
-            raise BadRedisUrl(f"sentinel address {host!r} in the Redis URL must be host:port")
-        sentinels.append((name, int(port)))
+    sentinels = _addresses(hosts, "sentinel")
     path = [p for p in parts.path.split("/") if p]
     if not path:
         raise BadRedisUrl("a redis+sentinel:// URL names the master's service: …/mymaster[/db]")
@@ -86,3 +84,32 @@ def sentinel_master(url: str) -> aioredis.Redis:
     manager = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **connection_options())  # type: ignore[no-untyped-call]
     client: aioredis.Redis = manager.master_for(path[0], db=db, password=password, max_connections=512)
     return client
+
+
+def _addresses(netloc: str, what: str) -> list[tuple[str, int]]:
+    found = []
+    for host in netloc.rpartition("@")[2].split(","):
+        name, _, port = host.strip().rpartition(":")
+        if not name or not port.isdigit():
+            raise BadRedisUrl(f"{what} address {host!r} in the Redis URL must be host:port")
+        found.append((name, int(port)))
+    return found
+
+
+def cluster(url: str) -> RedisCluster:
+    """`redis+cluster://[:password@]host:port,host:port`: a Redis Cluster serving many hotlines.
+    Every key of one hotline carries its hash tag, so each transition stays on one shard."""
+    parts = urlsplit(url)
+    nodes = [ClusterNode(host, port) for host, port in _addresses(parts.netloc, "cluster node")]
+    password = unquote(parts.password) if parts.password else None
+    options = connection_options()
+    return RedisCluster(
+        startup_nodes=nodes,
+        password=password,
+        max_connections=512,
+        decode_responses=True,
+        retry=options["retry"],
+        retry_on_error=options["retry_on_error"],
+        socket_connect_timeout=options["socket_connect_timeout"],
+        socket_timeout=options["socket_timeout"],
+    )

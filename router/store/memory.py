@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
@@ -64,6 +65,7 @@ class MemoryStore(Store):
         self._protocol_active: str | None = None
         self._protocol_history: list[str] = []
         self._wake = asyncio.Event()
+        self._appended = asyncio.Event()
 
     # -- transitions -------------------------------------------------------
     async def apply(self, t: Transition) -> Contact:
@@ -135,6 +137,7 @@ class MemoryStore(Store):
         self._event_ms = ms
         self._events.append((f"{ms}-{self._event_n}", event.model_dump_json()))
         self._event_pos.append((ms, self._event_n))
+        self._appended.set()
 
     async def next_seq(self) -> int:
         self._seq += 1
@@ -236,6 +239,15 @@ class MemoryStore(Store):
         start = bisect.bisect_right(self._event_pos, _position(after))
         chosen = self._events[start : start + count]
         return [(sid, Event.model_validate_json(raw)) for sid, raw in chosen]
+
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        found = await self.read_events(after, count)
+        if found:
+            return found
+        self._appended.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._appended.wait(), block_s)
+        return await self.read_events(after, count)
 
     async def record(self, events: list[Event]) -> list[str]:
         for event in events:

@@ -296,6 +296,14 @@ class RedisStore(Store):
         rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
 
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        # A blocked XREAD holds one pooled connection for at most block_s; nothing else waits on it.
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return []
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
     async def record(self, events: list[Event]) -> list[str]:
         if not events:
             return []

@@ -12,10 +12,9 @@ __all__ = ["FEED", "ConsoleFeed", "Subscriber", "install"]
 
 
 def install(app: web.Application, service: Service) -> None:
-    """Serve /console and its live feed, fed by an engine listener and the engine's console pages."""
-    feed = ConsoleFeed(service.engine.clock)
-    service.engine.listeners.append(feed)
-    service.engine.page_listeners.append(feed)
+    """Serve /console and its live feed: a view on the shared stream (transitions and pages)."""
+    feed = ConsoleFeed()
+    service.feed.views.append(feed)
     add_routes(app, service, feed)
 
     async def shutdown(_: web.Application) -> None:

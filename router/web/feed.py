@@ -10,9 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from router.api.auth import Principal
-from router.clock import Clock
 from router.models import Contact, Event
-from router.notify import Page, for_console
 
 # A console that stops reading loses notices rather than growing memory; it refetches anyway.
 QUEUE_LIMIT = 200
@@ -63,13 +61,12 @@ class ConsoleFeed:
     """Notices carry only ids, states, event names and levels; the console reads details from the
     API, where the same access rules apply as for any other client.
 
-    The engine hands every page to `on_page`, which streams it to the paged person's open consoles
-    and keeps it for consoles opened later. A page `for_console` (`via: console`, or a responder
-    reached by console) is a delivery there (`console: true`: the console rings and says it);
-    the others are listed as sent by phone."""
+    Pages arrive as `paged` events on the shared stream (so on every instance): each goes to the
+    paged person's open consoles (the supervisor's view lists all) and is kept for consoles
+    opened later. A page `for_console` (`via: console`, or a responder reached by console) is a
+    delivery there (`console: true`: the console rings and says it); the rest are listed as sent."""
 
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
+    def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
         self.pages: deque[dict[str, Any]] = deque(maxlen=RECENT_PAGES)
 
@@ -82,6 +79,9 @@ class ConsoleFeed:
         self.subscribers.discard(sub)
 
     async def on_event(self, contact: Contact, event: Event) -> None:
+        if event.event == "paged":
+            self._page(contact, event)
+            return
         notice: dict[str, Any] = {
             "event": event.event,
             "contact_id": contact.id,
@@ -99,19 +99,19 @@ class ConsoleFeed:
             if sub.wants(contact, event):
                 self._put(sub, notice)
 
-    async def on_page(self, page: Page) -> None:
-        contact = page.contact
+    def _page(self, contact: Contact, event: Event) -> None:
+        extra = event.model_extra or {}
         notice = {
             "event": "page",
-            "reason": page.reason,
-            "responder": page.responder.id,
-            "via": list(page.via),
-            "console": for_console(page),
+            "reason": extra.get("reason"),
+            "responder": extra.get("responder"),
+            "via": extra.get("via", []),
+            "console": bool(extra.get("console")),
             "contact_id": contact.id,
             "channel": contact.channel,
             "priority": contact.priority.value,
-            "level": contact.escalation_level,
-            "at": self.clock.now().isoformat(),
+            "level": extra.get("level", contact.escalation_level),
+            "at": event.at.isoformat(),
         }
         self.pages.append(notice)
         for sub in list(self.subscribers):

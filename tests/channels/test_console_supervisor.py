@@ -3,6 +3,9 @@ the service's virtual clock; pages reach the console; who is on call and who is 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,12 +14,27 @@ from playwright.async_api import ViewportSize, expect
 from router.api.auth import hash_token
 from router.clock import VirtualClock
 from router.models import Responder, TokenRecord
+from router.service import Service
 from schedules import Roster, Shift
 from tests.channels.conftest_web import TOKENS, Stack, check_png, chromium, running
 
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=390, height=844)
 SUE = "tok-sue"
+
+
+@contextlib.asynccontextmanager
+async def views_following(service: Service) -> AsyncIterator[None]:
+    """On the virtual clock the stack's service is not started (the test fires timers itself);
+    the console's live feed still follows the shared stream, as in `service.start()`."""
+    service.feed.position = await service.feed.start_position()
+    task = asyncio.create_task(service.feed.run())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def with_supervisor(stack: Stack) -> None:
@@ -38,7 +56,7 @@ async def with_supervisor(stack: Stack) -> None:
 
 async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path) -> None:
     clock = VirtualClock(datetime.now(UTC).replace(microsecond=0))
-    async with running(clock=clock) as stack, chromium() as browser:
+    async with running(clock=clock) as stack, views_following(stack.service), chromium() as browser:
         await with_supervisor(stack)
         page = await (await browser.new_context(viewport=DESKTOP)).new_page()
         await page.goto(stack.base + "/console")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from protocols import Priority
@@ -83,3 +84,19 @@ async def test_forget_refuses_an_open_contact_or_one_with_a_pending_offer(store:
     await store.apply(Transition(contact=done, expect_rev=c.rev, dequeue=True, offers=[offer("o2")]))
     assert not await store.forget_contact("c1")
     assert await store.get_contact("c1") is not None
+
+
+async def test_tail_waits_for_the_next_event(store: Store) -> None:
+    await intake(store, contact("a"), 1)
+    ((first, _),) = await store.read_events()
+    assert await store.tail_events(first, 10, 0.05) == []
+
+    async def later() -> None:
+        await asyncio.sleep(0.05)
+        await intake(store, contact("b", 2), 2)
+
+    task = asyncio.create_task(later())
+    found = await store.tail_events(first, 10, 5.0)
+    await task
+    assert [e.contact_id for _, e in found] == ["b"]
+    assert [e.contact_id for _, e in await store.tail_events("0", 10, 0.05)] == ["a", "b"]

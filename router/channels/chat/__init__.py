@@ -14,7 +14,7 @@ __all__ = ["GRACE_S", "HUB", "ChatHub", "ChatSession", "install", "language_of"]
 def install(app: web.Application, service: Service) -> None:
     """Serve the widget, its socket and demo page, and listen to the engine for chat contacts."""
     hub = ChatHub(service)
-    service.engine.listeners.append(hub)
+    service.feed.views.append(hub)
     add_routes(app, hub)
 
     async def shutdown(_: web.Application) -> None:

@@ -142,6 +142,8 @@ class ChatHub:
             session.grace.cancel()
             session.grace = None
         await self._abandon_if_waiting(session, "left")
+        # The session ends here, before the shared feed brings the abandonment back: show it now.
+        await self.push_state(session)
         for ws in list(session.sockets):
             with contextlib.suppress(Exception):
                 await ws.send_json({"type": "left"})

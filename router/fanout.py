@@ -1,0 +1,63 @@
+"""Live views on every instance (chat sockets, console feeds), fed from the shared event stream.
+
+The engine's own listeners run once, on the instance that made a transition: they send things
+(SMS, email) and must not repeat. A view only shows what happened to the people connected to
+*this* instance, and the transition may have been made on another one; so views follow the
+hotline's stream instead, each instance from where the stream stood when it started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import structlog
+
+from router.engine import Listener
+from router.metrics import Metrics
+from router.store import Store
+
+log = structlog.get_logger("router.fanout")
+
+BATCH = 200
+BLOCK_S = 5.0
+
+
+@dataclass
+class SharedFeed:
+    store: Store
+    metrics: Metrics
+    views: list[Listener] = field(default_factory=list)
+    position: str | None = None
+
+    async def start_position(self) -> str:
+        """Views show what happens from now on: start after the newest event in the stream."""
+        info = await self.store.stream_info()
+        return info.last_id or "0-0"
+
+    async def run(self) -> None:
+        if self.position is None:
+            self.position = await self.start_position()
+        while True:
+            await self.step()
+
+    async def step(self) -> int:
+        """Deliver the next batch of events (waiting for one up to BLOCK_S); how many there were."""
+        if self.position is None:
+            self.position = await self.start_position()
+        batch = await self.store.tail_events(self.position, BATCH, BLOCK_S)
+        if not batch:
+            return 0
+        self.position = batch[-1][0]
+        ids = sorted({e.contact_id for _, e in batch if e.contact_id})
+        contacts = {c.id: c for c in await self.store.get_contacts(ids)} if ids else {}
+        for _, event in batch:
+            contact = contacts.get(event.contact_id or "")
+            if contact is None:
+                continue  # not about a contact (audit, debrief), or one already forgotten
+            for view in self.views:
+                try:
+                    await view.on_event(contact, event)
+                except Exception as exc:  # a view failing never stops the others
+                    self.metrics.notify_failures.labels("view").inc()
+                    log.error("view_failed", error=type(exc).__name__)
+        return len(batch)
