@@ -38,8 +38,8 @@
     var report = proto.mandated_report || { when_flags: [], checklist: [], agencies: [] };
     var flags = contact.flags || [];
     var form = el("form", "close-form");
+    var needsReport = null;
     form.noValidate = true;
-    form.append(el("h3", null, "Close this contact"));
 
     // Disposition, by label.
     var disposition = el("select", "disposition");
@@ -114,6 +114,7 @@
       fReferral.root.hidden = n.indexOf("referral") < 0;
       fNotes.head.textContent = n.indexOf("notes") >= 0 ? "Notes (required)" : "Notes (optional)";
       mandated.hidden = !flagged();
+      if (needsReport) { needsReport.hidden = !flagged(); }
       // The protocol's agencies for this contact's flags, one tap to fill "to whom".
       suggestions.textContent = "";
       suggestions.append(el("span", "hint", "Agencies for this contact's flags — tap to fill:"));
@@ -197,9 +198,16 @@
       SN.act(SN.api("POST", "/v1/contacts/" + contact.id + "/close", body()), showError)
         .then(function () { close.disabled = false; });
     });
+    // Folded until the responder is ready to close, so a screen of open contacts stays short;
+    // the summary says up front when the close will need a mandated report.
+    var root = el("details", "closing");
+    var summary = el("summary", null, "Close this contact");
+    needsReport = el("span", "needs-report", " · mandated report needed");
+    summary.append(needsReport);
+    root.append(summary, form);
     show();
     return {
-      root: form,
+      root: root,
       update: function (fresh) { flags = fresh.flags || []; show(); }
     };
   };

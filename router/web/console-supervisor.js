@@ -87,7 +87,7 @@
     var pages = board ? board.pages : [];
     var names = {};
     (board ? board.responders : []).forEach(function (r) { names[r.id] = r.name; });
-    pages.slice(0, 20).forEach(function (p) {
+    pages.slice(0, 12).forEach(function (p) {
       var item = SN.el("li", "page");
       item.dataset.contact = p.contact_id;
       item.append(SN.el("strong", null, SN.words(p.reason)), SN.el("span", "tag", p.channel),

@@ -230,7 +230,14 @@
     c.close = SN.closeForm(contact);
     var replyRow = el("div", "row");
     replyRow.append(c.reply, c.send, c.answered);
-    c.root.append(c.meta, c.log, replyRow, c.tools.root, c.close.root);
+    if (contact.responder === SN.me.responder) {
+      c.root.append(c.meta, c.log, replyRow, c.tools.root, c.close.root);
+    } else {
+      // The supervisor's view also lists contacts others hold: folded, so the list stays short.
+      var body = el("details", "others");
+      body.append(el("summary", null, "Conversation, flags and close"), c.log, replyRow, c.tools.root, c.close.root);
+      c.root.append(c.meta, body);
+    }
     c.send.addEventListener("click", function () {
       var body = c.reply.value.trim();
       if (!body) { return; }

@@ -86,6 +86,7 @@ async def test_person_and_responder_talk_then_quick_exit_leaves_no_trace(tmp_pat
         await person.screenshot(path=tmp_path / "5-after-quick-exit.png")
 
         # Answered already, so leaving does not abandon: the responder closes with a disposition.
+        await card.locator("details.closing summary").click()  # the close form is folded
         await card.locator("select.disposition").select_option("safety_plan")
         await card.locator(".field.safety-plan textarea").fill(
             "stays with her sister tonight; code word agreed"

@@ -80,6 +80,8 @@ async def test_supervisor_sees_the_queue_and_a_responder_answers_an_email(tmp_pa
         assert msg["Message-ID"] in reply["References"]
         assert contact_of(reply["Message-ID"], "hotline.test") == cid
 
+        await card.locator("details.closing summary").click()  # the close form is folded
+
         await card.locator("select.disposition").select_option("information")
         await card.locator("button.close").click()
         await expect(card).to_have_count(0)

@@ -113,6 +113,10 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         await expect(card.locator(".reassign-row")).to_be_hidden()  # hand-over is the supervisor's
         await card.locator("details.tools").screenshot(path=tmp_path / "tools-390.png")
 
+        # The close form is folded until wanted; its summary says a mandated report is due.
+        closing = card.locator("details.closing")
+        await expect(closing.locator("summary")).to_contain_text("mandated report needed")
+        await closing.locator("summary").click()
         form = card.locator("form.close-form")
         mandated = form.locator("fieldset.mandated")
         await expect(mandated).to_be_visible()
