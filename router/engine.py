@@ -35,6 +35,7 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_page
 from router.rosters import Rosters
 from router.store import Conflict, Store, Transition
+from schedules import OnCall
 
 log = structlog.get_logger("router")
 MAX_RETRIES = 50
@@ -328,9 +329,13 @@ class Engine(Dispatching):
         await self.dispatch()
 
     # -- timers ---------------------------------------------------------------------
-    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
-        """Page everyone on call now in the named roles (escalations, breaches, imminent danger)."""
-        oncall, _ = await self.rosters.on_call(self.clock.now())
+    async def page(
+        self, contact: Contact, notify: list[str], via: list[str], reason: str, oncall: OnCall | None = None
+    ) -> None:
+        """Page everyone on call now in the named roles (escalations, breaches, imminent danger);
+        a burst of escalations hands in the on-call set it read once."""
+        if oncall is None:
+            oncall, _ = await self.rosters.on_call(self.clock.now())
         targets: dict[str, None] = {}
         for role in ladder.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]

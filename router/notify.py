@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -64,12 +65,17 @@ class Notifier(abc.ABC):
         """A plain notice (roster changes, reminders)."""
 
 
+SENT_KEPT = 1000
+
+
 class LogNotifier(Notifier):
     """The console notifier: offers are on the offers endpoint (the console polls and is told live);
     pages are logged here, and reach consoles as `paged` events on the stream (see `page_event`)."""
 
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str, str]] = []
+    def __init__(self, keep: int = SENT_KEPT) -> None:
+        # The most recent sends, for tests and the demo to look at. A running `serve` uses this
+        # notifier for months: an unbounded list here was a memory leak.
+        self.sent: deque[tuple[str, str, str]] = deque(maxlen=keep)
 
     async def offer(self, responder: Responder, offer: Offer, contact: Contact) -> None:
         self.sent.append(("offer", responder.id, contact.id))

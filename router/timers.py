@@ -14,7 +14,8 @@ from router import aftercare, intake, ladder
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact, OfferStatus, Timer, TimerKind
-from router.store import StoreUnavailable, Transition
+from router.store import Conflict, StoreUnavailable, Transition
+from schedules import OnCall
 
 log = structlog.get_logger("router.timers")
 
@@ -23,6 +24,7 @@ LEASE_S = 30.0
 MAX_SLEEP_S = 1.0
 # Contacts whose timers fire at the same time (bounded so a burst cannot exhaust connections).
 PARALLEL = 32
+BATCHED = frozenset({TimerKind.escalate, TimerKind.breach})
 
 
 class TimerRunner:
@@ -50,8 +52,14 @@ class TimerRunner:
             by_contact: dict[str, list[Timer]] = {}
             for timer in timers:
                 by_contact.setdefault(timer.contact_id or timer.id, []).append(timer)
+            # A contact's lone escalation or breach (the bulk of a burst) is decided in Python and
+            # written with the others in one round trip; anything else takes its own path.
+            batched = [g[0] for g in by_contact.values() if len(g) == 1 and g[0].kind in BATCHED]
+            others = [g for g in by_contact.values() if not (len(g) == 1 and g[0].kind in BATCHED)]
+            if batched:
+                others += [[t] for t in await self._fire_batch(batched)]
             results = await asyncio.gather(
-                *(self._fire_in_order(group) for group in by_contact.values()), return_exceptions=True
+                *(self._fire_in_order(group) for group in others), return_exceptions=True
             )
             for result in results:
                 if isinstance(result, StoreUnavailable):
@@ -99,6 +107,40 @@ class TimerRunner:
                 except Exception:
                     # The lease runs out and the timer fires again; log without contact data.
                     log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
+
+    async def _fire_batch(self, timers: list[Timer]) -> list[Timer]:
+        """Escalations and breaches of distinct contacts: one read for all their contacts, one
+        pipeline of transitions (each still atomic and guarded by its contact's revision).
+        Returns the timers whose contact changed meanwhile: they go the one-at-a-time way."""
+        engine = self.engine
+        now = engine.clock.now()
+        contacts = {c.id: c for c in await engine.store.get_contacts([t.contact_id or "" for t in timers])}
+        planned: list[tuple[Timer, Transition]] = []
+        stale: list[Timer] = []
+        for timer in timers:
+            engine.metrics.timer_lateness.labels(timer.kind.value).observe(
+                max(0.0, (now - timer.due).total_seconds())
+            )
+            contact = contacts.get(timer.contact_id or "")
+            step = ladder.escalate if timer.kind == TimerKind.escalate else ladder.breach
+            t = step(contact, timer, now) if contact is not None else None
+            if t is None:
+                stale.append(timer)
+            else:
+                planned.append((timer, t))
+        for timer in stale:
+            await engine.store.complete(timer.id)
+        retry: list[Timer] = []
+        oncall, _ = await engine.rosters.on_call(now) if planned else (None, None)
+        outcomes = await engine.store.apply_many([t for _, t in planned])
+        for (timer, t), outcome in zip(planned, outcomes, strict=True):
+            if isinstance(outcome, Conflict):
+                retry.append(timer)
+                continue
+            await engine._emit(outcome, t.events)
+            reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
+            await self._escalated(timer, outcome, reason, oncall)
+        return retry
 
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer) -> None:
@@ -182,6 +224,12 @@ class TimerRunner:
         if contact is None:
             await self.engine.store.complete(timer.id)
             return
+        await self._escalated(timer, contact, reason)
+
+    async def _escalated(
+        self, timer: Timer, contact: Contact, reason: str, oncall: OnCall | None = None
+    ) -> None:
+        """After an escalation step or a breach is written: count it, page, hand off if due."""
         labels = (contact.channel, contact.priority.value)
         if reason == "breach":
             self.engine.metrics.breaches.labels(*labels).inc()
@@ -194,7 +242,7 @@ class TimerRunner:
             notify=timer.notify,
             waited_s=tr.seconds(contact.received_at, self.engine.clock.now()),
         )
-        await self.engine.page(contact, timer.notify, timer.via, reason)
+        await self.engine.page(contact, timer.notify, timer.via, reason, oncall)
         if "partner" in timer.notify or reason == "breach":
             partner = self.engine.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
             if partner is not None:

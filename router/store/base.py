@@ -88,6 +88,11 @@ class Store(abc.ABC):
         """Apply atomically; return the contact as written (rev bumped). Raises Conflict."""
 
     @abc.abstractmethod
+    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
+        """Apply each transition atomically on its own, all in one round trip: per transition,
+        the contact as written or the Conflict that left it unwritten (a burst of timers)."""
+
+    @abc.abstractmethod
     async def next_seq(self) -> int: ...
 
     # -- contacts and offers -----------------------------------------------

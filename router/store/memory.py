@@ -124,6 +124,15 @@ class MemoryStore(Store):
             self._arrivals[sender] = sorted([*kept, to_ms(at)])
         return written
 
+    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
+        results: list[Contact | Conflict] = []
+        for t in ts:
+            try:
+                results.append(await self.apply(t))
+            except Conflict as conflict:
+                results.append(conflict)
+        return results
+
     def _arm(self, timers: list[Timer]) -> None:
         for timer in timers:
             self._timers[timer.id] = to_ms(timer.due)

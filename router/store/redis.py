@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import json
@@ -13,6 +14,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
@@ -134,9 +136,9 @@ class RedisStore(Store):
         }
         return json.dumps(payload)
 
-    async def apply(self, t: Transition) -> Contact:
+    def _transition_keys(self, t: Transition) -> list[str]:
         k = self.k
-        keys = [
+        return [
             k.contacts,
             k.revs,
             k.queue,
@@ -153,11 +155,43 @@ class RedisStore(Store):
             k.arrivals,
             k.contact_offers(t.contact.id),
         ]
-        result = await self._call(self._transition, keys, [self._payload(t), k.wake])
+
+    @staticmethod
+    def _outcome(t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
         if status != "ok":
-            raise Conflict(str(value))
+            return Conflict(str(value))
         return t.contact.model_copy(update={"rev": int(value)})
+
+    async def apply(self, t: Transition) -> Contact:
+        result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])
+        outcome = self._outcome(t, result)
+        if isinstance(outcome, Conflict):
+            raise outcome
+        return outcome
+
+    async def _apply_one(self, t: Transition) -> Contact | Conflict:
+        try:
+            return await self.apply(t)
+        except Conflict as conflict:
+            return conflict
+
+    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
+        if not ts:
+            return []
+        if isinstance(self.redis, RedisCluster):
+            # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
+            return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for t in ts:
+                keys = self._transition_keys(t)
+                await self._transition(keys=keys, args=[self._payload(t), self.k.wake], client=pipe)
+            if self.wait_replicas and time.monotonic() >= self._replicas_missing_until:
+                pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+            replies = await pipe.execute()
+        if len(replies) > len(ts) and int(replies[-1]) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
         if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:

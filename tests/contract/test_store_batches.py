@@ -1,0 +1,28 @@
+"""The store contract, continued: several transitions in one round trip, each atomic on its own."""
+
+from __future__ import annotations
+
+from router.models import Contact
+from router.store import Conflict, Store, Transition
+from tests.contract.test_store_contract import contact, ev, intake
+
+
+async def test_apply_many_applies_each_on_its_own(store: Store) -> None:
+    a = await intake(store, contact("a"), 1)
+    b = await intake(store, contact("b", 2), 2)
+    raised = a.model_copy(update={"escalation_level": 1})
+    stale = b.model_copy(update={"escalation_level": 1})
+    results = await store.apply_many(
+        [
+            Transition(contact=raised, expect_rev=a.rev, events=[ev("escalated", "a")]),
+            Transition(contact=stale, expect_rev=b.rev + 5, events=[ev("escalated", "b")]),
+        ]
+    )
+    assert isinstance(results[0], Contact) and results[0].rev == a.rev + 1
+    assert isinstance(results[1], Conflict) and results[1].reason == "stale"
+    got_a, got_b = await store.get_contact("a"), await store.get_contact("b")
+    assert got_a is not None and got_a.escalation_level == 1
+    assert got_b is not None and got_b.escalation_level == 0 and got_b.rev == b.rev
+    events = [(e.event, e.contact_id) for _, e in await store.read_events()]
+    assert events[-1] == ("escalated", "a")
+    assert await store.apply_many([]) == []
