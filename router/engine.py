@@ -32,7 +32,7 @@ from router.models import (
     Timer,
     TimerKind,
 )
-from router.notify import LogNotifier, Notifier, Page, record_page
+from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.store import Conflict, Store, Transition
 from schedules import OnCall
@@ -340,12 +340,15 @@ class Engine(Dispatching):
         for role in ladder.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
+        sent: list[Page] = []
         for rid in targets:
             responder = await self.store.get_responder(rid)
             if responder is not None:
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))
-                await self._safely("page_record", record_page(self.store, page, self.clock.now()))
+                sent.append(page)
+        # One write for the lot: the audit trail, and how every instance's consoles hear them.
+        await self._safely("page_record", record_pages(self.store, sent, self.clock.now()))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

@@ -46,9 +46,11 @@ def page_event(page: Page, now: datetime) -> Event:
     )
 
 
-async def record_page(store: Store, page: Page, now: datetime) -> None:
-    """Put the page on the stream: the audit trail, and how every instance's consoles hear it."""
-    await store.record([page_event(page, now)])
+async def record_pages(store: Store, pages: list[Page], now: datetime) -> None:
+    """Put pages on the stream in one write: the audit trail, and how every instance's consoles
+    hear them."""
+    if pages:
+        await store.record([page_event(page, now) for page in pages])
 
 
 class Notifier(abc.ABC):
