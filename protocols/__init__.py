@@ -38,6 +38,7 @@ from protocols.loader import (
 )
 from protocols.manual import render_html, render_markdown
 from protocols.model import EscalationStep, Protocol
+from protocols.staffing import Debrief, Feedback, StaffRules
 from protocols.triage import DangerResponse, FlagSpec, RepeatRule, Triage, TriageRule
 
 __all__ = [
@@ -55,8 +56,10 @@ __all__ = [
     "ChecklistItem",
     "CloseField",
     "DangerResponse",
+    "Debrief",
     "DispositionRule",
     "EscalationStep",
+    "Feedback",
     "FlagSpec",
     "MandatedReporting",
     "NotifyTarget",
@@ -68,6 +71,7 @@ __all__ = [
     "ReferralFollowUp",
     "RepeatRule",
     "Retention",
+    "StaffRules",
     "TextKind",
     "TimeWindow",
     "Triage",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator
@@ -114,8 +114,22 @@ class Partner(Cited):
     transfer_to: str | None = None
     overflow: bool = False
     notes: str | None = None
+    # The directory is only useful if kept current: when the entry was last checked with the
+    # partner, and how often it must be checked again.
+    last_verified: date | None = None
+    review_every: Duration = timedelta(days=180)
 
     check_id = field_validator("id")(_identifier)
+
+    def review_due(self) -> date | None:
+        """The day this entry must be checked again (None: never verified, so due now)."""
+        if self.last_verified is None:
+            return None
+        return self.last_verified + timedelta(days=max(1, self.review_every.days))
+
+    def is_stale(self, today: date) -> bool:
+        due = self.review_due()
+        return due is None or due <= today
 
     def is_open(self, local: datetime) -> bool:
         return not self.hours or within(self.hours, local)
@@ -141,6 +155,10 @@ class ReferralFollowUp(Cited):
     spacing: Duration = timedelta(days=2)
     confirm_with: Literal["partner", "person", "either"] = "either"
     handoffs_too: bool = True
+    # Closing a follow-up task with `confirm_disposition` stops the attempts; with
+    # `unconfirmed_disposition` the next attempt is scheduled `spacing` later.
+    confirm_disposition: str = "referral_confirmed"
+    unconfirmed_disposition: str = "referral_unconfirmed"
 
     def due_times(self, since: datetime) -> list[datetime]:
         first = since + self.after

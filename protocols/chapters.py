@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from protocols import wording as w
 from protocols.base import Cited
 from protocols.channels import TEXT_KINDS, TEXT_MEANING, fill
+from protocols.chapters_staff import follow_up_details, partner_review, staff_rules
 from protocols.model import Protocol
 
 
@@ -55,8 +56,19 @@ def chapters(p: Protocol) -> list[Chapter]:
         _closing(p),
         _reporting(p),
         _referrals(p),
+        _staff(p),
         _retention(p),
     ]
+
+
+def _staff(p: Protocol) -> Chapter:
+    rules = [Rule(text, std, why, details) for text, std, why, details in staff_rules(p)]
+    return Chapter(
+        "Responders' time and support",
+        "staff",
+        "Wrap-up, breaks and debriefs keep the people who answer able to keep answering.",
+        rules,
+    )
 
 
 def _overview(p: Protocol) -> Chapter:
@@ -304,7 +316,7 @@ def _referrals(p: Protocol) -> Chapter:
         f"{w.duration(f.after)} to confirm with {who} that the person was taken on: up to {f.attempts} "
         f"attempt(s), {w.duration(f.spacing)} apart."
     )
-    rules = [_rule(text, f, "23/35")]
+    rules = [_rule(text, f, "23/35", *follow_up_details(p))]
     for x in p.partners:
         details = [f"Services: {w.joined(x.services) or 'not listed'}"]
         details.append(f"Languages: {w.joined(w.language(code) for code in x.languages) or 'not listed'}")
@@ -317,6 +329,8 @@ def _referrals(p: Protocol) -> Chapter:
             details.append("Takes overflow from this hotline's escalation ladder.")
         if x.notes:
             details.append(x.notes)
+        verified = x.last_verified.isoformat() if x.last_verified else None
+        details.append(partner_review(p, verified, x.review_every.days))
         rules.append(_rule(f"{x.name} ({x.id})", x, "23/35", *details))
     return Chapter(
         "Referrals and partners", "referrals", "Redundancy is a safety net only when coordinated.", rules

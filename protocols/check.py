@@ -12,6 +12,7 @@ from protocols.durations import format_duration
 from protocols.errors import line_of
 from protocols.loader import ProtocolError, parse_with_marks, read_text
 from protocols.model import Protocol
+from protocols.staffing import staff_warnings
 
 WARNING = "warning: "
 
@@ -57,7 +58,7 @@ def check_text(text: str, source: str = "<protocol>") -> list[str]:
 def warnings(p: Protocol) -> list[Problem]:
     """Settings that are allowed but probably not what the hotline means."""
     out = _timing_warnings(p) + _danger_warnings(p) + _care_warnings(p)
-    return out + flag_warnings(p) + language_warnings(p)
+    return out + flag_warnings(p) + language_warnings(p) + staff_warnings(p)
 
 
 def _timing_warnings(p: Protocol) -> list[Problem]:

@@ -30,6 +30,8 @@ def parse_with_marks(text: str, source: str = "<protocol>") -> tuple[Protocol, M
     except YamlProblem as exc:
         where = f"{format_loc(exc.loc)}: " if exc.loc else ""
         raise ProtocolError([f"{source}:{exc.line}: {where}{exc.message}"]) from exc
+    except RecursionError as exc:  # PyYAML composes nested nodes recursively: refuse, do not crash
+        raise ProtocolError([f"{source}:1: the file nests lists or mappings too deeply"]) from exc
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -41,6 +41,7 @@ from protocols.channels import ChannelSettings, TextKind, fill
 from protocols.closing import close_problems, requirements
 from protocols.consistency import cross_field_problems
 from protocols.hours import localize
+from protocols.staffing import StaffRules
 from protocols.triage import DangerResponse, FlagSpec, Triage, TriageRule, run_triage
 
 __all__ = ["CHANNELS", "Channel", "EscalationStep", "NotifyTarget", "NotifyVia", "Priority", "Protocol"]
@@ -68,7 +69,7 @@ def _default_dispositions() -> list[str]:
     return ["support_given", "referral", "information", "safety_plan", "wrong_number", "prank", "other"]
 
 
-class Protocol(Cited):
+class Protocol(StaffRules):
     """The hotline's written operations protocol, as routing obeys it."""
 
     name: str = "default"

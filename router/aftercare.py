@@ -60,6 +60,7 @@ def follow_up_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:
         kind=TimerKind.follow_up,
         due=now + p.referral_follow_up.after,
         contact_id=contact.id,
+        step=1,
         via=[contact.channel],
         notify=["normal"],
     )

@@ -12,6 +12,13 @@ from router.models import Contact, Presence, Responder
 from schedules import OnCall
 
 ROLE_ORDER = ("primary", "backup", "supervisor")
+# Idle times are kept to the millisecond: anything closer than this to now is "now".
+SLACK = timedelta(milliseconds=1)
+
+
+def in_wrap_up(idle_since: datetime | None, now: datetime) -> bool:
+    """A responder whose idle time lies in the future is wrapping up a contact (no offers)."""
+    return idle_since is not None and idle_since - now > SLACK
 
 
 @dataclass
@@ -29,7 +36,7 @@ class Snapshot:
 
     def free(self, rid: str, channel: str) -> bool:
         r = self.responders.get(rid)
-        if r is None or self.presence.get(rid) != "available":
+        if r is None or self.presence.get(rid) != "available" or in_wrap_up(self.idle.get(rid), self.now):
             return False
         return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
 

@@ -15,7 +15,7 @@ from typing import Protocol as TypingProtocol
 import structlog
 
 from protocols import Protocol
-from router import aftercare, intake, ladder
+from router import aftercare, intake, ladder, staffing, wrapup
 from router import transitions as tr
 from router.clock import Clock
 from router.dispatching import Dispatching
@@ -34,6 +34,7 @@ from router.models import (
 )
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
+from router.staff_actions import StaffActions
 from router.store import Conflict, Store, Transition
 from schedules import OnCall
 
@@ -52,7 +53,7 @@ def new_id(prefix: str) -> str:
 
 
 @dataclass
-class Engine(Dispatching):
+class Engine(Dispatching, StaffActions):
     store: Store
     clock: Clock
     protocol: Protocol
@@ -61,6 +62,7 @@ class Engine(Dispatching):
     listeners: list[Listener] = field(default_factory=list)
     id_factory: Callable[[str], str] = new_id
     pii_key: bytes = b"safetynet-development-key"
+    sender_limit: int = intake.SENDER_CONTACTS_PER_HOUR
 
     def __post_init__(self) -> None:
         self.rosters = Rosters(self.store, self.clock, lambda: self.notifier)
@@ -79,7 +81,9 @@ class Engine(Dispatching):
         p = self.protocol
         key = self.sender_key(incoming.channel, incoming.sender)
         memory = p.repeat_window or intake.DEFAULT_MEMORY
-        previous = [t for t in await self.store.arrivals(key) if t >= now - memory]
+        arrivals = await self.store.arrivals(key)
+        intake.check_flood(incoming, arrivals, now, self.sender_limit)
+        previous = [t for t in arrivals if t >= now - memory]
         _, roster_version = await self.rosters.on_call(now)
         built = intake.build(
             incoming, p, now, self.id_factory("c"), await self.store.next_seq(), roster_version, key, previous
@@ -120,7 +124,9 @@ class Engine(Dispatching):
 
         async def build(c: Contact) -> Transition:
             others = await self._offers_of(c)
-            return tr.accept(c, await self._fresh_offer(offer_id), self.clock.now(), others)
+            t = tr.accept(c, await self._fresh_offer(offer_id), self.clock.now(), others)
+            t.arm.append(staffing.answer_timer(self.protocol, t.contact, self.clock.now()))
+            return t
 
         contact = await self._change(offer.contact_id, build)
         self.metrics.offers.labels("accepted").inc()
@@ -180,9 +186,11 @@ class Engine(Dispatching):
             self._observe_answer(contact)
         return contact
 
-    async def receive_message(self, contact_id: str, body: str) -> Contact:
+    async def receive_message(self, contact_id: str, body: str, delivery: str | None = None) -> Contact:
+        """The person wrote; `delivery` names a provider's message so a repeat is refused (409)."""
+
         async def build(c: Contact) -> Transition:
-            return tr.message_in(c, body, self.clock.now())
+            return tr.message_in(c, body, self.clock.now(), delivery)
 
         return await self._change(contact_id, build)
 
@@ -237,13 +245,7 @@ class Engine(Dispatching):
         """Close with a disposition and what the protocol requires for it (Standards 27, 30, 23)."""
         record = {**(outcome or {}), "notes": notes}
         current = await self.get_contact(contact_id)
-        p = self.protocol
-        if "dispositions" in p.model_fields_set or disposition in p.dispositions:
-            problems = p.close_problems(disposition, current.flags, record)
-        elif p.requires_mandated_report(current.flags) and not record.get("mandated_report"):
-            problems = ["mandated_report: this contact is flagged for a mandated report; record it"]
-        else:
-            problems = []  # a protocol that names no dispositions accepts any label
+        problems = wrapup.close_problems(self.protocol, current, disposition, record)
         if problems:
             raise Invalid.many(
                 [tuple(p.split(": ", 1)) if ": " in p else ("disposition", p) for p in problems]
@@ -252,16 +254,13 @@ class Engine(Dispatching):
         async def build(c: Contact) -> Transition:
             now = self.clock.now()
             t = tr.close(c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome)
-            if (outcome or {}).get("referral"):
-                t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             original = await self.store.get_contact(c.callback_for) if c.callback_for else None
-            retry = aftercare.next_callback(self.protocol, c, original, disposition, now)
-            if retry is not None:
-                t.arm.append(retry)
+            wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
         contact = await self._change(contact_id, build)
         log.info("closed", contact_id=contact_id, disposition=disposition)
+        await self.after_close(contact)
         await self.dispatch()
         return contact
 
@@ -325,6 +324,7 @@ class Engine(Dispatching):
         if await self.store.get_responder(responder_id) is None:
             raise NotFound(f"no responder {responder_id}")
         await self.store.set_presence(responder_id, status, self.clock.now())
+        await self.store.complete(f"break:{responder_id}")  # their own word ends any break
         log.info("presence", responder=responder_id, status=status)
         await self.dispatch()
 

@@ -9,11 +9,41 @@ from datetime import datetime, timedelta
 from protocols import Priority, Protocol, Triage
 from router import ladder
 from router import transitions as tr
+from router.errors import RouterError
 from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind
 from router.store import Transition
 
 # Arrivals are remembered this long when the protocol has no repeat rule of its own.
 DEFAULT_MEMORY = timedelta(hours=24)
+# One address may start at most this many contacts an hour (SAFETYNET_SENDER_CONTACTS_PER_HOUR):
+# a number or address flooding the line cannot bury everyone else's contacts in the queue.
+SENDER_CONTACTS_PER_HOUR = 10
+FLOOD_WINDOW = timedelta(hours=1)
+
+
+class TooManyContacts(RouterError):
+    """The sender started `limit` contacts in the last hour: no new queue entry for now."""
+
+    status = 429
+    code = "too_many_contacts"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this address started {limit} contacts in the last hour; further messages join an open "
+            "contact, and a new one can start later",
+            [{"loc": ["from"], "msg": f"at most {limit} new contacts an hour"}],
+        )
+
+
+def check_flood(incoming: ContactIn, previous: list[datetime], now: datetime, limit: int) -> None:
+    """Refuse a new contact from a sender already at `limit` in the hour; the hotline's own
+    callback and follow-up tasks are never refused."""
+    if incoming.callback_for is None and over_limit(previous, now, limit):
+        raise TooManyContacts(limit)
+
+
+def over_limit(previous: list[datetime], now: datetime, limit: int) -> bool:
+    return sum(1 for t in previous if t > now - FLOOD_WINDOW) >= limit
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
@@ -12,6 +12,9 @@ from protocols import Channel, Priority
 
 Presence = Literal["available", "away", "offline"]
 NotifyVia = Literal["sms", "voice", "console", "email"]
+# Each entry of a skills or flags list, and a language tag (BCP 47 tags are far shorter than 35).
+Tag = Annotated[str, Field(min_length=1, max_length=64)]
+LanguageTag = Annotated[str, Field(min_length=2, max_length=35)]
 
 
 class ContactStatus(StrEnum):
@@ -49,9 +52,9 @@ class ContactIn(Model):
     body: str | None = Field(default=None, max_length=20_000)
     subject: str | None = Field(default=None, max_length=500)
     language: str | None = Field(default=None, min_length=2, max_length=16)
-    skills: list[str] = Field(default_factory=list, max_length=16)
+    skills: list[Tag] = Field(default_factory=list, max_length=16)
     # Flags already known at intake (an IVR key press): triage adds to them.
-    flags: list[str] = Field(default_factory=list, max_length=16)
+    flags: list[Tag] = Field(default_factory=list, max_length=16)
     # A callback or follow-up task may carry the priority its rule sets.
     priority: Priority | None = None
     # The channel's own handle for this conversation (Twilio CallSid, chat session, Message-ID).
@@ -163,10 +166,10 @@ class ResponderIn(Model):
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     email: str | None = Field(default=None, max_length=320)
-    languages: list[str] = Field(default_factory=lambda: ["en"], max_length=32)
-    channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS))
+    languages: list[LanguageTag] = Field(default_factory=lambda: ["en"], max_length=32)
+    channels: list[Channel] = Field(default_factory=lambda: list(ALL_CHANNELS), max_length=4)
     capacity: dict[Channel, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
-    skills: list[str] = Field(default_factory=list, max_length=64)
+    skills: list[Tag] = Field(default_factory=list, max_length=64)
     notify_via: NotifyVia = "console"
 
     @field_validator("capacity")
@@ -198,6 +201,10 @@ class TimerKind(StrEnum):
     abandon_grace = "abandon_grace"
     callback = "callback"
     follow_up = "follow_up"
+    answer_timeout = "answer_timeout"
+    break_end = "break_end"
+    # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
+    tally = "tally"
 
 
 class Timer(Model):

@@ -91,6 +91,7 @@ class Service:
             protocol,
             notifier=notifier or LogNotifier(),
             pii_key=settings.secret_key.encode(),
+            sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
         return cls(settings=settings, store=store, engine=engine, runner=runner)

@@ -30,6 +30,10 @@ class Settings(BaseModel):
     email_inbound_secret: str | None = None
     smtp_relay: str | None = None
     mail_from: str | None = None
+    # Flood limits (issue 12): new contacts one address may start in an hour; the origins whose
+    # pages may open the chat socket (comma-separated; the public URL's origin is always allowed).
+    sender_contacts_per_hour: int = Field(default=10, ge=1, le=100_000)
+    chat_origins: str = ""
 
     @classmethod
     def load(cls, env: dict[str, str] | None = None, file: str | Path | None = None) -> Settings:

@@ -150,10 +150,13 @@ class TimerRunner:
         self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
             max(0.0, (now - timer.due).total_seconds())
         )
-        if timer.kind in (TimerKind.shift_change, TimerKind.redispatch):
+        if timer.kind in (TimerKind.shift_change, TimerKind.redispatch, TimerKind.tally):
             await self.engine.store.complete(timer.id)
             if timer.kind == TimerKind.shift_change:
                 await self.engine.arm_shift_change()
+            return
+        if timer.kind == TimerKind.break_end:
+            await self.engine.end_break(timer)
             return
         assert timer.contact_id is not None
         if await self.engine.store.get_contact(timer.contact_id) is None:
@@ -169,6 +172,8 @@ class TimerRunner:
             await self._fire_grace(timer)
         elif timer.kind in (TimerKind.callback, TimerKind.follow_up):
             await self._fire_task(timer)
+        elif timer.kind == TimerKind.answer_timeout:
+            await self.engine.answer_timeout(timer)
 
     async def _fire_offer_timeout(self, timer: Timer) -> None:
         assert timer.offer_id is not None

@@ -46,7 +46,7 @@ def seconds(a: datetime, b: datetime) -> float:
 
 
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
-    ids = [f"breach:{contact.id}", f"grace:{contact.id}"]
+    ids = [f"breach:{contact.id}", f"grace:{contact.id}", f"answer:{contact.id}"]
     ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
     ids += [f"offer:{oid}" for oid in contact.offer_ids]
     return ids
@@ -248,7 +248,7 @@ def set_language(contact: Contact, language: str, now: datetime) -> Transition:
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 
-def release(contact: Contact, now: datetime, reason: str) -> Transition:
+def release(contact: Contact, now: datetime, reason: str, event: str = "released") -> Transition:
     """An accepted contact nobody could connect to goes back to its place in the queue; the
     responder who held it is passed over for a while, like one who declined."""
     if contact.status != S.assigned or contact.responder is None:
@@ -264,23 +264,32 @@ def release(contact: Contact, now: datetime, reason: str) -> Transition:
             "declined": {**contact.declined, contact.responder: now},
         }
     )
-    c, ev = record(c, now, "released", responder=contact.responder, reason=reason)
+    c, ev = record(c, now, event, responder=contact.responder, reason=reason)
     return Transition(
         contact=c,
         expect_rev=contact.rev,
         enqueue_score=queue_score(c),
         loads=[LoadChange(contact.responder, contact.channel, -1)],
         idle={contact.responder: now},
+        disarm=[f"answer:{contact.id}"],
         events=[ev],
     )
 
 
-def message_in(contact: Contact, body: str, now: datetime) -> Transition:
+class AlreadyReceived(InvalidState):
+    """The message's delivery is already on the contact: a provider repeated it."""
+
+
+def message_in(contact: Contact, body: str, now: datetime, delivery: str | None = None) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    if delivery is not None and any(
+        (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
+    ):
+        raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = Message(at=now, direction="in", body=body)
     c = contact.model_copy(update={"messages": [*contact.messages, msg]})
-    c, ev = record(c, now, "message_received")
+    c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 

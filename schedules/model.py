@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schedules.adjust import Override, Swap, TimeOff, apply_override, apply_swap, apply_time_off
-from schedules.rotation import Rotation, Turn, turns
+from schedules.rotation import MAX_TURNS, Rotation, TooManyTurns, Turn, turns
 from schedules.shift import ROLES, Coverage, Gap, Rating, Role, Shift
 
 __all__ = [
@@ -46,12 +46,12 @@ class Roster(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str = "UTC"
-    shifts: list[Shift] = Field(default_factory=list)
-    rotations: list[Rotation] = Field(default_factory=list)
-    overrides: list[Override] = Field(default_factory=list)
-    swaps: list[Swap] = Field(default_factory=list)
-    time_off: list[TimeOff] = Field(default_factory=list)
+    timezone: str = Field(default="UTC", max_length=64)
+    shifts: list[Shift] = Field(default_factory=list)  # bounded by the body size; imports add many
+    rotations: list[Rotation] = Field(default_factory=list, max_length=50)
+    overrides: list[Override] = Field(default_factory=list, max_length=2000)
+    swaps: list[Swap] = Field(default_factory=list, max_length=2000)
+    time_off: list[TimeOff] = Field(default_factory=list, max_length=2000)
 
     _known_zone = field_validator("timezone")(staticmethod(known_zone))
 
@@ -86,6 +86,13 @@ def check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     if end <= start:
         raise ValueError(f"window end ({end.isoformat()}) must come after start ({start.isoformat()})")
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _budget(used: int) -> int:
+    """Turns one more rotation may lay out: all the roster's rotations together stay within MAX_TURNS."""
+    if used >= MAX_TURNS:
+        raise TooManyTurns("the roster", MAX_TURNS)
+    return MAX_TURNS - used
 
 
 def _turn_shift(turn: Turn) -> Shift | None:
@@ -123,8 +130,11 @@ def expand_with_notes(roster: Roster, start: datetime, end: datetime) -> tuple[l
         s.model_copy(update={"start": s.start.astimezone(UTC), "end": s.end.astimezone(UTC)})
         for s in roster.shifts
     ]
+    laid = 0
     for rotation in roster.rotations:
-        for turn in turns(rotation, zone, start, end):
+        rotation_turns = turns(rotation, zone, start, end, _budget(laid))
+        laid += len(rotation_turns)
+        for turn in rotation_turns:
             shift = _turn_shift(turn)
             if shift is not None:
                 found.append(shift)
@@ -188,8 +198,11 @@ def irregular_shifts(roster: Roster, start: datetime, end: datetime) -> list[Irr
     start, end = check_window(start, end)
     zone = roster.zone
     found: list[IrregularShift] = []
+    seen = 0
     for i, rotation in enumerate(roster.rotations):
-        for t in turns(rotation, zone, start, end):
+        laid = turns(rotation, zone, start, end, _budget(seen))
+        seen += len(laid)
+        for t in laid:
             if t.actual != t.nominal:
                 found.append(
                     IrregularShift(

@@ -19,6 +19,21 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 WEEK = timedelta(days=7)
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60}
 _FRIENDLY = re.compile(r"^\s*(?:\d+\s*[wdhm]\s*)+$", re.IGNORECASE)
+# Shorter turns are not a roster but a mistake, and would make expansion cost a turn a minute.
+MIN_TURN = timedelta(minutes=15)
+# One expansion lays out at most this many turns (15-minute turns over 104 days, 8-hour ones over 9 years),
+# and stops as soon as it would pass it: a request can never hold the event loop for long.
+MAX_TURNS = 10_000
+
+
+class TooManyTurns(ValueError):
+    """The window asks for more turns than one expansion lays out."""
+
+    def __init__(self, label: str, limit: int) -> None:
+        super().__init__(
+            f"{label} has more than {limit} turns in the window: shorten the window or lengthen the turns"
+        )
+        self.limit = limit
 
 
 def _parse_length(value: Any) -> Any:
@@ -48,7 +63,9 @@ class Rotation(BaseModel):
 
     name: str = Field(default="", max_length=128)
     role: Role
-    participants: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(min_length=1)
+    participants: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        min_length=1, max_length=500
+    )
     start: date
     handoff: time = time(9, 0)
     shift_length: Length
@@ -66,6 +83,8 @@ class Rotation(BaseModel):
                 continue
             if value < timedelta(minutes=1) or value % timedelta(minutes=1):
                 raise ValueError(f"{label}: {field} must be a positive whole number of minutes, got {value}")
+            if value < MIN_TURN:
+                raise ValueError(f"{label}: {field} must be at least 15 minutes, got {value}")
         if self.every is not None and self.every < self.shift_length:
             raise ValueError(
                 f"{label}: every ({self.every}) is shorter than shift_length ({self.shift_length}), "
@@ -136,8 +155,12 @@ class _Ordinals:
         return whole * self.before[-1] + self.before[rest]
 
 
-def turns(rotation: Rotation, zone: ZoneInfo, start: datetime, end: datetime) -> list[Turn]:
-    """Every turn of `rotation` that overlaps [start, end), whole (not clipped), in order."""
+def turns(
+    rotation: Rotation, zone: ZoneInfo, start: datetime, end: datetime, limit: int = MAX_TURNS
+) -> list[Turn]:
+    """Every turn of `rotation` that overlaps [start, end), whole (not clipped), in order.
+
+    Raises TooManyTurns once more than `limit` turns (kept or not) have been looked at."""
     base = datetime.combine(rotation.start, rotation.handoff)
     stop = datetime.combine(rotation.until, rotation.handoff) if rotation.until else None
     period = rotation.period
@@ -152,6 +175,8 @@ def turns(rotation: Rotation, zone: ZoneInfo, start: datetime, end: datetime) ->
         local_start = base + k * period
         if local_start >= hi_local or (stop is not None and local_start >= stop):
             break
+        if k - first >= limit:
+            raise TooManyTurns(f"rotation {rotation.name!r}" if rotation.name else "a rotation", limit)
         if ordinals.keeps(k):
             local_end = local_start + rotation.shift_length
             if stop is not None:

@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 import structlog
 from aiohttp import web
 
-from router.api import admin, calendar, contacts, offers, protocol, responders, rosters  # noqa: F401 - they register routes
+from router.api import admin, calendar, contacts, offers, protocol, responders, rosters, staff  # noqa: F401 - they register routes
 from router.api.auth import authenticate
 from router.api.context import SERVICE
-from router.api.errors import error_response
+from router.api.errors import MAX_BODY, error_response, too_large
 from router.api.openapi import document
 from router.api.routing import PRINCIPAL, ROUTES, Handler, Route, json_of
 from router.errors import RouterError
@@ -18,7 +18,6 @@ from router.service import Service
 from router.store import StoreUnavailable
 
 log = structlog.get_logger("router.api")
-MAX_BODY = 1024 * 1024
 
 
 def _guarded(spec: Route) -> Handler:
@@ -49,6 +48,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
         response.headers["Retry-After"] = "2"
         return response
+    except web.HTTPRequestEntityTooLarge:
+        big = too_large(MAX_BODY)
+        return error_response(big.status, big.code, big.message, big.details)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from router.api.auth import authenticate, hash_token
 from router.api.context import services
 from router.api.errors import ApiError, error_response, parse_body
-from router.api.params import query_time, window
+from router.api.params import query_time, roster_name, window
 from router.api.routing import PRINCIPAL, Handler, json_of, require, route
 from router.api.views import coverage_view, iso, report_view
 from router.errors import RouterError
@@ -115,7 +115,7 @@ def _calendar(text: str, status: int = 200) -> web.Response:
 async def calendar(request: web.Request) -> web.Response:
     who = request.query.get("responder") or None
     require(request, "scheduler", "manager", responder=who)
-    version = await published(services(request).store, request.match_info["name"])
+    version = await published(services(request).store, roster_name(request))
     return _calendar(version_to_ical(version, who))
 
 
@@ -129,7 +129,7 @@ async def calendar(request: web.Request) -> web.Response:
 async def shifts_csv(request: web.Request) -> web.Response:
     who = request.query.get("responder") or None
     require(request, "scheduler", "manager", responder=who)
-    name = request.match_info["name"]
+    name = roster_name(request)
     version = await published(services(request).store, name)
     text = write_csv(_mine(version.shifts, who), timezone=version.timezone)
     disposition = f'attachment; filename="{_filename(name, f"-v{version.version}.csv")}"'
@@ -152,7 +152,7 @@ async def shifts_csv(request: web.Request) -> web.Response:
     summary="A secret, revocable calendar URL (whole roster or one responder) to subscribe to from a phone",
 )
 async def create_feed(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
+    name = roster_name(request)
     # An empty body asks for the whole roster's feed.
     body = await parse_body(request, FeedIn) if (await request.read()).strip() else FeedIn()
     require(request, "scheduler", responder=body.responder)
@@ -348,7 +348,7 @@ def parse_file(fmt: Format, text: str, timezone: str) -> list[Shift]:
 )
 async def import_shifts(request: web.Request) -> web.Response:
     require(request, "scheduler")
-    name = request.match_info["name"]
+    name = roster_name(request)
     fmt = _format(request)
     try:
         text = (await request.read()).decode("utf-8")

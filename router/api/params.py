@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
 from router.api.errors import ApiError
+
+_NAME = re.compile(r"^[\w .-]{1,128}$")
+# A roster window (check, publish) spans at most this: longer ones would only make work.
+MAX_WINDOW = timedelta(days=400)
 
 
 def parse_time(value: str, name: str) -> datetime:
@@ -40,8 +45,28 @@ def query_time(request: web.Request, name: str, default: datetime | None = None)
     return parse_time(value, name)
 
 
-def window(start: datetime, end: datetime) -> None:
+def window(start: datetime, end: datetime, longest: timedelta | None = None) -> None:
     if end <= start:
         raise ApiError(
             422, "invalid_window", "`to` must be after `from`", [{"loc": ["to"], "msg": "must be after from"}]
         )
+    if longest is not None and end - start > longest:
+        raise ApiError(
+            422,
+            "window_too_long",
+            f"the window from `from` to `to` is longer than {longest.days} days: use a shorter one",
+            [{"loc": ["to"], "msg": f"at most {longest.days} days after from"}],
+        )
+
+
+def roster_name(request: web.Request) -> str:
+    """The {name} in a roster path: 1-128 letters, digits, spaces, '-', '_' or '.'."""
+    name = request.match_info["name"]
+    if not _NAME.match(name):
+        raise ApiError(
+            422,
+            "invalid_name",
+            "a roster name is 1-128 letters, digits, spaces, '-', '_' or '.'",
+            [{"loc": ["path", "name"], "msg": "invalid roster name"}],
+        )
+    return name

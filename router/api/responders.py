@@ -11,6 +11,7 @@ from router.api.errors import ApiError, parse_body
 from router.api.routing import json_of, require, route
 from router.api.views import responder_view
 from router.models import Presence, Responder, ResponderIn
+from router.staffing import ResponderState
 
 STAFF: tuple[Role, ...] = ("scheduler", "manager")
 
@@ -30,6 +31,12 @@ def _rid(request: web.Request) -> str:
             [{"loc": ["path", "id"], "msg": "invalid responder id"}],
         )
     return rid
+
+
+def _times(state: ResponderState) -> dict[str, str | None]:
+    """When the responder's wrap-up and break end (None when not in one)."""
+    view = state.view()
+    return {"wrap_up_until": view["wrap_up_until"], "break_until": view["break_until"]}
 
 
 @route(
@@ -55,7 +62,9 @@ async def list_responders(request: web.Request) -> web.Response:
     require(request, *STAFF)
     svc = services(request)
     presence = await svc.store.presence()
-    return json_of([responder_view(r, presence.get(r.id)) for r in await svc.store.list_responders()])
+    everyone = await svc.store.list_responders()
+    states = await svc.engine.responder_states([r.id for r in everyone])
+    return json_of([{**responder_view(r, presence.get(r.id)), **_times(states[r.id])} for r in everyone])
 
 
 @route("GET", "/v1/responders/{id}", roles=(*STAFF, "responder"), summary="One responder")
@@ -66,7 +75,9 @@ async def get_responder(request: web.Request) -> web.Response:
     responder = await svc.store.get_responder(rid)
     if responder is None:
         raise ApiError(404, "not_found", f"no responder {rid}")
-    return json_of(responder_view(responder, (await svc.store.presence()).get(rid)))
+    state = await svc.engine.responder_state(rid)
+    view = responder_view(responder, (await svc.store.presence()).get(rid))
+    return json_of({**view, **_times(state)})
 
 
 @route(

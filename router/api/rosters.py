@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from router.api.context import services
 from router.api.errors import parse_body
-from router.api.params import query_time, window
+from router.api.params import MAX_WINDOW, query_time, roster_name, window
 from router.api.routing import json_of, require, route
 from router.api.views import coverage_view, iso, report_view
 from schedules import Roster
@@ -36,12 +36,12 @@ class PublishIn(BaseModel):
 )
 async def put_roster(request: web.Request) -> web.Response:
     require(request, "scheduler")
-    name = request.match_info["name"]
+    name = roster_name(request)
     roster = await parse_body(request, Roster)
     svc = services(request)
     start = query_time(request, "from", svc.engine.clock.now())
     end = query_time(request, "to", start + DEFAULT_WINDOW)
-    window(start, end)
+    window(start, end, MAX_WINDOW)
     coverage, report = await svc.engine.rosters.put_draft(name, roster, start, end)
     return json_of(
         {
@@ -62,9 +62,9 @@ async def put_roster(request: web.Request) -> web.Response:
 )
 async def publish(request: web.Request) -> web.Response:
     p = require(request, "scheduler")
-    name = request.match_info["name"]
+    name = roster_name(request)
     body = await parse_body(request, PublishIn)
-    window(body.start, body.end)
+    window(body.start, body.end, MAX_WINDOW)
     svc = services(request)
     version, coverage, changes = await svc.engine.rosters.publish(
         name, body.start, body.end, body.force, p.actor, body.reason

@@ -23,6 +23,8 @@ from router.models import (
 from router.store.base import Conflict, Store, StreamInfo, Transition
 from schedules import Roster, RosterVersion
 
+MARKS_SWEEP_AT = 10_000
+
 
 def _position(sid: str) -> tuple[int, int]:
     """A stream id `ms-n` as a sortable pair, as Redis orders them."""
@@ -35,22 +37,24 @@ class MemoryStore(Store):
 
     def __init__(self, hotline: str = "default") -> None:
         self.hotline = hotline
-        self._contacts: dict[str, str] = {}
+        # Decoded records, not JSON: the engine never changes a record in place (every change is
+        # a model_copy in a Transition), so what was written can be handed back as it is.
+        self._contacts: dict[str, Contact] = {}
         self._revs: dict[str, int] = {}
         self._queue: dict[str, float] = {}
         self._open: dict[str, int] = {}
         self._senders: dict[str, str] = {}
         self._arrivals: dict[str, list[int]] = {}
-        self._offers: dict[str, str] = {}
+        self._offers: dict[str, Offer] = {}
         self._contact_offers: dict[str, set[str]] = {}
         self._pending: dict[str, int] = {}
         self._load: dict[tuple[str, str], int] = {}
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
-        self._responders: dict[str, str] = {}
+        self._responders: dict[str, Responder] = {}
         self._timers: dict[str, int] = {}
-        self._timer_data: dict[str, str] = {}
-        self._events: list[tuple[str, str]] = []
+        self._timer_data: dict[str, Timer] = {}
+        self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
         self._event_n = 0
@@ -87,7 +91,7 @@ class MemoryStore(Store):
         rev = (current or 0) + 1
         written = t.contact.model_copy(update={"rev": rev})
         self._revs[cid] = rev
-        self._contacts[cid] = written.model_dump_json()
+        self._contacts[cid] = written
         if t.dequeue:
             self._queue.pop(cid, None)
         if t.enqueue_score is not None:
@@ -101,7 +105,7 @@ class MemoryStore(Store):
             if written.sender_key and self._senders.get(written.sender_key) == cid:
                 del self._senders[written.sender_key]
         for offer in t.offers:
-            self._offers[offer.id] = offer.model_dump_json()
+            self._offers[offer.id] = offer
             self._contact_offers.setdefault(cid, set()).add(offer.id)
             if offer.status == OfferStatus.pending:
                 self._pending[offer.id] = to_ms(offer.expires_at)
@@ -136,7 +140,7 @@ class MemoryStore(Store):
     def _arm(self, timers: list[Timer]) -> None:
         for timer in timers:
             self._timers[timer.id] = to_ms(timer.due)
-            self._timer_data[timer.id] = timer.model_dump_json()
+            self._timer_data[timer.id] = timer
         if timers:
             self._wake.set()
 
@@ -144,7 +148,7 @@ class MemoryStore(Store):
         ms = max(to_ms(event.at), self._event_ms)
         self._event_n = self._event_n + 1 if ms == self._event_ms else 0
         self._event_ms = ms
-        self._events.append((f"{ms}-{self._event_n}", event.model_dump_json()))
+        self._events.append((f"{ms}-{self._event_n}", event))
         self._event_pos.append((ms, self._event_n))
         self._appended.set()
 
@@ -155,10 +159,10 @@ class MemoryStore(Store):
     # -- contacts and offers -------------------------------------------------
     async def get_contact(self, contact_id: str) -> Contact | None:
         raw = self._contacts.get(contact_id)
-        return Contact.model_validate_json(raw) if raw else None
+        return raw
 
     async def get_contacts(self, ids: list[str]) -> list[Contact]:
-        return [Contact.model_validate_json(self._contacts[i]) for i in ids if i in self._contacts]
+        return [self._contacts[i] for i in ids if i in self._contacts]
 
     async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
         items = self._queue.items() if after is None else [kv for kv in self._queue.items() if kv[1] > after]
@@ -179,16 +183,16 @@ class MemoryStore(Store):
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = self._offers.get(offer_id)
-        return Offer.model_validate_json(raw) if raw else None
+        return raw
 
     async def pending_offers(self) -> list[Offer]:
         ordered = sorted(self._pending.items(), key=lambda kv: (kv[1], kv[0]))
-        return [Offer.model_validate_json(self._offers[oid]) for oid, _ in ordered]
+        return [self._offers[oid] for oid, _ in ordered]
 
     # -- responders ------------------------------------------------------------
     async def put_responder(self, responder: Responder, now: datetime) -> bool:
         created = responder.id not in self._responders
-        self._responders[responder.id] = responder.model_dump_json()
+        self._responders[responder.id] = responder
         if created:
             self._presence[responder.id] = "available"
             self._idle[responder.id] = to_ms(now)
@@ -196,10 +200,10 @@ class MemoryStore(Store):
 
     async def get_responder(self, responder_id: str) -> Responder | None:
         raw = self._responders.get(responder_id)
-        return Responder.model_validate_json(raw) if raw else None
+        return raw
 
     async def list_responders(self) -> list[Responder]:
-        return [Responder.model_validate_json(self._responders[k]) for k in sorted(self._responders)]
+        return [self._responders[k] for k in sorted(self._responders)]
 
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
         previous = self._presence.get(responder_id)
@@ -227,7 +231,7 @@ class MemoryStore(Store):
         claimed = []
         for _, tid in due:
             self._timers[tid] = lease_until
-            claimed.append(Timer.model_validate_json(self._timer_data[tid]))
+            claimed.append(self._timer_data[tid])
         return claimed
 
     async def complete(self, timer_id: str) -> None:
@@ -241,13 +245,13 @@ class MemoryStore(Store):
 
     async def timers(self) -> list[Timer]:
         ordered = sorted(self._timers.items(), key=lambda kv: (kv[1], kv[0]))
-        return [Timer.model_validate_json(self._timer_data[tid]) for tid, _ in ordered]
+        return [self._timer_data[tid] for tid, _ in ordered]
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         start = bisect.bisect_right(self._event_pos, _position(after))
         chosen = self._events[start : start + count]
-        return [(sid, Event.model_validate_json(raw)) for sid, raw in chosen]
+        return list(chosen)
 
     async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
         found = await self.read_events(after, count)
@@ -358,6 +362,10 @@ class MemoryStore(Store):
         until = self._marks.get(name)
         if until is not None and until > now:
             return False
+        if len(self._marks) >= MARKS_SWEEP_AT:
+            # Marks expire as Redis keys with a TTL do: a long-running memory:// instance that
+            # marks every delivered message must not keep them all.
+            self._marks = {k: v for k, v in self._marks.items() if v > now}
         self._marks[name] = now + ttl_s
         return True
 

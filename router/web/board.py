@@ -52,14 +52,20 @@ async def board(request: web.Request) -> web.Response:
     loads: dict[str, int] = {}
     for (rid, _channel), n in (await svc.store.loads()).items():
         loads[rid] = loads.get(rid, 0) + n
+    staff = await svc.store.list_responders()
+    states = await svc.engine.responder_states([r.id for r in staff])
     responders = []
-    for r in await svc.store.list_responders():
+    for r in staff:
         roles = [role for role in ROLES if r.id in who.role(role)]
+        state = states[r.id]
         responders.append(
             {
                 "id": r.id,
                 "name": r.name,
                 "presence": presence.get(r.id, "offline"),
+                # Who is in wrap-up or on a break, and until when (by the server's clock, `at`).
+                "wrap_up_until": iso(state.wrap_up_until),
+                "break_until": iso(state.break_until),
                 "on_call": roles,
                 "load": loads.get(r.id, 0),
                 "notify_via": r.notify_via,

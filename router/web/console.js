@@ -128,9 +128,9 @@
     return { kind: kind, until: local };
   }
   function stateText(state, withTime) {
-    var text = state.kind === "wrap_up" ? "wrap-up" : words(state.kind);
+    var text = state.kind === "wrap_up" ? "Wrap-up" : words(state.kind);
     if (withTime && state.until !== null) { text += ": " + mmss((state.until - Date.now()) / 1000) + " left"; }
-    return text;
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
   SN.staffState = staffState;
   SN.stateText = stateText;
@@ -142,8 +142,10 @@
     if (!who.responder) { return; }
     myState = staffState(who, who.at, Date.now());
     box.dataset.state = myState.kind;
+    var onBreak = myState.kind === "break";
     $("presence-available").setAttribute("aria-pressed", String(who.presence === "available"));
-    $("presence-away").setAttribute("aria-pressed", String(who.presence === "away"));
+    $("presence-away").setAttribute("aria-pressed", String(who.presence === "away" && !onBreak));
+    $("presence-break").setAttribute("aria-pressed", String(onBreak));
     tickPresence();
   }
   function tickPresence() {
@@ -155,7 +157,7 @@
   function setPresence(status) {
     if (!SN.me || !SN.me.responder) { return; }
     act(api("PUT", "/v1/responders/" + encodeURIComponent(SN.me.responder) + "/presence",
-      { status: status }).then(whoami));
+      { status: status }));
   }
 
   // -- live notices ---------------------------------------------------------------
@@ -206,6 +208,10 @@
 
   // -- reading and drawing ------------------------------------------------------------
   function refresh() {
+    // Who I am is read again too: a close starts a wrap-up, a shift makes me the supervisor.
+    return whoami().then(read).catch(function (error) { notice(error.message); });
+  }
+  function read() {
     var me = SN.me;
     var reads = [api("GET", "/v1/offers"), api("GET", "/console/contacts")];
     if (me.supervisor) { reads.push(api("GET", "/v1/queue"), api("GET", "/console/board")); }
@@ -300,6 +306,11 @@
     $("signout").addEventListener("click", signOut);
     $("presence-available").addEventListener("click", function () { setPresence("available"); });
     $("presence-away").addEventListener("click", function () { setPresence("away"); });
+    // A break (the protocol's length, e.g. after a debrief): no offers until it ends by itself.
+    $("presence-break").addEventListener("click", function () {
+      if (!SN.me || !SN.me.responder) { return; }
+      act(api("POST", "/v1/responders/" + encodeURIComponent(SN.me.responder) + "/break", {}));
+    });
     // One clock for everything that counts down or up on the page (offers, queue, presence).
     setInterval(function () {
       if (!SN.me) { return; }
@@ -308,7 +319,7 @@
       if (SN.me.supervisor) { SN.supervisor.tick(); }
     }, 1000);
     // A missed notice must not leave the page stale for long; shifts change who supervises.
-    setInterval(function () { if (SN.me) { whoami().then(refresh).catch(function () {}); } }, 30000);
+    setInterval(function () { if (SN.me) { refresh(); } }, 30000);
     if (token) { signIn(token); }
   }
   document.addEventListener("DOMContentLoaded", start);

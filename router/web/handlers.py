@@ -75,15 +75,19 @@ async def whoami(request: web.Request) -> web.Response:
         return unauthenticated()
     svc = request.app[CONSOLE_SERVICE]
     roles = await on_call_roles(svc, p.responder)
-    presence = (await svc.store.presence()).get(p.responder, "offline") if p.responder else None
+    state: dict[str, str | None] = {"presence": None, "wrap_up_until": None, "break_until": None}
+    if p.responder:
+        state = (await svc.engine.responder_states([p.responder]))[p.responder].view()
     return web.json_response(
         {
             "role": p.role,
             "responder": p.responder,
             "supervisor": await sees_all(svc, p),
             "on_call": roles,
-            "presence": presence,
-            # The server's clock: a wrap-up or break end is counted down against it.
+            "presence": state["presence"] or ("offline" if p.responder else None),
+            # A wrap-up or break in progress, counted down against the server's clock (`at`).
+            "wrap_up_until": state["wrap_up_until"],
+            "break_until": state["break_until"],
             "at": svc.engine.clock.now().isoformat(),
         },
         headers={"Cache-Control": "no-store"},

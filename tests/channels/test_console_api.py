@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 import redis.asyncio as aioredis
@@ -86,3 +87,27 @@ async def test_the_board_is_the_supervisors_and_names_no_addresses(store_url: st
             assert response.status == 403
         async with stack.http.get(stack.base + "/console/board") as response:
             assert response.status == 401
+
+
+async def test_wrap_up_shows_on_whoami_and_the_board(store_url: str) -> None:
+    async with running(redis_url=store_url) as stack:
+        await stack.service.engine.set_presence("ben", "away")
+        created = await stack.api(
+            "POST", "/v1/contacts", body={"channel": "chat", "from": PERSON, "body": WORDS}
+        )
+        [offer] = await stack.api("GET", "/v1/offers", TOKENS["ana"])
+        await stack.api("POST", f"/v1/offers/{offer['id']}/accept", TOKENS["ana"])
+        await stack.api(
+            "POST", f"/v1/contacts/{created['id']}/messages", TOKENS["ana"], {"body": "I am here"}
+        )
+        await stack.api(
+            "POST", f"/v1/contacts/{created['id']}/close", TOKENS["ana"], {"disposition": "information"}
+        )
+
+        me = await stack.api("GET", "/console/whoami", TOKENS["ana"])
+        assert me["presence"] == "available" and me["wrap_up_until"] is not None
+        wrap = datetime.fromisoformat(me["wrap_up_until"]) - datetime.fromisoformat(me["at"])
+        assert timedelta(seconds=100) < wrap <= stack.service.engine.protocol.wrap_up
+        board = await stack.api("GET", "/console/board", ADMIN)
+        seen = next(r for r in board["responders"] if r["id"] == "ana")
+        assert seen["wrap_up_until"] == me["wrap_up_until"] and seen["break_until"] is None

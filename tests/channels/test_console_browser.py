@@ -107,6 +107,8 @@ async def test_console_refuses_a_bad_token_and_its_endpoints_need_one() -> None:
             "supervisor": False,
             "on_call": ["backup"],
             "presence": "available",
+            "wrap_up_until": None,
+            "break_until": None,
         }
         protocol = await stack.api("GET", "/console/protocol", TOKENS["ben"])
         assert "support_given" in protocol["dispositions"]

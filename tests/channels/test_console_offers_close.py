@@ -86,6 +86,14 @@ async def test_an_offer_card_counts_down_live_and_shows_no_personal_data(tmp_pat
         await page.click("#presence-available")
         await expect(page.locator("#presence-available")).to_have_attribute("aria-pressed", "true")
         assert (await stack.service.store.presence())["ana"] == "available"
+        # A break: the protocol's length, counted down; coming back early ends it.
+        await page.click("#presence-break")
+        await expect(page.locator("#presence-break")).to_have_attribute("aria-pressed", "true")
+        await expect(page.locator("#presence-state")).to_have_text(re.compile(r"^Break: \d+:\d\d left$"))
+        assert (await stack.service.store.presence())["ana"] == "away"
+        await page.click("#presence-available")
+        await expect(page.locator("#presence-state")).to_have_text("")
+        await expect(page.locator("#presence-break")).to_have_attribute("aria-pressed", "false")
     check_png(tmp_path / "offer-390.png")
     check_png(tmp_path / "offer-1280.png")
 
@@ -173,6 +181,10 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         await form.locator("button.close").click()
         await expect(card).to_have_count(0)
         await expect(page.locator("#notice")).to_have_text("")
+        # The protocol's wrap-up (2 minutes) starts at the close: no offers, and the time left shown.
+        await expect(page.locator("#presence-state")).to_have_text(re.compile(r"^Wrap-up: [12]:\d\d left$"))
+        await page.set_viewport_size(PHONE)
+        await page.screenshot(path=tmp_path / "wrap-up-390.png")
 
         contact = await stack.service.engine.get_contact(cid)
         assert contact.status == "closed" and contact.disposition == "referral"
@@ -181,5 +193,5 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         assert report["reference"] == "CPS-2026-0042"
         assert report["to"].endswith("Child Protective Services")
         assert report["when"].endswith("Z"), "the time reported is recorded as an instant"
-    for name in ("tools-390", "close-errors-390", "close-filled-390", "close-filled-1280"):
+    for name in ("tools-390", "wrap-up-390", "close-errors-390", "close-filled-390", "close-filled-1280"):
         check_png(tmp_path / f"{name}.png")

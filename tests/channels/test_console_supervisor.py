@@ -16,7 +16,7 @@ from router.clock import VirtualClock
 from router.models import Responder, TokenRecord
 from router.service import Service
 from schedules import Roster, Shift
-from tests.channels.conftest_web import TOKENS, Stack, check_png, chromium, running
+from tests.channels.conftest_web import ADMIN, TOKENS, Stack, check_png, chromium, running
 
 DESKTOP = ViewportSize(width=1280, height=900)
 PHONE = ViewportSize(width=390, height=844)
@@ -68,7 +68,7 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
         await expect(board).to_be_visible()
         await expect(page.locator("#oncall [data-role='primary']")).to_contain_text("Ana")
         await expect(page.locator("#oncall [data-role='supervisor']")).to_contain_text("Sue")
-        await expect(page.locator("#away [data-responder='ben']")).to_contain_text("away")
+        await expect(page.locator("#away [data-responder='ben']")).to_contain_text("Away")
 
         # Ben, the backup, has the console open on his phone.
         ben = await (await browser.new_context(viewport=PHONE)).new_page()
@@ -133,3 +133,28 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
         "supervisor-breach-390",
     ):
         check_png(tmp_path / f"{name}.png")
+
+
+async def test_a_supervisor_hands_a_contact_to_a_named_responder(tmp_path: Path) -> None:
+    async with running() as stack, chromium() as browser:
+        await stack.service.engine.set_presence("ben", "away")
+        created = await stack.api("POST", "/v1/contacts", body={"channel": "chat", "from": "+15557770888"})
+        [offer] = await stack.api("GET", "/v1/offers", TOKENS["ana"])
+        await stack.api("POST", f"/v1/offers/{offer['id']}/accept", TOKENS["ana"])
+        await stack.service.engine.set_presence("ben", "available")
+
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await page.goto(stack.base + "/console")
+        await page.fill("#token", ADMIN)
+        await page.click("#signin-form button")
+        card = page.locator(f"article[data-contact='{created['id']}']")
+        await expect(card).to_contain_text("with ana")
+        await card.locator("details.others > summary").click()
+        await card.locator("details.tools > summary").click()
+        await card.locator("select.reassign-to").select_option("ben")
+        await page.screenshot(path=tmp_path / "hand-over-390.png", full_page=True)
+        await card.locator("button.reassign").click()
+        await expect(card).to_contain_text("with ben")
+        contact = await stack.service.engine.get_contact(created["id"])
+        assert contact.responder == "ben"
+    check_png(tmp_path / "hand-over-390.png")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from router.channels.email import contact_of, mail_domain, new_message_id
 from router.channels.email import parse as parsing
@@ -91,3 +93,25 @@ def test_attachments_over_the_limit_are_noted_not_kept(monkeypatch: pytest.Monke
 def test_threading_headers_are_read_nearest_first() -> None:
     msg = message(In_Reply_To="<b@x>", References="<root@x> <a@x> <b@x>")
     assert parse(msg.as_bytes()).references == ["<b@x>", "<b@x>", "<a@x>", "<root@x>"]
+
+
+_HEADER_VALUES = st.sampled_from(["<", "<>", "<a@", "<a@[b>", "<[", "=?x?q?"]) | st.text(
+    alphabet=st.sampled_from(list('<>@[]()";:,\\ \t=?ab.\u00e9')), max_size=30
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(
+    st.sampled_from(
+        ["Message-ID", "From", "Reply-To", "In-Reply-To", "References", "Subject", "Content-Type"]
+    ),
+    _HEADER_VALUES,
+    st.binary(max_size=200),
+)
+def test_no_header_or_body_makes_parsing_raise(name: str, value: str, body: bytes) -> None:
+    headers = {"From": "a@example.org", "Message-ID": "<x@y>", name: value}
+    raw = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode() + b"\r\n" + body
+    mail = parse(raw)
+    assert mail.message is not None
+    assert len(mail.text) <= 20_000
+    automatic_reason(mail.message, None, mail.sender)  # reads headers too: never raises either

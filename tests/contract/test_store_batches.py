@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from router.models import Contact
-from router.store import Conflict, Store, Transition
+from router.store import Conflict, MemoryStore, Store, Transition
+from router.store.memory import MARKS_SWEEP_AT
 from tests.contract.test_store_contract import contact, ev, intake
 
 
@@ -26,3 +27,12 @@ async def test_apply_many_applies_each_on_its_own(store: Store) -> None:
     events = [(e.event, e.contact_id) for _, e in await store.read_events()]
     assert events[-1] == ("escalated", "a")
     assert await store.apply_many([]) == []
+
+
+async def test_memory_marks_expire_and_are_swept() -> None:
+    store = MemoryStore("t")
+    for n in range(MARKS_SWEEP_AT):
+        assert await store.mark_once(f"m{n}", 0.0)
+    assert await store.mark_once("fresh", 60.0)
+    assert len(store._marks) == 1
+    assert not await store.mark_once("fresh", 60.0)

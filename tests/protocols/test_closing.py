@@ -36,7 +36,8 @@ def test_close_problems_in_plain_words(default: Protocol) -> None:
     assert default.close_problems("support_given") == []
     assert default.close_problems("closed_it") == [
         "disposition: 'closed_it' is not one of support_given, safety_plan, referral, warm_handoff, "
-        "information, callback_unreached, wrong_number, prank, other"
+        "information, callback_unreached, referral_confirmed, referral_unconfirmed, wrong_number, "
+        "prank, other"
     ]
     assert default.close_problems("other", record={"notes": "  "}) == [
         "notes: required when closing as other: notes on what happened"

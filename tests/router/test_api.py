@@ -181,6 +181,7 @@ async def test_whole_life_of_a_text_contact(client: Api) -> None:
         "answered",
         "message_sent",
         "closed",
+        "wrap_up",
     ]
     assert c["protocol_version"].startswith("p-") and c["roster_version"] == 1
 

@@ -161,7 +161,7 @@ async def test_backup_stands_in_when_no_primary(engine: Engine) -> None:
     assert await pending_for(engine, "ben") == ["o_0001"]
 
 
-async def test_close_frees_capacity_and_dispatches_the_next(engine: Engine) -> None:
+async def test_close_frees_capacity_and_dispatches_the_next(engine: Engine, clock: VirtualClock) -> None:
     await staff(engine, ["ana"])
     await engine.put_responder(Responder(id="ana", name="Ana", capacity={"sms": 1}))
     a = await engine.intake(sms(sender="+15550000001"))
@@ -173,6 +173,9 @@ async def test_close_frees_capacity_and_dispatches_the_next(engine: Engine) -> N
         await engine.close(a.id, "not-a-disposition", None, "ana")
     closed = await engine.close(a.id, "support_given", "ok", "ana")
     assert closed.status == ContactStatus.closed
+    # the protocol's wrap-up (2m) comes first: then the next contact is offered by itself
+    assert (await engine.get_contact(b.id)).status == ContactStatus.queued
+    await advance(engine, clock, 120, step=10)
     assert (await engine.get_contact(b.id)).status == ContactStatus.offered
     with pytest.raises(InvalidState):
         await engine.close(a.id, "support_given", None, "ana")

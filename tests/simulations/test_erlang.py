@@ -63,8 +63,9 @@ async def simulate(case: Case) -> list[ContactRecord]:
             "responders": {"count": case.servers, "channels": ["voice"], "capacity": {"voice": 1}},
             "arrivals": {"voice": case.per_hour},
             "handle": {"voice": {"kind": "exponential", "mean": case.mean_s}},
-            # Long enough that no offer times out and no escalation widens anything.
-            "protocol": {"response_target": "30d", "offer_timeout": "30d"},
+            # Long enough that no offer times out and no escalation widens anything; no wrap-up,
+            # because M/M/c has no after-contact work (it would add to every service time).
+            "protocol": {"response_target": "30d", "offer_timeout": "30d", "wrap_up": "0s"},
         }
     )
     with quiet_router_logs():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
 from router.channels.chat.handlers import HUB, add_routes, language_of
@@ -16,8 +19,17 @@ def install(app: web.Application, service: Service) -> None:
     hub = ChatHub(service)
     service.feed.views.append(hub)
     add_routes(app, hub)
+    sweeper: list[asyncio.Task[None]] = []
+
+    async def startup(_: web.Application) -> None:
+        sweeper.append(asyncio.create_task(hub.sweep(), name="chat-sweep"))
 
     async def shutdown(_: web.Application) -> None:
+        for task in sweeper:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await hub.close()
 
+    app.on_startup.append(startup)
     app.on_shutdown.append(shutdown)

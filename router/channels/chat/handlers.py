@@ -11,7 +11,10 @@ from typing import Any
 import structlog
 from aiohttp import WSMsgType, web
 
+from router import safejson
+from router.api.errors import error_response
 from router.channels.chat.hub import MAX_BODY, ChatHub, ChatSession
+from router.channels.chat.limits import client_address, origin_allowed
 from router.errors import RouterError
 from router.store import StoreUnavailable
 
@@ -21,6 +24,11 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})?$")
 # The widget is embedded on the hotline's own site; nothing here may be cached by a shared proxy
 # in a way that ties a person to a page, and the page must never be framed by a third party.
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# WebSocket close code for "too many new chats" (4000-4999 are the application's own; 429 echoed).
+CLOSE_TOO_MANY = 4429
+SLOW_DOWN = (
+    "You are sending messages very fast, so that one was not sent. Please wait a moment and send it again."
+)
 
 
 def _asset(name: str) -> str:
@@ -56,8 +64,18 @@ async def demo(request: web.Request) -> web.Response:
     )
 
 
-async def socket(request: web.Request) -> web.WebSocketResponse:
+async def socket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
+    own = f"{request.scheme}://{request.host}".lower()
+    if not origin_allowed(request.headers.get("Origin"), hub.origins, own):
+        log.warning("chat_origin_refused")
+        return error_response(
+            403, "origin_not_allowed", "this page's origin may not open the chat: see SAFETYNET_CHAT_ORIGINS"
+        )
+    address = client_address(request.remote, request.headers.get("X-Forwarded-For"))
+    if not hub.limits.connects.take(address):
+        log.warning("chat_connects_limited")
+        return error_response(429, "too_many_requests", "too many chat connections; try again in a minute")
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=4 * MAX_BODY + 1024)
     await ws.prepare(request)
     session: ChatSession | None = None
@@ -71,20 +89,26 @@ async def socket(request: web.Request) -> web.WebSocketResponse:
                 continue
             kind = frame.get("type")
             if kind == "hello":
+                sid, token = _str(frame.get("session")), _str(frame.get("token"))
+                if not hub.valid(sid, token) and not hub.limits.sessions.take(address):
+                    log.warning("chat_sessions_limited")
+                    await ws.close(code=CLOSE_TOO_MANY, message=b"too many new chats from this address")
+                    break
                 if session is not None:
                     hub.detach(session, ws)
                 offered = list(hub.engine.protocol.languages)
-                session = await hub.open_session(
-                    _str(frame.get("session")),
-                    _str(frame.get("token")),
-                    language_of(frame.get("language"), offered),
-                )
+                session = await hub.open_session(sid, token, language_of(frame.get("language"), offered))
                 hub.attach(session, ws)
                 await ws.send_json(await hub.state(session))
             elif session is None:
                 await ws.send_json({"type": "error", "message": "send hello first"})
             elif kind == "message":
+                if not hub.limits.messages.take(address):
+                    await ws.send_json({"type": "error", "message": SLOW_DOWN})
+                    continue
                 await _guarded(ws, hub.write(session, _str(frame.get("body")) or ""))
+            elif kind == "feedback":
+                await _guarded(ws, hub.answer_feedback(session, _str(frame.get("answer")) or ""))
             elif kind == "leave":
                 await _guarded(ws, hub.leave(session))
                 session = None
@@ -122,7 +146,7 @@ async def _guarded(ws: web.WebSocketResponse, call: Any) -> None:
 
 def _frame(data: str) -> dict[str, Any] | None:
     try:
-        value = json.loads(data)
+        value = safejson.loads(data)  # a deep frame is refused, not recursed into
     except (ValueError, TypeError):
         return None
     return value if isinstance(value, dict) else None

@@ -16,9 +16,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from router import feedback
+from router.channels.chat.limits import ChatLimits, allowed_origins
 from router.errors import RouterError
 from router.models import UNANSWERED_STATES, Contact, ContactIn, ContactStatus, Event
 from router.service import Service
+from router.store import StoreUnavailable
 from router.transitions import queue_score
 
 log = structlog.get_logger("router.channels.chat")
@@ -26,6 +29,9 @@ log = structlog.get_logger("router.channels.chat")
 # Long enough for a phone to switch networks or wake from sleep, short enough that nobody is
 # offered a conversation with an empty room for long.
 GRACE_S = 90.0
+# A session with no conversation going (never wrote, or its contact is over) is forgotten after
+# this long without a frame: its sockets are closed and its memory returned.
+IDLE_S = 15 * 60.0
 MAX_BODY = 4000
 SENDER_PREFIX = "chat:"
 # Events after which the queue order, and so every waiting person's place in it, may differ.
@@ -42,6 +48,10 @@ class ChatSession:
     contact_id: str | None = None
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
     grace: asyncio.Task[None] | None = None
+    last_seen: float = 0.0
+    # The protocol's feedback question, while it waits for its one optional answer.
+    feedback: str | None = None
+    thanked: bool = False
 
 
 class ChatHub:
@@ -55,10 +65,15 @@ class ChatHub:
         service: Service,
         grace_s: float = GRACE_S,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        idle_s: float = IDLE_S,
     ) -> None:
         self.service = service
         self.engine = service.engine
         self.grace_s = grace_s
+        self.idle_s = idle_s
+        self.limits = ChatLimits.create(self.engine.clock.monotonic)
+        settings = service.settings
+        self.origins = allowed_origins(settings.chat_origins, settings.public_url)
         self.sleep = sleep or self.engine.clock.sleep
         self.sessions: dict[str, ChatSession] = {}
         self.by_contact: dict[str, str] = {}
@@ -91,10 +106,50 @@ class ChatHub:
                 session.grace = None
             if language and session.contact_id is None:  # the person may still change it
                 session.language = language
+            self.touch(session)
             return session
         session = ChatSession(id=secrets.token_urlsafe(18), language=language)
         self.sessions[session.id] = session
+        self.touch(session)
         return session
+
+    def touch(self, session: ChatSession) -> None:
+        session.last_seen = self.engine.clock.monotonic()
+
+    # -- idle sessions ---------------------------------------------------------------
+    async def evict_idle(self) -> int:
+        """Forget sessions idle for idle_s that hold no open conversation; returns how many.
+
+        A person waiting or talking is never evicted, however quiet: only the empty sessions a
+        script (or a closed tab) leaves behind, whose sockets are closed with 4408."""
+        cutoff = self.engine.clock.monotonic() - self.idle_s
+        gone = 0
+        for session in list(self.sessions.values()):
+            if session.last_seen > cutoff or session.grace is not None:
+                continue
+            contact = await self._contact(session)
+            if contact is not None and contact.is_open:
+                continue
+            for ws in list(session.sockets):
+                with contextlib.suppress(Exception):
+                    await ws.close(code=4408, message=b"idle")
+            self.sessions.pop(session.id, None)
+            if session.contact_id is not None and self.by_contact.get(session.contact_id) == session.id:
+                del self.by_contact[session.contact_id]
+            gone += 1
+        self.limits.prune()
+        if gone:
+            log.info("chat_sessions_evicted", count=gone)
+        return gone
+
+    async def sweep(self) -> None:
+        """Evict idle sessions every half idle period, until cancelled."""
+        while True:
+            await self.sleep(self.idle_s / 2)
+            try:
+                await self.evict_idle()
+            except StoreUnavailable:
+                log.warning("chat_sweep_store_unavailable")
 
     def attach(self, session: ChatSession, ws: web.WebSocketResponse) -> None:
         session.sockets.add(ws)
@@ -114,6 +169,7 @@ class ChatHub:
 
     # -- what the person does ----------------------------------------------------
     async def write(self, session: ChatSession, body: str) -> None:
+        self.touch(session)
         body = body.strip()[:MAX_BODY]
         if not body:
             return
@@ -190,7 +246,23 @@ class ChatHub:
         }
         if contact is not None and contact.status in (ContactStatus.queued, ContactStatus.offered):
             state.update(await self._place(contact))
+        fb = self.engine.protocol.feedback
+        if session.feedback is not None and fb is not None:
+            state["feedback"] = {"question": session.feedback, "scale": list(fb.scale)}
+        if session.thanked:
+            state["feedback_thanks"] = True
         return state
+
+    async def answer_feedback(self, session: ChatSession, body: str) -> None:
+        """The one optional answer: counted by day, with nothing that links it to the chat."""
+        fb = self.engine.protocol.feedback
+        answer = fb.answer(body) if fb is not None else None
+        if session.feedback is None or answer is None:
+            return
+        session.feedback = None
+        session.thanked = True
+        await feedback.count(self.service.store, self.engine.protocol, answer, self.engine.clock.now())
+        await self.push_state(session)
 
     async def _place(self, contact: Contact) -> dict[str, Any]:
         store = self.service.store
@@ -225,6 +297,11 @@ class ChatHub:
             sid = self.by_contact.get(contact.id)
             session = self.sessions.get(sid) if sid else None
             if session is not None:
+                # The close transition carries `feedback_asked` after `closed`; the session is
+                # let go at the first of them, so look at the whole closing step here.
+                asked = not contact.is_open and contact.timeline[-1].event == "feedback_asked"
+                if asked and session.feedback is None and not session.thanked:
+                    session.feedback = feedback.question(self.engine.protocol, contact.language)
                 await self.push_state(session)
             if not contact.is_open and sid is not None:
                 self.by_contact.pop(contact.id, None)

@@ -31,7 +31,7 @@
       answered: "You are talking with a hotline responder.", closed: "The conversation has ended.",
       abandoned: "You left the chat.", left: "You left the chat.",
       reconnecting: "Connection lost. Reconnecting…", newchat: "Start a new chat",
-      language: "Language"
+      language: "Language", thanks: "Thank you. Your answer is counted without your name."
     },
     es: {
       open: "Chatea con nosotros", title: "Chat confidencial", exit: "Salida rápida", send: "Enviar",
@@ -42,7 +42,7 @@
       answered: "Estás hablando con una persona de la línea de ayuda.",
       closed: "La conversación ha terminado.", abandoned: "Saliste del chat.", left: "Saliste del chat.",
       reconnecting: "Conexión perdida. Reconectando…", newchat: "Empezar un chat nuevo",
-      language: "Idioma"
+      language: "Idioma", thanks: "Gracias. Su respuesta se cuenta sin su nombre."
     }
   };
   function t(key) {
@@ -80,9 +80,10 @@
   var sendButton = el("button", { id: "snc-send", type: "submit" });
   var leaveButton = el("button", { id: "snc-leave", type: "button", "class": "snc-link" });
   var newButton = el("button", { id: "snc-new", type: "button", "class": "snc-link", hidden: "" });
+  var survey = el("div", { id: "snc-feedback", "class": "snc-feedback", hidden: "" });
   header.append(title, picker);
   form.append(input, sendButton);
-  panel.append(header, status, log, form, leaveButton, newButton);
+  panel.append(header, status, log, survey, form, leaveButton, newButton);
 
   function label() {
     exitButton.textContent = t("exit");
@@ -124,6 +125,7 @@
       log.append(item);
     });
     log.scrollTop = log.scrollHeight;
+    renderFeedback(state);
     var over = state.status === "closed" || state.status === "abandoned";
     input.disabled = over;
     sendButton.disabled = over;
@@ -138,6 +140,22 @@
     }
     picker.hidden = picker.options.length === 0;
     picker.disabled = state.status !== "new";
+  }
+
+  // One optional question after the conversation; the answer carries nothing but itself.
+  function renderFeedback(state) {
+    survey.textContent = "";
+    if (state.feedback) {
+      survey.append(el("p", { "class": "snc-feedback-q" }, state.feedback.question));
+      state.feedback.scale.forEach(function (answer) {
+        var button = el("button", { type: "button", "class": "snc-feedback-a" }, answer);
+        button.addEventListener("click", function () { send({ type: "feedback", answer: answer }); });
+        survey.append(button);
+      });
+    } else if (state.feedback_thanks) {
+      survey.append(el("p", { "class": "snc-feedback-q" }, t("thanks")));
+    }
+    survey.hidden = !state.feedback && !state.feedback_thanks;
   }
 
   function send(frame) {

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from router.channels.email.ids import contact_of, mail_domain, new_message_id
 from router.channels.email.inbound import EmailIntake, Outcome
+from router.channels.email.notifier import EmailNotifier
 from router.channels.email.outbound import Mailer, MailTransport, RelayTransport
 from router.channels.email.smtp import IntakeHandler, SmtpServer, hotline_addresses
 from router.channels.email.webhook import INTAKE, SECRET, SECRET_HEADER, inbound, inbound_secret
@@ -18,6 +19,7 @@ __all__ = [
     "SECRET_HEADER",
     "EmailChannel",
     "EmailIntake",
+    "EmailNotifier",
     "MailTransport",
     "Mailer",
     "Outcome",
@@ -78,6 +80,8 @@ def install(app: web.Application, service: Service) -> None:
     if secret:
         app[SECRET] = secret
     service.engine.listeners.append(channel.mailer)
+    # Offers, pages and reminders reach `notify_via: email` responders through the same relay.
+    service.engine.notifier = EmailNotifier(channel.mailer, fallback=service.engine.notifier)
     app.router.add_post("/channels/email/inbound", inbound)
 
     async def startup(_: web.Application) -> None:

@@ -11,16 +11,22 @@ from router.channels.email.ids import contact_of, contacts_referenced
 from router.channels.email.loops import automatic_reason
 from router.channels.email.outbound import Mailer
 from router.channels.email.parse import InboundMail, parse
+from router.channels.once import Once, delivery_id, holds
+from router.intake import TooManyContacts, over_limit
 from router.models import Contact, ContactIn
 from router.service import Service
+from router.transitions import AlreadyReceived
 
 log = structlog.get_logger("router.channels.email")
 EMPTY = "(empty message)"
+MAX_ADDRESS = 320  # RFC 5321's longest address: anything longer cannot be answered
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: Literal["created", "joined", "dropped"]
+    # duplicate: the Message-ID was delivered before (nothing stored); refused: the sender is over
+    # the hour's limit of new contacts (the mail server should deliver it again later).
+    kind: Literal["created", "joined", "dropped", "duplicate", "refused"]
     contact_id: str | None = None
     reason: str | None = None
 
@@ -30,22 +36,47 @@ class EmailIntake:
         self.engine = service.engine
         self.store = service.store
         self.mailer = mailer
+        self.once = Once(service.store)
 
     async def receive(self, raw: bytes, envelope_sender: str | None = None) -> Outcome:
         """Handle one message. `envelope_sender` is SMTP's MAIL FROM ("" for a bounce), if known."""
         mail = parse(raw)
         assert mail.message is not None
         reason = automatic_reason(mail.message, envelope_sender, mail.sender)
-        if reason is None and "@" not in mail.sender:
+        if reason is None and ("@" not in mail.sender or len(mail.sender) > MAX_ADDRESS):
             reason = "no_sender"
         if reason is None and mail.message_id and contact_of(mail.message_id, self.mailer.domain):
             reason = "own_message"  # our own mail came back (a forwarding loop): never answer it
         if reason is not None:
             log.info("email_dropped", reason=reason)
             return Outcome("dropped", reason=reason)
+        if await self._over_limit(mail):  # before any mark, so the server's retry is not a "repeat"
+            log.warning("email_sender_over_limit")
+            return Outcome("refused", reason="too_many_contacts")
+        try:
+            if not mail.raw_message_id:
+                return await self._deliver(mail, None)
+            delivery = delivery_id("email", mail.raw_message_id)
+
+            async def already() -> bool:
+                return holds(await self._conversation(mail), delivery, mail.raw_message_id)
+
+            outcome = await self.once.run(delivery, already, lambda: self._deliver(mail, delivery))
+        except TooManyContacts:  # raised through Once, so the retry is not taken for a repeat
+            log.warning("email_sender_over_limit")
+            return Outcome("refused", reason="too_many_contacts")
+        if outcome is None:
+            log.info("email_repeated", delivery=delivery)
+            return Outcome("duplicate")
+        return outcome
+
+    async def _deliver(self, mail: InboundMail, delivery: str | None) -> Outcome:
         contact = await self._conversation(mail)
         if contact is not None:
-            await self.engine.receive_message(contact.id, mail.text or EMPTY)
+            try:
+                await self.engine.receive_message(contact.id, mail.text or EMPTY, delivery)
+            except AlreadyReceived:
+                return Outcome("duplicate", contact.id)
             self.mailer.remember(contact.id, mail.message_id)
             log.info("email_joined", contact_id=contact.id)
             return Outcome("joined", contact.id)
@@ -56,13 +87,21 @@ class EmailIntake:
                     "from": mail.sender,
                     "subject": mail.subject,
                     "body": mail.text or None,
-                    "ref": mail.message_id,
+                    # The header as written, valid or not: it is what a repeat is known by.
+                    "ref": mail.raw_message_id,
                 }
             )
         )
         self.mailer.remember(contact.id, mail.message_id)
         self.mailer.acknowledge(contact)
         return Outcome("created", contact.id)
+
+    async def _over_limit(self, mail: InboundMail) -> bool:
+        """True when this mail would start a contact and its sender is at the hour's limit."""
+        if await self._conversation(mail) is not None:
+            return False
+        arrivals = await self.store.arrivals(self.engine.sender_key("email", mail.sender))
+        return over_limit(arrivals, self.engine.clock.now(), self.engine.sender_limit)
 
     async def _conversation(self, mail: InboundMail) -> Contact | None:
         """The open contact this mail continues: named in its threading headers, else the sender's.

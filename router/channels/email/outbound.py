@@ -118,6 +118,10 @@ class Mailer:
     def acknowledge(self, contact: Contact) -> None:
         self._spawn(self.acknowledgement(contact), contact.id, "acknowledgement")
 
+    def send(self, msg: EmailMessage, ref: str, kind: str) -> None:
+        """Any other mail (offers, pages, notices to staff), retried like the rest."""
+        self._spawn(msg, ref, kind)
+
     async def on_event(self, contact: Contact, event: Event) -> None:
         if contact.channel != "email":
             return

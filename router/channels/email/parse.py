@@ -11,6 +11,7 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
 MAX_BODY = 19_000  # under ContactIn's 20,000, leaving room for the attachment summary
+MAX_TEXT = 20_000  # ContactIn's limit: the summary of many long-named attachments is cut to fit
 MAX_ATTACHMENT = 5 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "object", "iframe"})
@@ -35,6 +36,8 @@ class InboundMail:
     subject: str | None
     text: str
     message_id: str | None
+    # The Message-ID header as written, even when it is not a valid one (de-duplication key).
+    raw_message_id: str | None = None
     references: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     message: Message | None = None
@@ -94,6 +97,18 @@ def message_ids(value: str | None) -> list[str]:
     return _MSGID.findall(value or "")
 
 
+def header(msg: Message, name: str) -> str:
+    """A header's value as text; never raises. The stdlib's structured parsers (Message-ID,
+    addresses) throw on some malformed values: then the raw value, unfolded, is what we keep."""
+    try:
+        return str(msg.get(name) or "")
+    except Exception:
+        for key, value in msg.raw_items():
+            if key.lower() == name.lower():
+                return re.sub(r"\r?\n[ \t]*", " ", str(value)).strip()
+        return ""
+
+
 def _decoded_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
@@ -121,7 +136,8 @@ def _attachments(msg: EmailMessage) -> list[Attachment]:
         payload = part.get_payload(decode=True)
         size = len(payload) if isinstance(payload, bytes) else 0
         name = _NAME_SAFE.sub("_", part.get_filename() or "unnamed")[:120]
-        found.append(Attachment(name, part.get_content_type(), size, kept=size <= MAX_ATTACHMENT))
+        kind = part.get_content_type()[:100]
+        found.append(Attachment(name, kind, size, kept=size <= MAX_ATTACHMENT))
     return found
 
 
@@ -137,25 +153,30 @@ def parse(raw: bytes) -> InboundMail:
     """Read the message; never raises on malformed mail (the defects just leave fields empty)."""
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)  # the default policy always builds EmailMessage
-    _, sender = parseaddr(str(msg.get("Reply-To") or msg.get("From") or ""))
-    subject = str(msg.get("Subject") or "").strip()[:500] or None
+    _, sender = parseaddr(header(msg, "Reply-To") or header(msg, "From"))
+    subject = header(msg, "Subject").strip()[:500] or None
     try:
         text = strip_quoted(_body(msg))
+    except Exception:
+        text = ""
+    try:
         attachments = _attachments(msg)
-    except (LookupError, ValueError, TypeError, AttributeError):
-        text, attachments = "", []
+    except Exception:
+        attachments = []
     text = text[:MAX_BODY]
     if attachments:
-        text = f"{text}\n\n{summary(attachments)}".strip()
-    ids = message_ids(str(msg.get("Message-ID") or ""))
+        text = f"{text}\n\n{summary(attachments)}".strip()[:MAX_TEXT]
+    raw_id = header(msg, "Message-ID").strip()[:500] or None
+    ids = message_ids(raw_id)
     # Nearest first: the message replied to, then the thread from its newest end.
-    refs = message_ids(str(msg.get("In-Reply-To") or ""))
-    refs += list(reversed(message_ids(str(msg.get("References") or ""))))
+    refs = message_ids(header(msg, "In-Reply-To"))
+    refs += list(reversed(message_ids(header(msg, "References"))))
     return InboundMail(
         sender=sender.strip(),
         subject=subject,
         text=text,
         message_id=ids[0] if ids else None,
+        raw_message_id=raw_id,
         references=refs,
         attachments=attachments,
         message=msg,
@@ -163,5 +184,5 @@ def parse(raw: bytes) -> InboundMail:
 
 
 def recipients(msg: Message) -> list[str]:
-    values = [str(v) for name in ("To", "Cc") for v in msg.get_all(name, [])]
+    values = [header(msg, name) for name in ("To", "Cc")]
     return [addr for _, addr in getaddresses(values) if addr]

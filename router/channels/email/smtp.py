@@ -50,6 +50,8 @@ class IntakeHandler:
         except Exception as exc:  # the sender's MTA retries a 4xx; nothing is lost by saying so
             log.error("email_intake_failed", error=type(exc).__name__)
             return "451 4.3.0 Temporarily unable to accept mail; please try again"
+        if outcome.kind == "refused":  # over the sender's hourly limit: their server tries again later
+            return "450 4.7.1 Too many new conversations from this sender; please try again later"
         return f"250 2.0.0 Accepted ({outcome.kind})"
 
 

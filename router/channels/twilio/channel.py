@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 from aiohttp import web
 
+from router.channels.once import Once
 from router.channels.twilio.provider import PhoneProvider, ProviderError
 from router.channels.twilio.security import Links
 from router.engine import Engine
@@ -37,6 +38,10 @@ class TwilioChannel:
     provider: PhoneProvider
     links: Links
     number: str | None
+    once: Once = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.once = Once(self.service.store)
 
     @property
     def engine(self) -> Engine:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import structlog
 from aiohttp import web
 
+from router import feedback, wrapup
 from router.api.errors import error_response
-from router.channels.twilio import twiml
+from router.channels.once import delivery_id, holds
+from router.channels.twilio import closing, twiml
 from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import Command, keyword, parse_command, short_code
 from router.errors import RouterError
-from router.models import Contact, ContactIn, Offer, Responder
+from router.intake import TooManyContacts
+from router.models import Contact, ContactIn, Offer, Presence, Responder
+from router.transitions import AlreadyReceived
 
 log = structlog.get_logger("router.channels.twilio")
 ATTACHMENT = "[sent a picture or file, which the hotline does not pass on]"
+FEEDBACK_THANKS = "Thank you. Your answer is counted without your number or name."
 ALREADY_TAKEN = (
     "Thank you for answering. That contact has already been taken, or the offer expired. No action needed."
 )
@@ -32,9 +37,28 @@ async def incoming_sms(request: web.Request, form: Form) -> web.StreamResponse:
     if not body.strip() and form.get("NumMedia", "0") not in ("", "0"):
         body = ATTACHMENT  # pictures are not relayed (they could identify someone); say one came
     responder = await ch.responder_by_phone(sender)
-    if responder is not None:
-        return await responder_text(ch, responder, body)
-    return await person_text(ch, sender, body, form.get("MessageSid"))
+    sid = form.get("MessageSid")
+    if not sid:  # Twilio always sends one; without it there is nothing to recognise a repeat by
+        if responder is not None:
+            return await responder_text(ch, responder, body)
+        return await person_text(ch, sender, body, None)
+    delivery = delivery_id("sms", sid)
+
+    async def already() -> bool:
+        if responder is not None:
+            return False
+        return holds(await ch.engine.open_contact_for("sms", sender), delivery, sid)
+
+    async def first_time() -> web.Response:
+        if responder is not None:
+            return await responder_text(ch, responder, body)
+        return await person_text(ch, sender, body, sid)
+
+    reply = await ch.once.run(delivery, already, first_time)
+    if reply is None:
+        log.info("sms_repeated", delivery=delivery)
+        return _reply()  # a repeat: nothing appended, nothing sent again
+    return reply
 
 
 # -- people reaching out -----------------------------------------------------------------------
@@ -42,21 +66,35 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
     engine = ch.engine
     word = keyword(body)
     contact = await engine.open_contact_for("sms", sender)
-    if word == "opt_out":
-        # Twilio answers STOP with the carrier-required confirmation and blocks further texts;
-        # an open conversation keeps the word so the responder knows why replies stop.
+    delivery = delivery_id("sms", message_sid) if message_sid else None
+    try:
+        if word == "opt_out":
+            # Twilio answers STOP with the carrier-required confirmation and blocks further texts;
+            # an open conversation keeps the word so the responder knows why replies stop.
+            if contact is not None:
+                await engine.receive_message(contact.id, body.strip(), delivery)
+            log.info("sms_opt_out", contact_id=contact.id if contact else None)
+            return _reply()
+        if word == "opt_in" and contact is None:
+            return _reply()  # Twilio confirms START itself; it is not a request for help
+        extra = [_help_text(ch)] if word == "help" else []
         if contact is not None:
-            await engine.receive_message(contact.id, body.strip())
-        log.info("sms_opt_out", contact_id=contact.id if contact else None)
-        return _reply()
-    if word == "opt_in" and contact is None:
-        return _reply()  # Twilio confirms START itself; it is not a request for help
-    extra = [_help_text(ch)] if word == "help" else []
-    if contact is not None:
-        await engine.receive_message(contact.id, body)
-        return _reply(*extra)  # an ongoing conversation gets no second auto-reply
+            await engine.receive_message(contact.id, body, delivery)
+            return _reply(*extra)  # an ongoing conversation gets no second auto-reply
+    except AlreadyReceived:
+        return _reply()  # the same text raced in twice: the first copy is the one kept
+    key = engine.sender_key("sms", sender)
+    if await feedback.take_answer(engine.store, engine.protocol, key, body, engine.clock.now()):
+        log.info("feedback_answer")
+        return _reply(FEEDBACK_THANKS)
     # HELP to a crisis line is also someone reaching out: it becomes a contact like any text.
-    contact = await engine.intake(ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid))
+    try:
+        contact = await engine.intake(
+            ContactIn(channel="sms", sender=sender, body=body or None, ref=message_sid)
+        )
+    except TooManyContacts:
+        log.warning("sms_sender_over_limit")
+        return _reply()  # no queue entry, and no text back to a number flooding the line
     auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
     return _reply(*extra, auto)
 
@@ -77,11 +115,43 @@ async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> 
     log.info("responder_text", responder=responder.id, command=cmd.kind)
     if cmd.kind == "help":
         return _reply(twiml.RESPONDER_HELP)
+    drafting = [c for c in held if closing.draft_of(c) is not None]
+    # A bare number while the close asks which partner picks from its list, not an offer.
+    bare = cmd.kind in ("accept", "decline") and cmd.code is None
+    if bare and drafting and closing.next_step(ch.engine.protocol, drafting[0]) == "referral":
+        cmd = Command("say", body=body.strip())
     if cmd.kind in ("accept", "decline"):
         return await _answer_offer(ch, responder, cmd, pending, offer_codes)
+    if cmd.kind in ("away", "back", "break"):
+        return await _presence(ch, responder, cmd)
+    if cmd.kind == "abort":
+        for c in drafting:
+            await closing.save(ch.engine, c.id, None, "close_aborted")
+        return _reply("Stopped: nothing was closed." if drafting else "Nothing to stop.")
     if cmd.kind == "close":
         return await _close(ch, responder, cmd, held, contact_codes)
+    if drafting and (cmd.code is None or cmd.code == short_code(drafting[0].id)):
+        # A close under way: this text answers its question, it is not for the person.
+        draft = closing.draft_of(drafting[0])
+        assert draft is not None
+        return _reply(await closing.step(ch.engine, drafting[0], draft, responder.id, cmd.body))
     return await _say(ch, responder, cmd, held, contact_codes)
+
+
+async def _presence(ch: TwilioChannel, responder: Responder, cmd: Command) -> web.Response:
+    engine = ch.engine
+    if cmd.kind == "break":
+        try:
+            until = await engine.take_break(responder.id, cmd.minutes)
+        except RouterError as exc:
+            return _reply(f"No break: {exc.message}")
+        local = engine.protocol.local(until).strftime("%H:%M")
+        return _reply(f"On a break until {local}: no offers until then. BACK to end it sooner.")
+    status: Presence = "away" if cmd.kind == "away" else "available"
+    await engine.set_presence(responder.id, status)
+    if status == "away":
+        return _reply("You are away: no offers until you text BACK.")
+    return _reply("You are back: offers will come to this phone.")
 
 
 async def _answer_offer(
@@ -136,25 +206,16 @@ async def _close(
     contact, problem = _pick(cmd, held, codes, text_only=False)
     if contact is None:
         return _reply(problem or "No such conversation.")
-    dispositions = ch.engine.protocol.dispositions
+    p = ch.engine.protocol
+    dispositions = list(p.dispositions)
+    if wrapup.is_follow_up(contact):
+        dispositions += [d for d in wrapup.follow_up_dispositions(p) if d not in dispositions]
     if not cmd.disposition or cmd.disposition not in dispositions:
         return _reply(f"Close with one of: {', '.join(dispositions)}. Example: CLOSE {dispositions[0]}")
-    # From a phone the words after the disposition are all there is: they are the safety plan,
-    # or (for a referral) the partner followed by notes, when the protocol asks for those.
-    needs = ch.engine.protocol.disposition_requirements(cmd.disposition, contact.flags)
-    outcome: dict[str, object] = {}
-    notes = cmd.notes
-    if "referral" in needs and notes:
-        partner, _, notes_rest = notes.partition(" ")
-        outcome["referral"] = {"partner": partner}
-        notes = notes_rest or None
-    if "safety_plan" in needs and notes:
-        outcome["safety_plan"] = notes
-    try:
-        await ch.engine.close(contact.id, cmd.disposition, notes, responder.id, outcome)
-    except RouterError as exc:
-        return _reply(f"Not closed: {exc.message}")
-    return _reply(f"[{short_code(contact.id)}] Closed: {cmd.disposition}. Thank you.")
+    # The words after the disposition fill what they can (the partner, the safety plan, notes);
+    # the dialogue then asks for anything else the protocol requires, one text at a time.
+    draft = closing.start(p, contact, cmd.disposition, cmd.notes)
+    return _reply(await closing.step(ch.engine, contact, draft, responder.id, None))
 
 
 async def _say(

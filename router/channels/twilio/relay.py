@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import structlog
 
+from router import feedback
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.provider import ProviderError
@@ -35,10 +36,24 @@ class Relay:
                 await self._to_responder(contact)
             elif event.event == "message_sent" and contact.channel == "sms":
                 await self._to_person(contact)
+            elif event.event == "reassigned" and contact.status.value in ("assigned", "answered"):
+                await self._accepted(contact, event)
+            elif event.event == "feedback_asked" and contact.channel == "sms":
+                await self._ask_feedback(contact)
             elif event.event == "partner_transfer_requested" and contact.channel == "voice":
                 await self._transfer_to_partner(contact, str((event.model_extra or {}).get("partner", "")))
         except (ProviderError, RouterError) as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
+
+    async def _ask_feedback(self, contact: Contact) -> None:
+        """The protocol's one optional question, after the conversation (its answer is anonymous)."""
+        engine = self.channel.engine
+        text = feedback.question(engine.protocol, contact.language)
+        if text is None:
+            return
+        await feedback.ask(engine.store, engine.protocol, contact.sender_key)
+        await self.channel.provider.send_sms(contact.sender, text)
+        log.info("feedback_asked", contact_id=contact.id)
 
     async def _transfer_to_partner(self, contact: Contact, partner_id: str) -> None:
         """Warm transfer: ring the partner hotline; the caller stays in our queue (and can still
@@ -70,7 +85,8 @@ class Relay:
             return
         code = short_code(contact.id)
         if contact.channel == "voice":
-            if ON_THE_LINE.get() == getattr(event, "offer_id", None):
+            offer_id = getattr(event, "offer_id", None)
+            if offer_id is not None and ON_THE_LINE.get() == offer_id:
                 return  # accepted by keypress on our call: that call bridges itself
             links = self.channel.links
             await self.channel.provider.place_call(

@@ -75,28 +75,41 @@ _CODE = r"[0-9A-Fa-f]{4}"
 _ANSWER = re.compile(rf"^\s*([12])(?:\s*[:#-]?\s*({_CODE}))?\s*[.!]?\s*$")
 _CLOSE = re.compile(r"^\s*close\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _LEADING_CODE = re.compile(rf"^\s*\[?({_CODE})\]?(?:[:\s]\s*|$)(.*)$", re.DOTALL)
+_BREAK = re.compile(r"^\s*break(?:\s+(\d{1,3})(?:\s*(?:m|min|mins|minutes))?)?\s*[.!]?\s*$", re.IGNORECASE)
+# Presence and the close dialogue from the responder's own phone. CANCEL is also a carrier
+# opt-out word, so the dialogue advertises ABORT; CANCEL still works where the carrier lets it by.
+CommandKind = Literal["accept", "decline", "close", "help", "say", "away", "back", "break", "abort"]
+_WORDS: dict[str, CommandKind] = {"AWAY": "away", "BACK": "back", "ABORT": "abort", "CANCEL": "abort"}
 
 
 @dataclass(frozen=True)
 class Command:
     """What a responder's text asks for."""
 
-    kind: Literal["accept", "decline", "close", "help", "say"]
+    kind: CommandKind
     code: str | None = None
     disposition: str | None = None
     notes: str | None = None
     body: str = ""
+    minutes: int | None = None
 
 
 def parse_command(text: str, known_codes: set[str]) -> Command:
     """Read a responder's text: "1"/"2" [code], "CLOSE [code] disposition [notes]", "HELP",
-    else a message for the person (optionally led by the contact's code)."""
+    "AWAY", "BACK", "BREAK [minutes]", "ABORT", else a message for the person (optionally led
+    by the contact's code)."""
     m = _ANSWER.match(text)
     if m:
         code = m.group(2).upper() if m.group(2) else None
         return Command("accept" if m.group(1) == "1" else "decline", code=code)
     if text.strip().upper() in HELP | {"?"}:
         return Command("help")
+    word = text.strip().strip(".!").upper()
+    if word in _WORDS:
+        return Command(_WORDS[word])
+    m = _BREAK.match(text)
+    if m:
+        return Command("break", minutes=int(m.group(1)) if m.group(1) else None)
     m = _CLOSE.match(text)
     if m:
         words = m.group(1).split(None, 1)

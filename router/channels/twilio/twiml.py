@@ -25,7 +25,8 @@ DEFAULT_HELP = (
 RESPONDER_HELP = (
     "SafetyNet: reply 1 to accept an offer, 2 to pass (add the offer code when asked). "
     "Text normally to answer the person. CLOSE <disposition> [notes] when done "
-    "(add the contact code first if you hold several)."
+    "(add the contact code first if you hold several); it asks for anything the protocol needs, "
+    "ABORT stops it. AWAY / BACK set your presence; BREAK [minutes] pauses offers."
 )
 
 
@@ -60,6 +61,12 @@ def offer_whisper(contact: Contact) -> str:
 
 
 def page_text(contact: Contact, reason: str, waited_min: int) -> str:
+    if reason == "debrief":
+        return (
+            f"SafetyNet Debrief: {contact.responder} just closed a {describe(contact)} "
+            f"({', '.join(contact.flags) or contact.disposition}). "
+            "Please check in with them now (Standard 31) and record the debrief."
+        )
     what = "BREACH" if reason == "breach" else "Escalation"
     return (
         f"SafetyNet {what}: a {describe(contact)} has waited {waited_min} min unanswered "

@@ -9,18 +9,24 @@ from aiohttp import web
 
 from protocols import HANDLE_WITH_CARE, TextKind
 from router.api.errors import error_response
+from router.channels.once import delivery_id, holds
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import CHANNEL, ON_THE_LINE, TwilioChannel
 from router.channels.twilio.notifier import NOTIFIER, TwilioNotifier
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import short_code
 from router.errors import RouterError
+from router.intake import TooManyContacts
 from router.models import Contact, ContactIn, ContactStatus, OfferStatus
 
 log = structlog.get_logger("router.channels.twilio")
 # Twilio's final call statuses that mean nobody was reached.
 UNREACHED = frozenset({"busy", "no-answer", "failed", "canceled"})
 ENDED = UNREACHED | {"completed"}
+OVER_LIMIT = (
+    "This number has called many times in the last hour. Please call again later; "
+    "if you are in danger now, call 911."
+)
 MENU_WORDS = {
     "en": "For English, press {n}.",
     "es": "Para español, oprima {n}.",
@@ -43,7 +49,26 @@ async def incoming_call(request: web.Request, form: Form) -> web.StreamResponse:
     if existing is not None and existing.ref == call_sid:
         contact = existing  # Twilio retried the webhook: the same call is the same contact
     else:
-        contact = await ch.engine.intake(ContactIn(channel="voice", sender=caller, ref=call_sid))
+        delivery = delivery_id("voice", call_sid)
+
+        async def already() -> bool:
+            return holds(await ch.engine.open_contact_for("voice", caller), delivery, call_sid)
+
+        try:
+            made = await ch.once.run(
+                delivery,
+                already,
+                lambda: ch.engine.intake(ContactIn(channel="voice", sender=caller, ref=call_sid)),
+            )
+        except TooManyContacts:
+            log.warning("voice_caller_over_limit")
+            return _xml(twiml.say_and_hang_up(OVER_LIMIT))
+        if made is None:  # a repeat: the first copy made the contact (open or not, it exists)
+            again = await ch.engine.open_contact_for("voice", caller)
+            if again is None or again.ref != call_sid:
+                return _xml(twiml.empty_voice())
+            made = again
+        contact = made
     kind: TextKind = "greeting" if protocol.is_open("voice", ch.engine.clock.now()) else "after_hours"
     language = contact.language or protocol.fallback
     greeting = (
