@@ -79,7 +79,7 @@
   function whoami() {
     return api("GET", "/console/whoami").then(function (who) {
       SN.me = who;
-      $("who").textContent = (who.responder || who.role) + (who.supervisor ? " · supervisor" : "");
+      $("who").textContent = (who.responder || who.role) + (who.supervisor && who.responder ? " · supervisor" : "");
       $("queue-section").hidden = !who.supervisor;
       $("board").hidden = !who.supervisor;
       drawPresence(who);
