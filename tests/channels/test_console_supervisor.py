@@ -106,10 +106,10 @@ async def test_the_supervisor_on_call_sees_a_breach_as_it_happens(tmp_path: Path
         await expect(page.locator("#alerts li[data-event='breached']")).to_have_count(0)
         await page.screenshot(path=tmp_path / "supervisor-escalated-1280.png", full_page=True)
 
-        # 20 minutes: the breach appears at once (the periodic refetch is 30 s away).
+        # 20 minutes: the breach appears live (well before the periodic refetch, 30 s away).
         await minutes(12)
         breach = page.locator(f"#alerts li[data-contact='{cid}'][data-event='breached']")
-        await expect(breach).to_contain_text("Breach", timeout=5000)
+        await expect(breach).to_contain_text("Breach", timeout=10_000)
         await expect(breach).to_contain_text("waited 20 min")
         await expect(row).to_have_class("breached")
         await expect(row.locator("td.level")).to_contain_text("breached")
