@@ -80,15 +80,17 @@ class Dispatching:
 
     async def _snapshot(self) -> Snapshot:
         now = self.clock.now()
-        oncall, version = await self.rosters.on_call(now)
-        responders = {r.id: r for r in await self.store.list_responders()}
+        # One round trip for everything but the roster, whose index is rebuilt only when the
+        # head version read with the rest has moved.
+        state = await self.store.dispatch_state()
+        oncall, version = await self.rosters.on_call(now, state.roster_head)
         return Snapshot(
             now=now,
             oncall=oncall,
-            responders=responders,
-            presence=await self.store.presence(),
-            loads=await self.store.loads(),
-            idle=await self.store.idle_since(),
+            responders=state.responders,
+            presence=state.presence,
+            loads=state.loads,
+            idle=state.idle,
             roster_version=version,
         )
 

@@ -93,6 +93,16 @@ class Keys:
         return self._k(f"contact_offers:{contact_id}")
 
     @property
+    def outbox(self) -> str:
+        """ZSET outgoing message id -> when to (re)try it (ms); leased like timers while sending."""
+        return self._k("outbox")
+
+    @property
+    def outbox_data(self) -> str:
+        """HASH outgoing message id -> the message, sealed (it holds addresses and words)."""
+        return self._k("outbox_data")
+
+    @property
     def events(self) -> str:
         """STREAM of every transition."""
         return self._k("events")

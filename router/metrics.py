@@ -63,5 +63,21 @@ class Metrics:
             registry=r,
         )
 
+        self.outbox_sent = Counter(
+            "safetynet_outbox_sent_total", "Outgoing messages handed over", ["kind"], registry=r
+        )
+        self.outbox_retries = Counter(
+            "safetynet_outbox_retries_total", "Sends that failed and were queued again", ["kind"], registry=r
+        )
+        self.outbox_failures = Counter(
+            "safetynet_outbox_failures_total",
+            "Outgoing messages given up after every attempt",
+            ["kind"],
+            registry=r,
+        )
+        self.outbox_depth = Gauge(
+            "safetynet_outbox_depth", "Outgoing messages waiting to be sent", registry=r
+        )
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

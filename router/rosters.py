@@ -147,8 +147,10 @@ class Rosters:
             except Exception:  # a notice that cannot be delivered never undoes a publish
                 log.error("roster_notice_failed", responder=rid)
 
-    async def current(self) -> tuple[OnCallIndex | None, int | None]:
-        head = await self.store.head_version()
+    async def current(self, head: int | None = None) -> tuple[OnCallIndex | None, int | None]:
+        """The on-call index of the newest version (`head`, when the caller has just read it)."""
+        if head is None:
+            head = await self.store.head_version()
         if head == 0:
             return None, None
         if head != self._index_version:
@@ -159,8 +161,8 @@ class Rosters:
             self._index_version = head
         return self._index, head
 
-    async def on_call(self, at: datetime) -> tuple[OnCall, int | None]:
-        index, version = await self.current()
+    async def on_call(self, at: datetime, head: int | None = None) -> tuple[OnCall, int | None]:
+        index, version = await self.current(head)
         if index is None:
             return OnCall(at=at), None
         return index.at(at), version

@@ -16,6 +16,7 @@ from router.engine import Engine
 from router.fanout import SharedFeed
 from router.jobs import Jobs
 from router.notify import LogNotifier, Notifier
+from router.outbox import Outbox
 from router.settings import Settings
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
 from router.store.connect import BadRedisUrl, connect
@@ -56,9 +57,19 @@ class Service:
     # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
     views: SharedFeed | None = None
 
+    # Outgoing mail and texts, durable in the store (router/outbox.py).
+    outbox: Outbox | None = None
+
     def __post_init__(self) -> None:
         if self.views is None:
             self.views = SharedFeed(self.store, self.engine.metrics)
+        if self.outbox is None:
+            self.outbox = Outbox(self.store, self.engine.clock, self.engine.metrics)
+
+    @property
+    def mail_outbox(self) -> Outbox:
+        assert self.outbox is not None
+        return self.outbox
 
     @property
     def feed(self) -> SharedFeed:
@@ -104,6 +115,7 @@ class Service:
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
         self.feed.position = await self.feed.start_position()
         self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
+        self.tasks.append(asyncio.create_task(self._supervise(self.mail_outbox.run), name="outbox"))
         self.jobs = Jobs(self.engine)
         self.jobs.start()
 

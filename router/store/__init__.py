@@ -1,11 +1,20 @@
 """Live state: the Store interface and its Redis and in-memory backends."""
 
-from router.store.base import Conflict, LoadChange, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import (
+    Conflict,
+    DispatchState,
+    LoadChange,
+    Store,
+    StoreUnavailable,
+    StreamInfo,
+    Transition,
+)
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
 
 __all__ = [
     "Conflict",
+    "DispatchState",
     "LoadChange",
     "MemoryStore",
     "RedisStore",

@@ -33,6 +33,17 @@ class StoreUnavailable(Exception):
 
 
 @dataclass(frozen=True)
+class DispatchState:
+    """Everything a dispatch pass reads besides the queue, read in one round trip."""
+
+    responders: dict[str, Responder]
+    presence: dict[str, Presence]
+    loads: dict[tuple[str, str], int]
+    idle: dict[str, datetime]
+    roster_head: int
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """How much of the event stream Redis still holds: its length and first and last positions."""
 
@@ -141,6 +152,10 @@ class Store(abc.ABC):
     async def list_responders(self) -> list[Responder]: ...
 
     @abc.abstractmethod
+    async def dispatch_state(self) -> DispatchState:
+        """Responders, presence, loads, idle times and the roster head, all at one instant."""
+
+    @abc.abstractmethod
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None: ...
 
     @abc.abstractmethod
@@ -169,6 +184,21 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def timers(self) -> list[Timer]: ...
+
+    # -- outbox ----------------------------------------------------------------
+    @abc.abstractmethod
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        """Queue (or re-queue, same id) an outgoing message to be sent at `due`."""
+
+    @abc.abstractmethod
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        """Claim due messages (id, payload), each leased until done or re-queued, as timers are."""
+
+    @abc.abstractmethod
+    async def outbox_done(self, item_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def outbox_size(self) -> int: ...
 
     # -- events ----------------------------------------------------------------
     @abc.abstractmethod

@@ -20,7 +20,7 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StreamInfo, Transition
+from router.store.base import Conflict, DispatchState, Store, StreamInfo, Transition
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000
@@ -54,6 +54,8 @@ class MemoryStore(Store):
         self._responders: dict[str, Responder] = {}
         self._timers: dict[str, int] = {}
         self._timer_data: dict[str, Timer] = {}
+        self._outbox: dict[str, int] = {}
+        self._outbox_data: dict[str, str] = {}
         self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
@@ -211,6 +213,15 @@ class MemoryStore(Store):
         if status == "available" and previous != "available":
             self._idle[responder_id] = to_ms(now)
 
+    async def dispatch_state(self) -> DispatchState:
+        return DispatchState(
+            responders=dict(self._responders),
+            presence=dict(self._presence),
+            loads={k: v for k, v in self._load.items() if v},
+            idle={k: from_ms(v) for k, v in self._idle.items()},
+            roster_head=max(self._versions, default=0),
+        )
+
     async def presence(self) -> dict[str, Presence]:
         return dict(self._presence)
 
@@ -246,6 +257,26 @@ class MemoryStore(Store):
     async def timers(self) -> list[Timer]:
         ordered = sorted(self._timers.items(), key=lambda kv: (kv[1], kv[0]))
         return [self._timer_data[tid] for tid, _ in ordered]
+
+    # -- outbox ------------------------------------------------------------------
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        self._outbox[item_id] = to_ms(due)
+        self._outbox_data[item_id] = payload
+
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        now_ms = to_ms(now)
+        due = sorted((ms, oid) for oid, ms in self._outbox.items() if ms <= now_ms)[:limit]
+        lease_until = to_ms(now + timedelta(seconds=lease_s))
+        for _, oid in due:
+            self._outbox[oid] = lease_until
+        return [(oid, self._outbox_data[oid]) for _, oid in due]
+
+    async def outbox_done(self, item_id: str) -> None:
+        self._outbox.pop(item_id, None)
+        self._outbox_data.pop(item_id, None)
+
+    async def outbox_size(self) -> int:
+        return len(self._outbox)
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

@@ -31,7 +31,7 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
 from router.store.connect import OUTAGE, connect
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
@@ -40,6 +40,7 @@ from schedules import Roster, RosterVersion
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
+RESPONDER_CACHE = 2000
 REPLICA_WAIT_MS = 500
 REPLICA_RECHECK_S = 10.0
 P = ParamSpec("P")
@@ -59,6 +60,15 @@ def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awa
     return call
 
 
+def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = {}
+    for field, value in raw.items():
+        rid, _, channel = field.rpartition("|")
+        if int(value):
+            out[(rid, channel)] = int(value)
+    return out
+
+
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
@@ -74,6 +84,7 @@ class RedisStore(Store):
         self.hotline = hotline
         self.wait_replicas = wait_replicas
         self._replicas_missing_until = 0.0
+        self._responder_cache: dict[str, Responder] = {}
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
@@ -87,6 +98,7 @@ class RedisStore(Store):
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
         self._forget = self._script("forget_contact.lua")
+        self._claim_ids = self._script("claim_leased.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -277,17 +289,37 @@ class RedisStore(Store):
             self._set_presence, [self.k.presence, self.k.idle], [responder_id, status, to_ms(now)]
         )
 
+    async def dispatch_state(self) -> DispatchState:
+        k = self.k
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.responders)
+            pipe.hgetall(k.presence)
+            pipe.hgetall(k.load)
+            pipe.zrange(k.idle, 0, -1, withscores=True)
+            pipe.get(k.version_head)
+            raw_responders, presence, raw_loads, idle, head = await pipe.execute()
+        return DispatchState(
+            responders={rid: self._responder(raw) for rid, raw in sorted(raw_responders.items())},
+            presence=presence,
+            loads=_loads(raw_loads),
+            idle={rid: from_ms(score) for rid, score in idle},
+            roster_head=int(head or 0),
+        )
+
+    def _responder(self, raw: str) -> Responder:
+        """Parsed once per distinct record: every dispatch pass reads them all, and they rarely change."""
+        found = self._responder_cache.get(raw)
+        if found is None:
+            if len(self._responder_cache) > RESPONDER_CACHE:
+                self._responder_cache.clear()
+            found = self._responder_cache[raw] = Responder.model_validate_json(raw)
+        return found
+
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))
 
     async def loads(self) -> dict[tuple[str, str], int]:
-        raw: dict[str, str] = await self.redis.hgetall(self.k.load)
-        out: dict[tuple[str, str], int] = {}
-        for field, value in raw.items():
-            rid, _, channel = field.rpartition("|")
-            if int(value):
-                out[(rid, channel)] = int(value)
-        return out
+        return _loads(await self.redis.hgetall(self.k.load))
 
     async def idle_since(self) -> dict[str, datetime]:
         pairs = await self.redis.zrange(self.k.idle, 0, -1, withscores=True)
@@ -323,6 +355,34 @@ class RedisStore(Store):
             return []
         raws = await self.redis.hmget(self.k.timer_data, ids)
         return [Timer.model_validate_json(r) for r in raws if r]
+
+    # -- outbox ------------------------------------------------------------------
+    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self.k.outbox_data, item_id, self.sealer.seal(payload))
+            pipe.zadd(self.k.outbox, {item_id: to_ms(due)})
+            await pipe.execute()
+
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        # The timers' lease script serves any "sorted set of due ids + hash of their data".
+        ids_and_data = await self._call(
+            self._claim_ids,
+            [self.k.outbox, self.k.outbox_data],
+            [to_ms(now), to_ms(now + timedelta(seconds=lease_s)), limit],
+        )
+        return [
+            (oid, self.sealer.open(raw))
+            for oid, raw in zip(ids_and_data[::2], ids_and_data[1::2], strict=True)
+        ]
+
+    async def outbox_done(self, item_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.k.outbox, item_id)
+            pipe.hdel(self.k.outbox_data, item_id)
+            await pipe.execute()
+
+    async def outbox_size(self) -> int:
+        return int(await self.redis.zcard(self.k.outbox))
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

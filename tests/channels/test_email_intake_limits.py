@@ -8,6 +8,7 @@ import io
 import os
 import smtplib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -200,6 +201,8 @@ async def test_the_store_down_is_the_only_temporary_failure() -> None:
 
 async def test_a_flooding_sender_gets_no_new_queue_entries(stack: Stack) -> None:
     engine = stack.service.engine
+    # Each message is finished by a responder before the next: no wrap-up pause between them.
+    engine.protocol = engine.protocol.model_copy(update={"wrap_up": timedelta(0)})
     limit = engine.sender_limit = 3
     for n in range(limit):
         assert (await post(stack, raw_mail(f"message {n}", message_id=f"<m{n}@example.org>")))[0] == 202

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from router.models import Contact
-from router.store import Conflict, MemoryStore, Store, Transition
+from router.models import Contact, ContactStatus, Responder
+from router.store import Conflict, LoadChange, MemoryStore, Store, Transition
 from router.store.memory import MARKS_SWEEP_AT
+from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
 
 
@@ -36,3 +37,19 @@ async def test_memory_marks_expire_and_are_swept() -> None:
     assert await store.mark_once("fresh", 60.0)
     assert len(store._marks) == 1
     assert not await store.mark_once("fresh", 60.0)
+
+
+async def test_dispatch_state_in_one_read(store: Store) -> None:
+    ana = Responder(id="ana", name="Ana", capacity={"sms": 2})
+    await store.put_responder(ana, START)
+    await store.put_responder(Responder(id="ben", name="Ben"), START)
+    await store.set_presence("ben", "away", START)
+    c = await intake(store, contact(), 1)
+    held = c.model_copy(update={"status": ContactStatus.assigned, "responder": "ana"})
+    await store.apply(Transition(contact=held, expect_rev=c.rev, loads=[LoadChange("ana", "sms", 1, 2)]))
+    state = await store.dispatch_state()
+    assert sorted(state.responders) == ["ana", "ben"] and state.responders["ana"] == ana
+    assert state.presence == {"ana": "available", "ben": "away"}
+    assert state.loads == {("ana", "sms"): 1}
+    assert set(state.idle) == {"ana", "ben"}
+    assert state.roster_head == await store.head_version() == 0

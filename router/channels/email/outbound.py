@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import email.policy
+from collections.abc import Sequence
+from email import message_from_string
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 import structlog
 
 from router.channels.email.ids import mail_domain, new_message_id
 from router.models import Contact, Event
+from router.outbox import PermanentFailure
 from router.service import Service
 
 log = structlog.get_logger("router.channels.email")
 # Seconds before each retry: quick for a blip, then minutes for a relay that is down.
 BACKOFF: tuple[float, ...] = (2, 10, 60, 300, 900)
 THREAD_LIMIT = 20
+OUTBOX_KIND = "email"
+SMTP_POLICY = email.policy.SMTP
 FALLBACK_ACK = (
     "Thank you for writing to the hotline. A person will read your message and reply soon. "
     "If you are in danger now, call 911."
@@ -53,19 +58,20 @@ class Mailer:
         service: Service,
         transport: MailTransport | None,
         backoff: Sequence[float] = BACKOFF,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         settings = service.settings
         self.engine = service.engine
         self.transport = transport
-        self.backoff = tuple(backoff)
-        self.sleep = sleep or asyncio.sleep
+        self.outbox = service.mail_outbox
+        self.outbox.backoff = tuple(backoff)
+        self.outbox.senders[OUTBOX_KIND] = self.deliver
+        self.outbox.on_give_up.append(self._gave_up)
         self.domain = mail_domain(settings.mail_from)
         self.from_header = settings.mail_from or f"Hotline <hotline@{self.domain}>"
         # Message-IDs of each open conversation, for References; the contact's own `ref` (the
         # person's first Message-ID) is the fallback after a restart, so nothing here must survive.
         self.threads: dict[str, list[str]] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[str]] = set()
         self.failed: list[str] = []
 
     def remember(self, contact_id: str, message_id: str | None) -> None:
@@ -133,40 +139,45 @@ class Mailer:
             self.threads.pop(contact.id, None)
 
     def _spawn(self, msg: EmailMessage, contact_id: str, kind: str) -> None:
-        # Sending runs beside the transition, never inside it: a slow or dead relay must not
-        # hold up the responder's request, and the message is already recorded on the contact.
-        task = asyncio.create_task(self._deliver(msg, contact_id, kind), name=f"mail-{kind}")
+        # The message goes to the durable outbox, never out inside the transition or request: a
+        # slow or dead relay must not hold up the responder, and a retry outlives a restart.
+        body = {"raw": msg.as_string(), "ref": contact_id, "what": kind}
+        task = asyncio.create_task(self.outbox.put(OUTBOX_KIND, contact_id, body), name=f"mail-{kind}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _deliver(self, msg: EmailMessage, contact_id: str, kind: str) -> None:
+    async def deliver(self, body: dict[str, Any]) -> None:
+        """The outbox's sender for mail: hand one message to the relay (raises to retry)."""
+        contact_id, kind = str(body["ref"]), str(body["what"])
         if self.transport is None:
-            log.error("email_not_sent", contact_id=contact_id, kind=kind, why="no SAFETYNET_SMTP_RELAY set")
-            self.failed.append(contact_id)
-            return
-        for attempt, delay in enumerate((0.0, *self.backoff), start=1):
-            if delay:
-                await self.sleep(delay)
-            try:
-                await self.transport.send(msg)
-            except (OSError, aiosmtplib.SMTPException) as exc:
-                log.warning(
-                    "email_send_retry",
-                    contact_id=contact_id,
-                    kind=kind,
-                    attempt=attempt,
-                    error=type(exc).__name__,
-                )
-                continue
-            log.info("email_sent", contact_id=contact_id, kind=kind, attempt=attempt)
-            return
-        self.failed.append(contact_id)
-        log.error("email_send_failed", contact_id=contact_id, kind=kind, attempts=len(self.backoff) + 1)
+            raise PermanentFailure("no SAFETYNET_SMTP_RELAY set")
+        msg = message_from_string(str(body["raw"]), policy=SMTP_POLICY)
+        assert isinstance(msg, EmailMessage)
+        try:
+            await self.transport.send(msg)
+        except (OSError, aiosmtplib.SMTPException) as exc:
+            log.warning("email_send_retry", contact_id=contact_id, kind=kind, error=type(exc).__name__)
+            raise
+        log.info("email_sent", contact_id=contact_id, kind=kind)
+
+    def _gave_up(self, kind: str, ref: str) -> None:
+        if kind == OUTBOX_KIND:
+            self.failed.append(ref)
+            log.error("email_send_failed", contact_id=ref, attempts=len(self.outbox.backoff) + 1)
+
+    @property
+    def backoff(self) -> tuple[float, ...]:
+        return tuple(self.outbox.backoff)
+
+    @backoff.setter
+    def backoff(self, value: Sequence[float]) -> None:
+        self.outbox.backoff = tuple(value)
 
     async def drain(self) -> None:
-        """Wait for every send in flight (tests, and a graceful shutdown)."""
+        """Wait until every mail queued is sent or given up (tests, and a graceful shutdown)."""
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
+        await self.outbox.drain()
 
     async def close(self) -> None:
         for task in list(self.tasks):

@@ -16,7 +16,7 @@
 -- KEYS[14] arrivals    ZSET "sender key|ms|contact id" (score 0, by member): repeat contacts
 -- KEYS[15] contact_offers  SET every offer id made for this contact (forgotten with it)
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
--- ARGV[2]  wake channel name (published to when a timer is armed)
+-- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
 --
 -- Returns {"ok", rev} or {"conflict", reason}; on conflict nothing was written.
 
@@ -75,6 +75,13 @@ for _, tid in ipairs(p.disarm) do
   redis.call('ZREM', KEYS[10], tid)
   redis.call('HDEL', KEYS[11], tid)
 end
+-- Sleeping instances wake for the earliest timer only: one due in 20 minutes behind
+-- another due sooner wakes nobody.
+local earliest = redis.call('ZRANGE', KEYS[10], 0, 0, 'WITHSCORES')[2]
+local soonest = nil
+for _, t in ipairs(p.arm) do
+  if soonest == nil or tonumber(t.due) < soonest then soonest = tonumber(t.due) end
+end
 for _, t in ipairs(p.arm) do
   redis.call('ZADD', KEYS[10], t.due, t.id)
   redis.call('HSET', KEYS[11], t.id, t.json)
@@ -84,5 +91,7 @@ if p.arrival ~= false then
   redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. p.arrival.key .. '|', '(' .. p.arrival.forget)
   redis.call('ZADD', KEYS[14], 0, p.arrival.member)
 end
-if #p.arm > 0 then redis.call('PUBLISH', ARGV[2], p.arm[1].due) end
+if soonest ~= nil and (earliest == nil or soonest < tonumber(earliest)) then
+  redis.call('PUBLISH', ARGV[2], soonest)
+end
 return {'ok', rev}
