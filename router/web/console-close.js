@@ -86,6 +86,18 @@
       items[item.key] = f;
       mandated.append(f.root);
       if (item.key === "to") { mandated.append(suggestions); }
+      if (item.key === "when") {
+        // Most reports are made during or right after the contact: one tap for "now".
+        var now = el("button", "now secondary", "The time now");
+        now.type = "button";
+        now.addEventListener("click", function () {
+          var d = new Date();
+          d.setMinutes(d.getMinutes() - d.getTimezoneOffset());
+          input.value = d.toISOString().slice(0, 16);
+          input.dispatchEvent(new Event("input"));
+        });
+        mandated.append(now);
+      }
     });
     var none = el("input");
     none.type = "checkbox";
@@ -97,6 +109,7 @@
     none.addEventListener("change", function () {
       fReason.root.hidden = !none.checked;
       Object.keys(items).forEach(function (k) { items[k].root.hidden = none.checked; });
+      suggestions.hidden = none.checked || suggestions.children.length < 2;
     });
     mandated.append(noneLabel, fReason.root);
 
@@ -131,7 +144,7 @@
         });
         suggestions.append(use);
       });
-      suggestions.hidden = suggestions.children.length < 2;
+      suggestions.hidden = none.checked || suggestions.children.length < 2;
     }
     disposition.addEventListener("change", show);
 

@@ -29,10 +29,9 @@
   };
   alerts.sound = function () { return audio ? audio.state : "off"; };
   alerts.draw = function () {
-    var button = SN.$("alerts-on");
     var soundOk = audio !== null && audio.state === "running";
     var notifyOk = !window.Notification || Notification.permission !== "default";
-    button.hidden = soundOk && notifyOk;
+    SN.$("alerts-bar").hidden = (soundOk && notifyOk) || !SN.me;
   };
   function beep() {
     if (!audio || audio.state !== "running") { return; }

@@ -93,6 +93,7 @@
       $("signin").hidden = true;
       $("app").hidden = false;
       $("signout").hidden = false;
+      SN.alerts.draw();   // signed in: say if sound and notifications are still off
       return api("GET", "/console/protocol");
     }).then(function (proto) {
       SN.protocol = proto;
@@ -207,9 +208,25 @@
   }
 
   // -- reading and drawing ------------------------------------------------------------
+  // One refresh at a time: two in flight could land out of order, and an older list would then
+  // remove a card just drawn (and the reply half-written in it). A call meanwhile asks for one
+  // more pass when the current one is done.
+  var inflight = null;
+  var again = false;
   function refresh() {
+    if (inflight) {
+      again = true;
+      return inflight;
+    }
     // Who I am is read again too: a close starts a wrap-up, a shift makes me the supervisor.
-    return whoami().then(read).catch(function (error) { notice(error.message); });
+    inflight = whoami().then(read).catch(function (error) { notice(error.message); }).then(function () {
+      inflight = null;
+      if (again) {
+        again = false;
+        return refresh();
+      }
+    });
+    return inflight;
   }
   function read() {
     var me = SN.me;

@@ -4,6 +4,7 @@ contact with a mandated report from a phone-sized console."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.async_api import Page, ViewportSize, expect
@@ -161,7 +162,8 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         await expect(form.locator(".field.referral .problem")).to_have_text("")
         await form.locator(".item-what textarea").fill("Disclosure of abuse at home by a parent")
         await form.locator(".suggestions button", has_text="Child Protective Services").click()
-        await form.locator(".item-when input").fill("2026-03-02T10:15")
+        await form.locator("button.now").click()  # reported just now
+        await expect(form.locator(".item-when input")).not_to_have_value("")
         await form.locator(".item-reference textarea").fill("CPS-2026-0042")
         await form.locator(".item-client_informed textarea").fill("Yes: told her why, and what happens next")
         await form.locator(".field.notes textarea").fill("Safe to talk, at a friend's house")
@@ -192,6 +194,7 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         report = contact.outcome["mandated_report"]
         assert report["reference"] == "CPS-2026-0042"
         assert report["to"].endswith("Child Protective Services")
-        assert report["when"].endswith("Z"), "the time reported is recorded as an instant"
+        reported = datetime.fromisoformat(report["when"])
+        assert abs(reported - datetime.now(UTC)) < timedelta(minutes=5), "recorded as an instant"
     for name in ("tools-390", "wrap-up-390", "close-errors-390", "close-filled-390", "close-filled-1280"):
         check_png(tmp_path / f"{name}.png")
