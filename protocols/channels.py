@@ -22,12 +22,56 @@ TEXT_MEANING: dict[TextKind, str] = {
     "greeting": "when the contact arrives",
     "hold": "while the person waits, repeated every hold interval",
     "auto_reply": "as the automatic first reply",
-    "after_hours": "when the contact arrives outside open hours",
-    "at_capacity": "when too many contacts are already waiting",
-    "danger": "at once when triage finds imminent danger",
+    "after_hours": (
+        "instead of the greeting or automatic reply when the contact arrives outside open hours "
+        "(it is still queued and answered as soon as someone can)"
+    ),
+    "at_capacity": (
+        "instead of the ordinary first reply (on a call, instead of the hold message) when nobody "
+        "on call is free to take the contact and enough contacts are waiting"
+    ),
+    "danger": (
+        "at once, instead of the ordinary reply, when triage (or the voice danger key) finds imminent danger"
+    ),
     "partner_handoff": "when the contact is handed to a partner hotline",
-    "callback": "when a responder calls or writes back after a missed contact",
+    "callback": (
+        "as the opening of a callback: shown to the responder on the offer, and sent first by text "
+        "or email when the responder takes it"
+    ),
 }
+# Which texts and settings the engine uses on each channel; anything else is refused when the
+# file loads, so the protocol never promises what the phone system does not do.
+USED: dict[str, frozenset[str]] = {
+    "voice": frozenset(
+        {
+            "greeting",
+            "hold",
+            "hold_interval",
+            "after_hours",
+            "at_capacity",
+            "danger",
+            "danger_key",
+            "partner_handoff",
+            "callback",
+        }
+    ),
+    "sms": frozenset({"auto_reply", "after_hours", "at_capacity", "danger", "partner_handoff", "callback"}),
+    "email": frozenset({"auto_reply", "after_hours", "at_capacity", "danger", "partner_handoff", "callback"}),
+    "chat": frozenset(
+        {
+            "greeting",
+            "auto_reply",
+            "hold",
+            "hold_interval",
+            "after_hours",
+            "at_capacity",
+            "danger",
+            "partner_handoff",
+            "callback",
+        }
+    ),
+}
+ALWAYS = frozenset({"standard", "why", "open_hours", "at_capacity_waiting"})
 
 
 def _check_placeholders(texts: dict[str, str]) -> dict[str, str]:
@@ -59,6 +103,8 @@ class ChannelSettings(Cited):
     partner_handoff: Texts = Field(default_factory=dict)
     callback: Texts = Field(default_factory=dict)
     open_hours: list[TimeWindow] = Field(default_factory=list)
+    # Voice only: the key a caller presses at the greeting to say they are in danger now.
+    danger_key: str | None = Field(default=None, pattern=r"^[0-9*#]$")
 
     check_placeholders = field_validator(*TEXT_KINDS)(_check_placeholders)
 

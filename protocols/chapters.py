@@ -122,7 +122,11 @@ def _channels(p: Protocol) -> Chapter:
             if kind == "hold" and s.hold_interval:
                 when = f"while the person waits, every {w.duration(s.hold_interval)}"
             if kind == "at_capacity" and s.at_capacity_waiting:
-                when = f"when {s.at_capacity_waiting} or more contacts are already waiting"
+                when = (
+                    "instead of the ordinary first reply (on a call, instead of the hold message) when "
+                    f"nobody on call is free to take the contact and {s.at_capacity_waiting} or more "
+                    "contacts are waiting"
+                )
             shown = {"hotline": p.hotline or p.name, **w.PLACEHOLDER_WORDS}
             details = [f"{w.language(lang)}: \u201c{fill(text, shown)}\u201d" for lang, text in texts.items()]
             std = "28" if kind in ("hold", "danger", "callback") else "27"
@@ -259,7 +263,9 @@ def _callbacks(p: Protocol) -> Chapter:
             "It is queued, offered and escalated like any contact."
         )
         if r.only_if_safe:
-            text += " Call back only if the person did not say it is unsafe to contact them."
+            text += (
+                " A contact flagged handle with care gets no callback: calling back could alert an abuser."
+            )
         rules.append(_rule(text, r, "28"))
     if not rules:
         rules.append(
@@ -325,7 +331,7 @@ def _referrals(p: Protocol) -> Chapter:
             value = getattr(x, key)
             if value:
                 details.append(f"{_CONTACT_WORDS[key]}: {value}")
-        if x.overflow:
+        if x.id in p.overflow_partner_ids:  # said only when a step or the breach really uses it
             details.append("Takes overflow from this hotline's escalation ladder.")
         if x.notes:
             details.append(x.notes)

@@ -177,6 +177,14 @@ def _care_warnings(p: Protocol) -> list[Problem]:
             out.append(
                 Problem(("partners", i, "overflow"), "used for overflow but not marked `overflow: true`")
             )
+    for i, x in enumerate(p.partners):
+        if x.overflow and x.id not in p.overflow_partner_ids:
+            out.append(
+                Problem(
+                    ("partners", i, "overflow"),
+                    "marked `overflow: true` but no escalation step or the breach hands contacts to it",
+                )
+            )
     if p.retention.personal_data > p.retention.contact_records:
         out.append(
             Problem(

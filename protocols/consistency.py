@@ -7,12 +7,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from protocols.base import Problem, language_key
-from protocols.channels import ChannelSettings
+from protocols.channels import ALWAYS, USED, ChannelSettings
 from protocols.durations import format_duration
 
 if TYPE_CHECKING:
     # Only for the annotation: the model calls these checks from its own validator.
-    from protocols.model import Protocol
+    from protocols.model import EscalationStep, Protocol
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:
@@ -28,6 +28,7 @@ def cross_field_problems(p: Protocol) -> list[Problem]:
     out: list[Problem] = []
     out += _ladder_problems(p)
     out += _name_problems(p)
+    out += _unused_channel_settings(p)
     if p.fallback_language and language_key(p.fallback_language) not in {
         language_key(x) for x in p.languages
     }:
@@ -40,33 +41,60 @@ def cross_field_problems(p: Protocol) -> list[Problem]:
     return out
 
 
+def _unused_channel_settings(p: Protocol) -> list[Problem]:
+    out = []
+    for channel, settings in p.channels.items():
+        used = USED[channel] | ALWAYS
+        for key in sorted(settings.model_fields_set - used):
+            if getattr(settings, key) in (None, {}, []):
+                continue
+            allowed = ", ".join(sorted(USED[channel]))
+            out.append(
+                Problem(("channels", channel, key), f"is not used on {channel}; {channel} uses {allowed}")
+            )
+    return out
+
+
 def _ladder_problems(p: Protocol) -> list[Problem]:
+    out = _steps_problems(p, "escalation", p.escalation)
+    if p.after_hours_escalation is not None:
+        out += _steps_problems(p, "after_hours_escalation", p.after_hours_escalation)
+    return out + _overflow_problems(p)
+
+
+def _steps_problems(p: Protocol, key: str, ladder: Sequence[EscalationStep]) -> list[Problem]:
     out: list[Problem] = []
     ids = [x.id for x in p.partners]
-    for i, step in enumerate(p.escalation):
-        if i and step.after < p.escalation[i - 1].after:
-            prev = format_duration(p.escalation[i - 1].after)
+    for i, step in enumerate(ladder):
+        if i and step.after < ladder[i - 1].after:
+            prev = format_duration(ladder[i - 1].after)
             out.append(
                 Problem(
-                    ("escalation", i, "after"),
+                    (key, i, "after"),
                     f"steps must be in order of `after`: this one comes after a step at {prev}",
                 )
             )
         if step.partner is not None and step.partner not in ids:
             out.append(
                 Problem(
-                    ("escalation", i, "partner"),
+                    (key, i, "partner"),
                     _not_a_partner(step.partner, ids),
                 )
             )
         if "partner" in step.notify and not (step.partner or p.overflow_partner):
             out.append(
                 Problem(
-                    ("escalation", i, "notify"),
+                    (key, i, "notify"),
                     "notifies `partner` but no partner is named: "
                     "set `partner:` on this step or `overflow_partner:`",
                 )
             )
+    return out
+
+
+def _overflow_problems(p: Protocol) -> list[Problem]:
+    out: list[Problem] = []
+    ids = [x.id for x in p.partners]
     if "partner" in p.breach_notify and not p.overflow_partner:
         out.append(Problem(("breach_notify",), "notifies `partner` but `overflow_partner:` is not set"))
     if p.overflow_partner is not None and p.overflow_partner not in ids:

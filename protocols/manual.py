@@ -5,7 +5,8 @@ from __future__ import annotations
 import html
 import re
 
-from protocols.chapters import Chapter, Rule, chapters
+from protocols.chapters import Chapter, Rule
+from protocols.chapters_more import all_chapters
 from protocols.model import Protocol
 
 # Characters that would turn a hotline's own text into Markdown markup.
@@ -27,7 +28,7 @@ def _md_rule(rule: Rule) -> list[str]:
 
 def render_markdown(protocol: Protocol) -> str:
     """Every rule of the protocol in plain words, with the standard it serves."""
-    parts = chapters(protocol)
+    parts = all_chapters(protocol)
     out = [f"# {_md(protocol.hotline or protocol.name)}: operations manual", ""]
     out.append(f"Protocol version `{protocol.version}`.")
     out.append("")
@@ -86,7 +87,7 @@ def _html_chapter(chapter: Chapter) -> str:
 
 def render_html(protocol: Protocol) -> str:
     """A self-contained page (no external files), readable on a phone; all protocol text is escaped."""
-    parts = chapters(protocol)
+    parts = all_chapters(protocol)
     title = f"{protocol.hotline or protocol.name}: operations manual"
     toc = "".join(f'<li><a href="#{_e(c.anchor)}">{_e(c.title)}</a></li>' for c in parts)
     body = "".join(_html_chapter(c) for c in parts)

@@ -41,6 +41,7 @@ from protocols.channels import ChannelSettings, TextKind, fill
 from protocols.closing import close_problems, requirements
 from protocols.consistency import cross_field_problems
 from protocols.hours import localize
+from protocols.promises import Holiday, LanguageFallback, holiday_on
 from protocols.staffing import StaffRules
 from protocols.triage import DangerResponse, FlagSpec, Triage, TriageRule, run_triage
 
@@ -83,6 +84,9 @@ class Protocol(StaffRules):
     breach_notify: list[NotifyTarget] = Field(default_factory=lambda: list[NotifyTarget](["all_on_call"]))
     breach_via: list[NotifyVia] = Field(default_factory=lambda: list[NotifyVia](["console"]))
     escalation: list[EscalationStep] = Field(default_factory=list)
+    # Standard 27: the ladder for a contact that arrives outside its channel's open hours
+    # (None: the same ladder day and night).
+    after_hours_escalation: list[EscalationStep] | None = None
     overflow_partner: str | None = None
     imminent_danger: DangerResponse = Field(default_factory=DangerResponse)
     flags: dict[str, FlagSpec] = Field(default_factory=_builtin_flags)
@@ -96,6 +100,8 @@ class Protocol(StaffRules):
     referral_follow_up: ReferralFollowUp = Field(default_factory=ReferralFollowUp)
     retention: Retention = Field(default_factory=Retention)
     messages: dict[str, str] = Field(default_factory=dict)
+    holidays: list[Holiday] = Field(default_factory=list)
+    language_fallback: LanguageFallback | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -205,24 +211,54 @@ class Protocol(StaffRules):
         return fill(chosen, {"hotline": self.hotline or self.name, **values})
 
     def is_open(self, channel: Channel, at: datetime) -> bool:
+        """Inside the channel's open hours (a holiday's own hours on its date); a channel
+        without open hours is open 24/7, holidays included."""
         settings = self.channels.get(channel)
         if not settings or not settings.open_hours:
             return True
-        return any(w.contains(self.local(at)) for w in settings.open_hours)
+        local = self.local(at)
+        holiday = holiday_on(self.holidays, local)
+        if holiday is not None:
+            return holiday.is_open(local)
+        return any(w.contains(local) for w in settings.open_hours)
 
     def hold_interval(self, channel: Channel) -> timedelta | None:
         settings = self.channels.get(channel)
         return settings.hold_interval if settings else None
 
     # -- escalation, partners, callbacks -----------------------------------
+    def ladder(self, after_hours: bool) -> list[EscalationStep]:
+        """The ladder a contact climbs: the after-hours one when it arrived out of hours."""
+        if after_hours and self.after_hours_escalation is not None:
+            return self.after_hours_escalation
+        return self.escalation
+
+    @property
+    def longest_ladder(self) -> int:
+        """Steps of the longer ladder: every step timer a contact may hold is named by it."""
+        return max(len(self.escalation), len(self.after_hours_escalation or []))
+
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)
 
     def overflow_partner_for(self, step: int | None) -> Partner | None:
         """The partner a ladder step (or, with None, the breach) hands over to."""
-        named = self.escalation[step].partner if step is not None else None
+        named = self.escalation[step].partner if step is not None and step < len(self.escalation) else None
         chosen = named or self.overflow_partner
         return self.partner(chosen) if chosen else None
+
+    @property
+    def overflow_partner_ids(self) -> set[str]:
+        """Partners some ladder step or the breach really hands contacts over to."""
+        steps = [*self.escalation, *(self.after_hours_escalation or [])]
+        ids = {s.partner or self.overflow_partner for s in steps if "partner" in s.notify}
+        if "partner" in self.breach_notify:
+            ids.add(self.overflow_partner)
+        return {i for i in ids if i}
+
+    def handoff_flags(self, flags: Iterable[str]) -> list[str]:
+        """The contact's flags marked `handoff: true`: they travel with it to a partner."""
+        return [f for f in flags if f in self.flags and self.flags[f].handoff]
 
     def handoff_message(self, channel: Channel, language: str | None, partner: Partner) -> str | None:
         return self.text(channel, "partner_handoff", language, **partner.details())

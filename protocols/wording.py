@@ -46,8 +46,8 @@ PLACEHOLDER_WORDS = {
 }
 REASON_WORDS = {
     "abandoned": "the person left before anyone answered",
-    "missed": "the contact was missed (not answered in time)",
-    "after_hours": "the contact came in outside open hours",
+    "missed": "the contact was closed without anyone answering it",
+    "after_hours": "a contact that came in outside open hours ends without an answer",
 }
 FIELD_WORDS = {
     "notes": "notes",

@@ -32,6 +32,10 @@ def load_with_marks(text: str) -> tuple[Any, Marks]:
         raise YamlProblem(line, (), f"not valid YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(1, (), f"not valid YAML: {exc}") from exc
+    except ValueError as exc:
+        # YAML reads 2026-13-01 as a date and fails building it: name the line, not a traceback.
+        line = _bad_date_line(yaml.compose(text, Loader=yaml.SafeLoader))
+        raise YamlProblem(line, (), f"{exc}: write a date like 2026-12-25") from exc
     marks: Marks = {(): 1}
     if node is not None:
         _walk(node, (), marks, set())
@@ -62,3 +66,20 @@ def _walk(node: yaml.Node, loc: Loc, marks: Marks, seen: set[int]) -> None:
         for i, item in enumerate(node.value):
             marks[(*loc, i)] = item.start_mark.line + 1
             _walk(item, (*loc, i), marks, seen)
+
+
+def _bad_date_line(node: yaml.Node | None) -> int:
+    """The line of the first date-looking value that is not a real date."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop(0)
+        if isinstance(n, yaml.ScalarNode) and n.tag == "tag:yaml.org,2002:timestamp":
+            try:
+                yaml.SafeLoader("").construct_yaml_timestamp(n)
+            except ValueError:
+                return int(n.start_mark.line) + 1
+        elif isinstance(n, yaml.MappingNode):
+            stack += [x for pair in n.value for x in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += list(n.value)
+    return 1

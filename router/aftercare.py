@@ -17,6 +17,8 @@ def callback_timer(
 ) -> Timer | None:
     """Standard 28, returning missed calls: attempt `attempt` of the protocol's callback rule
     for `contact` (the original), due after `due_after` (the first) or `spacing` (the next)."""
+    if "after_hours" in contact.flags and p.callback_for("after_hours", contact.channel) is not None:
+        reason = "after_hours"  # Standard 27: the protocol's own rule for requests out of hours
     rule = p.callback_for(reason, contact.channel)
     if rule is None or attempt > rule.attempts:
         return None
@@ -73,7 +75,13 @@ def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: dateti
     if not contact.is_unanswered:
         return None
     if contact.channel == "voice":
-        c, ev = record(contact, now, "partner_transfer_requested", partner=partner.id)
+        c, ev = record(
+            contact,
+            now,
+            "partner_transfer_requested",
+            partner=partner.id,
+            flags=p.handoff_flags(contact.flags),
+        )
         return Transition(contact=c, expect_rev=contact.rev, events=[ev])
     text = p.handoff_message(contact.channel, contact.language, partner)
     if text is None:
@@ -84,7 +92,7 @@ def partner_handoff(p: Protocol, contact: Contact, partner: Partner, now: dateti
         update={"messages": [*contact.messages, Message(at=now, direction="out", body=text)]}
     )
     c, sent = record(c, now, "message_sent", system=True)
-    c, ev = record(c, now, "partner_handoff", partner=partner.id)
+    c, ev = record(c, now, "partner_handoff", partner=partner.id, flags=p.handoff_flags(contact.flags))
     return Transition(
         contact=c,
         expect_rev=contact.rev,

@@ -1,4 +1,4 @@
-"""The `safetynet` command: serve, demo, token, protocol, simulate, staffing."""
+"""The `safetynet` command: serve, demo, token, keys, protocol, simulate, staffing."""
 
 from __future__ import annotations
 
@@ -13,16 +13,14 @@ from protocols import ProtocolError
 from protocols.check import check_file
 from protocols.loader import read_text
 from protocols.manual import render_html, render_markdown
-from router import logs, policy
+from router import cli_admin, logs, policy
 from router import web as console
 from router.api.app import Extension
-from router.api.auth import ROLES, hash_token, new_token
+from router.audit import audit
 from router.channels import chat, email, twilio
-from router.clock import SystemClock
 from router.demo import run_demo
-from router.models import TokenRecord
 from router.server import serve
-from router.service import Service, StartupError, open_store
+from router.service import Service, StartupError, open_store, require_own_key
 from router.settings import Settings
 from router.web import schedule
 from simulations.cli import simulate_main, staffing_main
@@ -39,6 +37,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def _serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    require_own_key(settings)
     logs.configure(settings.log_level)
     try:
         service = await Service.create(settings)
@@ -53,28 +52,10 @@ async def _serve(args: argparse.Namespace) -> int:
             hotline=settings.hotline,
             protocol_version=service.engine.protocol.version,
         )
-        print(f"safetynet: serving on http://{args.host}:{port}", file=sys.stderr, flush=True)
+        logs.announce("serving_on", url=f"http://{args.host}:{port}")
 
     await serve(service, args.host, args.port, ready, extensions=extensions(settings))
     return 0
-
-
-async def _token(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    store = open_store(settings)
-    try:
-        if not await store.ping():
-            raise StartupError(
-                f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
-            )
-        token = new_token()
-        await store.put_token(
-            hash_token(token), TokenRecord(role=args.role, responder=args.responder, label=args.label)
-        )
-        print(token)
-        return 0
-    finally:
-        await store.close()
 
 
 async def _activate(args: argparse.Namespace, text: str) -> int:
@@ -85,7 +66,9 @@ async def _activate(args: argparse.Namespace, text: str) -> int:
             raise StartupError(
                 f"cannot reach Redis at {settings.redis_url}: start it or fix SAFETYNET_REDIS_URL"
             )
-        protocol, diff = await policy.activate(store, text, "cli", SystemClock().now(), args.file)
+        ctx = cli_admin.operator(store)
+        protocol, diff = await policy.activate(store, text, ctx.actor, ctx.now, args.file)
+        await audit(ctx, "protocol.activate", detail=f"version={protocol.version}")
         print(f"{args.file}: version {protocol.version} in force")
         for line in diff:
             print(f"  {line}")
@@ -135,10 +118,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     d.add_argument("--rate", type=float, default=6.0, help="contacts per minute")
     d.add_argument("--seed", type=int, default=7)
-    t = sub.add_parser("token", help="issue a bearer token")
-    t.add_argument("--role", choices=ROLES, required=True)
-    t.add_argument("--responder")
-    t.add_argument("--label")
+    cli_admin.add_parsers(sub)
     pr = sub.add_parser("protocol", help="check a protocol file or render it as a staff manual")
     pr.add_argument("action", choices=["check", "manual", "activate"])
     pr.add_argument("file")
@@ -164,7 +144,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return asyncio.run(run_demo(args))
         if args.command == "token":
-            return asyncio.run(_token(args))
+            return asyncio.run(cli_admin.token(args, _settings(args)))
+        if args.command == "keys":
+            return cli_admin.keys(args, _settings(args))
         if args.command == "protocol":
             return _protocol(args)
         if args.command == "simulate":

@@ -154,7 +154,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     for rid, name, languages in PEOPLE:
         await engine.put_responder(Responder(id=rid, name=name, languages=languages))
         await service.store.put_token(
-            hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid)
+            hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid, person=name)
         )
     shifts = []
     start = now.replace(minute=0, second=0, microsecond=0)

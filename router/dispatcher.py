@@ -8,10 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from protocols.base import language_key
+from protocols.promises import PASSES_PER_STEP
 from router.models import Contact, Presence, Responder
 from schedules import OnCall
 
 ROLE_ORDER = ("primary", "backup", "supervisor")
+# A responder who let one contact pass (decline, lapse, release) PASSES_PER_STEP times at one
+# ladder step is not offered it again: re-offering only fills the stream with events. The next
+# escalation step (or the breach, or a flag) starts a new round; anyone else is offered it at once.
+PASSED = frozenset({"declined", "offer_expired", "released", "answer_timeout"})
+STEPPED = frozenset({"escalated", "breached", "language_widened", "flags_added"})
+
 # Idle times are kept to the millisecond: anything closer than this to now is "now".
 SLACK = timedelta(milliseconds=1)
 
@@ -72,12 +80,31 @@ def eligible_pool(contact: Contact, oncall: OnCall) -> list[str]:
     return list(pool)
 
 
+def speaks(responder: Responder, language: str | None) -> bool:
+    """BCP 47 by primary subtag: an `es-MX` contact is served by an `es` speaker and the reverse."""
+    wanted = language_key(language)
+    return wanted is None or wanted in {language_key(x) for x in responder.languages}
+
+
 def suits(responder: Responder, contact: Contact) -> bool:
     if contact.channel not in responder.channels:
         return False
-    if contact.language and contact.language not in responder.languages:
+    if not contact.language_open and not speaks(responder, contact.language):
         return False
     return all(skill in responder.skills for skill in contact.skills)
+
+
+def passes_this_step(contact: Contact) -> dict[str, int]:
+    """How often each responder let the contact pass since its ladder last moved."""
+    counts: dict[str, int] = {}
+    for entry in contact.timeline:
+        if entry.event in STEPPED:
+            counts.clear()
+        elif entry.event in PASSED:
+            rid = (entry.model_extra or {}).get("responder")
+            if isinstance(rid, str):
+                counts[rid] = counts.get(rid, 0) + 1
+    return counts
 
 
 def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
@@ -89,11 +116,14 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
     fresh: list[tuple[datetime, str]] = []
     tried: list[tuple[datetime, str]] = []
     waiting: list[datetime] = []
+    passes = passes_this_step(contact)
     for rid in eligible_pool(contact, snap.oncall):
         responder = snap.responders.get(rid)
         if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
             continue
         declined_at = contact.declined.get(rid)
+        if passes.get(rid, 0) >= PASSES_PER_STEP:
+            continue  # they had their chances at this step; the ladder's pages reach them
         if declined_at is None:
             fresh.append((snap.idle.get(rid, snap.now), rid))
         elif declined_at + cooldown <= snap.now:
@@ -112,9 +142,12 @@ def choose_all(contact: Contact, snap: Snapshot, cooldown: timedelta) -> list[Re
     when nobody else is there)."""
     fresh: list[Responder] = []
     tried: list[Responder] = []
+    passes = passes_this_step(contact)
     for rid in eligible_pool(contact, snap.oncall):
         responder = snap.responders.get(rid)
         if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
+            continue
+        if passes.get(rid, 0) >= PASSES_PER_STEP:
             continue
         declined_at = contact.declined.get(rid)
         if declined_at is None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from router import transitions as tr
 from router.clock import Clock
 from router.dispatching import Dispatching
 from router.errors import Invalid, NotFound
+from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import (
     Contact,
@@ -61,7 +60,7 @@ class Engine(Dispatching, StaffActions):
     metrics: Metrics = field(default_factory=Metrics)
     listeners: list[Listener] = field(default_factory=list)
     id_factory: Callable[[str], str] = new_id
-    pii_key: bytes = b"safetynet-development-key"
+    keyring: Keyring = field(default_factory=Keyring)
     sender_limit: int = intake.SENDER_CONTACTS_PER_HOUR
 
     def __post_init__(self) -> None:
@@ -72,7 +71,7 @@ class Engine(Dispatching, StaffActions):
 
     @property
     def ladder_len(self) -> int:
-        return len(self.protocol.escalation)
+        return self.protocol.longest_ladder
 
     # -- intake ------------------------------------------------------------
     async def intake(self, incoming: ContactIn) -> Contact:
@@ -81,7 +80,8 @@ class Engine(Dispatching, StaffActions):
         p = self.protocol
         key = self.sender_key(incoming.channel, incoming.sender)
         memory = p.repeat_window or intake.DEFAULT_MEMORY
-        arrivals = await self.store.arrivals(key)
+        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)  # every listed key
+        arrivals = sorted([t for k in keys for t in await self.store.arrivals(k)])
         intake.check_flood(incoming, arrivals, now, self.sender_limit)
         previous = [t for t in arrivals if t >= now - memory]
         _, roster_version = await self.rosters.on_call(now)
@@ -109,14 +109,14 @@ class Engine(Dispatching, StaffActions):
 
     def sender_key(self, channel: str, sender: str) -> str:
         """Keyed hash of a person's address: finds their open contact without storing plaintext."""
-        kind = "phone" if channel in ("voice", "sms") else channel
-        normal = sender.strip().lower()
-        return hmac.new(self.pii_key, f"{kind}:{normal}".encode(), hashlib.sha256).hexdigest()[:32]
+        return self.keyring.sender_key(channel, sender)
 
     async def open_contact_for(self, channel: str, sender: str) -> Contact | None:
-        """The person's open contact on this kind of address (phone for voice and SMS), if any."""
-        cid = await self.store.find_open(self.sender_key(channel, sender))
-        return await self.store.get_contact(cid) if cid else None
+        """The person's open contact on this kind of address (phone for voice and SMS), any key."""
+        for key in self.keyring.sender_keys(channel, sender):
+            if cid := await self.store.find_open(key):
+                return await self.store.get_contact(cid)
+        return None
 
     # -- offers -------------------------------------------------------------
     async def accept(self, offer_id: str, by: str | None = None) -> Contact:

@@ -19,6 +19,9 @@ from router.store import Store
 log = structlog.get_logger("router.fanout")
 
 BATCH = 200
+# Records about a contact that change nothing in it: an audit entry names the contact read, and a
+# console refetching on it would record another read, and so on.
+QUIET = frozenset({"audit"})
 BLOCK_S = 5.0
 
 
@@ -52,8 +55,8 @@ class SharedFeed:
         contacts = {c.id: c for c in await self.store.get_contacts(ids)} if ids else {}
         for _, event in batch:
             contact = contacts.get(event.contact_id or "")
-            if contact is None:
-                continue  # not about a contact (audit, debrief), or one already forgotten
+            if contact is None or event.event in QUIET:
+                continue  # not about a contact (debrief), one already forgotten, or a record of a read
             for view in self.views:
                 try:
                     await view.on_event(contact, event)

@@ -13,6 +13,7 @@ from router.errors import RouterError
 from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind
 from router.store import Transition
 
+AFTER_HOURS = "after_hours"
 # Arrivals are remembered this long when the protocol has no repeat rule of its own.
 DEFAULT_MEMORY = timedelta(hours=24)
 # One address may start at most this many contacts an hour (SAFETYNET_SENDER_CONTACTS_PER_HOUR):
@@ -71,8 +72,13 @@ def build(
     if incoming.priority is not None:
         priority = min(priority, incoming.priority, key=lambda x: x.rank)
     flags = list(dict.fromkeys([*triage.flags, *incoming.flags]))
-    if incoming.callback_for:
+    if incoming.callback_for and "callback" not in flags:
         flags.append("callback")
+    # Standard 27: outside the channel's open hours the contact is still queued and timed; the
+    # flag chooses the after-hours text and, if it ends unanswered, the after-hours callback.
+    after_hours = not p.is_open(incoming.channel, now)
+    if after_hours:
+        flags.append(AFTER_HOURS)
     # Imminent danger: everyone the protocol names is offered it at once, the ladder is skipped.
     audience = ladder.widen(["primary"], list(triage.offer_to)) if triage.offer_to else ["primary"]
     contact = Contact(
@@ -97,6 +103,7 @@ def build(
         attempt=incoming.attempt or 0,
         parallel=triage.imminent_danger,
         audience=audience,
+        opening=p.text(incoming.channel, "callback", incoming.language) if incoming.callback_for else None,
     )
     if incoming.body:
         contact = tr.message_in(contact, incoming.body, now).contact.model_copy(update={"timeline": []})
@@ -120,10 +127,12 @@ def build(
                 step=i,
                 notify=list(step.notify),
                 via=list(step.via),
+                partner=step.partner,
             )
-            for i, step in enumerate(p.escalation)
+            for i, step in enumerate(p.ladder(after_hours))
             if step.after < p.response_target
         ]
+    timers += waiting_timers(p, contact, now)
     memory = p.repeat_window or DEFAULT_MEMORY
     fields = {
         "channel": contact.channel,
@@ -135,9 +144,30 @@ def build(
         "roster_version": roster_version,
         "imminent_danger": triage.imminent_danger,
         "repeat_of": len(previous) or None,
+        "after_hours": after_hours or None,
     }
     t = tr.intake(contact, timers, fields, arrival=(sender_key, now, now - memory))
     return Intake(contact=contact, transition=t, triage=triage)
+
+
+def waiting_timers(p: Protocol, contact: Contact, now: datetime) -> list[Timer]:
+    """While the person waits: the chat hold notice, and the language fallback."""
+    out = []
+    interval = p.hold_interval(contact.channel)
+    if contact.channel == "chat" and interval and p.text("chat", "hold", contact.language):
+        out.append(
+            Timer(id=f"hold:{contact.id}", kind=TimerKind.hold, due=now + interval, contact_id=contact.id)
+        )
+    if contact.language and p.language_fallback is not None:
+        out.append(
+            Timer(
+                id=f"lang:{contact.id}",
+                kind=TimerKind.language_fallback,
+                due=now + p.language_fallback.after,
+                contact_id=contact.id,
+            )
+        )
+    return out
 
 
 def callback_in(

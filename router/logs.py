@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import MutableMapping
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
@@ -72,19 +74,73 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+def _foreign(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Lines from stdlib loggers (aiohttp, APScheduler, asyncio): named by logger. aiohttp's
+    messages may quote a raw request (a feed secret in a path, a token, a number), so only their
+    message template is kept and an exception is named by its type, never its text."""
+    record = event_dict.get("_record")
+    if isinstance(record, logging.LogRecord):
+        event_dict["logger"] = record.name
+        if record.name.startswith("aiohttp"):
+            event_dict["event"] = str(record.msg)
+            exc = event_dict.pop("exc_info", None) or record.exc_info
+            if isinstance(exc, tuple) and exc[0] is not None:
+                event_dict["error"] = exc[0].__name__
+            record.exc_info = None
+            record.exc_text = None
+    return event_dict
+
+
+_announce_to: list[TextIO] = []
+
+
+def announce(event: str, **fields: Any) -> None:
+    """A line shown whatever the level (the service is up, and where): JSON like every other."""
+    line = dict(redact(None, "notice", {"event": event, "level": "notice", **fields}))
+    line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    print(json.dumps(line, sort_keys=True), file=(_announce_to or [sys.stderr])[0], flush=True)
+
+
+class _Handler(logging.StreamHandler[TextIO]):
+    """Ours, so configuring again replaces it and leaves other handlers (pytest's) alone."""
+
+
 def configure(level: str = "info", stream: TextIO | None = None) -> None:
-    """JSON lines on stderr (or `stream`), every line redacted."""
-    logging.basicConfig(level=level.upper(), stream=stream or sys.stderr, format="%(message)s")
+    """JSON lines on stderr (or `stream`), every line redacted: structlog's own loggers and every
+    stdlib logger (aiohttp, APScheduler, asyncio) through the same processors."""
+    out = stream or sys.stderr
+    _announce_to[:] = [out]
+    number = logging.getLevelName(level.upper())
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_log_level, _foreign, stamp],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact,
+            structlog.processors.JSONRenderer(sort_keys=True),
+        ],
+    )
+    handler = _Handler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(number)
+    logging.captureWarnings(True)  # Python warnings too: as JSON lines, never bare text on stderr
+    # APScheduler says "Running job ..." and "executed successfully" on every run: off unless debugging.
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if number <= logging.DEBUG else logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.format_exc_info,
             redact,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             structlog.processors.JSONRenderer(sort_keys=True),
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(number),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )

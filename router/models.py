@@ -101,6 +101,12 @@ class Contact(Model):
     # Imminent danger: offered to everyone eligible at once instead of one at a time.
     parallel: bool = False
     audience: list[str] = Field(default_factory=lambda: ["primary"])
+    # Language no longer limits who is offered it (the protocol's fallback, or the breach).
+    language_open: bool = False
+    # How to reach an interpreter, shown on offers once language no longer limits them.
+    interpreter: str | None = None
+    # Opening the protocol asks of a callback task ("is it safe to talk?"), shown to the responder.
+    opening: str | None = None
     declined: dict[str, AwareDatetime] = Field(default_factory=dict)
     escalation_level: int = 0
     ladder_step: int = 0
@@ -181,8 +187,22 @@ class ResponderIn(Model):
         return value
 
 
+class ContactChange(Model):
+    """A responder's own change of phone or email, waiting for the code sent to the new address."""
+
+    field: Literal["phone", "email"]
+    value: str
+    notify_via: NotifyVia | None = None
+    code_hash: str
+    nonce: str
+    expires_at: AwareDatetime
+    requested_by: str
+
+
 class Responder(ResponderIn):
     id: str
+    # Never shown by the API: the address being confirmed and the code's keyed hash.
+    pending_change: ContactChange | None = None
 
     _lists = field_validator("languages", "channels", "skills", mode="before")(_empty_list)
 
@@ -201,6 +221,8 @@ class TimerKind(StrEnum):
     abandon_grace = "abandon_grace"
     callback = "callback"
     follow_up = "follow_up"
+    hold = "hold"
+    language_fallback = "language_fallback"
     answer_timeout = "answer_timeout"
     break_end = "break_end"
     # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
@@ -218,6 +240,8 @@ class Timer(Model):
     step: int | None = None
     notify: list[str] = Field(default_factory=list)
     via: list[str] = Field(default_factory=list)
+    # An escalation step's partner, snapshotted with the ladder the contact climbs.
+    partner: str | None = None
 
     _lists = field_validator("notify", "via", mode="before")(_empty_list)
 
@@ -252,7 +276,21 @@ class FeedRecord(Model):
 
 
 class TokenRecord(Model):
+    """A bearer token, stored under its SHA-256 (and, without the hash's secret, under "id:<id>").
+
+    Records from before named tokens have no id, person or expiry."""
+
     role: Literal["responder", "scheduler", "manager", "admin"]
     responder: str | None = None
     label: str | None = None
     created_at: datetime | None = None
+    id: str | None = None
+    person: str | None = None
+    created_by: str | None = None
+    expires_at: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
+    revoked_by: str | None = None
+    # Only on the "id:<id>" record: which hash record to revoke with it.
+    token_hash: str | None = None
+    # Only on the listing record (router/tokens.py): every token id issued, oldest first.
+    ids: list[str] = Field(default_factory=list)

@@ -66,6 +66,11 @@ class Notifier(abc.ABC):
     async def notice(self, responder: Responder, text: str) -> None:  # noqa: B027 - optional
         """A plain notice (roster changes, reminders)."""
 
+    def reaches(self, responder: Responder) -> bool:
+        """Whether a notice to this responder leaves the building (a text, a mail), rather than
+        only the log and the console: a confirmation code must really arrive."""
+        return False
+
 
 SENT_KEPT = 1000
 

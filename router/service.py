@@ -15,6 +15,7 @@ from router.clock import Clock, SystemClock
 from router.engine import Engine
 from router.fanout import SharedFeed
 from router.jobs import Jobs
+from router.keyring import Keyring
 from router.notify import LogNotifier, Notifier
 from router.outbox import Outbox
 from router.settings import Settings
@@ -36,14 +37,28 @@ class StartupError(Exception):
 def open_store(settings: Settings) -> Store:
     if settings.redis_url.startswith("memory://"):
         return MemoryStore(settings.hotline)
-    previous = [k.strip() for k in settings.previous_secret_keys.split(",") if k.strip()]
     try:
         client = connect(settings.redis_url)
     except BadRedisUrl as exc:
         raise StartupError(f"SAFETYNET_REDIS_URL: {exc} (or memory://)") from exc
     # Behind Sentinel every transition waits for one replica, so a failover loses nothing.
     replicas = 1 if settings.redis_url.startswith("redis+sentinel://") else 0
-    return RedisStore(client, settings.hotline, Sealer([settings.secret_key, *previous]), replicas)
+    return RedisStore(client, settings.hotline, Sealer(list(keyring_of(settings).keys)), replicas)
+
+
+def keyring_of(settings: Settings) -> Keyring:
+    return Keyring.of(settings.secret_key, settings.previous_secret_keys)
+
+
+def require_own_key(settings: Settings) -> None:
+    """Records on a shared store are sealed and hashed with the secret key: never the published one."""
+    if settings.redis_url.startswith("memory://"):
+        return
+    if keyring_of(settings).is_development or not settings.secret_key.strip():
+        raise StartupError(
+            "SAFETYNET_SECRET_KEY is unset (or the published development default): set it to a key "
+            "of your own, e.g. from `safetynet keys generate`, before serving on Redis"
+        )
 
 
 @dataclass
@@ -101,7 +116,7 @@ class Service:
             clock,
             protocol,
             notifier=notifier or LogNotifier(),
-            pii_key=settings.secret_key.encode(),
+            keyring=keyring_of(settings),
             sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from protocols import Partner, Priority
-from router import aftercare, intake, ladder
+from router import aftercare, intake, ladder, waiting
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact, OfferStatus, Timer, TimerKind
@@ -174,6 +174,37 @@ class TimerRunner:
             await self._fire_task(timer)
         elif timer.kind == TimerKind.answer_timeout:
             await self.engine.answer_timeout(timer)
+        elif timer.kind == TimerKind.hold:
+            await self._fire_simple(
+                timer, lambda c, now: waiting.hold_notice(self.engine.protocol, c, timer, now)
+            )
+        elif timer.kind == TimerKind.language_fallback:
+            await self._widen_language(timer.contact_id, "fallback")
+            await self.engine.store.complete(timer.id)
+
+    async def _fire_simple(
+        self, timer: Timer, step: Callable[[Contact, datetime], Transition | None]
+    ) -> None:
+        assert timer.contact_id is not None
+
+        async def build(c: Contact) -> Transition | None:
+            return step(c, self.engine.clock.now())
+
+        if await self.engine.change_or_stale(timer.contact_id, build) is None:
+            await self.engine.store.complete(timer.id)
+
+    async def _widen_language(self, contact_id: str, reason: str) -> None:
+        oncall, _ = await self.engine.rosters.on_call(self.engine.clock.now())
+        responders = [r for r in await self.engine.store.list_responders() if r.id in oncall.everyone]
+
+        async def build(c: Contact) -> Transition | None:
+            return waiting.widen_language(
+                self.engine.protocol, c, responders, self.engine.clock.now(), reason
+            )
+
+        contact = await self.engine.change_or_stale(contact_id, build)
+        if contact is not None:
+            log.warning("language_widened", contact_id=contact_id, reason=reason)
 
     async def _fire_offer_timeout(self, timer: Timer) -> None:
         assert timer.offer_id is not None
@@ -248,8 +279,14 @@ class TimerRunner:
             waited_s=tr.seconds(contact.received_at, self.engine.clock.now()),
         )
         await self.engine.page(contact, timer.notify, timer.via, reason, oncall)
+        if reason == "breach":
+            # No contact goes unoffered to its breach because of language.
+            await self._widen_language(contact.id, "breach")
         if "partner" in timer.notify or reason == "breach":
-            partner = self.engine.protocol.overflow_partner_for(timer.step if reason != "breach" else None)
+            protocol = self.engine.protocol
+            # The step's own partner travels in its timer; else the protocol's overflow partner.
+            partner = protocol.partner(timer.partner) if timer.partner else None
+            partner = partner or protocol.overflow_partner_for(None)
             if partner is not None:
                 await self._handoff(contact.id, partner)
 

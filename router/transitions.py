@@ -26,6 +26,8 @@ from router.models import (
 from router.store.base import LoadChange, Transition
 
 S = ContactStatus
+# Channels where the hotline writes first on a callback (the protocol's `callback` text).
+OPENING_SENT = frozenset({"sms", "email"})
 PRIORITY_SPAN = float(2**40)
 
 
@@ -46,7 +48,13 @@ def seconds(a: datetime, b: datetime) -> float:
 
 
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
-    ids = [f"breach:{contact.id}", f"grace:{contact.id}", f"answer:{contact.id}"]
+    ids = [
+        f"breach:{contact.id}",
+        f"grace:{contact.id}",
+        f"answer:{contact.id}",
+        f"hold:{contact.id}",
+        f"lang:{contact.id}",
+    ]
     ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
     ids += [f"offer:{oid}" for oid in contact.offer_ids]
     return ids
@@ -149,6 +157,18 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
     )
     t = Transition(contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev])
     _cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
+    if (
+        contact.opening
+        and contact.channel in OPENING_SENT
+        and not any(m.direction == "out" for m in c.messages)
+    ):
+        # A callback's first words are the protocol's safety check ("is it safe to talk?"),
+        # sent as the responder takes it; it does not count as the answer.
+        opened = c.model_copy(
+            update={"messages": [*c.messages, Message(at=now, direction="out", body=contact.opening)]}
+        )
+        t.contact, sent = record(opened, now, "message_sent", system=True, opening=True)
+        t.events.append(sent)
     return t
 
 

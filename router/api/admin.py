@@ -1,47 +1,15 @@
-"""Reports, tokens, health and metrics."""
+"""Reports, health and metrics."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from router.api.auth import Role, hash_token, new_token
 from router.api.context import services
-from router.api.errors import parse_body
 from router.api.params import query_time, window
 from router.api.routing import json_of, require, route
-from router.models import TokenRecord
 from router.reports import compliance
-
-
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Role
-    responder: str | None = Field(default=None, max_length=128)
-    label: str | None = Field(default=None, max_length=200)
-
-    @model_validator(mode="after")
-    def _responder_for_responder_role(self) -> TokenIn:
-        if self.role == "responder" and not self.responder:
-            raise ValueError("a responder token names the responder it belongs to")
-        return self
-
-
-@route("POST", "/v1/tokens", roles=(), body=TokenIn, summary="Issue a bearer token (admin)")
-async def create_token(request: web.Request) -> web.Response:
-    require(request)
-    body = await parse_body(request, TokenIn)
-    svc = services(request)
-    token = new_token()
-    await svc.store.put_token(
-        hash_token(token),
-        TokenRecord(
-            role=body.role, responder=body.responder, label=body.label, created_at=svc.engine.clock.now()
-        ),
-    )
-    return json_of({"token": token, "role": body.role, "responder": body.responder}, status=201)
 
 
 @route(

@@ -7,7 +7,20 @@ from collections.abc import Callable, Sequence
 import structlog
 from aiohttp import web
 
-from router.api import admin, calendar, contacts, offers, protocol, responders, rosters, staff  # noqa: F401 - they register routes
+from router.api import (  # noqa: F401 - they register routes
+    admin,
+    calendar,
+    contact_change,
+    contacts,
+    flags,
+    offers,
+    protocol,
+    responders,
+    rosters,
+    staff,
+    tokens,
+)
+from router.api.access import access_log, route_template
 from router.api.auth import authenticate
 from router.api.context import SERVICE
 from router.api.errors import MAX_BODY, error_response, too_large
@@ -25,7 +38,10 @@ def _guarded(spec: Route) -> Handler:
         if spec.roles is not None:
             svc = request.app[SERVICE]
             who = await authenticate(
-                svc.store, svc.settings.admin_token, request.headers.get("Authorization")
+                svc.store,
+                svc.settings.admin_token,
+                request.headers.get("Authorization"),
+                svc.engine.clock.now(),
             )
             if who is None:
                 return error_response(
@@ -44,7 +60,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except RouterError as exc:
         return error_response(exc.status, exc.code, exc.message, exc.details)
     except StoreUnavailable as exc:
-        log.error("store_unavailable", path=request.path, reason=str(exc)[:200])
+        log.error("store_unavailable", route=route_template(request), reason=str(exc)[:200])
         response = error_response(503, "store_unavailable", "the store cannot be reached; try again shortly")
         response.headers["Retry-After"] = "2"
         return response
@@ -56,7 +72,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         return error_response(exc.status, exc.reason.lower().replace(" ", "_"), exc.reason)
     except Exception:
-        log.exception("unhandled", path=request.path, method=request.method)
+        log.exception("unhandled", route=route_template(request), method=request.method)
         return error_response(
             500, "internal", "internal error; nothing was changed by this request unless its response said so"
         )
@@ -71,7 +87,7 @@ Extension = Callable[[web.Application, Service], None]
 
 def create_app(service: Service, extensions: Sequence[Extension] = ()) -> web.Application:
     """The API of API.md; `extensions` add channel webhooks and pages (router/channels)."""
-    app = web.Application(middlewares=[errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[access_log, errors], client_max_size=MAX_BODY)
     app[SERVICE] = service
     for spec in ROUTES:
         app.router.add_route(spec.method, spec.path, _guarded(spec))

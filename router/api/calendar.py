@@ -218,7 +218,9 @@ def secret_path(fn: Handler) -> Handler:
 @secret_path
 async def revoke_feed(request: web.Request) -> web.StreamResponse:
     svc = services(request)
-    who = await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    who = await authenticate(
+        svc.store, svc.settings.admin_token, request.headers.get("Authorization"), svc.engine.clock.now()
+    )
     if who is None:
         raise ApiError(401, "unauthenticated", "send Authorization: Bearer <token> with a valid token")
     request[PRINCIPAL] = who

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
 from router.api.routing import json_of, principal, require, route
@@ -38,20 +39,20 @@ class CloseIn(BaseModel):
         }
 
 
-async def _contact_for(request: web.Request, *, write: bool) -> Contact:
-    """The contact, if the caller may see it: managers all, a responder their own."""
+async def _contact_for(request: web.Request, action: str, *, write: bool) -> Contact:
+    """The contact, if the caller may see it: managers all, a responder their own. What the
+    caller does with it (every answer carries the conversation) is recorded in the access audit."""
     svc = services(request)
     contact = await svc.engine.get_contact(request.match_info["id"])
     p = principal(request)
-    if p.role in ("admin", "manager"):
-        return contact
-    if p.role == "responder" and contact.responder == p.responder:
-        return contact
-    if p.role == "responder" and not write:
+    allowed = p.role in ("admin", "manager") or (p.role == "responder" and contact.responder == p.responder)
+    if not allowed and p.role == "responder" and not write:
         offers = await svc.engine.offers_for(p.responder, None)
-        if any(o.contact_id == contact.id for o in offers):
-            return contact
-    raise ApiError(403, "forbidden", "only the assigned responder or a manager may do this")
+        allowed = any(o.contact_id == contact.id for o in offers)
+    if not allowed:
+        raise ApiError(403, "forbidden", "only the assigned responder or a manager may do this")
+    await audited(request, action, contact.id)
+    return contact
 
 
 @route("POST", "/v1/contacts", roles=("manager",), body=ContactIn, summary="Generic intake")
@@ -64,7 +65,7 @@ async def create_contact(request: web.Request) -> web.Response:
 
 @route("GET", "/v1/contacts/{id}", roles=("responder", "manager"), summary="A contact and its timeline")
 async def get_contact(request: web.Request) -> web.Response:
-    return json_of(contact_view(await _contact_for(request, write=False)))
+    return json_of(contact_view(await _contact_for(request, "contact.read", write=False)))
 
 
 @route(
@@ -91,7 +92,7 @@ async def queue(request: web.Request) -> web.Response:
     summary="A message from the assigned responder; on a text channel the first one answers",
 )
 async def post_message(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.message", write=True)
     body = await parse_body(request, MessageIn)
     if contact.responder is None:
         raise ApiError(
@@ -110,7 +111,7 @@ async def post_message(request: web.Request) -> web.Response:
     summary="Mark a voice contact answered (the call is connected), for consoles without Twilio",
 )
 async def post_answered(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.answered", write=True)
     updated = await services(request).engine.answered(contact.id, "console")
     return json_of(contact_view(updated))
 
@@ -123,7 +124,7 @@ async def post_answered(request: web.Request) -> web.Response:
     summary="Close with a disposition",
 )
 async def close(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.close", write=True)
     body = await parse_body(request, CloseIn)
     updated = await services(request).engine.close(
         contact.id, body.disposition, body.notes, principal(request).actor, body.outcome()
@@ -144,7 +145,7 @@ class ReleaseIn(BaseModel):
     summary="Give an accepted, unanswered contact back to the queue (keeps its place and deadline)",
 )
 async def release(request: web.Request) -> web.Response:
-    contact = await _contact_for(request, write=True)
+    contact = await _contact_for(request, "contact.release", write=True)
     body = await parse_body(request, ReleaseIn)
     updated = await services(request).engine.release(contact.id, body.reason)
     return json_of(contact_view(updated))
@@ -156,4 +157,5 @@ async def release(request: web.Request) -> web.Response:
 async def abandon(request: web.Request) -> web.Response:
     require(request, "manager")
     updated = await services(request).engine.abandon(request.match_info["id"])
+    await audited(request, "contact.abandon", updated.id)
     return json_of(contact_view(updated))

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from protocols import ProtocolError, render_html, render_markdown
 from router import policy
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError
 from router.api.routing import json_of, principal, require, route
@@ -43,7 +44,7 @@ async def put_protocol(request: web.Request) -> web.Response:
     svc = services(request)
     try:
         protocol, diff = await policy.activate(
-            svc.store, text, principal(request).actor, svc.engine.clock.now(), "request body"
+            svc.store, text, principal(request).who, svc.engine.clock.now(), "request body"
         )
     except ProtocolError as exc:
         details = [{"loc": [], "msg": problem} for problem in exc.problems]
@@ -51,6 +52,7 @@ async def put_protocol(request: web.Request) -> web.Response:
             422, "invalid_protocol", "the protocol file has errors; nothing was changed", details
         ) from exc
     svc.engine.protocol = protocol
+    await audited(request, "protocol.activate", detail=f"version={protocol.version}")
     return json_of({"version": protocol.version, "name": protocol.name, "changes": diff})
 
 

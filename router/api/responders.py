@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
+from router.api.audited import audited
 from router.api.auth import Role
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
@@ -14,6 +15,8 @@ from router.models import Presence, Responder, ResponderIn
 from router.staffing import ResponderState
 
 STAFF: tuple[Role, ...] = ("scheduler", "manager")
+# Where a responder is reached: only an admin, or the responder through a confirmed code, changes these.
+CONTACT_FIELDS = frozenset({"phone", "email", "notify_via"})
 
 
 class PresenceIn(BaseModel):
@@ -21,7 +24,7 @@ class PresenceIn(BaseModel):
     status: Presence
 
 
-def _rid(request: web.Request) -> str:
+def responder_id(request: web.Request) -> str:
     rid = request.match_info["id"]
     if not (1 <= len(rid) <= 128) or not rid.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise ApiError(
@@ -47,12 +50,37 @@ def _times(state: ResponderState) -> dict[str, str | None]:
     summary="Create or replace a responder",
 )
 async def put_responder(request: web.Request) -> web.Response:
-    require(request, "scheduler")
-    rid = _rid(request)
+    """Schedulers keep the roster's people; where a responder is reached (phone, email,
+    notify_via) is the admin's, or the responder's own through a confirmed contact change:
+    whoever reaches that phone reads the conversations relayed to it."""
+    p = require(request, "scheduler")
+    rid = responder_id(request)
     body = await parse_body(request, ResponderIn)
     svc = services(request)
-    responder = Responder(id=rid, **body.model_dump())
+    before = await svc.store.get_responder(rid)
+    fields = body.model_dump()
+    if p.role != "admin":
+        kept = before or Responder(id=rid, name=body.name)
+        # A field left out keeps what the responder has; one sent must be what they have.
+        for name in CONTACT_FIELDS - body.model_fields_set:
+            fields[name] = getattr(kept, name)
+        changed = sorted(n for n in CONTACT_FIELDS if fields[n] != getattr(kept, n))
+        if changed:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"only an admin may change {', '.join(changed)} (or the responder, confirming a code "
+                f"sent to the new address: POST /v1/responders/{rid}/contact-change)",
+                [{"loc": [n], "msg": "an admin-only field"} for n in changed],
+            )
+    responder = Responder(id=rid, **fields)
     created = await svc.engine.put_responder(responder)
+    changed = sorted(n for n in CONTACT_FIELDS if before is None or getattr(before, n) != fields[n])
+    await audited(
+        request,
+        "responder.create" if created else "responder.update",
+        detail=f"responder={rid}" + (f" contact_fields={','.join(changed)}" if changed else ""),
+    )
     presence = (await svc.store.presence()).get(rid)
     return json_of({**responder_view(responder, presence), "created": created})
 
@@ -69,7 +97,7 @@ async def list_responders(request: web.Request) -> web.Response:
 
 @route("GET", "/v1/responders/{id}", roles=(*STAFF, "responder"), summary="One responder")
 async def get_responder(request: web.Request) -> web.Response:
-    rid = _rid(request)
+    rid = responder_id(request)
     require(request, *STAFF, responder=rid)
     svc = services(request)
     responder = await svc.store.get_responder(rid)
@@ -88,7 +116,7 @@ async def get_responder(request: web.Request) -> web.Response:
     summary="Set a responder available, away or offline",
 )
 async def put_presence(request: web.Request) -> web.Response:
-    rid = _rid(request)
+    rid = responder_id(request)
     require(request, *STAFF, responder=rid)
     body = await parse_body(request, PresenceIn)
     svc = services(request)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import parse_body
 from router.api.params import MAX_WINDOW, query_time, roster_name, window
@@ -67,8 +68,9 @@ async def publish(request: web.Request) -> web.Response:
     window(body.start, body.end, MAX_WINDOW)
     svc = services(request)
     version, coverage, changes = await svc.engine.rosters.publish(
-        name, body.start, body.end, body.force, p.actor, body.reason
+        name, body.start, body.end, body.force, p.who, body.reason
     )
+    await audited(request, "roster.publish", detail=f"roster={name} version={version.version}")
     await svc.engine.arm_shift_change()
     await svc.engine.dispatch()
     return json_of(

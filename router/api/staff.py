@@ -14,7 +14,7 @@ from router.api.auth import Principal
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
 from router.api.params import query_time, window
-from router.api.responders import STAFF, _rid
+from router.api.responders import STAFF, responder_id
 from router.api.routing import json_of, principal, require, route
 from router.api.views import contact_view
 
@@ -37,7 +37,7 @@ class ReassignIn(BaseModel):
     summary="A break: no offers until it ends (default: the protocol's debrief break)",
 )
 async def take_break(request: web.Request) -> web.Response:
-    rid = _rid(request)
+    rid = responder_id(request)
     require(request, *STAFF, responder=rid)
     body = await parse_body(request, BreakIn)
     engine = services(request).engine
@@ -52,7 +52,7 @@ async def take_break(request: web.Request) -> web.Response:
     summary="Presence, wrap-up and break of one responder",
 )
 async def responder_state(request: web.Request) -> web.Response:
-    rid = _rid(request)
+    rid = responder_id(request)
     require(request, *STAFF, responder=rid)
     state = await services(request).engine.responder_state(rid)
     return json_of({"id": rid, **state.view()})

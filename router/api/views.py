@@ -34,6 +34,11 @@ def contact_view(c: Contact, full: bool = True) -> dict[str, Any]:
         "roster_version": c.roster_version,
         "disposition": c.disposition,
     }
+    # What the protocol asks the responder to know before starting (no personal data).
+    if c.opening:
+        view["opening"] = c.opening
+    if c.interpreter:
+        view["interpreter"] = c.interpreter
     if full:
         view["timeline"] = [e.model_dump(mode="json") for e in c.timeline]
         view["messages"] = [m.model_dump(mode="json") for m in c.messages]
@@ -94,11 +99,17 @@ def offer_card_view(o: Offer, c: Contact | None, now: datetime) -> dict[str, Any
             "escalation_level": c.escalation_level,
             "breached": c.breached,
         }
+        # The protocol's words for this offer (never the person's): how to reach an interpreter
+        # once language no longer limits it, the callback's safety check to open with.
+        if c.interpreter:
+            view["interpreter"] = view["contact"]["interpreter"] = c.interpreter
+        if c.opening:
+            view["opening"] = c.opening
     return view
 
 
 def responder_view(r: Responder, presence: Presence | None) -> dict[str, Any]:
-    data = r.model_dump(mode="json")
+    data = r.model_dump(mode="json", exclude={"pending_change"})
     data["presence"] = presence or "offline"
     return data
 

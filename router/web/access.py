@@ -15,7 +15,9 @@ ROLES: tuple[Role, ...] = ("primary", "backup", "supervisor")
 
 async def principal(request: web.Request) -> Principal | None:
     svc = request.app[CONSOLE_SERVICE]
-    return await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    return await authenticate(
+        svc.store, svc.settings.admin_token, request.headers.get("Authorization"), svc.engine.clock.now()
+    )
 
 
 def unauthenticated() -> web.Response:

@@ -10,8 +10,10 @@ from importlib import resources
 from aiohttp import web
 
 from protocols import DispositionRule, Priority
+from router.api.audited import request_ctx
 from router.api.errors import error_response
 from router.api.views import contact_view
+from router.audit import audit_each
 from router.models import Contact, ContactStatus
 from router.service import Service
 from router.transitions import queue_score
@@ -158,6 +160,7 @@ async def contacts(request: web.Request) -> web.Response:
         if c.status in held and (everyone or c.responder == p.responder)
     ]
     found.sort(key=queue_score)
+    await audit_each(request_ctx(request, svc, p), "console.conversations", [c.id for c in found])
     return web.json_response([contact_view(c) for c in found], dumps=lambda o: json.dumps(o, default=str))
 
 

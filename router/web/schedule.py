@@ -53,7 +53,9 @@ async def asset(request: web.Request) -> web.Response:
 
 
 async def _scheduler(request: web.Request, svc: Service) -> Principal:
-    p = await authenticate(svc.store, svc.settings.admin_token, request.headers.get("Authorization"))
+    p = await authenticate(
+        svc.store, svc.settings.admin_token, request.headers.get("Authorization"), svc.engine.clock.now()
+    )
     if p is None:
         raise PageError(401, "unauthenticated", "send Authorization: Bearer <token> with a valid token")
     if p.role not in ROLES_ALLOWED:

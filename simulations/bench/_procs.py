@@ -28,6 +28,7 @@ import redis.asyncio as aioredis
 from router.keys import Keys
 
 ADMIN = "bench-admin-token"
+BENCH_SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 - a fixed key for local benchmark runs
 HOST = "127.0.0.1"
 
 
@@ -130,6 +131,8 @@ def serve_env(redis_url: str, protocol_file: Path, extra: Mapping[str, str] | No
         **os.environ,
         "SAFETYNET_REDIS_URL": redis_url,
         "SAFETYNET_ADMIN_TOKEN": ADMIN,
+        # `serve` on Redis refuses to start without a secret key of its own.
+        "SAFETYNET_SECRET_KEY": BENCH_SECRET_KEY,
         "SAFETYNET_PROTOCOL": str(protocol_file),
         "SAFETYNET_LOG_LEVEL": "warning",
         **(extra or {}),

@@ -18,7 +18,13 @@ async def test_caller_waits_responder_presses_1_and_is_bridged(rig: TwilioRig) -
     call_sid, reply = await rig.twilio.incoming_call(CALLER)  # no key at the menu: straight on
     assert reply.status == 200
     greeting = rig.service.engine.protocol.text("voice", "greeting", "en")
-    assert reply.texts("Say") == [greeting, "For English, press 1.", "Para español, oprima 2."]
+    assert reply.texts("Say") == [
+        greeting,
+        "For English, press 1.",
+        "Para español, oprima 2.",
+        "If you are in danger right now, press 9.",
+        "Si está en peligro ahora mismo, oprima 9.",
+    ]
     contact = await rig.only_open()
     assert contact.ref == call_sid and contact.channel == "voice"
     enqueue = reply.first("Enqueue")

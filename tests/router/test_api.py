@@ -56,7 +56,7 @@ async def test_auth_missing_bad_and_wrong_role(client: Api) -> None:
     status, _ = await client.call("GET", "/v1/queue")
     assert status == 401
     client.token = "admin-token-for-tests"
-    _, tok = await client.call("POST", "/v1/tokens", {"role": "scheduler"})
+    _, tok = await client.call("POST", "/v1/tokens", {"role": "scheduler", "person": "sam"})
     status, body = await client.call("GET", "/v1/reports/compliance", token=tok["token"])
     assert status == 403 and set(body["error"]) == {"code", "message", "details"}
     status, _ = await client.call("GET", "/healthz", token="")
@@ -119,7 +119,9 @@ async def test_publish_refuses_primary_gaps_unless_forced(client: Api) -> None:
 async def test_whole_life_of_a_text_contact(client: Api) -> None:
     await people(client, "ana", "ben", "sue")
     await roster(client)
-    ana = (await client.ok("POST", "/v1/tokens", {"role": "responder", "responder": "ana"}))["token"]
+    ana = (await client.ok("POST", "/v1/tokens", {"role": "responder", "person": "ana", "responder": "ana"}))[
+        "token"
+    ]
     created = await client.ok(
         "POST",
         "/v1/contacts",
@@ -231,7 +233,9 @@ async def test_compliance_report_counts_exactly(client: Api) -> None:
 async def test_responder_sees_only_their_own(client: Api) -> None:
     await people(client, "ana", "ben", "sue")
     await roster(client)
-    ben = (await client.ok("POST", "/v1/tokens", {"role": "responder", "responder": "ben"}))["token"]
+    ben = (await client.ok("POST", "/v1/tokens", {"role": "responder", "person": "ben", "responder": "ben"}))[
+        "token"
+    ]
     cid = (await client.ok("POST", "/v1/contacts", {"channel": "sms", "from": "+15550000001"}))["id"]
     assert (await client.call("GET", f"/v1/contacts/{cid}", token=ben))[0] == 403
     [offer] = await client.ok("GET", "/v1/offers")

@@ -63,7 +63,9 @@ async def publish_dst_week(a: Api) -> None:
 
 
 async def token_for(a: Api, responder: str) -> str:
-    made = await a.ok("POST", "/v1/tokens", {"role": "responder", "responder": responder})
+    made = await a.ok(
+        "POST", "/v1/tokens", {"role": "responder", "person": responder, "responder": responder}
+    )
     return str(made["token"])
 
 
@@ -166,7 +168,7 @@ async def test_whole_roster_feed_and_who_may_make_feeds(client: Api) -> None:
     assert status == 404
     status, body = await client.call("POST", "/v1/rosters/main/feeds", {"responder": "zed"})
     assert status == 404 and body["error"]["details"][0]["loc"] == ["responder"]
-    scheduler = (await client.ok("POST", "/v1/tokens", {"role": "scheduler"}))["token"]
+    scheduler = (await client.ok("POST", "/v1/tokens", {"role": "scheduler", "person": "sam"}))["token"]
     # No body at all asks for the whole roster's feed.
     made = await client.ok("POST", "/v1/rosters/main/feeds", None, token=scheduler, status=201)
     resp = await client.client.get(URL(made["url"]).path)

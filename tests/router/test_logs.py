@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+from collections.abc import Iterator
 
+import pytest
 import structlog
 
 from router import logs
@@ -55,3 +58,39 @@ def test_scrub_finds_numbers_and_addresses_in_free_text() -> None:
     assert logs.scrub("call +1 (555) 867-5309 or a@b.org") == "call [redacted] or [redacted]"
     event = logs.redact(None, "info", {"event": "x", "body": "secret", "nested": {"to": "+15551112222"}})
     assert event == {"event": "x", "body": "[redacted]", "nested": {"to": "[redacted]"}}
+
+
+@pytest.fixture
+def stdlib_out() -> Iterator[io.StringIO]:
+    out = io.StringIO()
+    logs.configure("info", stream=out)
+    try:
+        yield out
+    finally:
+        root = logging.getLogger()
+        for handler in [
+            h for h in root.handlers if h.formatter and "ProcessorFormatter" in type(h.formatter).__name__
+        ]:
+            root.removeHandler(handler)
+        logging.captureWarnings(False)
+        structlog.reset_defaults()
+
+
+def test_stdlib_lines_are_json_and_redacted(stdlib_out: io.StringIO) -> None:
+    logging.getLogger("some.library").warning("could not reach %s about %s", PHONE, "x@example.org")
+    logging.getLogger("apscheduler.executors.default").info('Running job "sweep" (trigger: interval)')
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+    try:
+        raise ValueError(f"bad request line GET /feeds/secretABC?to={PHONE}")
+    except ValueError:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "10.0.0.9")
+    lines = [json.loads(line) for line in stdlib_out.getvalue().splitlines()]
+    assert [(e["logger"], e["level"]) for e in lines] == [
+        ("some.library", "warning"),
+        ("apscheduler.scheduler", "warning"),  # per-run chatter (info) is off
+        ("aiohttp.server", "error"),
+    ]
+    assert lines[0]["event"] == "could not reach [redacted] about [redacted]"
+    assert lines[2]["event"] == "Error handling request from %s" and lines[2]["error"] == "ValueError"
+    text = stdlib_out.getvalue()
+    assert "8675309" not in text and "secretABC" not in text and "example.org" not in text

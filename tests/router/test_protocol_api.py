@@ -58,7 +58,7 @@ async def test_activation_history_and_contacts_record_the_version(client: Api) -
     assert got2["deadline"] != got1["deadline"]
     history = await client.ok("GET", "/v1/protocol/history")
     assert [h["version"] for h in history] == [first["version"], body["version"]]
-    assert history[1]["activated_by"] == "admin"
+    assert history[1]["activated_by"] == "bootstrap-admin"  # the person behind the token
 
 
 async def test_a_bad_file_names_line_and_field_and_changes_nothing(client: Api) -> None:
@@ -73,7 +73,7 @@ async def test_a_bad_file_names_line_and_field_and_changes_nothing(client: Api) 
 
 
 async def test_only_admin_activates_and_manual_renders(client: Api) -> None:
-    tok = (await client.ok("POST", "/v1/tokens", {"role": "manager"}))["token"]
+    tok = (await client.ok("POST", "/v1/tokens", {"role": "manager", "person": "mia"}))["token"]
     resp = await client.client.put(
         "/v1/protocol", data=GOOD.encode(), headers={"Authorization": f"Bearer {tok}"}
     )

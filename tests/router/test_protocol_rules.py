@@ -39,7 +39,8 @@ async def test_imminent_danger_goes_to_everyone_at_once(engine: Engine, clock: V
     assert pages(engine, "imminent_danger") == {"sue"}  # the supervisor is paged now
     # no ladder: only the breach timer (and the offers) are armed
     kinds = {t.kind.value for t in await engine.store.timers() if t.contact_id == c.id}
-    assert kinds == {"breach", "offer_timeout"}
+    # (and the language fallback, which default.yaml has)
+    assert kinds == {"breach", "offer_timeout", "language_fallback"}
     # the first to accept takes it; every other offer is withdrawn and its capacity given back
     [ben_offer] = await pending_for(engine, "ben")
     await engine.accept(ben_offer, "ben")
@@ -100,6 +101,7 @@ async def test_rural_ladder_overflows_to_the_partner(store: Store, clock: Virtua
     events = [e.event for e in got.timeline]
     assert "partner_handoff" in events
     assert got.messages[-1].direction == "out" and "Mountain" in got.messages[-1].body
+    assert "call 555-0100 or text 555-0101" in got.messages[-1].body  # the partner's phone and sms
     # the handoff is followed up, and the contact stays open for our own responder too
     assert got.is_open
     assert f"followup:{c.id}" in {t.id for t in await engine.store.timers()}

@@ -20,7 +20,9 @@ async def client(store: Store, clock: VirtualClock) -> AsyncIterator[Api]:
 
 
 async def token(a: Api, rid: str) -> str:
-    return str((await a.ok("POST", "/v1/tokens", {"role": "responder", "responder": rid}))["token"])
+    return str(
+        (await a.ok("POST", "/v1/tokens", {"role": "responder", "person": rid, "responder": rid}))["token"]
+    )
 
 
 async def test_break_and_state(client: Api) -> None:

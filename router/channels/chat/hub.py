@@ -16,10 +16,12 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from protocols import TextKind
 from router import feedback
 from router.channels.chat.limits import ChatLimits, allowed_origins
 from router.errors import RouterError
 from router.models import UNANSWERED_STATES, Contact, ContactIn, ContactStatus, Event
+from router.replies import reply_for
 from router.service import Service
 from router.store import StoreUnavailable
 from router.transitions import queue_score
@@ -77,18 +79,18 @@ class ChatHub:
         self.sleep = sleep or self.engine.clock.sleep
         self.sessions: dict[str, ChatSession] = {}
         self.by_contact: dict[str, str] = {}
-        self._key = hashlib.sha256(("chat-session:" + service.settings.secret_key).encode()).digest()
+        self._keys = service.engine.keyring.chat_session_keys()  # the first signs; any verifies
         self._waits: deque[float] = deque(maxlen=25)
         self.closing = False
 
     # -- session identity ---------------------------------------------------
-    def token_for(self, sid: str) -> str:
-        return hmac.new(self._key, sid.encode(), hashlib.sha256).hexdigest()
+    def token_for(self, sid: str, key: bytes | None = None) -> str:
+        return hmac.new(key or self._keys[0], sid.encode(), hashlib.sha256).hexdigest()
 
     def valid(self, sid: object, token: object) -> bool:
         if not isinstance(sid, str) or not isinstance(token, str) or not 8 <= len(sid) <= 64:
             return False
-        return hmac.compare_digest(self.token_for(sid), token)
+        return any(hmac.compare_digest(self.token_for(sid, key), token) for key in self._keys)
 
     async def open_session(self, sid: str | None, token: str | None, language: str | None) -> ChatSession:
         """Resume a session the widget proves it holds, or start a new one."""
@@ -223,11 +225,21 @@ class ChatHub:
     # -- what the person sees ------------------------------------------------------
     def greeting(self, language: str | None) -> str:
         protocol = self.engine.protocol
+        # Before the person writes: outside open hours they see the after-hours text at once.
+        kind: TextKind = "greeting" if protocol.is_open("chat", self.engine.clock.now()) else "after_hours"
         return (
-            protocol.text("chat", "greeting", language)
+            protocol.text("chat", kind, language)
+            or protocol.text("chat", "greeting", language)
             or protocol.text("chat", "auto_reply", language)
             or FALLBACK_GREETING
         )
+
+    async def contact_greeting(self, contact: Contact, language: str | None) -> str:
+        """Once there is a contact: danger, after-hours or at-capacity text when one applies."""
+        if contact.status not in UNANSWERED_STATES:
+            return self.greeting(language)
+        chosen = await reply_for(self.engine.protocol, self.service.store, contact, "greeting")
+        return chosen or self.greeting(language)
 
     async def state(self, session: ChatSession) -> dict[str, Any]:
         contact = await self._contact(session)
@@ -237,7 +249,11 @@ class ChatHub:
             "session": session.id,
             "token": self.token_for(session.id),
             "status": status,
-            "greeting": self.greeting(session.language),
+            "greeting": (
+                await self.contact_greeting(contact, session.language)
+                if contact
+                else self.greeting(session.language)
+            ),
             "languages": list(self.engine.protocol.languages),
             "messages": [
                 {"direction": m.direction, "body": m.body, "at": m.at.isoformat()}

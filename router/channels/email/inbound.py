@@ -14,6 +14,7 @@ from router.channels.email.parse import InboundMail, parse
 from router.channels.once import Once, delivery_id, holds
 from router.intake import TooManyContacts, over_limit
 from router.models import Contact, ContactIn
+from router.replies import reply_for
 from router.service import Service
 from router.transitions import AlreadyReceived
 
@@ -93,14 +94,18 @@ class EmailIntake:
             )
         )
         self.mailer.remember(contact.id, mail.message_id)
-        self.mailer.acknowledge(contact)
+        current = await self.store.get_contact(contact.id) or contact
+        self.mailer.acknowledge(
+            current, await reply_for(self.engine.protocol, self.store, current, "auto_reply")
+        )
         return Outcome("created", contact.id)
 
     async def _over_limit(self, mail: InboundMail) -> bool:
         """True when this mail would start a contact and its sender is at the hour's limit."""
         if await self._conversation(mail) is not None:
             return False
-        arrivals = await self.store.arrivals(self.engine.sender_key("email", mail.sender))
+        keys = self.engine.keyring.sender_keys("email", mail.sender)  # every listed key
+        arrivals = [t for k in keys for t in await self.store.arrivals(k)]
         return over_limit(arrivals, self.engine.clock.now(), self.engine.sender_limit)
 
     async def _conversation(self, mail: InboundMail) -> Contact | None:
@@ -108,10 +113,10 @@ class EmailIntake:
 
         A thread reference counts only from the same person, so someone who was copied on a
         conversation cannot write into it."""
-        key = self.engine.sender_key("email", mail.sender)
+        keys = self.engine.keyring.sender_keys("email", mail.sender)
         for cid in contacts_referenced(mail.references, self.mailer.domain):
             contact = await self.store.get_contact(cid)
-            if contact is not None and contact.is_open and contact.sender_key == key:
+            if contact is not None and contact.is_open and contact.sender_key in keys:
                 return contact
         contact = await self.engine.open_contact_for("email", mail.sender)
         return contact if contact is not None and contact.is_open else None

@@ -75,6 +75,10 @@ class EmailNotifier(Notifier):
             )
         await self._safely(self.fallback.page(page))
 
+    def reaches(self, responder: Responder) -> bool:
+        by_mail = self._by_email(responder) and self.mailer.transport is not None
+        return by_mail or self.fallback.reaches(responder)
+
     async def notice(self, responder: Responder, text: str) -> None:
         if self._by_email(responder):
             self._send(responder, "Notice", text, "notice", f"notice-{responder.id}")

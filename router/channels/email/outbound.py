@@ -107,10 +107,12 @@ class Mailer:
         self.remember(contact.id, str(msg["Message-ID"]))
         return msg
 
-    def acknowledgement(self, contact: Contact) -> EmailMessage:
+    def acknowledgement(self, contact: Contact, text: str | None = None) -> EmailMessage:
+        """`text` is the protocol's text for the moment (danger, after hours, at capacity)."""
         protocol = self.engine.protocol
         text = (
-            protocol.messages.get("email_ack")
+            text
+            or protocol.messages.get("email_ack")
             or protocol.text("email", "auto_reply", contact.language)
             or FALLBACK_ACK
         )
@@ -121,8 +123,8 @@ class Mailer:
         self.remember(contact.id, str(msg["Message-ID"]))
         return msg
 
-    def acknowledge(self, contact: Contact) -> None:
-        self._spawn(self.acknowledgement(contact), contact.id, "acknowledgement")
+    def acknowledge(self, contact: Contact, text: str | None = None) -> None:
+        self._spawn(self.acknowledgement(contact, text), contact.id, "acknowledgement")
 
     def send(self, msg: EmailMessage, ref: str, kind: str) -> None:
         """Any other mail (offers, pages, notices to staff), retried like the rest."""

@@ -6,7 +6,7 @@ import structlog
 from aiohttp import web
 
 from router.api.app import Extension
-from router.channels.twilio import messaging, voice
+from router.channels.twilio import messaging, partner, voice
 from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.notifier import NOTIFIER, TwilioNotifier
 from router.channels.twilio.provider import PhoneProvider, ProviderError, Sent, TwilioProvider
@@ -42,8 +42,8 @@ ROUTES: list[tuple[str, Handler]] = [
     ("/bridge", voice.bridge_call),
     ("/bridge/ended", voice.bridge_ended),
     ("/connect", voice.connect),
-    ("/partner/call", voice.partner_call),
-    ("/partner/connect", voice.partner_connect),
+    ("/partner/call", partner.partner_call),
+    ("/partner/connect", partner.partner_connect),
     ("/sms", messaging.incoming_sms),
 ]
 

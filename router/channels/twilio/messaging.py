@@ -13,8 +13,10 @@ from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import Command, keyword, parse_command, short_code
 from router.errors import RouterError
+from router.flagging import add_flags
 from router.intake import TooManyContacts
 from router.models import Contact, ContactIn, Offer, Presence, Responder
+from router.replies import reply_for
 from router.transitions import AlreadyReceived
 
 log = structlog.get_logger("router.channels.twilio")
@@ -95,7 +97,11 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
     except TooManyContacts:
         log.warning("sms_sender_over_limit")
         return _reply()  # no queue entry, and no text back to a number flooding the line
-    auto = engine.protocol.text("sms", "auto_reply", contact.language) or twiml.DEFAULT_AUTO_REPLY
+    # As dispatch left it: still queued means nobody could take it (the at-capacity text).
+    current = await ch.service.store.get_contact(contact.id) or contact
+    auto = (
+        await reply_for(engine.protocol, ch.service.store, current, "auto_reply") or twiml.DEFAULT_AUTO_REPLY
+    )
     return _reply(*extra, auto)
 
 
@@ -130,6 +136,8 @@ async def responder_text(ch: TwilioChannel, responder: Responder, body: str) -> 
         return _reply("Stopped: nothing was closed." if drafting else "Nothing to stop.")
     if cmd.kind == "close":
         return await _close(ch, responder, cmd, held, contact_codes)
+    if cmd.kind == "flag":
+        return await _flag(ch, responder, cmd, held, contact_codes)
     if drafting and (cmd.code is None or cmd.code == short_code(drafting[0].id)):
         # A close under way: this text answers its question, it is not for the person.
         draft = closing.draft_of(drafting[0])
@@ -216,6 +224,23 @@ async def _close(
     # the dialogue then asks for anything else the protocol requires, one text at a time.
     draft = closing.start(p, contact, cmd.disposition, cmd.notes)
     return _reply(await closing.step(ch.engine, contact, draft, responder.id, None))
+
+
+async def _flag(
+    ch: TwilioChannel, responder: Responder, cmd: Command, held: list[Contact], codes: dict[str, Contact]
+) -> web.Response:
+    contact, problem = _pick(cmd, held, codes, text_only=False)
+    if contact is None:
+        return _reply(problem or "No such conversation.")
+    names = cmd.body.split()
+    if not names:
+        known = ", ".join(sorted(ch.engine.protocol.flags))
+        return _reply(f"Flag with one of: {known}. Example: FLAG minor")
+    try:
+        await add_flags(ch.engine, contact.id, names, None, responder.id)
+    except RouterError as exc:
+        return _reply(f"Not flagged: {exc.message}")
+    return _reply(f"[{short_code(contact.id)}] Flagged: {', '.join(names)}.")
 
 
 async def _say(

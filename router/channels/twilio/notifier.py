@@ -119,6 +119,10 @@ class TwilioNotifier(Notifier):
             await self.channel.provider.send_sms(responder.phone, text)
         log.info("page_sent", method=method, reason=reason, responder=responder.id, contact_id=contact.id)
 
+    def reaches(self, responder: Responder) -> bool:
+        by_phone = bool(responder.phone) and responder.notify_via in PHONE_METHODS
+        return by_phone or self.fallback.reaches(responder)
+
     async def notice(self, responder: Responder, text: str) -> None:
         by_phone = bool(responder.phone) and responder.notify_via in PHONE_METHODS
         if by_phone and await self.channel.text(responder.phone, text, "notice", responder=responder.id):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import structlog
 
 from router import feedback
+from router.audit import AuditContext, audit
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.provider import ProviderError
@@ -114,7 +115,16 @@ class Relay:
             )
         else:
             body = f"[{code}] Accepted: {twiml.describe(contact)}. Continue in the console."
+        await self._audit_relay(contact, responder, "accepted")
         await self.channel.text(responder.phone, body, "accepted", contact_id=contact.id)
+
+    async def _audit_relay(self, contact: Contact, responder: Responder, what: str) -> None:
+        """The person's words leave for a responder's phone: recorded before they are sent."""
+        if contact.channel != "sms" and what == "accepted":
+            return  # an offer summary without the conversation
+        engine = self.channel.engine
+        ctx = AuditContext(engine.store, engine.clock.now(), responder.id, "responder")
+        await audit(ctx, "sms.relay_to_responder", contact.id, f"responder={responder.id} kind={what}")
 
     async def _to_responder(self, contact: Contact) -> None:
         if contact.status.value not in ("assigned", "answered") or not contact.messages:
@@ -123,6 +133,7 @@ class Relay:
         if responder is None or not uses_phone(responder):
             return
         last = contact.messages[-1]
+        await self._audit_relay(contact, responder, "relay_in")
         await self.channel.text(
             responder.phone, f"[{short_code(contact.id)}] {last.body}", "relay_in", contact_id=contact.id
         )

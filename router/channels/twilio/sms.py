@@ -74,11 +74,12 @@ def short_code(ident: str) -> str:
 _CODE = r"[0-9A-Fa-f]{4}"
 _ANSWER = re.compile(rf"^\s*([12])(?:\s*[:#-]?\s*({_CODE}))?\s*[.!]?\s*$")
 _CLOSE = re.compile(r"^\s*close\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_FLAG = re.compile(r"^\s*flag\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _LEADING_CODE = re.compile(rf"^\s*\[?({_CODE})\]?(?:[:\s]\s*|$)(.*)$", re.DOTALL)
 _BREAK = re.compile(r"^\s*break(?:\s+(\d{1,3})(?:\s*(?:m|min|mins|minutes))?)?\s*[.!]?\s*$", re.IGNORECASE)
 # Presence and the close dialogue from the responder's own phone. CANCEL is also a carrier
 # opt-out word, so the dialogue advertises ABORT; CANCEL still works where the carrier lets it by.
-CommandKind = Literal["accept", "decline", "close", "help", "say", "away", "back", "break", "abort"]
+CommandKind = Literal["accept", "decline", "close", "help", "say", "away", "back", "break", "abort", "flag"]
 _WORDS: dict[str, CommandKind] = {"AWAY": "away", "BACK": "back", "ABORT": "abort", "CANCEL": "abort"}
 
 
@@ -120,6 +121,12 @@ def parse_command(text: str, known_codes: set[str]) -> Command:
         disposition = words[0].lower() if words else None
         notes = words[1].strip() if len(words) > 1 else None
         return Command("close", code=code, disposition=disposition, notes=notes or None)
+    m = _FLAG.match(text)
+    if m:
+        # "FLAG [code] minor vulnerable_adult": the flag names, space or comma separated.
+        words = m.group(1).replace(",", " ").split()
+        code = words.pop(0).upper() if words and words[0].upper() in known_codes else None
+        return Command("flag", code=code, body=" ".join(w.lower() for w in words))
     m = _LEADING_CODE.match(text)
     if m and m.group(1).upper() in known_codes:
         return Command("say", code=m.group(1).upper(), body=m.group(2).strip())

@@ -53,11 +53,23 @@ def describe(contact: Contact) -> str:
 def offer_text(contact: Contact, offer: Offer, code: str | None) -> str:
     """The SMS offer; the code is added only when the responder must tell offers apart."""
     reply = f"Reply 1 {code} to accept, 2 {code} to pass." if code else "Reply 1 to accept, 2 to pass."
-    return f"New {describe(contact)}. {reply}"
+    extra = "".join(f" {label}: {text}" for label, text in protocol_words(contact))
+    return f"New {describe(contact)}.{extra} {reply}"
+
+
+def protocol_words(contact: Contact) -> list[tuple[str, str]]:
+    """What the protocol asks the responder to have in hand: the callback opening, the interpreter."""
+    out = []
+    if contact.opening:
+        out.append(("Callback - open with", contact.opening))
+    if contact.interpreter:
+        out.append(("Interpreter", contact.interpreter))
+    return out
 
 
 def offer_whisper(contact: Contact) -> str:
-    return f"SafetyNet. New {describe(contact)}. Press 1 to accept, or 2 to pass."
+    extra = "".join(f" {label}: {text}" for label, text in protocol_words(contact))
+    return f"SafetyNet. New {describe(contact)}.{extra} Press 1 to accept, or 2 to pass."
 
 
 def page_text(contact: Contact, reason: str, waited_min: int) -> str:
@@ -67,7 +79,7 @@ def page_text(contact: Contact, reason: str, waited_min: int) -> str:
             f"({', '.join(contact.flags) or contact.disposition}). "
             "Please check in with them now (Standard 31) and record the debrief."
         )
-    what = "BREACH" if reason == "breach" else "Escalation"
+    what = {"breach": "BREACH", "imminent_danger": "DANGER"}.get(reason, "Escalation")
     return (
         f"SafetyNet {what}: a {describe(contact)} has waited {waited_min} min unanswered "
         f"(level {contact.escalation_level}). Open the console or stay available to take it."
@@ -143,6 +155,12 @@ def say_and_hang_up(text: str, loop: int = 1) -> str:
     r = VoiceResponse()
     r.say(text, loop=loop)
     r.hangup()
+    return xml(r)
+
+
+def say(text: str, language: str | None) -> str:
+    r = VoiceResponse()
+    r.say(text, language=say_language(language))
     return xml(r)
 
 

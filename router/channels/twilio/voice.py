@@ -7,17 +7,19 @@ import contextlib
 import structlog
 from aiohttp import web
 
-from protocols import HANDLE_WITH_CARE, TextKind
+from protocols import TextKind
 from router.api.errors import error_response
 from router.channels.once import delivery_id, holds
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import CHANNEL, ON_THE_LINE, TwilioChannel
+from router.channels.twilio.danger import danger_key, danger_pressed, danger_words
 from router.channels.twilio.notifier import NOTIFIER, TwilioNotifier
 from router.channels.twilio.security import Form
 from router.channels.twilio.sms import short_code
 from router.errors import RouterError
 from router.intake import TooManyContacts
 from router.models import Contact, ContactIn, ContactStatus, OfferStatus
+from router.replies import is_at_capacity
 
 log = structlog.get_logger("router.channels.twilio")
 # Twilio's final call statuses that mean nobody was reached.
@@ -76,12 +78,17 @@ async def incoming_call(request: web.Request, form: Form) -> web.StreamResponse:
         or protocol.text("voice", "greeting", language)
         or twiml.DEFAULT_GREETING
     )
-    menu = None
+    menu: list[tuple[str, str]] | None = None
     if len(protocol.languages) > 1:
         menu = [
             (MENU_WORDS.get(lang.split("-")[0], "For {lang}, press {n}.").format(n=i, lang=lang), lang)
             for i, lang in enumerate(protocol.languages, 1)
         ]
+    key = danger_key(ch)
+    if key is not None:
+        # Standard 28: the caller can say "danger now" with one key, in every menu language.
+        spoken = protocol.languages if menu else [language]
+        menu = [*(menu or []), *((danger_words(lang, key), lang) for lang in spoken)]
     return _xml(
         twiml.greet_and_enqueue(
             greeting,
@@ -103,6 +110,8 @@ async def language_chosen(request: web.Request, form: Form) -> web.StreamRespons
     if contact is None or not contact.is_unanswered:
         return _xml(twiml.empty_voice())
     digits = form.get("Digits", "")
+    if digits and digits == danger_key(ch):
+        return await danger_pressed(ch, contact)
     pick = int(digits) if digits.isdigit() else 0
     language = protocol.languages[pick - 1] if 1 <= pick <= len(protocol.languages) else protocol.fallback
     # Routing follows the choice: from now on only someone who speaks it is offered the call.
@@ -135,7 +144,10 @@ async def hold(request: web.Request, form: Form) -> web.StreamResponse:
     language = request.query.get("lang") or contact.language
     if language not in protocol.languages:
         language = protocol.fallback
-    text = protocol.text("voice", "hold", language) or twiml.DEFAULT_HOLD
+    # All busy and the queue as long as the protocol says: the at-capacity text instead.
+    busy = await is_at_capacity(protocol, ch.service.store, contact)
+    text = (busy and protocol.text("voice", "at_capacity", language)) or None
+    text = text or protocol.text("voice", "hold", language) or twiml.DEFAULT_HOLD
     again = ch.links.url("/hold", contact=contact.id, lang=request.query.get("lang", ""))
     return _xml(twiml.hold(text, language, seconds, again))
 
@@ -253,38 +265,6 @@ async def connect(request: web.Request, form: Form) -> web.StreamResponse:
         await ch.engine.answered(contact_id, "bridged")
     except RouterError as exc:
         log.warning("bridge_not_recorded", contact_id=contact_id, error=type(exc).__name__)
-    return _xml(twiml.empty_voice())
-
-
-async def partner_call(request: web.Request, form: Form) -> web.StreamResponse:
-    """The partner hotline answered our transfer call: join them to the caller still waiting."""
-    ch = request.app[CHANNEL]
-    contact = await ch.service.store.get_contact(request.query.get("contact", ""))
-    partner = request.query.get("partner", "")
-    if contact is None or not contact.is_unanswered:
-        return _xml(twiml.say_and_hang_up("The caller is no longer waiting. Thank you for answering."))
-    # The handle-with-care flag travels with the handoff: the partner hears it before the caller.
-    care = " Please handle with care." if HANDLE_WITH_CARE in contact.flags else ""
-    return _xml(
-        twiml.bridge(
-            f"This is the {ch.engine.protocol.hotline or 'hotline'} transferring a caller who has waited "
-            f"without an answer.{care} Connecting you now.",
-            queue=contact.id,
-            connect_url=ch.links.url("/partner/connect", contact=contact.id, partner=partner),
-            caller_id=ch.number,
-            status_url=ch.links.url("/bridge/ended", contact=contact.id),
-        )
-    )
-
-
-async def partner_connect(request: web.Request, form: Form) -> web.StreamResponse:
-    """Run on the caller's leg as it joins the partner: the handoff happened; record it."""
-    ch = request.app[CHANNEL]
-    contact_id = request.query.get("contact", "")
-    try:
-        await ch.engine.hand_off(contact_id, request.query.get("partner", ""), "warm_transfer")
-    except RouterError as exc:
-        log.warning("handoff_not_recorded", contact_id=contact_id, error=type(exc).__name__)
     return _xml(twiml.empty_voice())
 
 

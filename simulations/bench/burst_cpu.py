@@ -1,0 +1,60 @@
+"""Python CPU per escalation in a burst, in-process: a figure a busy machine distorts little.
+
+    python -m simulations.bench.burst_cpu [--contacts 640,2000,6000]
+
+Never run by the test suite. For each size: a fresh redis-server, that many chat contacts
+taken in with nobody on call (through the real Engine), the virtual clock moved past the
+first escalation, then one `TimerRunner.fire_due()` timed by `time.process_time()`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from router.clock import VirtualClock
+from router.service import Service
+from router.settings import Settings
+from simulations.bench._procs import protocol_yaml, redis_server
+from simulations.bench.timers import ESCALATE_AFTER_S, _intake_many
+from simulations.runner import quiet_router_logs
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def one(n: int) -> str:
+    with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-burst-") as tmp:
+        proto = Path(tmp) / "protocol.yaml"
+        text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
+        proto.write_text(text)
+        clock = VirtualClock(START)
+        svc = await Service.create(Settings(redis_url=rs.url, protocol=str(proto)), clock=clock)
+        try:
+            await _intake_many(svc, n, "1")
+            await clock.advance(ESCALATE_AFTER_S + 1)
+            wall, cpu = time.perf_counter(), time.process_time()
+            fired = await svc.runner.fire_due()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            await svc.store.close()
+    return f"{n:>6,} due: {fired:,} fired, {cpu / n * 1e6:,.0f} µs CPU each, {wall:.2f} s wall"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m simulations.bench.burst_cpu", description=__doc__.split("\n")[0]
+    )
+    p.add_argument("--contacts", default="640,2000,6000", help="burst sizes, comma-separated")
+    args = p.parse_args(argv)
+    with quiet_router_logs():
+        for n in (int(x) for x in args.contacts.split(",")):
+            print(asyncio.run(one(n)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
