@@ -9,6 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, ViewportSize, expect
 
+from router.clock import VirtualClock
 from tests.channels.conftest_web import TOKENS, Stack, check_png, chromium, running
 
 PHONE = ViewportSize(width=390, height=844)
@@ -198,3 +199,24 @@ async def test_a_minor_flagged_contact_closes_with_a_mandated_report_at_phone_si
         assert abs(reported - datetime.now(UTC)) < timedelta(minutes=5), "recorded as an instant"
     for name in ("tools-390", "wrap-up-390", "close-errors-390", "close-filled-390", "close-filled-1280"):
         check_png(tmp_path / f"{name}.png")
+
+
+async def test_an_offer_widened_for_language_shows_the_interpreter_line(tmp_path: Path) -> None:
+    clock = VirtualClock(datetime.now(UTC).replace(microsecond=0))
+    async with running(clock=clock) as stack, chromium() as browser:
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        await sign_in(page, stack, TOKENS["ana"])
+        # Nobody on call speaks Tigrinya: after the protocol's fallback wait, anyone may take it.
+        await stack.api("POST", "/v1/contacts", body={"channel": "chat", "from": PERSON, "language": "ti"})
+        await expect(page.locator("[data-offer]")).to_have_count(0)
+        for step in (60, 61):  # the default protocol's fallback comes at 2 minutes
+            await clock.advance(step)
+            await stack.service.runner.fire_due()
+        card = page.locator("[data-offer]")
+        interpreter = stack.service.engine.protocol.language_fallback
+        assert interpreter is not None and interpreter.interpreter
+        await page.reload()  # on the virtual clock the live feed is not running: read afresh
+        await expect(card.locator(".interpreter")).to_have_text("Interpreter: " + interpreter.interpreter)
+        await expect(card).to_contain_text("ti")
+        await page.screenshot(path=tmp_path / "offer-interpreter-390.png")
+    check_png(tmp_path / "offer-interpreter-390.png")
