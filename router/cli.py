@@ -22,7 +22,7 @@ from router.demo import run_demo
 from router.server import serve
 from router.service import Service, StartupError, open_store, require_own_key
 from router.settings import Settings
-from router.web import schedule
+from router.web import reports, schedule
 from simulations.cli import simulate_main, staffing_main
 
 log = structlog.get_logger("router.cli")
@@ -99,7 +99,7 @@ def _protocol(args: argparse.Namespace) -> int:
 
 def extensions(settings: Settings) -> list[Extension]:
     """Channels the settings turn on: chat and the console always; email and Twilio when set up."""
-    found: list[Extension] = [chat.install, console.install, schedule.install, email.install]
+    found: list[Extension] = [chat.install, console.install, schedule.install, reports.install, email.install]
     if settings.twilio_account_sid:
         found.append(twilio.install)
     return found

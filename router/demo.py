@@ -20,7 +20,7 @@ from router.reports import compliance
 from router.server import serve
 from router.service import Service
 from router.settings import Settings
-from router.web import schedule
+from router.web import reports, schedule
 from schedules import Roster, Shift
 
 CHANNELS = ["sms", "chat", "voice", "email"]
@@ -157,15 +157,17 @@ async def run_demo(args: argparse.Namespace) -> int:
             hash_token(f"{token}-{rid}"), TokenRecord(role="responder", responder=rid, person=name)
         )
     shifts = []
-    start = now.replace(minute=0, second=0, microsecond=0)
-    for i in range(14):  # a week of 12-hour shifts: a primary and a backup always, and a supervisor
+    # The past week and the next, in 12-hour shifts (a primary and a backup always, and a
+    # supervisor): the manager's page opens on the last 7 days, which the roster then covers.
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=7)
+    for i in range(28):
         s, e = start + timedelta(hours=12 * i), start + timedelta(hours=12 * (i + 1))
         shifts.append(Shift(responder=PEOPLE[i % 2][0], role="primary", start=s, end=e))
         shifts.append(Shift(responder=PEOPLE[2 + i % 2][0], role="backup", start=s, end=e))
         shifts.append(Shift(responder="sam", role="supervisor", start=s, end=e))
-    week = timedelta(days=7)
-    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + week)
-    await engine.rosters.publish("main", start, start + week, False, "demo")
+    weeks = timedelta(days=14)
+    await engine.rosters.put_draft("main", Roster(timezone="UTC", shifts=shifts), start, start + weeks)
+    await engine.rosters.publish("main", start, start + weeks, False, "demo")
     stop = asyncio.Event()
 
     async def ready(port: int) -> None:
@@ -180,6 +182,7 @@ async def run_demo(args: argparse.Namespace) -> int:
   console       {base}/console   (paste a token: {token} sees everything; {token}-ana is Ana's)
   chat widget   {base}/channels/chat/demo   (be the person reaching out)
   schedule      {base}/schedule   (the week's roster and its coverage; the admin token works)
+  reports       {base}/reports   (the manager's page: standards, charts, CSV; the admin token works)
 Protocol: answer within 3 min (demo), offers time out after 20 s, escalation at 45/90/135 s.
 Synthetic contacts arrive about {args.rate:g} a minute; simulated volunteers ignore about a third
 of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
@@ -200,7 +203,7 @@ of offers, so escalations and the odd breach happen. Ctrl-C stops.""",
         args.port,
         ready,
         stop,
-        extensions=[chat.install, console.install, schedule.install],
+        extensions=[chat.install, console.install, schedule.install, reports.install],
     )
     report = await compliance(
         service.store,
