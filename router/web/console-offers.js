@@ -112,6 +112,7 @@
     draw: function (offers) {
       var list = SN.$("offers");
       var seen = {};
+      var prev = null;
       var now = Date.now();
       offers.forEach(function (offer) {
         seen[offer.id] = true;
@@ -121,7 +122,9 @@
         o.deadline = now + left * 1000;
         o.waitedFrom = offer.contact ? now - offer.contact.waiting_s * 1000 : null;
         tickOne(o);
-        list.append(o.item);
+        var want = prev ? prev.nextSibling : list.firstChild;
+        if (o.item !== want) { list.insertBefore(o.item, want); }  // moving a node drops its focus
+        prev = o.item;
         if (!alerted[offer.id]) {
           alerted[offer.id] = true;
           alerts.ring("New offer", summary(offer.contact || offer), "offer-" + offer.id);

@@ -276,6 +276,7 @@
   function drawContacts(contacts) {
     var box = $("contacts");
     var seen = {};
+    var prev = null;
     contacts.forEach(function (contact) {
       seen[contact.id] = true;
       var c = cards[contact.id] || (cards[contact.id] = card(contact));
@@ -302,7 +303,11 @@
       c.answered.hidden = !(voice && contact.status === "assigned");
       c.tools.update(contact);
       c.close.update(contact);
-      box.append(c.root);  // re-appending keeps the order of the list without rebuilding cards
+      // Keep the list's order without rebuilding cards, and move a card only when it is out of
+      // place: moving a node takes the focus out of it, and the reply being typed with it.
+      var want = prev ? prev.nextSibling : box.firstChild;
+      if (c.root !== want) { box.insertBefore(c.root, want); }
+      prev = c.root;
     });
     Object.keys(cards).forEach(function (id) {
       if (!seen[id]) { cards[id].root.remove(); delete cards[id]; }
