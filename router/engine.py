@@ -31,7 +31,7 @@ from router.models import (
     Timer,
     TimerKind,
 )
-from router.notify import LogNotifier, Notifier, Page
+from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
 from router.store import Conflict, Store, Transition
@@ -340,11 +340,15 @@ class Engine(Dispatching, StaffActions):
         for role in ladder.widen([], notify):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
+        sent: list[Page] = []
         for rid in targets:
             responder = await self.store.get_responder(rid)
             if responder is not None:
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))
+                sent.append(page)
+        # One write for the lot: the audit trail, and how every instance's consoles hear them.
+        await self._safely("page_record", record_pages(self.store, sent, self.clock.now()))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

@@ -1,14 +1,16 @@
-"""Telling responders: the Notifier interface and the console/log notifier."""
+"""Telling responders: the Notifier interface, the console/log notifier and console page delivery."""
 
 from __future__ import annotations
 
 import abc
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
 
 import structlog
 
-from router.models import Contact, Offer, Responder
+from router.models import Contact, Event, Offer, Responder
+from router.store import Store
 
 log = structlog.get_logger("router.notify")
 
@@ -21,6 +23,34 @@ class Page:
     contact: Contact
     reason: str
     via: tuple[str, ...]
+
+
+def for_console(page: Page) -> bool:
+    """Pages the console delivers: the step asked for it (`via: console`), or the responder is
+    reached by console (`notify_via: console`), where the log would otherwise be the only trace."""
+    return "console" in page.via or page.responder.notify_via == "console"
+
+
+def page_event(page: Page, now: datetime) -> Event:
+    """A page as an event on the hotline's stream: the record of who was paged, why and how, and
+    how every instance's consoles hear of it (`console`: delivered there). No personal data."""
+    return Event(
+        at=now,
+        event="paged",
+        contact_id=page.contact.id,
+        responder=page.responder.id,
+        reason=page.reason,
+        via=list(page.via),
+        console=for_console(page),
+        level=page.contact.escalation_level,
+    )
+
+
+async def record_pages(store: Store, pages: list[Page], now: datetime) -> None:
+    """Put pages on the stream in one write: the audit trail, and how every instance's consoles
+    hear them."""
+    if pages:
+        await store.record([page_event(page, now) for page in pages])
 
 
 class Notifier(abc.ABC):
@@ -46,7 +76,8 @@ SENT_KEPT = 1000
 
 
 class LogNotifier(Notifier):
-    """The console notifier: offers are on the offers endpoint; pages go to the log."""
+    """The console notifier: offers are on the offers endpoint (the console polls and is told live);
+    pages are logged here, and reach consoles as `paged` events on the stream (see `page_event`)."""
 
     def __init__(self, keep: int = SENT_KEPT) -> None:
         # The most recent sends, for tests and the demo to look at. A running `serve` uses this

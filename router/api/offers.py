@@ -7,7 +7,7 @@ from aiohttp import web
 from router.api.context import services
 from router.api.errors import ApiError
 from router.api.routing import json_of, principal, route
-from router.api.views import contact_view, offer_view
+from router.api.views import contact_view, offer_card_view, offer_view
 
 
 def _acting_for(request: web.Request, responder: str | None) -> str | None:
@@ -26,24 +26,16 @@ def _acting_for(request: web.Request, responder: str | None) -> str | None:
     "/v1/offers",
     roles=("responder", "manager"),
     query={"responder": "responder id", "status": "pending (default)"},
-    summary="Pending offers",
+    summary="Pending offers, each with the contact facts a responder decides on (no personal data)",
 )
 async def list_offers(request: web.Request) -> web.Response:
     rid = _acting_for(request, request.query.get("responder"))
     status = request.query.get("status", "pending")
-    engine = services(request).engine
-    offers = await engine.offers_for(rid, status)
-    out = []
-    for o in offers:
-        view = offer_view(o)
-        contact = await engine.store.get_contact(o.contact_id)
-        # The protocol's words for this offer: the callback's safety check, the interpreter line.
-        if contact is not None and contact.opening:
-            view["opening"] = contact.opening
-        if contact is not None and contact.interpreter:
-            view["interpreter"] = contact.interpreter
-        out.append(view)
-    return json_of(out)
+    svc = services(request)
+    offers = await svc.engine.offers_for(rid, status)
+    contacts = {c.id: c for c in await svc.store.get_contacts(list({o.contact_id for o in offers}))}
+    now = svc.engine.clock.now()
+    return json_of([offer_card_view(o, contacts.get(o.contact_id), now) for o in offers])
 
 
 async def _resolve(request: web.Request, accept: bool) -> web.Response:

@@ -83,6 +83,31 @@ def offer_view(o: Offer) -> dict[str, Any]:
     }
 
 
+def offer_card_view(o: Offer, c: Contact | None, now: datetime) -> dict[str, Any]:
+    """An offer as a console card shows it: the facts for deciding, never the person's address,
+    name or words. Times are also given relative to the server's clock (`expires_in_s`,
+    `waiting_s`), so a countdown is right even on a phone whose own clock is off."""
+    view = offer_view(o)
+    view["expires_in_s"] = round((o.expires_at - now).total_seconds(), 3)
+    if c is not None:
+        view["contact"] = {
+            "channel": c.channel,
+            "priority": c.priority.value,
+            "flags": list(c.flags),
+            "language": c.language,
+            "waiting_s": round((now - c.received_at).total_seconds(), 3),
+            "escalation_level": c.escalation_level,
+            "breached": c.breached,
+        }
+        # The protocol's words for this offer (never the person's): how to reach an interpreter
+        # once language no longer limits it, the callback's safety check to open with.
+        if c.interpreter:
+            view["interpreter"] = view["contact"]["interpreter"] = c.interpreter
+        if c.opening:
+            view["opening"] = c.opening
+    return view
+
+
 def responder_view(r: Responder, presence: Presence | None) -> dict[str, Any]:
     data = r.model_dump(mode="json", exclude={"pending_change"})
     data["presence"] = presence or "offline"

@@ -47,7 +47,7 @@ async def test_person_and_responder_talk_then_quick_exit_leaves_no_trace(tmp_pat
         card = console.locator("article.contact")
         await expect(card).to_contain_text("I'm scared to go home tonight")
         reply = "Hi, I'm Ana. <b>You can talk to me here.</b>"
-        await card.locator("textarea").fill(reply)
+        await card.locator("textarea.reply").fill(reply)
         await card.locator("button.send").click()
         # Shown exactly as written: markup from the network is text, never HTML.
         await expect(person.locator(".snc-out .snc-body")).to_have_text(reply)
@@ -65,7 +65,7 @@ async def test_person_and_responder_talk_then_quick_exit_leaves_no_trace(tmp_pat
         for session in list(stack.chat.sessions.values()):
             for ws in list(session.sockets):
                 await ws.close()
-        await card.locator("textarea").fill("Are you still there?")
+        await card.locator("textarea.reply").fill("Are you still there?")
         await card.locator("button.send").click()
         await expect(person.locator(".snc-msg")).to_have_count(4)
         await expect(person.locator(".snc-out .snc-body").last).to_have_text("Are you still there?")
@@ -86,8 +86,11 @@ async def test_person_and_responder_talk_then_quick_exit_leaves_no_trace(tmp_pat
         await person.screenshot(path=tmp_path / "5-after-quick-exit.png")
 
         # Answered already, so leaving does not abandon: the responder closes with a disposition.
+        await card.locator("details.closing summary").click()  # the close form is folded
         await card.locator("select.disposition").select_option("safety_plan")
-        await card.locator("input.details").fill("stays with her sister tonight; code word agreed")
+        await card.locator(".field.safety-plan textarea").fill(
+            "stays with her sister tonight; code word agreed"
+        )
         await card.locator("button.close").click()
         await expect(console.locator("#no-contacts")).to_be_visible()
         done = await stack.service.engine.get_contact(contact_id)

@@ -69,7 +69,7 @@ async def test_supervisor_sees_the_queue_and_a_responder_answers_an_email(tmp_pa
         card = responder.locator(f"article[data-contact='{cid}']")
         await expect(card).to_contain_text("Is this confidential?")
         await expect(card.locator(".msg.in")).to_contain_text("<script>alert(1)</script>")
-        await card.locator("textarea").fill("Yes. Everything you write here stays with us.")
+        await card.locator("textarea.reply").fill("Yes. Everything you write here stays with us.")
         await card.locator("button.send").click()
         await expect(card.locator(".msg.out")).to_contain_text("stays with us")
         await responder.screenshot(path=tmp_path / "responder-email.png")
@@ -79,6 +79,8 @@ async def test_supervisor_sees_the_queue_and_a_responder_answers_an_email(tmp_pa
         assert reply["In-Reply-To"] == ack["Message-ID"]
         assert msg["Message-ID"] in reply["References"]
         assert contact_of(reply["Message-ID"], "hotline.test") == cid
+
+        await card.locator("details.closing summary").click()  # the close form is folded
 
         await card.locator("select.disposition").select_option("information")
         await card.locator("button.close").click()
@@ -98,7 +100,16 @@ async def test_console_refuses_a_bad_token_and_its_endpoints_need_one() -> None:
             async with stack.http.get(stack.base + path) as response:
                 assert response.status == 401, path
         whoami = await stack.api("GET", "/console/whoami", TOKENS["ben"])
-        assert whoami == {"role": "responder", "responder": "ben", "supervisor": False}
+        assert whoami.pop("at")
+        assert whoami == {
+            "role": "responder",
+            "responder": "ben",
+            "supervisor": False,
+            "on_call": ["backup"],
+            "presence": "available",
+            "wrap_up_until": None,
+            "break_until": None,
+        }
         protocol = await stack.api("GET", "/console/protocol", TOKENS["ben"])
         assert "support_given" in protocol["dispositions"]
         async with stack.http.get(stack.base + "/console") as response:
