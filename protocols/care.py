@@ -33,6 +33,9 @@ def _identifier(value: str) -> str:
     return value
 
 
+PHONE_CHANNELS = ("voice", "sms")
+
+
 class CallbackRule(Cited):
     """A contact that was `when` (on `channels`) gets a callback task: due, attempts, spacing, channel."""
 
@@ -55,7 +58,15 @@ class CallbackRule(Cited):
         return [first + i * self.spacing for i in range(self.attempts)]
 
     def channel_for(self, original: Channel) -> Channel:
-        return original if self.use == "same" else self.use
+        """The channel of the callback. `use` can only change the channel within the address
+        the person left: a phone number serves a call or a text, but someone who chatted or
+        emailed left no number (and a chat cannot be opened from our side), so they are called
+        back on the channel they used."""
+        if self.use == "same":
+            return original
+        if self.use in PHONE_CHANNELS and original in PHONE_CHANNELS:
+            return self.use
+        return original
 
 
 class DispositionRule(Cited):

@@ -255,6 +255,10 @@ def _callbacks(p: Protocol) -> Chapter:
     for r in p.callbacks:
         chans = w.joined((w.CHANNEL_WORDS[c] for c in r.channels), "or") if r.channels else "any channel"
         use = w.USE_WORDS[r.use]
+        if r.use in ("voice", "sms"):
+            use += " when the person left a phone number (chat and email: their own channel)"
+        elif r.use in ("chat", "email"):
+            use = "the same channel (only a phone number can be reached another way)"
         due = f"after {w.duration(r.due_after)}" if r.due_after else "at once"
         text = (
             f"When {w.joined((w.REASON_WORDS[x] for x in r.when), 'or')} on {chans}, a callback task with "

@@ -76,9 +76,15 @@ def test_callback_rules(default: Protocol) -> None:
     assert rule.channel_for("voice") == "voice"
     start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     assert rule.due_times(start) == [start + timedelta(minutes=m) for m in (2, 17, 32)]
-    text = default.callback_for("abandoned", "chat")
+    text = default.callback_for("abandoned", "sms")
     assert text is not None
-    assert text.channel_for("chat") == "sms"
+    assert text.channel_for("sms") == "sms"
+    # A chat left no phone number: the "use: sms" rule calls a chat back on chat.
+    chat = default.callback_for("abandoned", "chat")
+    assert chat is not None and chat.use == "sms"
+    assert chat.channel_for("chat") == "chat"
+    voice_rule = chat.model_copy(update={"use": "voice"})
+    assert voice_rule.channel_for("sms") == "voice" and voice_rule.channel_for("email") == "email"
     assert default.callback_for("after_hours", "voice") is None
 
 
@@ -142,4 +148,4 @@ def test_open_hours_and_after_hours(rural: Protocol) -> None:
     assert "24/7" in after
     rule = rural.callback_for("after_hours", "chat")
     assert rule is not None
-    assert rule.channel_for("chat") == "sms"
+    assert rule.channel_for("chat") == "chat"  # no phone number to text: back on chat

@@ -175,11 +175,12 @@ async def test_after_hours_callback_rule_fires_when_the_person_leaves(store: Sto
     )
     await engine.abandon(chat.id)
     [timer] = [t for t in await store.timers() if t.kind.value == "callback"]
-    assert timer.due - clock.now() == timedelta(minutes=1) and timer.via == ["sms"]
+    # A chat left no phone number to text: it is called back on chat.
+    assert timer.due - clock.now() == timedelta(minutes=1) and timer.via == ["chat"]
     await advance(engine, clock, 60, step=30)
     [task_id] = await store.open_contacts()
     task = await engine.get_contact(task_id)
-    assert task.channel == "sms" and "callback_after_hours" in task.flags
+    assert task.channel == "chat" and "callback_after_hours" in task.flags
     # in open hours the ordinary abandoned rule applies instead
     await clock.advance(14 * 3600)  # Wednesday 10:00
     day = await engine.intake(
