@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+
+from tests.redis_server import wait_until
 
 CREATE = ("--cluster-replicas", "0", "--cluster-yes")
 
@@ -58,7 +59,7 @@ def redis_cluster() -> Iterator[ClusterServers]:
                 args += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
                 args += ["--save", "", "--appendonly", "no", "--logfile", str(node / "redis.log")]
                 procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-            _wait(
+            wait_until(
                 lambda: all(redis.Redis(host="127.0.0.1", port=p).ping() for p in ports),
                 "cluster nodes starting",
             )
@@ -77,22 +78,10 @@ def redis_cluster() -> Iterator[ClusterServers]:
                         return False
                 return True
 
-            _wait(healthy, "cluster state ok on every node")
+            wait_until(healthy, "cluster state ok on every node")
             yield ClusterServers(ports)
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
                 proc.wait(timeout=10)
-
-
-def _wait(check: object, what: str, within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if check():  # type: ignore[operator]
-                return
-        except redis.RedisError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not happen within {within}s")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +13,7 @@ from typing import Any
 
 import redis
 
-from tests.redis_server import RedisServer, free_port
+from tests.redis_server import RedisServer, free_port, wait_until
 
 SERVICE = "snmaster"
 
@@ -56,18 +55,6 @@ def _start_sentinel(binary: str, port: int, master_port: int, workdir: Path) -> 
     )
 
 
-def _wait(check: object, what: str, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if check():  # type: ignore[operator]
-                return
-        except redis.RedisError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not happen within {within}s")
-
-
 @contextmanager
 def sentinel_set() -> Iterator[SentinelSet]:
     binary = shutil.which("redis-server")
@@ -97,7 +84,7 @@ def sentinel_set() -> Iterator[SentinelSet]:
                 finally:
                     client.close()
 
-            _wait(replica_known, "sentinels discovering the replica and each other")
+            wait_until(replica_known, "sentinels discovering the replica and each other")
             yield group
         finally:
             for proc in group.procs:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,3 +90,19 @@ def redis_server(appendonly: bool = False) -> Iterator[RedisServer]:
             yield server
         finally:
             server.stop()
+
+
+def wait_until(check: Callable[[], object], what: str, within: float = 30.0) -> None:
+    """Poll a check of a server being started (bounded; never asserts on speed)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] != "redis":
+                raise
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not happen within {within}s")

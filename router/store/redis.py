@@ -91,7 +91,6 @@ class RedisStore(Store):
         self.redis: Any = client
         self.k = Keys(hotline)
         self._transition = self._script("transition.lua")
-        self._claim = self._script("claim_timers.lua")
         self._arm_timers = self._script("arm_timers.lua")
         self._put_responder = self._script("put_responder.lua")
         self._set_presence = self._script("set_presence.lua")
@@ -336,8 +335,11 @@ class RedisStore(Store):
 
     async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
         until = to_ms(now + timedelta(seconds=lease_s))
-        raws = await self._call(self._claim, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit])
-        return [Timer.model_validate_json(r) for r in raws]
+        # Lease, don't pop: one script claims timers and outgoing messages alike.
+        found = await self._call(
+            self._claim_ids, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit]
+        )
+        return [Timer.model_validate_json(raw) for raw in found[1::2]]
 
     async def complete(self, timer_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

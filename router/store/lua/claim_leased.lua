@@ -1,6 +1,6 @@
--- claim_leased.lua: lease, don't pop (the outbox's claim; timers have claim_timers.lua).
--- Due ids are pushed to the lease's end, so a message held by an instance that dies comes due
--- again and another instance sends it.
+-- claim_leased.lua: lease, don't pop (timers and the outbox). Due ids are pushed to the
+-- lease's end, so a timer or message held by an instance that dies comes due again and
+-- another instance fires or sends it.
 --
 -- KEYS[1] due    ZSET id -> due ms
 -- KEYS[2] data   HASH id -> payload
