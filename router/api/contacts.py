@@ -80,6 +80,7 @@ async def get_contact(request: web.Request) -> web.Response:
             record = await contact_record(conn, request.match_info["id"], svc.engine.clock.now())
         if record is None:
             raise
+        await audited(request, "contact.read_history", request.match_info["id"])
         return json_of(record)
 
 

@@ -62,6 +62,10 @@ async def test_csv_and_rows_hold_facts_only(client: Api) -> None:
     assert data["rows"][0]["within_target"] is None  # pending: open and not yet late
     status, err = await client.call("GET", f"/v1/reports/contacts?from={START.isoformat()}&channel=fax")
     assert status == 422 and err["error"]["details"][0]["loc"] == ["query", "channel"]
+    # The export is on the access audit, by the person behind the token.
+    await client.service.writer.catch_up()
+    audit = await client.ok("GET", f"/v1/audit?from={START.isoformat()}&to={at(60)}")
+    assert "report.export" in [a["action"] for a in audit]
 
 
 async def test_contact_view_reads_the_ledger_once_redis_forgets(client: Api) -> None:
@@ -82,6 +86,11 @@ async def test_contact_view_reads_the_ledger_once_redis_forgets(client: Api) -> 
     ]
     assert (await client.call("GET", f"/v1/contacts/{cid}", token=ben))[0] == 403
     assert (await client.call("GET", "/v1/contacts/c_nope"))[0] == 404
+    # Reading the history from the ledger is on the access audit too.
+    await svc.writer.catch_up()
+    until = (client.clock.now() + timedelta(minutes=1)).isoformat().replace("+", "%2B")
+    audit = await client.ok("GET", f"/v1/audit?contact_id={cid}&from={START.isoformat()}&to={until}")
+    assert "contact.read_history" in [a["action"] for a in audit]
 
 
 async def test_trim_keeps_what_the_ledger_lacks(client: Api) -> None:
