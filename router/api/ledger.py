@@ -10,7 +10,6 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
 from router.api.params import query_time, window
@@ -95,7 +94,6 @@ async def report_csv(request: web.Request) -> web.StreamResponse:
     await fresh(svc)
     now = svc.engine.clock.now()
     name = f"compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"
-    await audited(request, "report.export", detail=f"csv {start.isoformat()}..{end.isoformat()}")
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
