@@ -78,27 +78,14 @@ class Service:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     jobs: Jobs | None = None
     started_at: datetime | None = None
-    # Views (chat sockets, console feeds) of this instance, fed from the shared stream.
-    views: SharedFeed | None = None
-
-    # Outgoing mail and texts, durable in the store (router/outbox.py).
-    outbox: Outbox | None = None
+    # Views (chat sockets, console feeds) of this instance, fed from the shared stream, and
+    # outgoing mail, durable in the store (router/outbox.py).
+    feed: SharedFeed = field(init=False)
+    outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.views is None:
-            self.views = SharedFeed(self.store, self.engine.metrics)
-        if self.outbox is None:
-            self.outbox = Outbox(self.store, self.engine.clock, self.engine.metrics)
-
-    @property
-    def mail_outbox(self) -> Outbox:
-        assert self.outbox is not None
-        return self.outbox
-
-    @property
-    def feed(self) -> SharedFeed:
-        assert self.views is not None
-        return self.views
+        self.feed = SharedFeed(self.store, self.engine.metrics)
+        self.outbox = Outbox(self.store, self.engine.clock, self.engine.metrics)
 
     @classmethod
     async def create(
@@ -162,7 +149,7 @@ class Service:
         self.tasks.append(asyncio.create_task(self._supervise(self.follow_protocol), name="protocol"))
         self.feed.position = await self.feed.start_position()
         self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
-        self.tasks.append(asyncio.create_task(self._supervise(self.mail_outbox.run), name="outbox"))
+        self.tasks.append(asyncio.create_task(self._supervise(self.outbox.run), name="outbox"))
         self.jobs = Jobs(self.engine, retention=self.purge)
         # The writer holds the jobs' leader lock under the same name: one leader does both.
         self.writer.owner = self.jobs.owner

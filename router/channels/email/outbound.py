@@ -62,7 +62,7 @@ class Mailer:
         settings = service.settings
         self.engine = service.engine
         self.transport = transport
-        self.outbox = service.mail_outbox
+        self.outbox = service.outbox
         self.outbox.backoff = tuple(backoff)
         self.outbox.senders[OUTBOX_KIND] = self.deliver
         self.outbox.on_give_up.append(self._gave_up)
