@@ -33,6 +33,7 @@ from router.models import (
 )
 from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
 from router.store.connect import OUTAGE, connect
+from router.store.records import ContactCodec
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -86,6 +87,7 @@ class RedisStore(Store):
         self._replicas_missing_until = 0.0
         self._responder_cache: dict[str, Responder] = {}
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
+        self.codec = ContactCodec(self.sealer)
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
@@ -116,7 +118,7 @@ class RedisStore(Store):
             "id": contact.id,
             "expect_rev": False if t.expect_rev is None else t.expect_rev,
             "rev": rev,
-            "contact": self.sealer.seal(contact.model_dump_json()),
+            "contact": self.codec.encode(contact),
             "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
             "dequeue": t.dequeue,
             "open": str(to_ms(contact.received_at)) if contact.is_open else False,
@@ -226,13 +228,13 @@ class RedisStore(Store):
     # -- contacts and offers -------------------------------------------------
     async def get_contact(self, contact_id: str) -> Contact | None:
         raw = await self.redis.hget(self.k.contacts, contact_id)
-        return Contact.model_validate_json(self.sealer.open(raw)) if raw else None
+        return self.codec.decode(contact_id, raw) if raw else None
 
     async def get_contacts(self, ids: list[str]) -> list[Contact]:
         if not ids:
             return []
         raws = await self.redis.hmget(self.k.contacts, ids)
-        return [Contact.model_validate_json(self.sealer.open(r)) for r in raws if r]
+        return [self.codec.decode(cid, r) for cid, r in zip(ids, raws, strict=True) if r]
 
     async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
         if after is None:
@@ -422,6 +424,7 @@ class RedisStore(Store):
     async def forget_contact(self, contact_id: str) -> bool:
         k = self.k
         keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
+        self.codec.forget(contact_id)
         return bool(await self._call(self._forget, keys, [contact_id]))
 
     # -- rosters ----------------------------------------------------------------------
