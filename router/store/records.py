@@ -18,7 +18,7 @@ from router.models import Contact
 from router.store.sealing import Sealer
 
 # Every field that can hold what a person said or where they can be reached.
-PERSONAL = frozenset({"sender", "ref", "subject", "notes", "outcome", "messages"})
+PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
 PREFIX = "2|"
 # Contacts whose personal part this process last sealed or opened (a burst touches thousands).
 CACHE = 10_000
