@@ -31,7 +31,15 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import (
+    Conflict,
+    DispatchState,
+    IntakeState,
+    Store,
+    StoreUnavailable,
+    StreamInfo,
+    Transition,
+)
 from router.store.connect import OUTAGE, connect
 from router.store.records import ContactCodec
 from router.store.sealing import Sealer
@@ -100,6 +108,7 @@ class RedisStore(Store):
         self._leader = self._script("leader.lua")
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
+        self._queue_head = self._script("queue_head.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -255,6 +264,22 @@ class RedisStore(Store):
     async def arrivals(self, sender_key: str) -> list[datetime]:
         members = await self.redis.zrangebylex(self.k.arrivals, f"[{sender_key}|", f"[{sender_key}|~")
         return [from_ms(int(m.split("|")[1])) for m in members]
+
+    async def intake_state(self, sender_keys: list[str]) -> IntakeState:
+        k = self.k
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in sender_keys:
+                pipe.zrangebylex(k.arrivals, f"[{key}|", f"[{key}|~")
+            pipe.incr(k.seq)
+            pipe.get(k.version_head)
+            *found, seq, head = await pipe.execute()
+        arrivals = sorted(from_ms(int(m.split("|")[1])) for members in found for m in members)
+        return IntakeState(arrivals, int(seq), int(head or 0))
+
+    async def queued_contacts(self, limit: int = 500, after: float | None = None) -> list[Contact]:
+        lower = "-inf" if after is None else f"({after!r}"
+        pairs = await self._queue_head(keys=[self.k.queue, self.k.contacts], args=[lower, limit])
+        return [self.codec.decode(cid, raw) for cid, raw in pairs]
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = await self.redis.hget(self.k.offers, offer_id)
