@@ -64,7 +64,6 @@ async def test_a_webhook_answers_while_twilio_hangs_and_the_reply_follows(rig: T
         assert await delivered(rig, PERSON, 1) == ["Are you safe right now?"]
     finally:
         sending.cancel()
-    assert await rig.service.store.outbox_size() == 0
 
 
 async def test_a_retry_outlives_the_instance_that_queued_it(
