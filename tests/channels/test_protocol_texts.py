@@ -138,7 +138,6 @@ async def test_handoff_flags_travel_with_the_warm_transfer(make_rig: RigFactory)
     contact = await rig.only_open()
     await add_flags(rig.service.engine, contact.id, ["minor"], None, "r-super")
     await rig.tick(12 * 60)
-    await rig.drain()
     [call] = rig.api.calls_to(PARTNER_LINE)
     leg = await rig.twilio.answer(call)
     # rural.yaml keeps the built-in `minor` flag (handoff: true): the partner hears it first
@@ -165,6 +164,5 @@ async def test_offer_text_carries_the_interpreter_line_after_the_fallback(rig: T
     await rig.drain()
     assert rig.api.texts_to(PRIMARY) == []  # nobody on call speaks French
     await rig.tick(fallback.after.total_seconds())
-    await rig.drain()
     [offer] = rig.api.texts_to(PRIMARY)
     assert f"Interpreter: {fallback.interpreter}" in offer and PERSON not in offer

@@ -128,7 +128,6 @@ async def test_a_hard_contact_pages_the_supervisor_for_a_debrief(rig: TwilioRig)
         "SafetyNet Debrief: r-primary just closed a text contact, priority high (trafficking). "
         "Please check in with them now (Standard 31) and record the debrief."
     ]
-    await rig.drain()
     assert any("BREAK" in t for t in rig.api.texts_to(PRIMARY))
     assert "debrief_offered" in [e.event for e in (await rig.contact(cid)).timeline]
 

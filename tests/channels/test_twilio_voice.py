@@ -157,9 +157,7 @@ async def test_nobody_answers_backup_and_supervisor_paged_by_voice_at_target(rig
     await rig.drain()
     assert breach_pages(BACKUP) == [] and breach_pages(SUPERVISOR) == []
     # On the way, the ladder's text pages went out (backup at its first step, by SMS).
-    await rig.drain()
     assert any(t.startswith("SafetyNet Escalation:") for t in rig.api.texts_to(BACKUP))
-    await rig.drain()
     assert all(CALLER not in t for t in rig.api.texts_to(BACKUP))
     await rig.tick(30)
     breached = await rig.contact(contact.id)
@@ -212,12 +210,10 @@ async def test_unanswered_call_is_warm_transferred_to_the_partner(make_rig: RigF
     call_sid, _ = await rig.call_in(CALLER)
     contact = await rig.only_open()
     await rig.tick(12 * 60 - 30)
-    await rig.drain()
     assert rig.api.calls_to(PARTNER_LINE) == []
     await rig.tick(30)
     # At 12 minutes the ladder overflows to the partner: their line is rung while the caller
     # stays in our queue (never dropped), still open to our own responders.
-    await rig.drain()
     [call] = rig.api.calls_to(PARTNER_LINE)
     assert (await rig.contact(contact.id)).is_unanswered
     leg = await rig.twilio.answer(call)
