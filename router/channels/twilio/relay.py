@@ -15,7 +15,6 @@ from router.audit import AuditContext, audit
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
 from router.channels.twilio.outgoing import REASONS, Outgoing
-from router.channels.twilio.provider import ProviderError
 from router.channels.twilio.sms import short_code
 from router.errors import RouterError
 from router.models import Contact, Event, Message, Responder
@@ -58,7 +57,7 @@ class Relay:
                 await self._ask_feedback(contact)
             elif event.event == "partner_transfer_requested" and contact.channel == "voice":
                 await self._transfer_to_partner(contact, str((event.model_extra or {}).get("partner", "")))
-        except (ProviderError, RouterError) as exc:
+        except RouterError as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
 
     async def _ask_feedback(self, contact: Contact) -> None:
