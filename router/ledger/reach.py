@@ -45,11 +45,11 @@ def _reached(cursor: str | None, target: str | None) -> bool:
     return target is None or (cursor is not None and position(cursor) >= position(target))
 
 
-async def filed(writer: Writer, wait_s: float = WAIT_S) -> Filed:
+async def filed(writer: Writer, wait_s: float | None = None) -> Filed:
     """Wait until the ledger holds the stream as it stands now (or `wait_s` passes)."""
     target = (await writer.store.stream_info()).last_id
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_s
+    deadline = loop.time() + (WAIT_S if wait_s is None else wait_s)
     while True:
         async with writer.ledger.reading() as conn:
             found = await read_cursor(conn)
