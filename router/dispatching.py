@@ -94,30 +94,25 @@ class Dispatching:
             roster_version=version,
         )
 
-    async def _queued(self, first: list[str]) -> AsyncIterator[Contact]:
-        """The whole ready queue in serving order from its `first` page, a page at a time (by
-        score, so offers made meanwhile, which leave the queue, never make a page skip anyone)."""
-        ids = first
+    async def _queued(self) -> AsyncIterator[Contact]:
+        """The whole ready queue in serving order, a page at a time (by score, so offers made
+        meanwhile, which leave the queue, never make a page skip anyone)."""
+        after: float | None = None
         while True:
-            contacts = await self.store.get_contacts(ids)
+            contacts = await self.store.queued_contacts(QUEUE_PAGE, after)
             for contact in contacts:
                 yield contact
-            if len(ids) < QUEUE_PAGE or not contacts:
+            if len(contacts) < QUEUE_PAGE:
                 return
-            ids = await self.store.ready_queue(QUEUE_PAGE, tr.queue_score(contacts[-1]))
+            after = tr.queue_score(contacts[-1])
 
     async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
-        # The queue's head first: most passes (after a close, a decline, a timer) find it empty,
-        # and then the snapshot (a round trip and a copy of every responder's state) is not needed.
-        first = await self.store.ready_queue(QUEUE_PAGE)
-        if not first:
-            return 0, False
         snap = await self._snapshot()
         if not snap.anyone_free():
             return 0, False
         made = 0
         retry_at = None
-        async for contact in self._queued(first):
+        async for contact in self._queued():
             if contact.status != ContactStatus.queued:
                 continue
             chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
