@@ -1,19 +1,23 @@
-"""Escalation timer lateness with 10,000 contacts waiting, against Celery and APScheduler.
+"""Escalation timers in a burst (6,000 due at once by default), against Celery and APScheduler.
 
-    python -m simulations.bench.timers [--contacts 10000] [--load-concurrency 4]
-                                       [--no-load] [--no-celery] [--no-apscheduler] [--grace 1,60]
+    python -m simulations.bench.timers [--contacts 6000] [--instances 2[,1]] [--load-concurrency 0]
+                                       [--no-celery] [--no-apscheduler] [--grace 1,60]
 
 Never run by the test suite. The workload, the same for every system: N timers all due at one
 instant D (a burst, the worst case: e.g. after an outage, or a wave of contacts with the same
 escalation step), each recording when it fired. Lateness = fired - D; "fired per second" = the
 timers fired / (last fired - D). Each system gets its own fresh redis-server on loopback.
 
-- SafetyNet: N contacts are taken in by the real engine (in this process, on the same Redis) with
+- SafetyNet: `--instances` `safetynet serve` processes (two by default) start on one redis-server
+  and wait; N contacts are then taken in by the real engine (in this process, same Redis) with
   the clock held at D - 600 s, nobody on call and a protocol whose first escalation step is after
-  600 s, so all N escalations fall due at D. Then one `safetynet serve` is started; its timer loop
-  claims and fires them (each one a transition: read the contact, write it, append the
-  `escalated` event, look for whom to page, dispatch). Fired = the `escalated` event's `at`.
-  Run once idle and once with an intake load generator posting contacts throughout.
+  600 s, so all N escalations fall due at D. The instances' timer loops claim batches from the
+  shared timer set (each its own) and fire them (each a transition guarded by the contact's
+  revision, its `escalated` event, a look for whom to page, dispatch). Fired = when the
+  `escalated` event was written (its stream id: Redis's clock, ms). Cost per escalation: the
+  serves' CPU (/proc), Redis commands (INFO commandstats) and round trips (counted in the
+  serves), from 1 s before D until the last one fired (simulations/bench/_measure.py).
+  `--load-concurrency K` adds a run with K intake requests in flight throughout.
 - Celery (if installed: `pip install '.[bench]'`): one worker (prefork, 2 processes) on a Redis
   broker; N `apply_async(eta=D)` tasks whose body records time.time() in Redis.
 - APScheduler 3.x: a BackgroundScheduler (thread pool of 10) with RedisJobStore, N date jobs at D,
@@ -41,10 +45,9 @@ import redis as syncredis
 
 from router.clock import VirtualClock
 from router.keys import Keys
-from router.models import ContactIn
-from router.service import Service
-from router.settings import Settings
 from simulations.bench import intake as intake_bench
+from simulations.bench._inproc import engine_on, intake_many, intake_rate
+from simulations.bench._measure import Meter, cost_line
 from simulations.bench._procs import (
     HOST,
     machine,
@@ -58,89 +61,86 @@ from simulations.runner import quiet_router_logs
 
 ESCALATE_AFTER_S = 600
 CELERY_RESULTS = "bench:celery:fired"
-INTAKE_WORKERS = 8
 
 
-async def _intake_many(service: Service, n: int, tag: str) -> list[str]:
-    """n contacts through the real engine's intake, `INTAKE_WORKERS` at a time."""
-    ids: list[str] = []
-    counter = iter(range(n))
-
-    async def worker() -> None:
-        for i in counter:
-            c = await service.engine.intake(ContactIn(channel="chat", sender=f"+1666{tag}{i:07d}", body="hi"))
-            ids.append(c.id)
-
-    await asyncio.gather(*(worker() for _ in range(INTAKE_WORKERS)))
-    return ids
-
-
-async def _wait_escalated(redis_url: str, n: int, deadline: float) -> None:
-    """Until n `escalated` events are in the stream (read incrementally) or the deadline."""
+async def _wait_escalated(redis_url: str, n: int, deadline: float) -> int:
+    """Until n `escalated` events are in the stream (read incrementally) or the deadline.
+    Returns the XRANGE calls it made (the bench's own commands, taken out of the counts)."""
     client: Any = syncredis.asyncio.Redis.from_url(redis_url, decode_responses=True)
-    key, last, seen = Keys("default").events, "-", 0
+    key, last, seen, calls = Keys("default").events, "-", 0, 0
     try:
         while seen < n and time.time() < deadline:
             rows = await client.xrange(key, min=last, max="+", count=5000)
+            calls += 1
             if rows:
                 last = "(" + rows[-1][0]
                 seen += sum(1 for _, f in rows if '"event":"escalated"' in f["e"].replace(" ", ""))
             else:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.1)
     finally:
         await client.aclose()
+    return calls
 
 
-async def safetynet(n: int, load_concurrency: int, lead_margin_s: float = 8.0) -> dict[str, Any]:
+async def safetynet(
+    n: int, load_concurrency: int, instances: int = 2, lead_margin_s: float = 8.0
+) -> dict[str, Any]:
+    """n escalations due at one instant, fired by `instances` serves sharing one redis-server."""
     text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
     with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-timers-") as tmp:
         workdir = Path(tmp)
         proto = workdir / "protocol.yaml"
         proto.write_text(text)
-        # How fast does intake go here? 200 contacts on a scratch hotline decide the lead.
-        scratch = await Service.create(Settings(redis_url=rs.url, protocol=str(proto), hotline="scratch"))
-        began = time.perf_counter()
-        await _intake_many(scratch, 200, "0")
-        per_contact = (time.perf_counter() - began) / 200
-        await scratch.store.close()
-        due = time.time() + 1.5 * per_contact * n + lead_margin_s
-        clock = VirtualClock(datetime.fromtimestamp(due - ESCALATE_AFTER_S, UTC))
-        svc = await Service.create(Settings(redis_url=rs.url, protocol=str(proto)), clock=clock)
-        began = time.perf_counter()
-        ids = set(await _intake_many(svc, n, "1"))
-        load_s = time.perf_counter() - began
-        await svc.store.close()
-        loaded_before_due_s = due - time.time()
-        load_task: asyncio.Task[intake_bench.Load] | None = None
-        async with serve(rs.url, text, workdir) as inst:
+        async with contextlib.AsyncExitStack() as stack:
+            # The instances first (they only wait: nothing is due before D), so that their start
+            # is not on the clock; each claims its own batches from the shared timer set.
+            insts = [
+                await stack.enter_async_context(serve(rs.url, text, workdir, counted=True))
+                for _ in range(instances)
+            ]
+            per_contact = await intake_rate(rs.url, proto, workdir)
+            due = time.time() + 1.5 * per_contact * n + lead_margin_s
+            clock = VirtualClock(datetime.fromtimestamp(due - ESCALATE_AFTER_S, UTC))
+            began = time.perf_counter()
+            async with engine_on(rs.url, proto, workdir, clock) as svc:
+                ids = set(await intake_many(svc, clock, n, "1"))
+            load_s = time.perf_counter() - began
+            loaded_before_due_s = due - time.time()
+            # The instances' views catch up on the intake events; measure from just before D.
+            await asyncio.sleep(max(0.0, due - 1.0 - time.time()))
+            meter = Meter(rs.url, [(i.proc.pid, i.count_file) for i in insts])
+            await meter.start()
+            load_task: asyncio.Task[intake_bench.Load] | None = None
             if load_concurrency > 0:
                 window = max(5.0, due - time.time()) + 30 + n / 200
                 load_task = asyncio.create_task(
-                    intake_bench.generate(inst, load_concurrency, window, 10**9, "7")
+                    intake_bench.generate(insts[0], load_concurrency, window, 10**9, "7")
                 )
-            await _wait_escalated(rs.url, n, due + 60 + n / 50)
+            polls = await _wait_escalated(rs.url, n, due + 60 + n / 50)
+            usage = await meter.stop({"xrange": polls})
             load: intake_bench.Load | None = None
             if load_task is not None:
                 load_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     load = await load_task
         events = await read_events(rs.url)
-    fired = [
-        datetime.fromisoformat(e["at"]).timestamp()
-        for e in events
-        if e.get("event") == "escalated" and e.get("contact_id") in ids
-    ]
+    # Fired = when the `escalated` event was written (Redis's clock, ms): the escalation done.
+    mine = [e for e in events if e.get("contact_id") in ids]
+    fired = [e["_written_ms"] / 1000 for e in mine if e.get("event") == "escalated"]
     taken_in = sum(1 for e in events if e.get("event") == "received" and e.get("contact_id") not in ids)
-    result = _result(
-        "SafetyNet" + (f" + intake load ({load_concurrency} in flight)" if load_task else ""), n, due, fired
-    )
+    name = f"SafetyNet, {instances} instance{'s' if instances > 1 else ''}"
+    if load_task is not None:
+        name += f" + intake load ({load_concurrency} in flight)"
+    result = _result(name, n, due, fired)
     result.update(
         {
+            "instances": instances,
             "intake_s": load_s,
             "intake_per_s": n / load_s,
             "loaded_before_due_s": loaded_before_due_s,
             "intake_during_firing": taken_in,
             "intake_load": load is not None or load_task is not None,
+            "cost": usage.per_op(len(fired)) if not load_task else {},
         }
     )
     return result
@@ -263,11 +263,12 @@ def fmt(r: dict[str, Any]) -> str:
         extra = f", DROPPED {r['dropped']:,} ({100 * r['dropped'] / r['timers']:.0f}%)"
     if r["fired"] + r.get("dropped", 0) < r["timers"]:
         extra += f", {r['timers'] - r['fired'] - r.get('dropped', 0):,} never fired within the bound"
+    cost = f"\n    {cost_line('cost per escalation', r['cost'])}" if r.get("cost") else ""
     return (
         f"{r['system']}\n"
         f"    {r['fired']:,}/{r['timers']:,} fired{extra}\n"
         f"    lateness p50 {lat['p50']:.3f}s  p99 {lat['p99']:.3f}s  max {lat['max']:.3f}s; "
-        f"{r['fired_per_s']:,.0f} fired/s"
+        f"{r['fired_per_s']:,.0f} fired/s{cost}"
     )
 
 
@@ -288,14 +289,22 @@ def ratios(base: dict[str, Any], others: list[dict[str, Any]]) -> list[str]:
 
 
 def run(
-    n: int, load_concurrency: int, with_celery: bool, with_aps: bool, graces: list[str]
+    n: int,
+    load_concurrency: int,
+    with_celery: bool,
+    with_aps: bool,
+    graces: list[str],
+    instances: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    with quiet_router_logs():
-        results = [asyncio.run(safetynet(n, 0))]
-    print(fmt(results[-1]), flush=True)
+    """SafetyNet once per instance count (the first is the one compared), then the peers."""
+    results = []
+    for k in instances or [2]:
+        with quiet_router_logs():
+            results.append(asyncio.run(safetynet(n, 0, k)))
+        print(fmt(results[-1]), flush=True)
     if load_concurrency > 0:
         with quiet_router_logs():
-            results.append(asyncio.run(safetynet(n, load_concurrency)))
+            results.append(asyncio.run(safetynet(n, load_concurrency, (instances or [2])[0])))
         print(
             fmt(results[-1]),
             f"\n    ({results[-1]['intake_during_firing']:,} contacts taken in meanwhile)",
@@ -319,9 +328,9 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.timers", description=__doc__.split("\n")[0])
-    p.add_argument("--contacts", type=int, default=10_000, help="timers due at once, per system")
-    p.add_argument("--load-concurrency", type=int, default=4, help="intake requests in flight while firing")
-    p.add_argument("--no-load", action="store_true", help="skip the run under intake load")
+    p.add_argument("--contacts", type=int, default=6_000, help="timers due at once, per system")
+    p.add_argument("--instances", default="2", help="serves on one Redis, e.g. 2,1 (first compared)")
+    p.add_argument("--load-concurrency", type=int, default=0, help="also a run with K intakes in flight")
     p.add_argument("--no-celery", action="store_true")
     p.add_argument("--no-apscheduler", action="store_true")
     p.add_argument("--grace", default="1,60", help="APScheduler misfire_grace_time values (s, or none)")
@@ -330,10 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"method: {args.contacts:,} timers due at one instant per system, each on a fresh redis at {HOST}")
     run(
         args.contacts,
-        0 if args.no_load else args.load_concurrency,
+        args.load_concurrency,
         not args.no_celery,
         not args.no_apscheduler,
         [g.strip() for g in args.grace.split(",") if g.strip()],
+        [int(k) for k in args.instances.split(",") if k.strip()],
     )
     return 0
 
