@@ -37,6 +37,8 @@ from schedules.model import Roster
 from schedules.shift import Shift
 from simulations.bench._inproc import engine_on, intake_many
 from simulations.bench._measure import Usage, cost_line, redis_counts
+
+__all__ = ["cost_line", "measure"]
 from simulations.bench._procs import machine, protocol_yaml, redis_server
 from simulations.runner import quiet_router_logs
 
