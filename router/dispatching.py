@@ -99,11 +99,10 @@ class Dispatching:
         meanwhile, which leave the queue, never make a page skip anyone)."""
         after: float | None = None
         while True:
-            ids = await self.store.ready_queue(QUEUE_PAGE, after)
-            contacts = await self.store.get_contacts(ids)
+            contacts = await self.store.queued_contacts(QUEUE_PAGE, after)
             for contact in contacts:
                 yield contact
-            if len(ids) < QUEUE_PAGE or not contacts:
+            if len(contacts) < QUEUE_PAGE:
                 return
             after = tr.queue_score(contacts[-1])
 

@@ -80,14 +80,13 @@ class Engine(Dispatching, StaffActions):
         p = self.protocol
         key = self.sender_key(incoming.channel, incoming.sender)
         memory = p.repeat_window or intake.DEFAULT_MEMORY
-        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)  # every listed key
-        arrivals = sorted([t for k in keys for t in await self.store.arrivals(k)])
-        intake.check_flood(incoming, arrivals, now, self.sender_limit)
-        previous = [t for t in arrivals if t >= now - memory]
-        _, roster_version = await self.rosters.on_call(now)
-        built = intake.build(
-            incoming, p, now, self.id_factory("c"), await self.store.next_seq(), roster_version, key, previous
-        )
+        # One round trip reads what intake decides on (arrivals under every listed key, a
+        # sequence number, the roster head); one script writes it.
+        state = await self.store.intake_state(self.keyring.sender_keys(incoming.channel, incoming.sender))
+        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
+        previous = [t for t in state.arrivals if t >= now - memory]
+        _, roster_version = await self.rosters.on_call(now, state.roster_head)
+        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
         written = await self.store.apply(built.transition)
         self.metrics.contacts.labels(written.channel, written.priority.value).inc()
         log.info(

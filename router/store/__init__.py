@@ -3,6 +3,7 @@
 from router.store.base import (
     Conflict,
     DispatchState,
+    IntakeState,
     LoadChange,
     Store,
     StoreUnavailable,
@@ -15,6 +16,7 @@ from router.store.redis import RedisStore
 __all__ = [
     "Conflict",
     "DispatchState",
+    "IntakeState",
     "LoadChange",
     "MemoryStore",
     "RedisStore",

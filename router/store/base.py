@@ -44,6 +44,16 @@ class DispatchState:
 
 
 @dataclass(frozen=True)
+class IntakeState:
+    """What intake reads before it decides, in one round trip: the person's earlier arrivals
+    (under every listed key, oldest first), a fresh sequence number and the roster head."""
+
+    arrivals: list[datetime]
+    seq: int
+    roster_head: int
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """How much of the event stream Redis still holds: its length and first and last positions."""
 
@@ -118,6 +128,10 @@ class Store(abc.ABC):
         """Ids of contacts ready to be offered, in the order they will be served (only those
         whose queue score is above `after`, when given)."""
 
+    async def queued_contacts(self, limit: int = 500, after: float | None = None) -> list[Contact]:
+        """The contacts `ready_queue` names, in serving order (one round trip where it can)."""
+        return await self.get_contacts(await self.ready_queue(limit, after))
+
     @abc.abstractmethod
     async def queue_depth(self) -> int: ...
 
@@ -132,6 +146,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def arrivals(self, sender_key: str) -> list[datetime]:
         """Earlier arrivals of the person with this keyed hash (those not yet forgotten)."""
+
+    async def intake_state(self, sender_keys: list[str]) -> IntakeState:
+        """Arrivals under every key, a new sequence number and the roster head (one round
+        trip where the store allows: intake's only read before its one write)."""
+        arrivals = sorted([t for k in sender_keys for t in await self.arrivals(k)])
+        return IntakeState(arrivals, await self.next_seq(), await self.head_version())
 
     @abc.abstractmethod
     async def get_offer(self, offer_id: str) -> Offer | None: ...

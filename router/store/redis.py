@@ -31,8 +31,17 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, DispatchState, Store, StoreUnavailable, StreamInfo, Transition
+from router.store.base import (
+    Conflict,
+    DispatchState,
+    IntakeState,
+    Store,
+    StoreUnavailable,
+    StreamInfo,
+    Transition,
+)
 from router.store.connect import OUTAGE, connect
+from router.store.records import ContactCodec
 from router.store.sealing import Sealer
 from schedules import Roster, RosterVersion
 
@@ -86,6 +95,7 @@ class RedisStore(Store):
         self._replicas_missing_until = 0.0
         self._responder_cache: dict[str, Responder] = {}
         self.sealer = sealer or Sealer([DEVELOPMENT_SECRET])
+        self.codec = ContactCodec(self.sealer)
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
@@ -98,6 +108,7 @@ class RedisStore(Store):
         self._leader = self._script("leader.lua")
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
+        self._queue_head = self._script("queue_head.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -116,7 +127,7 @@ class RedisStore(Store):
             "id": contact.id,
             "expect_rev": False if t.expect_rev is None else t.expect_rev,
             "rev": rev,
-            "contact": self.sealer.seal(contact.model_dump_json()),
+            "contact": self.codec.encode(contact),
             "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
             "dequeue": t.dequeue,
             "open": str(to_ms(contact.received_at)) if contact.is_open else False,
@@ -226,13 +237,13 @@ class RedisStore(Store):
     # -- contacts and offers -------------------------------------------------
     async def get_contact(self, contact_id: str) -> Contact | None:
         raw = await self.redis.hget(self.k.contacts, contact_id)
-        return Contact.model_validate_json(self.sealer.open(raw)) if raw else None
+        return self.codec.decode(contact_id, raw) if raw else None
 
     async def get_contacts(self, ids: list[str]) -> list[Contact]:
         if not ids:
             return []
         raws = await self.redis.hmget(self.k.contacts, ids)
-        return [Contact.model_validate_json(self.sealer.open(r)) for r in raws if r]
+        return [self.codec.decode(cid, r) for cid, r in zip(ids, raws, strict=True) if r]
 
     async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
         if after is None:
@@ -253,6 +264,22 @@ class RedisStore(Store):
     async def arrivals(self, sender_key: str) -> list[datetime]:
         members = await self.redis.zrangebylex(self.k.arrivals, f"[{sender_key}|", f"[{sender_key}|~")
         return [from_ms(int(m.split("|")[1])) for m in members]
+
+    async def intake_state(self, sender_keys: list[str]) -> IntakeState:
+        k = self.k
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in sender_keys:
+                pipe.zrangebylex(k.arrivals, f"[{key}|", f"[{key}|~")
+            pipe.incr(k.seq)
+            pipe.get(k.version_head)
+            *found, seq, head = await pipe.execute()
+        arrivals = sorted(from_ms(int(m.split("|")[1])) for members in found for m in members)
+        return IntakeState(arrivals, int(seq), int(head or 0))
+
+    async def queued_contacts(self, limit: int = 500, after: float | None = None) -> list[Contact]:
+        lower = "-inf" if after is None else f"({after!r}"
+        pairs = await self._queue_head(keys=[self.k.queue, self.k.contacts], args=[lower, limit])
+        return [self.codec.decode(cid, raw) for cid, raw in pairs]
 
     async def get_offer(self, offer_id: str) -> Offer | None:
         raw = await self.redis.hget(self.k.offers, offer_id)
@@ -422,6 +449,7 @@ class RedisStore(Store):
     async def forget_contact(self, contact_id: str) -> bool:
         k = self.k
         keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
+        self.codec.forget(contact_id)
         return bool(await self._call(self._forget, keys, [contact_id]))
 
     # -- rosters ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from router.api.app import Extension, create_app
@@ -35,15 +36,26 @@ class TwilioRig:
     clock: VirtualClock
     api: FakeTwilioApi
     twilio: TwilioWebhooks
+    app: web.Application
+
+    async def drain(self) -> int:
+        """Send what the outbox holds due now, as the service's sending loop would (the rig does
+        not run `service.start()`); retries due later wait for the clock. How many were tried."""
+        tried = 0
+        while sent := await self.service.outbox.send_due():
+            tried += sent
+        return tried
 
     async def tick(self, seconds: float, step: float = 30.0) -> None:
-        """Move virtual time on in steps, firing every timer that falls due."""
+        """Move virtual time on in steps, firing every timer and sending every text that falls due."""
         runner = TimerRunner(self.service.engine)
         left = seconds
+        await self.drain()
         while left > 0:
             move = min(step, left)
             await self.clock.advance(move)
             await runner.fire_due()
+            await self.drain()
             left -= move
 
     async def call_in(self, caller: str, key: str = "1") -> tuple[str, Reply]:
@@ -88,6 +100,7 @@ class TwilioRig:
         await engine.rosters.publish("main", start, end, False, "test")
         await engine.arm_shift_change()
         # Publishing texted each responder their new shifts; the tests count what follows.
+        await self.drain()
         self.api.messages.clear()
 
 
@@ -135,7 +148,7 @@ async def make_rig() -> AsyncIterator[RigFactory]:
         closers.append(server.close)
         hooks = TwilioWebhooks(str(server.make_url("")), PUBLIC, TOKEN, HOTLINE, ACCOUNT)
         closers.append(hooks.close)
-        return TwilioRig(service=service, clock=clock, api=api, twilio=hooks)
+        return TwilioRig(service=service, clock=clock, api=api, twilio=hooks, app=server.app)
 
     yield make
     for close in reversed(closers):

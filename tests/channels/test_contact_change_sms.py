@@ -30,6 +30,7 @@ async def test_code_is_texted_to_the_new_number(rig: TwilioRig) -> None:
     )
     status, _ = await _call(rig, "/v1/responders/r-primary/contact-change", token, {"phone": NEW})
     assert status == 202
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY) == []  # nothing to the old number yet
     sent = rig.api.texts_to(NEW)
     found = re.search(r"\b(\d{6})\b", sent[0]) if len(sent) == 1 else None
@@ -40,5 +41,6 @@ async def test_code_is_texted_to_the_new_number(rig: TwilioRig) -> None:
     assert status == 200 and body["changed"] == "phone"
     responder = await rig.service.store.get_responder("r-primary")
     assert responder is not None and responder.phone == NEW
+    await rig.drain()
     told = rig.api.texts_to(PRIMARY)
     assert len(told) == 1 and "was changed" in told[0] and NEW not in told[0]

@@ -82,6 +82,7 @@ async def test_caller_presses_the_danger_key_everyone_is_called_supervisor_paged
     offered = {o.responder for o in await rig.service.engine.offers_for(None, "pending")}
     assert offered == {"r-primary", "r-backup", "r-super"}
     # the supervisor is paged now, by voice and text as the protocol's danger rule says
+    await rig.drain()
     [page] = [c["twiml"] for c in rig.api.calls_to(SUPERVISOR) if c["twiml"]]
     assert "SafetyNet DANGER: a voice contact, priority critical" in page and CALLER not in page
 
@@ -160,6 +161,7 @@ async def test_offer_text_carries_the_interpreter_line_after_the_fallback(rig: T
     await engine.intake(
         ContactIn.model_validate({"channel": "sms", "from": PERSON, "body": "bonjour", "language": "fr"})
     )
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY) == []  # nobody on call speaks French
     await rig.tick(fallback.after.total_seconds())
     [offer] = rig.api.texts_to(PRIMARY)

@@ -21,6 +21,7 @@ async def test_relays_to_a_responder_are_audited(rig: TwilioRig) -> None:
         ("r-primary", contact.id, "responder=r-primary kind=accepted"),
         ("r-primary", contact.id, "responder=r-primary kind=relay_in"),
     ]
+    await rig.drain()
     assert len([t for t in rig.api.texts_to(PRIMARY) if "passport" in t or "are you there" in t]) == 2
     text = str(entries)
     assert PERSON not in text and PRIMARY not in text and "passport" not in text

@@ -57,6 +57,7 @@ async def test_a_repeated_first_text_makes_one_contact_and_answers_empty(replay_
     assert again.status == 200 and again.texts("Message") == []  # no second auto-reply
     contact = await rig.only_open()
     assert [m.body for m in contact.messages] == ["I need help"]
+    await rig.drain()
     assert len(rig.api.texts_to(PRIMARY)) == 1  # one offer, not two
 
 
@@ -120,6 +121,7 @@ async def test_a_repeated_responder_text_reaches_the_person_once(rig: TwilioRig)
     reply = sms_params(rig, PRIMARY, "I am here with you.")
     await text(rig, reply)
     await text(rig, reply)
+    await rig.drain()
     assert rig.api.texts_to(PERSON) == ["I am here with you."]
 
 

@@ -23,6 +23,7 @@ async def test_text_offer_accept_talk_close(rig: TwilioRig) -> None:
     assert reply.texts("Message") == [auto]
     contact = await rig.only_open()
     assert contact.channel == "sms" and contact.status == ContactStatus.offered
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY) == [OFFER]
 
     reply = await rig.twilio.incoming_sms(PRIMARY, "1")
@@ -30,17 +31,20 @@ async def test_text_offer_accept_talk_close(rig: TwilioRig) -> None:
     contact = await rig.contact(contact.id)
     assert contact.status == ContactStatus.assigned and contact.responder == "r-primary"
     code = short_code(contact.id)
+    await rig.drain()
     accepted = rig.api.texts_to(PRIMARY)[-1]
     assert accepted.startswith(f"[{code}] Accepted") and "Them: I need to talk to someone" in accepted
 
     await rig.clock.advance(40)
     await rig.twilio.incoming_sms(PRIMARY, "Hi, I'm here with you. Are you safe right now?")
+    await rig.drain()
     assert rig.api.texts_to(PERSON) == ["Hi, I'm here with you. Are you safe right now?"]
     contact = await rig.contact(contact.id)
     assert contact.status == ContactStatus.answered
     assert contact.answered_at == rig.clock.now()
 
     await rig.twilio.incoming_sms(PERSON, "yes, for now")
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY)[-1] == f"[{code}] yes, for now"
 
     reply = await rig.twilio.incoming_sms(PRIMARY, "CLOSE safety_plan made a plan together")
@@ -60,6 +64,7 @@ async def test_offer_codes_tell_several_pending_offers_apart(rig: TwilioRig) -> 
     first_contact = await rig.service.engine.open_contact_for("sms", PERSON)
     assert first_contact is not None
     offers = sorted(pending, key=lambda o: o.contact_id != first_contact.id)  # first person's first
+    await rig.drain()
     texts = rig.api.texts_to(PRIMARY)
     second = short_code(offers[1].id)
     assert texts == [
@@ -104,10 +109,12 @@ async def test_stop_help_and_start_keywords(rig: TwilioRig) -> None:
     reply = await rig.twilio.incoming_sms(PERSON, "stop")
     assert reply.texts("Message") == []  # Twilio sends the carrier confirmation itself
     assert (await rig.contact(contact.id)).messages[-1].body == "stop"
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY)[-1].endswith("] stop")
 
     rig.api.opted_out.add(PERSON)  # what Twilio does on STOP: further texts are refused (21610)
     await rig.twilio.incoming_sms(PRIMARY, "Are you still there?")
+    await rig.drain()
     assert rig.api.texts_to(PERSON) == []
     assert "Not delivered: they replied STOP" in rig.api.texts_to(PRIMARY)[-1]
 
@@ -122,6 +129,7 @@ async def test_long_messages_are_split_into_numbered_parts(rig: TwilioRig) -> No
     await rig.twilio.incoming_sms(PRIMARY, "1")
     words = " ".join(f"word{i}" for i in range(500))  # about 3,900 characters
     await rig.twilio.incoming_sms(PRIMARY, words)
+    await rig.drain()
     parts = rig.api.texts_to(PERSON)
     assert len(parts) == 3
     assert all(len(p) <= 1600 for p in parts)
@@ -143,6 +151,7 @@ async def test_a_picture_is_announced_not_relayed(rig: TwilioRig) -> None:
     await rig.twilio.incoming_sms(PRIMARY, "1")
     params = {"From": PERSON, "To": HOTLINE, "Body": "", "NumMedia": "1", "MediaUrl0": "https://x/y.jpg"}
     assert (await rig.twilio.post("/channels/twilio/sms", params)).status == 200
+    await rig.drain()
     assert "sent a picture or file" in rig.api.texts_to(PRIMARY)[-1]
     assert "https://x/y.jpg" not in rig.api.texts_to(PRIMARY)[-1]
 

@@ -60,6 +60,7 @@ async def test_close_by_sms_completes_the_mandated_report(rig: TwilioRig) -> Non
     }
     assert "sms_close_draft" not in contact.outcome
     # the person's words never went to the person: the dialogue is between the hotline and staff
+    await rig.drain()
     assert all("County CPS" not in m["body"] for m in rig.api.messages if m["to"] == PERSON)
 
 
@@ -82,12 +83,14 @@ async def test_abort_stops_a_close(rig: TwilioRig) -> None:
     assert contact.status == ContactStatus.answered and "sms_close_draft" not in contact.outcome
     # texts go to the person again once no close is under way
     await rig.twilio.incoming_sms(PRIMARY, "Still there?")
+    await rig.drain()
     assert rig.api.texts_to(PERSON)[-1] == "Still there?"
 
 
 async def test_feedback_is_asked_and_counted_without_a_contact(rig: TwilioRig) -> None:
     cid = await held(rig)
     await say(rig, "CLOSE support_given")
+    await rig.drain()
     question = rig.api.texts_to(PERSON)[-1]
     assert "did this conversation help" in question
     reply = await rig.twilio.incoming_sms(PERSON, "4")
@@ -108,6 +111,7 @@ async def test_accepted_text_never_answered_goes_back_and_the_responder_is_told(
     assert "answer_timeout" in [e.event for e in contact.timeline]
     assert contact.status in (ContactStatus.queued, ContactStatus.offered)
     assert contact.responder is None
+    await rig.drain()
     told = [t for t in rig.api.texts_to(PRIMARY) if "went back to the queue" in t]
     assert told == [
         "The sms contact you accepted was not answered within 3m00s, so it went back to the queue "
@@ -119,6 +123,7 @@ async def test_a_hard_contact_pages_the_supervisor_for_a_debrief(rig: TwilioRig)
     cid = await held(rig, "they took my passport and I can't leave")
     assert "trafficking" in (await rig.contact(cid)).flags
     await say(rig, "CLOSE support_given")
+    await rig.drain()
     assert [t for t in rig.api.texts_to(SUPERVISOR) if "Debrief" in t] == [
         "SafetyNet Debrief: r-primary just closed a text contact, priority high (trafficking). "
         "Please check in with them now (Standard 31) and record the debrief."

@@ -41,6 +41,7 @@ async def test_caller_waits_responder_presses_1_and_is_bridged(rig: TwilioRig) -
     assert hold.texts("Redirect") == [wait_url]
 
     # A voice contact is offered by a call, whatever the responder's usual method.
+    await rig.drain()
     [call] = offer_calls(rig, PRIMARY)
     assert call["from"] == HOTLINE
     whisper = await rig.twilio.answer(call)
@@ -64,6 +65,7 @@ async def test_caller_waits_responder_presses_1_and_is_bridged(rig: TwilioRig) -
     assert answered.status == ContactStatus.answered
     assert answered.answered_at == rig.clock.now()
     assert answered.timeline[-1].event == "answered"
+    await rig.drain()
     assert rig.api.calls_to(PRIMARY) == [call]  # no second call: the offer call itself was bridged
 
     # The caller hangs up after talking: nothing is abandoned; the responder closes by text.
@@ -79,6 +81,7 @@ async def test_accepted_elsewhere_the_responder_is_called_to_bridge(rig: TwilioR
     contact = await rig.only_open()
     [offer] = await rig.service.engine.offers_for("r-primary", "pending")
     await rig.service.engine.accept(offer.id, by="r-primary")  # e.g. from the console
+    await rig.drain()
     bridge_calls = [c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]
     assert len(bridge_calls) == 1
     leg = await rig.twilio.answer(bridge_calls[0])
@@ -106,6 +109,7 @@ async def test_caller_who_hangs_up_while_waiting_is_abandoned(rig: TwilioRig) ->
 
     # Accepting the task calls the responder, then dials the person back from the hotline number.
     await rig.service.engine.accept(offer.id, by=offer.responder)
+    await rig.drain()
     [leg_call] = [c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]
     leg = await rig.twilio.answer(leg_call)
     assert leg.first("Number").text == CALLER and leg.attr("Dial", "callerId") == HOTLINE
@@ -125,15 +129,18 @@ async def test_caller_who_hangs_up_while_waiting_is_abandoned(rig: TwilioRig) ->
 
 async def test_offer_call_not_answered_falls_back_to_a_text(rig: TwilioRig) -> None:
     await rig.call_in(CALLER)
+    await rig.drain()
     [call] = offer_calls(rig, PRIMARY)
     await rig.twilio.call_status(
         call["status_callback"], call["sid"], HOTLINE, PRIMARY, "no-answer", "outbound-api"
     )
+    await rig.drain()
     assert rig.api.texts_to(PRIMARY) == [
         "New voice contact, priority normal, English. Reply 1 to accept, 2 to pass."
     ]
     await rig.twilio.incoming_sms(PRIMARY, "1")
     assert (await rig.only_open()).status == ContactStatus.assigned
+    await rig.drain()
     assert len([c for c in rig.api.calls_to(PRIMARY) if c["url"] and "/bridge" in c["url"]]) == 1
 
 
@@ -147,6 +154,7 @@ async def test_nobody_answers_backup_and_supervisor_paged_by_voice_at_target(rig
     def breach_pages(number: str) -> list[dict[str, Any]]:
         return [c for c in rig.api.calls_to(number) if c["twiml"] and "BREACH" in c["twiml"]]
 
+    await rig.drain()
     assert breach_pages(BACKUP) == [] and breach_pages(SUPERVISOR) == []
     # On the way, the ladder's text pages went out (backup at its first step, by SMS).
     assert any(t.startswith("SafetyNet Escalation:") for t in rig.api.texts_to(BACKUP))
@@ -155,6 +163,7 @@ async def test_nobody_answers_backup_and_supervisor_paged_by_voice_at_target(rig
     breached = await rig.contact(contact.id)
     assert breached.breached and breached.status in (ContactStatus.queued, ContactStatus.offered)
     for number in (BACKUP, SUPERVISOR):
+        await rig.drain()
         [page] = breach_pages(number)
         assert page["from"] == HOTLINE and CALLER not in page["twiml"]
         assert '<Say loop="2">' in page["twiml"]

@@ -53,3 +53,34 @@ async def test_dispatch_state_in_one_read(store: Store) -> None:
     assert state.loads == {("ana", "sms"): 1}
     assert set(state.idle) == {"ana", "ben"}
     assert state.roster_head == await store.head_version() == 0
+
+
+async def test_intake_state_reads_arrivals_seq_and_head_at_once(store: Store) -> None:
+    first = await store.intake_state(["k-new"])
+    assert first.arrivals == [] and first.roster_head == 0
+    c = contact("a", sender_key="k-a")
+    await store.apply(
+        Transition(
+            contact=c, expect_rev=None, enqueue_score=1, arrival=("k-a", START, START), events=[ev("r", "a")]
+        )
+    )
+    later = START.replace(minute=START.minute + 1)
+    d = contact("b", 2, sender_key="k-b")
+    await store.apply(
+        Transition(
+            contact=d, expect_rev=None, enqueue_score=2, arrival=("k-b", later, START), events=[ev("r", "b")]
+        )
+    )
+    state = await store.intake_state(["k-b", "k-a"])  # every listed key, oldest first
+    assert state.arrivals == [START, later]
+    assert state.seq == first.seq + 1  # each read takes a fresh sequence number
+
+
+async def test_queued_contacts_in_serving_order_a_page_at_a_time(store: Store) -> None:
+    for n, cid in enumerate(["c", "a", "b"]):
+        await intake(store, contact(cid, n + 1), [3, 1, 2][n])
+    page = await store.queued_contacts(2)
+    assert [c.id for c in page] == ["a", "b"]
+    rest = await store.queued_contacts(2, after=2)
+    assert [c.id for c in rest] == ["c"] and rest[0].sender == "+15550001111"
+    assert await store.queued_contacts(5, after=3) == []

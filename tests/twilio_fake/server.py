@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 from dataclasses import dataclass, field
@@ -46,6 +47,12 @@ class FakeTwilioApi:
     garbled: int = 0
     refused: int = 0
     requests: int = 0
+    # A hung Twilio: while `gate` is set and closed, new messages and calls wait for it to open;
+    # `holding` is set once one does (so a test knows a send is in flight and stuck).
+    gate: asyncio.Event | None = None
+    holding: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set each time a message is recorded, for tests waiting on a background sender.
+    recorded: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -72,6 +79,17 @@ class FakeTwilioApi:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def hang(self) -> asyncio.Event:
+        """Hold every new message and call until the returned event is set."""
+        self.gate = asyncio.Event()
+        self.holding.clear()
+        return self.gate
+
+    async def _at_gate(self) -> None:
+        if self.gate is not None and not self.gate.is_set():
+            self.holding.set()
+            await self.gate.wait()
 
     def fail(self, count: int, status: int = 500, code: int = 20500) -> None:
         self.failures.append(Failure(count, status, code))
@@ -113,6 +131,7 @@ class FakeTwilioApi:
         return None
 
     async def _create_message(self, request: web.Request) -> web.Response:
+        await self._at_gate()
         refused = self._check(request)
         if refused is not None:
             return refused
@@ -154,12 +173,14 @@ class FakeTwilioApi:
             "uri": uri,
         }
         self.messages.append({**record, "status_callback": form.get("StatusCallback")})
+        self.recorded.set()
         if self.garbled > 0:
             self.garbled -= 1
             return web.Response(status=201, text="accepted")
         return web.json_response(record, status=201)
 
     async def _create_call(self, request: web.Request) -> web.Response:
+        await self._at_gate()
         refused = self._check(request)
         if refused is not None:
             return refused

@@ -9,6 +9,7 @@ from router.api.app import Extension
 from router.channels.twilio import messaging, partner, voice
 from router.channels.twilio.channel import CHANNEL, TwilioChannel
 from router.channels.twilio.notifier import NOTIFIER, TwilioNotifier
+from router.channels.twilio.outgoing import OUTGOING, Outgoing
 from router.channels.twilio.provider import PhoneProvider, ProviderError, Sent, TwilioProvider
 from router.channels.twilio.relay import Relay
 from router.channels.twilio.security import PREFIX, Guard, Handler, Links
@@ -16,8 +17,10 @@ from router.channels.twilio.setup import CheckReport, check, webhook_urls
 from router.service import Service
 
 __all__ = [
+    "OUTGOING",
     "PREFIX",
     "CheckReport",
+    "Outgoing",
     "PhoneProvider",
     "ProviderError",
     "Sent",
@@ -79,13 +82,16 @@ def installer(provider: PhoneProvider | None = None) -> Extension:
         channel = TwilioChannel(
             service=service, provider=phone, links=Links(s.public_url or ""), number=s.twilio_number
         )
-        notifier = TwilioNotifier(channel, fallback=service.engine.notifier)
+        # Every text and call leaves through the service's durable outbox (senders registered here).
+        out = Outgoing(channel)
+        notifier = TwilioNotifier(channel, out, fallback=service.engine.notifier)
         app[CHANNEL] = channel
         app[NOTIFIER] = notifier
+        app[OUTGOING] = out
         guard = Guard(s.twilio_auth_token, s.public_url)
         for path, handler in ROUTES:
             app.router.add_post(PREFIX + path, guard.wrap(handler))
-        service.engine.listeners.append(Relay(channel))
+        service.engine.listeners.append(Relay(channel, out))
         service.engine.notifier = notifier
 
         async def close_provider(_: web.Application) -> None:

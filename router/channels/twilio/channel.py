@@ -10,7 +10,7 @@ import structlog
 from aiohttp import web
 
 from router.channels.once import Once
-from router.channels.twilio.provider import PhoneProvider, ProviderError
+from router.channels.twilio.provider import PhoneProvider
 from router.channels.twilio.security import Links
 from router.engine import Engine
 from router.models import Contact, ContactStatus, Responder
@@ -59,18 +59,6 @@ class TwilioChannel:
         store = self.service.store
         contacts = await store.get_contacts(await store.open_contacts())
         return [c for c in contacts if c.responder == responder_id and c.status in HELD]
-
-    async def text(self, to: str | None, body: str, what: str, **ids: str) -> bool:
-        """Send a text; a failure is logged (without number or body) and reported, never raised."""
-        if not to:
-            log.warning("sms_skipped_no_number", what=what, **ids)
-            return False
-        try:
-            await self.provider.send_sms(to, body)
-            return True
-        except ProviderError as exc:
-            log.error("sms_failed", what=what, status=exc.status, code=exc.code, **ids)
-            return False
 
 
 CHANNEL: web.AppKey[TwilioChannel] = web.AppKey("twilio_channel", TwilioChannel)

@@ -141,8 +141,9 @@ class TwilioProvider(PhoneProvider):
         auth_token: str,
         number: str,
         api_base: str | None = None,
-        # Small on purpose: sends happen inside Twilio's own webhook requests, which Twilio gives
-        # 15 s; a longer outage is the fallback's job (console, next method), not the retry's.
+        # Small on purpose: these ride out a blip within one send. Longer outages are the
+        # outbox's (router/outbox.py: retries over minutes, surviving a restart) and the
+        # fallback's (next method, console). Only `check` and call updates send directly.
         attempts: int = 3,
         backoff_s: float = 0.25,
         timeout_s: float = 5.0,

@@ -1,6 +1,12 @@
-"""After each transition: bridge accepted calls, relay texts both ways through the hotline number."""
+"""After each transition: bridge accepted calls, relay texts both ways through the hotline number.
+Every text and call is queued on the durable outbox (`outgoing.py`), so a transition or a webhook
+never waits on Twilio; what the outbox gives up is handled here (the responder told, the caller
+put back in the queue)."""
 
 from __future__ import annotations
+
+import contextlib
+from typing import Any
 
 import structlog
 
@@ -8,7 +14,7 @@ from router import feedback
 from router.audit import AuditContext, audit
 from router.channels.twilio import twiml
 from router.channels.twilio.channel import ON_THE_LINE, TwilioChannel, uses_phone
-from router.channels.twilio.provider import ProviderError
+from router.channels.twilio.outgoing import REASONS, Outgoing
 from router.channels.twilio.sms import short_code
 from router.errors import RouterError
 from router.models import Contact, Event, Message, Responder
@@ -26,8 +32,16 @@ class Relay:
     """The engine listener of the Twilio channel. Every failure is logged here (no number,
     no body) so the engine's own catch-all never has to."""
 
-    def __init__(self, channel: TwilioChannel) -> None:
+    def __init__(self, channel: TwilioChannel, out: Outgoing) -> None:
         self.channel = channel
+        self.out = out
+        out.when_given_up.update(
+            {
+                "relay_out": self._reply_given_up,
+                "bridge": self._bridge_given_up,
+                "partner": self._partner_given_up,
+            }
+        )
 
     async def on_event(self, contact: Contact, event: Event) -> None:
         try:
@@ -43,7 +57,7 @@ class Relay:
                 await self._ask_feedback(contact)
             elif event.event == "partner_transfer_requested" and contact.channel == "voice":
                 await self._transfer_to_partner(contact, str((event.model_extra or {}).get("partner", "")))
-        except (ProviderError, RouterError) as exc:
+        except RouterError as exc:
             log.error("relay_failed", event=event.event, contact_id=contact.id, error=type(exc).__name__)
 
     async def _ask_feedback(self, contact: Contact) -> None:
@@ -53,7 +67,7 @@ class Relay:
         if text is None:
             return
         await feedback.ask(engine.store, engine.protocol, contact.sender_key)
-        await self.channel.provider.send_sms(contact.sender, text)
+        await self.out.text_person(contact.id, text, "feedback")
         log.info("feedback_asked", contact_id=contact.id)
 
     async def _transfer_to_partner(self, contact: Contact, partner_id: str) -> None:
@@ -65,11 +79,11 @@ class Relay:
             log.error("partner_transfer_impossible", contact_id=contact.id, partner=partner_id)
             return
         links = self.channel.links
-        await self.channel.provider.place_call(
-            number,
+        await self.out.call_partner(
+            contact.id,
+            partner.id,
             url=links.url("/partner/call", contact=contact.id, partner=partner.id),
             status_callback=links.url("/status", partner_call=contact.id),
-            timeout_s=30,
         )
         log.warning("partner_transfer_dialled", contact_id=contact.id, partner=partner.id)
 
@@ -90,19 +104,21 @@ class Relay:
             if offer_id is not None and ON_THE_LINE.get() == offer_id:
                 return  # accepted by keypress on our call: that call bridges itself
             links = self.channel.links
-            await self.channel.provider.place_call(
-                responder.phone,
+            await self.out.call_responder(
+                responder,
+                "bridge",
                 url=links.url("/bridge", contact=contact.id),
                 status_callback=links.url("/status", bridge=contact.id),
                 timeout_s=30,
+                contact=contact.id,
             )
-            log.info("bridge_call_placed", contact_id=contact.id, responder=responder.id)
+            log.info("bridge_call_queued", contact_id=contact.id, responder=responder.id)
             if uses_phone(responder):
-                await self.channel.text(
-                    responder.phone,
+                await self.out.text_responder(
+                    responder,
                     f"[{code}] Accepted: {twiml.describe(contact)}. Calling you now to connect the caller.",
                     "accepted",
-                    contact_id=contact.id,
+                    contact=contact.id,
                 )
             return
         if not uses_phone(responder):
@@ -116,7 +132,7 @@ class Relay:
         else:
             body = f"[{code}] Accepted: {twiml.describe(contact)}. Continue in the console."
         await self._audit_relay(contact, responder, "accepted")
-        await self.channel.text(responder.phone, body, "accepted", contact_id=contact.id)
+        await self.out.text_responder(responder, body, "accepted", contact=contact.id)
 
     async def _audit_relay(self, contact: Contact, responder: Responder, what: str) -> None:
         """The person's words leave for a responder's phone: recorded before they are sent."""
@@ -134,29 +150,47 @@ class Relay:
             return
         last = contact.messages[-1]
         await self._audit_relay(contact, responder, "relay_in")
-        await self.channel.text(
-            responder.phone, f"[{short_code(contact.id)}] {last.body}", "relay_in", contact_id=contact.id
+        await self.out.text_responder(
+            responder, f"[{short_code(contact.id)}] {last.body}", "relay_in", contact=contact.id
         )
 
     async def _to_person(self, contact: Contact) -> None:
         last = contact.messages[-1] if contact.messages else None
         if last is None or last.direction != "out":
             return
-        try:
-            await self.channel.provider.send_sms(contact.sender, last.body)
-            log.info("relayed_out", contact_id=contact.id)
-        except ProviderError as exc:
-            log.error("relay_out_failed", contact_id=contact.id, status=exc.status, opted_out=exc.opted_out)
-            responder = await self._responder(contact)
-            if responder is not None and uses_phone(responder):
-                why = (
-                    "they replied STOP, so texts to them are blocked"
-                    if exc.opted_out
-                    else "the network failed"
-                )
-                await self.channel.text(
-                    responder.phone,
-                    f"[{short_code(contact.id)}] Not delivered: {why}.",
-                    "relay_failed",
-                    contact_id=contact.id,
-                )
+        await self.out.text_person(contact.id, last.body, "relay_out")
+        log.info("relay_out_queued", contact_id=contact.id)
+
+    # -- what the outbox gave up -------------------------------------------------------------
+    async def _reply_given_up(self, ref: str, body: dict[str, Any], why: str) -> None:
+        """A responder's reply never reached the person: it goes on the contact's timeline (the
+        console shows it) and the responder is told, so nobody believes it was read."""
+        engine = self.channel.engine
+        contact = await engine.store.get_contact(ref)
+        if contact is None:
+            return
+        log.error("relay_out_failed", contact_id=contact.id, why=why)
+        with contextlib.suppress(RouterError):
+            await engine.note(contact.id, "delivery_failed", channel="sms", why=why)
+        responder = await self._responder(contact)
+        if responder is None:
+            return
+        if why == "opted_out":
+            told = "they replied STOP, so texts to them are blocked"
+        elif why in REASONS.values() or why.startswith("refused_"):
+            told = "the phone network refused it"
+        else:
+            told = "the network failed after several tries"
+        await engine.notifier.notice(responder, f"[{short_code(contact.id)}] Not delivered: {told}.")
+
+    async def _bridge_given_up(self, ref: str, body: dict[str, Any], why: str) -> None:
+        """The responder who accepted a caller cannot be called: the caller goes back to their
+        place in the queue for the next responder, as when the bridge call is not picked up."""
+        contact_id = str(body["contact"])
+        log.error("bridge_call_failed", contact_id=contact_id, responder=ref, why=why)
+        with contextlib.suppress(RouterError):  # answered or ended meanwhile
+            await self.channel.engine.release(contact_id, "bridge_call_failed")
+
+    async def _partner_given_up(self, ref: str, body: dict[str, Any], why: str) -> None:
+        # The caller is still in our queue, still escalating: the ladder goes on without the partner.
+        log.error("partner_transfer_failed", contact_id=ref, partner=body.get("partner"), why=why)

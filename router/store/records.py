@@ -1,0 +1,77 @@
+"""How a contact record is kept in Redis: its facts in the clear, its personal data sealed once.
+
+Sealing the whole record on every transition cost a Fernet decrypt and re-encrypt (about a
+third of an escalation's Python CPU) for transitions that never touch the person's address or
+words. The record is kept in two parts:
+
+    2|<Fernet token of the personal fields>|<JSON of every other field>
+
+The facts (status, times, flags, timeline, offers) are what the stream and the ledger already
+hold in the clear. The personal part (address, messages, notes, subject, the channel's handle,
+closing's free text) is sealed when it changes and its token is reused while it does not.
+A record written by an earlier release (one Fernet token of the whole record) still opens.
+"""
+
+from __future__ import annotations
+
+from router.models import Contact
+from router.store.sealing import Sealer
+
+# Every field that can hold what a person said or where they can be reached.
+PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
+PREFIX = "2|"
+# Contacts whose personal part this process last sealed or opened (a burst touches thousands).
+CACHE = 10_000
+
+
+class ContactCodec:
+    """Encodes and decodes contact records, sealing or opening the personal part only when it
+    is not the one this process last saw for that contact."""
+
+    def __init__(self, sealer: Sealer, cache: int = CACHE) -> None:
+        self.sealer = sealer
+        self._cap = cache
+        # contact id -> (sealed token, the JSON it seals); every entry is a true pair, so a
+        # stale one (a write that lost its race) only costs a miss, never a wrong record.
+        self._known: dict[str, tuple[str, str]] = {}
+
+    def encode(self, contact: Contact) -> str:
+        facts = contact.model_dump_json(exclude=PERSONAL)
+        personal = contact.model_dump_json(include=PERSONAL)
+        known = self._known.get(contact.id)
+        if known is not None and known[1] == personal:
+            token = known[0]
+        else:
+            token = self.sealer.seal(personal)
+            self._remember(contact.id, token, personal)
+        return f"{PREFIX}{token}|{facts}"
+
+    def decode(self, contact_id: str, raw: str) -> Contact:
+        if not raw.startswith(PREFIX):
+            return Contact.model_validate_json(self.sealer.open(raw))
+        token, facts = raw[len(PREFIX) :].split("|", 1)
+        known = self._known.get(contact_id)
+        if known is not None and known[0] == token:
+            personal = known[1]
+        else:
+            personal = self.sealer.open(token)
+            self._remember(contact_id, token, personal)
+        return Contact.model_validate_json(_merge(facts, personal))
+
+    def forget(self, contact_id: str) -> None:
+        self._known.pop(contact_id, None)
+
+    def _remember(self, contact_id: str, token: str, personal: str) -> None:
+        self._known.pop(contact_id, None)
+        self._known[contact_id] = (token, personal)
+        if len(self._known) > self._cap:
+            del self._known[next(iter(self._known))]  # the least recently sealed or opened
+
+
+def _merge(facts: str, personal: str) -> str:
+    """Two JSON objects' members as one object (both come from model_dump_json)."""
+    if personal == "{}":
+        return facts
+    if facts == "{}":
+        return personal
+    return f"{facts[:-1]},{personal[1:]}"
