@@ -82,6 +82,8 @@ class Usage:
     commands: dict[str, int]  # per command, the bench's own removed
     total_commands: int
     round_trips: int | None
+    redis_cpu_s: float = float("nan")  # the redis-server process's CPU, when its pid is known
+    wall_s: float = float("nan")
 
     def per_op(self, ops: int) -> dict[str, Any]:
         if ops <= 0:
@@ -90,6 +92,10 @@ class Usage:
         return {
             "ops": ops,
             "cpu_us": self.cpu_s / ops * 1e6,
+            "redis_cpu_us": self.redis_cpu_s / ops * 1e6,
+            # share of one core the serves got over the phase: well under the number of serves
+            # on a machine others load too
+            "cores_used": self.cpu_s / self.wall_s if self.wall_s == self.wall_s and self.wall_s else None,
             "commands": self.total_commands / ops,
             "round_trips": None if self.round_trips is None else self.round_trips / ops,
             "top_commands": {k: v / ops for k, v in top},
@@ -102,11 +108,16 @@ class Meter:
 
     redis_url: str
     serves: list[tuple[int, Path | None]]  # (pid, count file of a counted serve)
+    redis_pid: int = 0
     _cpu: float = 0.0
+    _redis_cpu: float = 0.0
+    _wall: float = 0.0
     _redis: dict[str, int] = field(default_factory=dict)
     _trips: int | None = None
 
     async def start(self) -> None:
+        self._wall = time.monotonic()
+        self._redis_cpu = proc_cpu_s(self.redis_pid) if self.redis_pid else 0.0
         self._cpu = sum(proc_cpu_s(pid) for pid, _ in self.serves)
         self._trips = await self._round_trips()
         self._redis = redis_counts(self.redis_url)
@@ -114,6 +125,8 @@ class Meter:
     async def stop(self, bench_commands: dict[str, int] | None = None) -> Usage:
         after = redis_counts(self.redis_url)
         cpu = sum(proc_cpu_s(pid) for pid, _ in self.serves) - self._cpu
+        redis_cpu = proc_cpu_s(self.redis_pid) - self._redis_cpu if self.redis_pid else float("nan")
+        wall = time.monotonic() - self._wall
         trips = await self._round_trips()
         own = {"info": after.get("info", 0) - self._redis.get("info", 0), **(bench_commands or {})}
         delta = {
@@ -124,7 +137,7 @@ class Meter:
         delta = {k: v for k, v in delta.items() if v > 0}
         total = after["_total"] - self._redis["_total"] - sum(own.values())
         moved = None if trips is None or self._trips is None else trips - self._trips
-        return Usage(cpu_s=cpu, commands=delta, total_commands=total, round_trips=moved)
+        return Usage(cpu, delta, total, moved, redis_cpu_s=redis_cpu, wall_s=wall)
 
     async def _round_trips(self) -> int | None:
         total = 0
@@ -139,13 +152,21 @@ class Meter:
 
 
 def cost_line(label: str, cost: dict[str, Any]) -> str:
-    """`label: 812 µs CPU, 3.1 commands, 2.0 round trips per op (evalsha 1.0, hmget 1.0, ...)`."""
+    """`label: 812 µs Python CPU (redis-server 90 µs; serves used 0.61 cores), 3.1 Redis commands,
+    2.00 round trips per op over N ops (commands per op: evalsha 1.00, ...)`."""
     if not cost:
         return f"{label}: no operations"
     rt = cost["round_trips"]
     trips = "round trips not counted" if rt is None else f"{rt:.2f} round trips"
     top = ", ".join(f"{k} {v:.2f}" for k, v in cost["top_commands"].items())
+    notes = []
+    redis = cost.get("redis_cpu_us", float("nan"))
+    if redis == redis:
+        notes.append(f"redis-server {redis:,.0f} µs")
+    if cost.get("cores_used") is not None:
+        notes.append(f"serves used {cost['cores_used']:.2f} cores")
+    where = f" ({'; '.join(notes)})" if notes else ""
     return (
-        f"{label}: {cost['cpu_us']:,.0f} µs Python CPU, {cost['commands']:.2f} Redis commands, "
+        f"{label}: {cost['cpu_us']:,.0f} µs Python CPU{where}, {cost['commands']:.2f} Redis commands, "
         f"{trips} per op over {cost['ops']:,} ops (commands per op: {top})"
     )

@@ -53,6 +53,7 @@ class Redis:
     url: str
     port: int
     dir: Path
+    pid: int = 0
 
 
 @contextmanager
@@ -78,7 +79,7 @@ def redis_server() -> Iterator[Redis]:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"redis-server did not start on port {port}") from None
                     time.sleep(0.05)
-            yield Redis(url=f"redis://{HOST}:{port}/0", port=port, dir=Path(tmp))
+            yield Redis(url=f"redis://{HOST}:{port}/0", port=port, dir=Path(tmp), pid=proc.pid)
         finally:
             stop_process(proc)
 

@@ -66,11 +66,14 @@ def cost_table(costs: dict[str, dict[str, Any]]) -> list[str]:
         return []
     lines = [
         "per operation, in-process, one at a time",
-        "| operation | Python CPU | Redis commands | round trips |",
-        "| --- | --- | --- | --- |",
+        "| operation | Python CPU | redis-server CPU | Redis commands | round trips |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for name, c in costs.items():
-        lines.append(f"| {name} | {c['cpu_us']:,.0f} µs | {c['commands']:.1f} | {c['round_trips']:.2f} |")
+        lines.append(
+            f"| {name} | {c['cpu_us']:,.0f} µs | {c.get('redis_cpu_us', NAN):,.0f} µs | "
+            f"{c['commands']:.1f} | {c['round_trips']:.2f} |"
+        )
     return lines
 
 

@@ -140,7 +140,9 @@ async def offered_times(
 Drive = Callable[[Serve], Awaitable[tuple[Load, dict[str, Any]]]]
 
 
-async def measure_level(redis_url: str, workdir: Path, responders: int, drive: Drive) -> dict[str, Any]:
+async def measure_level(
+    redis_url: str, workdir: Path, responders: int, drive: Drive, redis_pid: int = 0
+) -> dict[str, Any]:
     """One `safetynet serve` (round trips counted), responders on call, a warm-up, then `drive`'s
     load; latencies from the event stream, cost per contact (intake and its offer) over the load
     until the last offer (simulations/bench/_measure.py)."""
@@ -149,7 +151,7 @@ async def measure_level(redis_url: str, workdir: Path, responders: int, drive: D
         await put_on_call(inst, responders)
         await generate(inst, 4, 2.0, 200, "9")  # warm-up, not measured
         await asyncio.sleep(0.5)
-        meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)])
+        meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)], redis_pid)
         await meter.start()
         load, extra = await drive(inst)
         ids = {s.contact_id for s in load.sent}
@@ -179,12 +181,21 @@ async def measure_level(redis_url: str, workdir: Path, responders: int, drive: D
 
 
 async def one_level(
-    redis_url: str, workdir: Path, concurrency: int, duration_s: float, limit: int, responders: int
+    redis_url: str,
+    workdir: Path,
+    concurrency: int,
+    duration_s: float,
+    limit: int,
+    responders: int,
+    redis_pid: int = 0,
 ) -> dict[str, Any]:
     async def closed_loop(inst: Serve) -> tuple[Load, dict[str, Any]]:
         return await generate(inst, concurrency, duration_s, limit, f"{concurrency % 10}"), {}
 
-    return {"concurrency": concurrency, **await measure_level(redis_url, workdir, responders, closed_loop)}
+    return {
+        "concurrency": concurrency,
+        **await measure_level(redis_url, workdir, responders, closed_loop, redis_pid),
+    }
 
 
 def ms(stats: dict[str, float], key: str) -> str:
@@ -213,7 +224,7 @@ async def run(
     # Each level on a fresh Redis: earlier contacts would hold capacity and lengthen the queue.
     for c in concurrencies:
         with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-intake-") as tmp:
-            results.append(await one_level(rs.url, Path(tmp), c, duration_s, limit, responders))
+            results.append(await one_level(rs.url, Path(tmp), c, duration_s, limit, responders, rs.pid))
     return results
 
 

@@ -84,14 +84,16 @@ async def at_rate(inst: Serve, rate: float, duration_s: float, tag: str) -> tupl
     }
 
 
-async def fixed_level(redis_url: str, workdir: Path, rate: float, duration_s: float) -> dict[str, Any]:
+async def fixed_level(
+    redis_url: str, workdir: Path, rate: float, duration_s: float, redis_pid: int = 0
+) -> dict[str, Any]:
     """One rate on one serve; enough responders on call that capacity never runs out."""
     responders = max(40, math.ceil((rate * duration_s + 400) / (CAPACITY * len(CHANNELS))) + 2)
 
     async def drive(inst: Serve) -> tuple[Load, dict[str, Any]]:
         return await at_rate(inst, rate, duration_s, "4")
 
-    r = await measure_level(redis_url, workdir, responders, drive)
+    r = await measure_level(redis_url, workdir, responders, drive, redis_pid)
     # Kept up: every request answered and offered, and the queue not growing (p99 under 1 s).
     r["kept_up"] = (
         r["requests"] == r["scheduled"] and r["not_offered"] == 0 and r["send_to_offer_s"]["p99"] < 1.0
@@ -123,7 +125,7 @@ async def run(rates: list[float], duration_s: float) -> list[dict[str, Any]]:
     results = []
     for rate in rates:  # each on a fresh Redis: earlier contacts would hold capacity
         with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-openloop-") as tmp:
-            results.append(await fixed_level(rs.url, Path(tmp), rate, duration_s))
+            results.append(await fixed_level(rs.url, Path(tmp), rate, duration_s, rs.pid))
     return results
 
 

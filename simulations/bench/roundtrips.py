@@ -36,7 +36,7 @@ from router.service import Service
 from schedules.model import Roster
 from schedules.shift import Shift
 from simulations.bench._inproc import engine_on, intake_many
-from simulations.bench._measure import Usage, cost_line, redis_counts
+from simulations.bench._measure import Usage, cost_line, proc_cpu_s, redis_counts
 
 __all__ = ["cost_line", "measure"]
 from simulations.bench._procs import machine, protocol_yaml, redis_server
@@ -63,15 +63,20 @@ def counting() -> Iterator[None]:
         AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
 
 
+REDIS_PID = [0]
+
+
 async def phase(url: str, ops: int, body: Callable[[], Awaitable[None]]) -> dict[str, Any]:
     before, trips, cpu = redis_counts(url), _trips[0], time.process_time()
+    redis_cpu = proc_cpu_s(REDIS_PID[0])
     await body()
     cpu, trips = time.process_time() - cpu, _trips[0] - trips
+    redis_cpu = proc_cpu_s(REDIS_PID[0]) - redis_cpu
     after = redis_counts(url)
     commands = {k: v - before.get(k, 0) for k, v in after.items() if k not in ("_total", "info")}
     total = sum(v for v in commands.values() if v > 0)
     # redis_counts uses the synchronous client: its INFO calls are not in `trips`
-    usage = Usage(cpu, {k: v for k, v in commands.items() if v > 0}, total, trips)
+    usage = Usage(cpu, {k: v for k, v in commands.items() if v > 0}, total, trips, redis_cpu_s=redis_cpu)
     return usage.per_op(ops)
 
 
@@ -95,6 +100,7 @@ async def measure(ops: int) -> dict[str, dict[str, Any]]:
     with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-rt-") as tmp, counting():
         proto = Path(tmp) / "protocol.yaml"
         proto.write_text(text)
+        REDIS_PID[0] = rs.pid
         clock = VirtualClock(START)
         async with engine_on(rs.url, proto, Path(tmp), clock) as svc:
             engine = svc.engine

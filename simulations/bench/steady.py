@@ -53,7 +53,7 @@ async def run(rate: float, duration_s: float, lead_margin_s: float = 5.0) -> dic
                 ids = await intake_many(svc, clock, n, "2", at=lambda i: start + timedelta(seconds=i / rate))
             ahead_s = t0 - time.time()
             await asyncio.sleep(max(0.0, t0 - 1.0 - time.time()))
-            meter = Meter(rs.url, [(inst.proc.pid, inst.count_file)])
+            meter = Meter(rs.url, [(inst.proc.pid, inst.count_file)], rs.pid)
             await meter.start()
             # Nothing polled meanwhile: the bench's own commands would blur the counts.
             await asyncio.sleep(max(0.0, t0 + duration_s + 1.0 - time.time()))

@@ -103,7 +103,7 @@ async def safetynet(
             loaded_before_due_s = due - time.time()
             # The instances' views catch up on the intake events; measure from just before D.
             await asyncio.sleep(max(0.0, due - 1.0 - time.time()))
-            meter = Meter(rs.url, [(i.proc.pid, i.count_file) for i in insts])
+            meter = Meter(rs.url, [(i.proc.pid, i.count_file) for i in insts], rs.pid)
             await meter.start()
             load_task: asyncio.Task[intake_bench.Load] | None = None
             if load_concurrency > 0:
