@@ -103,6 +103,17 @@ class Keys:
         return self._k("outbox_data")
 
     @property
+    def outbox_groups(self) -> str:
+        """HASH message id -> "due ms|group" for a message that must leave after its group's earlier ones."""
+        return self._k("outbox_groups")
+
+    @property
+    def outbox_waiting(self) -> str:
+        """ZSET (by member) "group|message id": each group's messages in the order they were put;
+        only the first of a group is in `outbox` (due), the next joins it when that one is done."""
+        return self._k("outbox_waiting")
+
+    @property
     def events(self) -> str:
         """STREAM of every transition."""
         return self._k("events")

@@ -7,9 +7,9 @@ instance that dies is sent by another. A failed send is queued again after a bac
 the last attempt (or past the message's own deadline) it is given up, counted and logged (ids
 and kinds only, never content), and the channel's give-up handler applies its fallback.
 
-Messages to one recipient (one `ref`) leave in the order they were put: ids sort by the time
-and order of putting, a batch sends each ref's messages one after another, and while one
-waits for a retry the later ones for the same ref wait behind it.
+Messages to one recipient (one kind and `ref`) leave in the order they were put, one at a
+time, on whichever instance: the store keeps each recipient's messages as a group and makes
+the next one due only when the one before is sent or given up (a retry holds the rest back).
 """
 
 from __future__ import annotations
@@ -61,8 +61,6 @@ class Outbox:
     give_up_handlers: dict[str, GiveUpHandler] = field(default_factory=dict)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(), init=False, repr=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
-    # ref -> due time of a retry that holds that ref's later messages back (this instance's).
-    _held: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
 
     def _new_id(self, kind: str) -> str:
         # Within one due time the store orders by id: time of putting, then a counter, so two
@@ -77,7 +75,7 @@ class Outbox:
         item: dict[str, Any] = {"kind": kind, "ref": ref, "attempt": 1, "body": body}
         if give_up_at is not None:
             item["until"] = give_up_at.isoformat()
-        await self.store.outbox_put(item_id, self.clock.now(), json.dumps(item))
+        await self.store.outbox_put(item_id, self.clock.now(), json.dumps(item), _group(item))
         self._wake.set()
         return item_id
 
@@ -86,28 +84,13 @@ class Outbox:
         tried = 0
         while True:
             claimed = await self.store.outbox_claim(self.clock.now(), LEASE_S, BATCH)
-            by_ref: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-            for item_id, payload in claimed:  # earliest first
-                item = json.loads(payload)
-                by_ref.setdefault(str(item["ref"]), []).append((item_id, item))
-            await asyncio.gather(*(self._send_in_order(ref, items) for ref, items in by_ref.items()))
-            tried += len(claimed)
-            if len(claimed) < BATCH:
+            if not claimed:
                 self.metrics.outbox_depth.set(await self.store.outbox_size())
                 return tried
-
-    async def _send_in_order(self, ref: str, items: list[tuple[str, dict[str, Any]]]) -> None:
-        """One recipient's messages, one after another; none overtakes a message waiting to retry."""
-        for item_id, item in items:
-            held = self._held.get(ref)
-            if held is not None and held > self.clock.now():
-                await self.store.outbox_put(item_id, held, json.dumps(item))
-                continue
-            retry_at = await self._send(item_id, item)
-            if retry_at is not None:
-                self._held[ref] = retry_at
-            elif held is not None:
-                self._held.pop(ref, None)
+            # At most one message per recipient is due at a time (the store's groups), so a batch
+            # goes out all at once; each one done makes its recipient's next due for the next claim.
+            await asyncio.gather(*(self._send(item_id, json.loads(payload)) for item_id, payload in claimed))
+            tried += len(claimed)
 
     async def _send(self, item_id: str, item: dict[str, Any]) -> datetime | None:
         """Send one message; when it is to be retried, when."""
@@ -131,11 +114,12 @@ class Outbox:
                 return None
             item["attempt"] = attempt + 1
             # The sender may have noted progress in the body (parts of a long text already sent).
-            await self.store.outbox_put(item_id, due, json.dumps(item))
+            await self.store.outbox_put(item_id, due, json.dumps(item), _group(item))
             self.metrics.outbox_retries.labels(kind).inc()
             log.warning("outbox_retry", kind=kind, ref=ref, attempt=attempt, error=type(exc).__name__)
             return due
         await self.store.outbox_done(item_id)
+        self._wake.set()  # the recipient's next message, if any, is due now
         self.metrics.outbox_sent.labels(kind).inc()
         log.info("outbox_sent", kind=kind, ref=ref, attempt=attempt)
         return None
@@ -143,7 +127,7 @@ class Outbox:
     async def _give_up(self, item_id: str, item: dict[str, Any], why: str) -> None:
         kind, ref, attempt = str(item["kind"]), str(item["ref"]), int(item["attempt"])
         await self.store.outbox_done(item_id)
-        self._held.pop(ref, None)
+        self._wake.set()
         self.metrics.outbox_failures.labels(kind).inc()
         log.error("outbox_gave_up", kind=kind, ref=ref, attempts=attempt, why=why)
         for hook in self.on_give_up:
@@ -171,3 +155,8 @@ class Outbox:
             while await self.store.outbox_size():
                 await self.send_due()
                 await asyncio.sleep(0.01)
+
+
+def _group(item: dict[str, Any]) -> str:
+    """One recipient's messages of one kind: they leave in order, one at a time."""
+    return f"{item['kind']}:{item['ref']}"

@@ -1,26 +1,36 @@
-"""The auditor's record over HTTP: report rows and CSV, debriefs, the access audit, and
-responders acknowledging the protocol version in force."""
+"""The auditor's record over HTTP: report rows, CSV, days, breaches and evidence a page at a
+time, debriefs, the access audit, and responders acknowledging the protocol version in force.
+
+Every read here is read-only: `fresh` waits (briefly) for the writer to file the stream as it
+stood when the request came (router/ledger/reach.py), and answers say how far it is filed."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
 from router.api.params import query_time, window
 from router.api.routing import json_of, principal, require, route
 from router.ledger import csvout
+from router.ledger.evidence import STANDARDS, evidence_page
+from router.ledger.paging import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, Page
+from router.ledger.queries import breaches
+from router.ledger.reach import Filed, filed
 from router.ledger.records import add_debrief, list_audit, list_debriefs
 from router.ledger.rows import contact_rows
+from router.ledger.tally import tally, window_of
 from router.models import Event
+from router.reports import daily
 from router.service import Service
 
-CATCH_UP_BATCHES = 5
 CHANNELS = ("voice", "sms", "chat", "email")
 
 
@@ -44,12 +54,31 @@ def channel_of(request: web.Request) -> str | None:
     return channel
 
 
-async def fresh(svc: Service) -> None:
-    """Reports read the ledger: file what the stream holds first (bounded), so a report made
-    right after a contact counts it."""
-    for _ in range(CATCH_UP_BATCHES):
-        if await svc.writer.step() < svc.writer.batch:
-            return
+async def fresh(svc: Service) -> Filed:
+    """Reports read the ledger, never write it: wait (at most a few seconds) for the writer to
+    file the stream as it stands now, so a report made right after a contact counts it."""
+    return await filed(svc.writer)
+
+
+def paging(request: web.Request) -> tuple[int, str | None]:
+    raw = request.query.get("limit", str(DEFAULT_LIMIT))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ApiError(
+            422,
+            "invalid_limit",
+            f"limit: {raw!r} is not a whole number from 1 to {MAX_LIMIT}",
+            [{"loc": ["query", "limit"], "msg": f"1..{MAX_LIMIT}"}],
+        )
+    return int(raw), request.query.get("after") or None
+
+
+def bad_cursor() -> ApiError:
+    return ApiError(
+        422,
+        "invalid_cursor",
+        "after: not a cursor from this list's `next`",
+        [{"loc": ["query", "after"], "msg": "unknown cursor"}],
+    )
 
 
 WINDOW_QUERY = {
@@ -57,6 +86,105 @@ WINDOW_QUERY = {
     "to": "window end (default now)",
     "channel": "only this channel (voice, sms, chat, email)",
 }
+PAGE_QUERY = {
+    **WINDOW_QUERY,
+    "limit": f"at most this many items (default {DEFAULT_LIMIT}, at most {MAX_LIMIT})",
+    "after": "the `next` cursor of the previous page",
+}
+
+
+@route(
+    "GET",
+    "/v1/reports/daily",
+    roles=("manager",),
+    query=WINDOW_QUERY,
+    summary="Counts and answer times per local day of the window (the manager's page charts)",
+)
+async def report_daily(request: web.Request) -> web.Response:
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    done = await fresh(svc)
+    zone = ZoneInfo(svc.engine.protocol.timezone)
+    async with svc.ledger.reading() as conn:
+        counted = await tally(conn, start, end, svc.engine.clock.now(), channel, zone)
+    return json_of(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "timezone": zone.key,
+            "channel": channel,
+            "target_s": svc.engine.protocol.response_target.total_seconds(),
+            "days": daily(counted),
+            "filed_through": done.view(),
+        }
+    )
+
+
+def _paged(start: datetime, end: datetime, found: Page, done: Filed, **extra: Any) -> web.Response:
+    return json_of(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            **extra,
+            **found.view(),
+            "filed_through": done.view(),
+        }
+    )
+
+
+@route(
+    "GET",
+    "/v1/reports/breaches",
+    roles=("manager",),
+    query=PAGE_QUERY,
+    summary="The window's breaches of the target, a page at a time in arrival order",
+)
+async def report_breaches(request: web.Request) -> web.Response:
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    limit, after = paging(request)
+    done = await fresh(svc)
+    try:
+        async with svc.ledger.reading() as conn:
+            found = await breaches(conn, window_of(start, end, channel), svc.engine.clock.now(), limit, after)
+    except BadCursor:
+        raise bad_cursor() from None
+    return _paged(start, end, found, done, channel=channel)
+
+
+@route(
+    "GET",
+    "/v1/reports/evidence",
+    roles=("manager",),
+    query={**PAGE_QUERY, "standard": "27, 28, 29, 30 or 31"},
+    summary="One standard's evidence (the contacts it names), a page at a time",
+)
+async def report_evidence(request: web.Request) -> web.Response:
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    limit, after = paging(request)
+    standard = request.query.get("standard", "")
+    if standard not in STANDARDS:
+        raise ApiError(
+            422,
+            "invalid_standard",
+            f"standard: {standard!r} is not one of {', '.join(STANDARDS)} (32 has no contact list)",
+            [{"loc": ["query", "standard"], "msg": "unknown standard"}],
+        )
+    done = await fresh(svc)
+    now, p = svc.engine.clock.now(), svc.engine.protocol
+    try:
+        async with svc.ledger.reading() as conn:
+            found = await evidence_page(conn, standard, start, end, now, p, channel, limit, after)
+    except BadCursor:
+        raise bad_cursor() from None
+    return _paged(start, end, found, done, channel=channel, standard=standard)
 
 
 @route(
@@ -71,12 +199,20 @@ async def report_rows(request: web.Request) -> web.Response:
     svc = services(request)
     start, end = span(request, svc)
     channel = channel_of(request)
-    await fresh(svc)
+    done = await fresh(svc)
     now = svc.engine.clock.now()
-    async with svc.ledger.engine.connect() as conn:
+    async with svc.ledger.reading() as conn:
         rows = [r async for r in contact_rows(conn, start, end, now, channel)]
     target = svc.engine.protocol.response_target.total_seconds()
-    return json_of({"from": start.isoformat(), "to": end.isoformat(), "target_s": target, "rows": rows})
+    return json_of(
+        {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "target_s": target,
+            "rows": rows,
+            "filed_through": done.view(),
+        }
+    )
 
 
 @route(
@@ -94,6 +230,11 @@ async def report_csv(request: web.Request) -> web.StreamResponse:
     await fresh(svc)
     now = svc.engine.clock.now()
     name = f"compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+    # On the access audit, by the person behind the token, before any row leaves (a read that
+    # cannot be recorded does not happen). The entry is an event the writer files later: this
+    # request itself writes nothing to the ledger.
+    what = f"csv {start.isoformat()}..{end.isoformat()}" + (f" channel={channel}" if channel else "")
+    await audited(request, "report.export", detail=what)
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",
@@ -103,7 +244,7 @@ async def report_csv(request: web.Request) -> web.StreamResponse:
     )
     await resp.prepare(request)
     await resp.write(csvout.header().encode())
-    async with svc.ledger.engine.connect() as conn:
+    async with svc.ledger.reading() as conn:
         chunk: list[str] = []
         async for row in contact_rows(conn, start, end, now, channel):
             chunk.append(csvout.line(row))

@@ -44,7 +44,7 @@ class Bounds:
 
     async def trim(self, now: datetime) -> int:
         """Drop stream entries both older than the window and already in the ledger."""
-        async with self.ledger.engine.connect() as conn:
+        async with self.ledger.reading() as conn:
             found = await read_cursor(conn)
         if found is None:
             return 0
@@ -72,7 +72,7 @@ class Bounds:
             )
             .limit(FORGET_BATCH)
         )
-        async with self.ledger.engine.connect() as conn:
+        async with self.ledger.reading() as conn:
             due = [str(r[0]) for r in await conn.execute(query)]
         if not due:
             return 0
@@ -84,7 +84,7 @@ class Bounds:
             await self.store.forget_contact(cid)  # False: already gone, which is as good
             gone.append(cid)
         if gone:
-            async with self.ledger.engine.begin() as conn:
+            async with self.ledger.writing() as conn:
                 for start in range(0, len(gone), 500):
                     await conn.execute(
                         update(contacts)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql.dml import Insert
+
+from router.ledger.gate import Gate
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
@@ -59,6 +62,8 @@ class Ledger:
     url: str
     engine: AsyncEngine
     anchor: sqlite3.Connection | None = None
+    # Only an in-memory ledger needs readers and writers to take turns (gate.py says why).
+    gate: Gate | None = field(default=None)
 
     @classmethod
     def open(cls, url: str) -> Ledger:
@@ -83,7 +88,27 @@ class Ledger:
         engine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite") and not memory:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(url=url, engine=engine, anchor=anchor)
+        return cls(url=url, engine=engine, anchor=anchor, gate=Gate() if memory else None)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads (reports, exports, the audit list): never writes."""
+        if self.gate is None:
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        async with self.gate.shared(), self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that commits on leaving (the writer, debriefs, retention)."""
+        if self.gate is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.gate.exclusive(), self.engine.begin() as conn:
+            yield conn
 
     @property
     def dialect(self) -> str:

@@ -24,7 +24,7 @@ class Health:
 async def health(store: Store, ledger: Ledger, now: datetime, stall: timedelta, since: datetime) -> Health:
     """`since`: when this instance started (a writer that never filed anything is judged from then)."""
     try:
-        async with ledger.engine.connect() as conn:
+        async with ledger.reading() as conn:
             found = await read_cursor(conn)
     except (SQLAlchemyError, OSError):
         return Health(reachable=False, behind=True, stalled=True, cursor=None)

@@ -10,6 +10,10 @@ Definitions (also in docs/reports.md):
 - `within_target_pct`: answered within the target over the contacts already decided
   (`contacts - pending`); a contact that waited past its deadline, was abandoned or handed
   off counts against it.
+
+The counts come from one grouped pass (tally.py); time-to-answer percentiles from a second,
+a histogram of whole seconds, refined inside the one bucket that holds each rank through the
+time-to-answer index; lists (breaches, evidence) are pages (paging.py), never whole.
 """
 
 from __future__ import annotations
@@ -19,12 +23,17 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, func, select
+from sqlalchemy import ColumnElement, Integer, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from router.ledger.paging import Page, page
 from router.ledger.schema import contacts
+from router.ledger.tally import Counts, pending_at, window_of
+
+__all__ = ["answer_times", "breaches", "histogram", "pending_at", "percentile_of", "view", "window_of"]
 
 c = contacts.c
+Hist = dict[str, list[tuple[int, int]]]
 
 
 def percentile_of(counts: list[tuple[float, int]], pct: float) -> float | None:
@@ -41,88 +50,39 @@ def percentile_of(counts: list[tuple[float, int]], pct: float) -> float | None:
     return counts[-1][0]
 
 
-def window_of(start: datetime, end: datetime, channel: str | None) -> ColumnElement[bool]:
-    cond = and_(c.received_at >= start, c.received_at < end)
-    return and_(cond, c.channel == channel) if channel else cond
-
-
-def _flag(cond: ColumnElement[bool]) -> Any:
-    return func.sum(case((cond, 1), else_=0)).cast(Integer)
-
-
-def pending_at(now: datetime) -> ColumnElement[bool]:
-    return and_(c.answered_at.is_(None), c.outcome.is_(None), c.deadline > now)
-
-
-async def counters(
-    conn: AsyncConnection, start: datetime, end: datetime, now: datetime, channel: str | None
-) -> dict[str, dict[str, Any]]:
-    """Per channel: contacts, answered, within target, pending, abandoned, breached, handed off,
-    plus the tasks counted apart; and time-to-answer percentiles of people's contacts."""
-    answered = c.answered_at.is_not(None)
-    people = c.kind == "contact"
-    query = (
-        select(
-            c.channel,
-            _flag(people),
-            _flag(and_(people, answered)),
-            _flag(and_(people, answered, c.time_to_answer_s <= c.target_s)),
-            _flag(and_(people, pending_at(now))),
-            _flag(and_(people, c.outcome == "abandoned")),
-            _flag(and_(people, c.breached)),
-            _flag(and_(people, c.outcome == "handed_off")),
-            _flag(c.kind == "callback"),
-            _flag(c.kind == "follow_up"),
-            func.sum(case((and_(people, answered), c.time_to_answer_s), else_=0.0)),
-        )
-        .where(window_of(start, end, channel))
-        .group_by(c.channel)
-    )
-    names = [
-        "contacts",
-        "answered",
-        "answered_within_target",
-        "pending",
-        "abandoned",
-        "breached",
-        "handed_off",
-        "callback_tasks",
-        "follow_ups",
-    ]
-    out: dict[str, dict[str, Any]] = {}
-    for row in await conn.execute(query):
-        counts: dict[str, Any] = {name: int(row[i + 1] or 0) for i, name in enumerate(names)}
-        counts["_wait_sum"] = float(row[len(names) + 1] or 0.0)
-        counts["_hist"] = []
-        out[str(row[0])] = counts
-    # Time to answer in whole-second buckets (a few thousand rows for a year, not one per
-    # contact); the exact percentile is then read inside its bucket through the index.
-    second = _whole_seconds(conn)
-    hist = (
-        select(c.channel, second, func.count())
-        .where(window_of(start, end, channel), people, answered)
-        .group_by(c.channel, second)
-        .order_by(second)
-    )
-    for ch, bucket, n in await conn.execute(hist):
-        out[str(ch)]["_hist"].append((int(bucket), int(n)))
-    return out
-
-
 def _whole_seconds(conn: AsyncConnection) -> Any:
     if conn.dialect.name == "postgresql":
         return func.floor(c.time_to_answer_s).cast(Integer)
     return c.time_to_answer_s.cast(Integer)  # SQLite truncates: floor for times >= 0
 
 
+async def histogram(conn: AsyncConnection, win: ColumnElement[bool]) -> Hist:
+    """Per channel, answered people's contacts by whole second of time to answer."""
+    second = _whole_seconds(conn)
+    query = (
+        select(c.channel, second, func.count())
+        .where(win, c.kind == "contact", c.answered_at.is_not(None))
+        .group_by(text("1"), text("2"))
+        .order_by(text("2"))
+    )
+    out: Hist = defaultdict(list)
+    for ch, bucket, n in await conn.execute(query):
+        out[str(ch)].append((int(bucket), int(n)))
+    return out
+
+
+def merged(hist: Hist) -> list[tuple[int, int]]:
+    total: dict[int, int] = defaultdict(int)
+    for part in hist.values():
+        for b, n in part:
+            total[b] += n
+    return sorted(total.items())
+
+
 async def _value_at(
-    conn: AsyncConnection,
-    win: ColumnElement[bool],
-    hist: list[tuple[int, int]],
-    rank: int,
-    last: bool = False,
+    conn: AsyncConnection, win: ColumnElement[bool], hist: list[tuple[int, int]], rank: int
 ) -> float | None:
-    """The rank-th smallest time to answer (1-based), or the largest when `last`."""
+    """The rank-th smallest time to answer (1-based), read inside its one-second bucket."""
     seen = 0
     for bucket, n in hist:
         if seen + n >= rank:
@@ -133,16 +93,13 @@ async def _value_at(
                 c.time_to_answer_s >= bucket,
                 c.time_to_answer_s < bucket + 1,
             )
-            if last:
-                found = await conn.execute(select(func.max(c.time_to_answer_s)).where(cond))
-            else:
-                found = await conn.execute(
-                    select(c.time_to_answer_s)
-                    .where(cond)
-                    .order_by(c.time_to_answer_s)
-                    .limit(1)
-                    .offset(rank - seen - 1)
-                )
+            found = await conn.execute(
+                select(c.time_to_answer_s)
+                .where(cond)
+                .order_by(c.time_to_answer_s)
+                .limit(1)
+                .offset(rank - seen - 1)
+            )
             value = found.scalar()
             return float(value) if value is not None else None
         seen += n
@@ -150,68 +107,52 @@ async def _value_at(
 
 
 async def answer_times(
-    conn: AsyncConnection, win: ColumnElement[bool], counts: dict[str, Any]
+    conn: AsyncConnection, win: ColumnElement[bool], hist: list[tuple[int, int]], counts: Counts
 ) -> dict[str, float | None]:
     """Nearest-rank p50/p90/p99, max and mean of time to answer, exact."""
-    hist: list[tuple[int, int]] = counts["_hist"]
     total = sum(n for _, n in hist)
     out: dict[str, float | None] = {}
     for pct in (50, 90, 99):
         rank = max(1, math.ceil(pct / 100 * total))
         out[f"p{pct}"] = await _value_at(conn, win, hist, rank) if total else None
-    out["max"] = await _value_at(conn, win, hist, total, last=True) if total else None
-    out["mean"] = round(counts["_wait_sum"] / total, 3) if total else None
+    out["max"] = counts.wait_max if total else None
+    out["mean"] = round(counts.wait_sum / total, 3) if total else None
     return out
 
 
-def view(counts: dict[str, Any], times: dict[str, float | None]) -> dict[str, Any]:
-    decided = counts["contacts"] - counts["pending"]
+def view(counts: Counts, times: dict[str, float | None]) -> dict[str, Any]:
+    n = counts.n
+    decided = n["contacts"] - n["pending"]
     return {
-        "contacts": counts["contacts"],
-        "answered": counts["answered"],
-        "answered_within_target": counts["answered_within_target"],
-        "pending": counts["pending"],
-        "within_target_pct": round(100 * counts["answered_within_target"] / decided, 2) if decided else None,
-        "abandoned": counts["abandoned"],
-        "breached": counts["breached"],
-        "handed_off": counts["handed_off"],
-        "callback_tasks": counts["callback_tasks"],
-        "follow_ups": counts["follow_ups"],
+        "contacts": n["contacts"],
+        "answered": n["answered"],
+        "answered_within_target": n["answered_within_target"],
+        "pending": n["pending"],
+        "within_target_pct": round(100 * n["answered_within_target"] / decided, 2) if decided else None,
+        "abandoned": n["abandoned"],
+        "breached": n["breached"],
+        "handed_off": n["handed_off"],
+        "callback_tasks": n["callback_tasks"],
+        "follow_ups": n["follow_ups"],
         "time_to_answer_s": times,
     }
 
 
-def total_of(by_channel: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    total: dict[str, Any] = defaultdict(int)
-    merged: dict[int, int] = defaultdict(int)
-    total["_wait_sum"] = 0.0
-    for counts in by_channel.values():
-        for key, value in counts.items():
-            if key == "_hist":
-                for b, k in value:
-                    merged[b] += k
-            else:
-                total[key] += value
-    for key in ("contacts", "answered", "answered_within_target", "pending", "abandoned", "breached"):
-        total.setdefault(key, 0)
-    for key in ("handed_off", "callback_tasks", "follow_ups"):
-        total.setdefault(key, 0)
-    total["_hist"] = sorted(merged.items())
-    return dict(total)
-
-
 async def breaches(
-    conn: AsyncConnection, start: datetime, end: datetime, now: datetime, channel: str | None
-) -> list[dict[str, Any]]:
-    query = (
-        select(c.id, c.channel, c.priority, c.received_at, c.time_to_answer_s, c.ended_at)
-        .where(window_of(start, end, channel), c.kind == "contact", c.breached)
-        .order_by(c.received_at, c.id)
-    )
-    out = []
-    for cid, ch, priority, received, tta, ended in await conn.execute(query):
+    conn: AsyncConnection,
+    win: ColumnElement[bool],
+    now: datetime,
+    limit: int,
+    after: str | None = None,
+    total: int | None = None,
+) -> Page:
+    """Breached people's contacts in arrival order: one page of them."""
+    cols = (c.id, c.channel, c.priority, c.received_at, c.time_to_answer_s, c.ended_at)
+    found = await page(conn, cols, and_(win, c.kind == "contact", c.breached), limit, after, total)
+    items = []
+    for cid, ch, priority, received, tta, ended in found.rows:
         waited = tta if tta is not None else ((ended or now) - received).total_seconds()
-        out.append(
+        items.append(
             {
                 "contact_id": cid,
                 "channel": ch,
@@ -221,4 +162,4 @@ async def breaches(
                 "received_at": received.isoformat(),
             }
         )
-    return out
+    return found.with_items(items)

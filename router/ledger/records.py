@@ -12,7 +12,7 @@ from router.ledger.schema import audit, debriefs
 
 
 async def add_debrief(ledger: Ledger, record: dict[str, Any]) -> None:
-    async with ledger.engine.begin() as conn:
+    async with ledger.writing() as conn:
         await conn.execute(debriefs.insert().values(**record))
 
 
@@ -22,7 +22,7 @@ def _iso(value: datetime | None) -> str | None:
 
 async def list_debriefs(ledger: Ledger, start: datetime, end: datetime) -> list[dict[str, Any]]:
     query = select(debriefs).where(debriefs.c.at >= start, debriefs.c.at < end).order_by(debriefs.c.at)
-    async with ledger.engine.connect() as conn:
+    async with ledger.reading() as conn:
         rows = (await conn.execute(query)).all()
     return [
         {
@@ -53,7 +53,7 @@ async def list_audit(
     if actor:
         query = query.where(audit.c.actor == actor)
     query = query.order_by(audit.c.at, audit.c.stream_id).limit(limit)
-    async with ledger.engine.connect() as conn:
+    async with ledger.reading() as conn:
         rows = (await conn.execute(query)).all()
     return [
         {

@@ -60,7 +60,7 @@ async def _count(conn: AsyncConnection, table: Any, cond: Any) -> int:
 async def plan(ledger: Ledger, retention: Retention, now: datetime) -> dict[str, int]:
     """What a purge now would remove, counted (`safetynet retention --dry-run`)."""
     cut = Cutoffs.of(retention, now)
-    async with ledger.engine.connect() as conn:
+    async with ledger.reading() as conn:
         return {
             "personal_data_contacts": await _count(conn, contacts, _personal(cut)),
             "report_free_text": await _count(conn, contacts, _report_text(cut)),
@@ -73,14 +73,14 @@ async def plan(ledger: Ledger, retention: Retention, now: datetime) -> dict[str,
 async def purge(store: Store, ledger: Ledger, retention: Retention, now: datetime) -> dict[str, int]:
     """Carry the plan out; each kind with a count is recorded in `purges`."""
     cut = Cutoffs.of(retention, now)
-    async with ledger.engine.connect() as conn:
+    async with ledger.reading() as conn:
         due = [str(r[0]) for r in await conn.execute(select(c.id).where(_personal(cut)))]
     waiting = {t.contact_id for t in await store.timers() if t.contact_id}
     forgotten = [cid for cid in due if cid not in waiting]
     for cid in forgotten:
         await store.forget_contact(cid)
     done: dict[str, int] = {"personal_data_contacts": len(forgotten)}
-    async with ledger.engine.begin() as conn:
+    async with ledger.writing() as conn:
         for start in range(0, len(forgotten), 500):
             part = forgotten[start : start + 500]
             await conn.execute(update(contacts).where(c.id.in_(part)).values(forgotten_at=now))
@@ -117,7 +117,7 @@ async def purge(store: Store, ledger: Ledger, retention: Retention, now: datetim
 
 
 async def history(ledger: Ledger) -> list[dict[str, Any]]:
-    async with ledger.engine.connect() as conn:
+    async with ledger.reading() as conn:
         rows = (await conn.execute(select(purges).order_by(purges.c.id))).all()
     return [
         {"at": r.at.isoformat(), "kind": r.kind, "before": r.before.isoformat(), "count": r._mapping["count"]}

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 
@@ -167,3 +168,10 @@ REPORT_COLUMNS = (
     "deadline", "breached", "first_ack_at", "protocol_version", "disposition",
 )  # fmt: skip
 Index("ix_contacts_report", *(contacts.c[n] for n in REPORT_COLUMNS))
+# Standards 30 and 31 read flagged contacts only (migration 0003; router/ledger/flagged.py).
+Index(
+    "ix_contacts_flagged",
+    contacts.c.received_at,
+    sqlite_where=text("flags <> '[]'"),
+    postgresql_where=text("(flags)::text <> '[]'"),
+)

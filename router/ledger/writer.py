@@ -7,7 +7,6 @@ batch filed twice by two writers in a hand-over also leaves one row each."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -91,21 +90,36 @@ class Writer:
     lag: int = 0
     filed: int = 0
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # Reports ask for promptness (`nudge`) and learn of each commit (`committed`); `running`
+    # says whether this process's loop is filing (reach.py decides how a report waits).
+    nudge: asyncio.Event = field(default_factory=asyncio.Event)
+    committed: asyncio.Event = field(default_factory=asyncio.Event)
+    running: bool = False
+    stepping: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def step(self) -> int:
-        """File the next batch after the cursor; how many events were new to the ledger."""
-        async with self.ledger.engine.connect() as conn:
+        """File the next batch after the cursor; how many events were new to the ledger.
+        One step at a time in this process (the loop and an on-demand filing never overlap)."""
+        async with self.stepping:
+            n = await self._step()
+        if n:
+            self.committed.set()
+            self.committed = asyncio.Event()
+        return n
+
+    async def _step(self) -> int:
+        async with self.ledger.reading() as conn:
             found = await read_cursor(conn)
         start = found[0] if found else "0"
         batch = await self.store.read_events(start, self.batch)
         now = self.clock.now()
         if not batch:
             if found and now - found[1] >= HEARTBEAT:
-                async with self.ledger.engine.begin() as conn:
+                async with self.ledger.writing() as conn:
                     await _set_cursor(conn, found[0], now)  # alive, and nothing to file
             self._lag(0)
             return 0
-        async with self.ledger.engine.begin() as conn:
+        async with self.ledger.writing() as conn:
             again = await read_cursor(conn)
             if again and again[0] != start:
                 return 0  # another writer moved it meanwhile: read again
@@ -118,7 +132,7 @@ class Writer:
 
     async def measure_lag(self) -> int:
         """Events in the stream after the cursor, counted up to LAG_PROBE (the gauge's ceiling)."""
-        async with self.ledger.engine.connect() as conn:
+        async with self.ledger.reading() as conn:
             found = await read_cursor(conn)
         n = len(await self.store.read_events(found[0] if found else "0", LAG_PROBE))
         self._lag(n)
@@ -168,9 +182,16 @@ class Writer:
 
     async def run(self, housekeeping: Callable[[], Awaitable[None]] | None = None) -> None:
         """Forever: while this instance holds the lock, file batches; idle, poll every poll_s."""
+        self.stopping.clear()
+        self.running = True
+        try:
+            await self._loop(housekeeping)
+        finally:
+            self.running = False
+
+    async def _loop(self, housekeeping: Callable[[], Awaitable[None]] | None) -> None:
         measured = 0.0
         loop = asyncio.get_running_loop()
-        self.stopping.clear()
         while not self.stopping.is_set():
             n = 0
             if await self.store.acquire_leader(self.owner, LOCK_TTL_S):
@@ -181,8 +202,18 @@ class Writer:
                 if housekeeping is not None:
                     await housekeeping()
             if n < self.batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), self.poll_s)
+                await self._idle()
+
+    async def _idle(self) -> None:
+        """Until poll_s has passed, the service stops, or a report asks for what is new."""
+        stop = asyncio.ensure_future(self.stopping.wait())
+        asked = asyncio.ensure_future(self.nudge.wait())
+        try:
+            await asyncio.wait((stop, asked), timeout=self.poll_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            asked.cancel()
+        self.nudge.clear()
 
     def stop(self) -> None:
         """Finish the batch in hand and return (never cancelled mid-write: an SQLite worker

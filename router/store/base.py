@@ -207,18 +207,22 @@ class Store(abc.ABC):
 
     # -- outbox ----------------------------------------------------------------
     @abc.abstractmethod
-    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
-        """Queue (or re-queue, same id) an outgoing message to be sent at `due`."""
+    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
+        """Queue (or re-queue, same id) an outgoing message to be sent at `due`. Messages of one
+        `group` (one recipient) leave one at a time in the order of their ids: a later one is
+        not due, on any instance, until every earlier one is done — retries included."""
 
     @abc.abstractmethod
     async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
         """Claim due messages (id, payload), each leased until done or re-queued, as timers are."""
 
     @abc.abstractmethod
-    async def outbox_done(self, item_id: str) -> None: ...
+    async def outbox_done(self, item_id: str) -> None:
+        """Sent or given up: gone, and the next message of its group (if any) falls due."""
 
     @abc.abstractmethod
-    async def outbox_size(self) -> int: ...
+    async def outbox_size(self) -> int:
+        """Messages not yet done, whether due or waiting behind their group's earlier ones."""
 
     # -- events ----------------------------------------------------------------
     @abc.abstractmethod

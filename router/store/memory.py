@@ -56,6 +56,8 @@ class MemoryStore(Store):
         self._timer_data: dict[str, Timer] = {}
         self._outbox: dict[str, int] = {}
         self._outbox_data: dict[str, str] = {}
+        self._outbox_groups: dict[str, tuple[str, int]] = {}
+        self._outbox_waiting: dict[str, list[str]] = {}
         self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
@@ -259,9 +261,17 @@ class MemoryStore(Store):
         return [self._timer_data[tid] for tid, _ in ordered]
 
     # -- outbox ------------------------------------------------------------------
-    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
-        self._outbox[item_id] = to_ms(due)
+    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
         self._outbox_data[item_id] = payload
+        if group is None:
+            self._outbox[item_id] = to_ms(due)
+            return
+        queued = self._outbox_waiting.setdefault(group, [])
+        if item_id not in self._outbox_groups:
+            bisect.insort(queued, item_id)
+        self._outbox_groups[item_id] = (group, to_ms(due))
+        if queued[0] == item_id:
+            self._outbox[item_id] = to_ms(due)
 
     async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
         now_ms = to_ms(now)
@@ -274,9 +284,18 @@ class MemoryStore(Store):
     async def outbox_done(self, item_id: str) -> None:
         self._outbox.pop(item_id, None)
         self._outbox_data.pop(item_id, None)
+        entry = self._outbox_groups.pop(item_id, None)
+        if entry is None:
+            return
+        queued = self._outbox_waiting[entry[0]]
+        queued.remove(item_id)
+        if not queued:
+            del self._outbox_waiting[entry[0]]
+        elif queued[0] not in self._outbox:
+            self._outbox[queued[0]] = self._outbox_groups[queued[0]][1]
 
     async def outbox_size(self) -> int:
-        return len(self._outbox)
+        return len(self._outbox_data)
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

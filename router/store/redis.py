@@ -109,6 +109,8 @@ class RedisStore(Store):
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
         self._queue_head = self._script("queue_head.lua")
+        self._outbox_put = self._script("outbox_put.lua")
+        self._outbox_done = self._script("outbox_done.lua")
         self._pubsub: PubSub | None = None
 
     @classmethod
@@ -386,11 +388,13 @@ class RedisStore(Store):
         return [Timer.model_validate_json(r) for r in raws if r]
 
     # -- outbox ------------------------------------------------------------------
-    async def outbox_put(self, item_id: str, due: datetime, payload: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.k.outbox_data, item_id, self.sealer.seal(payload))
-            pipe.zadd(self.k.outbox, {item_id: to_ms(due)})
-            await pipe.execute()
+    def _outbox_keys(self) -> list[str]:
+        k = self.k
+        return [k.outbox, k.outbox_data, k.outbox_groups, k.outbox_waiting]
+
+    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
+        args = [item_id, to_ms(due), self.sealer.seal(payload), group or ""]
+        await self._call(self._outbox_put, self._outbox_keys(), args)
 
     async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
         # The timers' lease script serves any "sorted set of due ids + hash of their data".
@@ -405,13 +409,10 @@ class RedisStore(Store):
         ]
 
     async def outbox_done(self, item_id: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self.k.outbox, item_id)
-            pipe.hdel(self.k.outbox_data, item_id)
-            await pipe.execute()
+        await self._call(self._outbox_done, self._outbox_keys(), [item_id])
 
     async def outbox_size(self) -> int:
-        return int(await self.redis.zcard(self.k.outbox))
+        return int(await self.redis.hlen(self.k.outbox_data))
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

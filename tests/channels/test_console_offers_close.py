@@ -77,7 +77,8 @@ async def test_an_offer_card_counts_down_live_and_shows_no_personal_data(tmp_pat
         await page.screenshot(path=tmp_path / "offer-1280.png")
 
         offers = await stack.api("GET", "/v1/offers", TOKENS["ana"])
-        assert offers[0]["contact"]["flags"] == ["minor"]
+        # "minor" as sent; the overnight rule may add handle_with_care (the time of day is real here)
+        assert offers[0]["contact"]["flags"][0] == "minor"
         assert offers[0]["contact_id"] == cid
 
         # Presence from the console: away, and back.
