@@ -80,7 +80,11 @@ class Dispatching:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(within_s):
                 while self._later is not None or self._dispatch_lock.locked():
-                    await asyncio.sleep(0.01)
+                    if self._later is not None:
+                        await asyncio.wait({self._later})
+                    else:
+                        async with self._dispatch_lock:
+                            pass  # the pass in progress has ended
 
     async def _dispatch_later(self) -> None:
         await asyncio.sleep(0)
