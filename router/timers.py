@@ -14,7 +14,7 @@ from router import aftercare, intake, ladder, waiting
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact, OfferStatus, Timer, TimerKind
-from router.store import Conflict, StoreUnavailable, Transition
+from router.store import Conflict, StoreUnavailable, TimerBatch, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router.timers")
@@ -40,13 +40,17 @@ class TimerRunner:
         self._stopping = asyncio.Event()
         self._parallel = asyncio.Semaphore(parallel)
         self.fired = 0
+        self.next_due: datetime | None = None
 
     async def fire_due(self) -> int:
         """Fire everything due now (the one step tests and simulations drive by hand)."""
         total = 0
         while True:
             now = self.engine.clock.now()
-            timers = await self.engine.store.claim_due(now, self.lease_s, self.batch)
+            # One call: the due timers, their contacts, the next due time and the roster head.
+            claim = await self.engine.store.claim_batch(now, self.lease_s, self.batch)
+            timers = claim.timers
+            self.next_due = claim.next_due
             # Different contacts' timers are independent (each transition is guarded by its
             # contact's revision), so they fire concurrently; one contact's stay in due order.
             by_contact: dict[str, list[Timer]] = {}
@@ -57,7 +61,7 @@ class TimerRunner:
             batched = [g[0] for g in by_contact.values() if len(g) == 1 and g[0].kind in BATCHED]
             others = [g for g in by_contact.values() if not (len(g) == 1 and g[0].kind in BATCHED)]
             if batched:
-                others += [[t] for t in await self._fire_batch(batched)]
+                others += [[t] for t in await self._fire_batch(batched, claim)]
             if len(others) == 1:
                 # One contact's timers (the usual case on a virtual clock): no task to schedule.
                 # _fire_in_order lets only StoreUnavailable out, as gather's check below would.
@@ -86,7 +90,9 @@ class TimerRunner:
         while not self._stopping.is_set():
             try:
                 await self.fire_due()
-                nxt = await store.next_due()
+                # The earliest timer as the last claim found it: one armed since that is earlier
+                # than every other publishes a wake-up, and MAX_SLEEP_S bounds the rest.
+                nxt = self.next_due
                 backoff = 0.1
             except StoreUnavailable as exc:
                 log.warning("store_unavailable", error=type(exc).__name__, retry_in_s=backoff)
@@ -113,13 +119,13 @@ class TimerRunner:
                     # The lease runs out and the timer fires again; log without contact data.
                     log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
 
-    async def _fire_batch(self, timers: list[Timer]) -> list[Timer]:
+    async def _fire_batch(self, timers: list[Timer], claim: TimerBatch) -> list[Timer]:
         """Escalations and breaches of distinct contacts: one read for all their contacts, one
         pipeline of transitions (each still atomic and guarded by its contact's revision).
         Returns the timers whose contact changed meanwhile: they go the one-at-a-time way."""
         engine = self.engine
         now = engine.clock.now()
-        contacts = {c.id: c for c in await engine.store.get_contacts([t.contact_id or "" for t in timers])}
+        contacts = claim.contacts
         planned: list[tuple[Timer, Transition]] = []
         stale: list[Timer] = []
         for timer in timers:
@@ -136,7 +142,7 @@ class TimerRunner:
         for timer in stale:
             await engine.store.complete(timer.id)
         retry: list[Timer] = []
-        oncall, _ = await engine.rosters.on_call(now) if planned else (None, None)
+        oncall, _ = await engine.rosters.on_call(now, claim.roster_head) if planned else (None, None)
         outcomes = await engine.store.apply_many([t for _, t in planned])
         for (timer, t), outcome in zip(planned, outcomes, strict=True):
             if isinstance(outcome, Conflict):

@@ -8,6 +8,7 @@ from router.store.base import (
     Store,
     StoreUnavailable,
     StreamInfo,
+    TimerBatch,
     Transition,
 )
 from router.store.memory import MemoryStore
@@ -23,5 +24,6 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "StreamInfo",
+    "TimerBatch",
     "Transition",
 ]

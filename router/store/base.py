@@ -54,6 +54,17 @@ class IntakeState:
 
 
 @dataclass(frozen=True)
+class TimerBatch:
+    """A claim of due timers with what deciding them needs, read in the same call: the records
+    of the contacts they concern, the earliest timer left (the loop's next wake) and the roster head."""
+
+    timers: list[Timer]
+    contacts: dict[str, Contact]
+    next_due: datetime | None
+    roster_head: int
+
+
+@dataclass(frozen=True)
 class StreamInfo:
     """How much of the event stream Redis still holds: its length and first and last positions."""
 
@@ -195,6 +206,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
         """Claim due timers: each is leased (pushed to now + lease) until completed."""
+
+    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
+        """`claim_due`, and the claimed timers' contacts, the next due time and the roster head
+        (one round trip where the store allows)."""
+        timers = await self.claim_due(now, lease_s, limit)
+        ids = list(dict.fromkeys(t.contact_id for t in timers if t.contact_id))
+        contacts = {c.id: c for c in await self.get_contacts(ids)}
+        return TimerBatch(timers, contacts, await self.next_due(), await self.head_version())
 
     @abc.abstractmethod
     async def complete(self, timer_id: str) -> None: ...

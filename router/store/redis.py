@@ -38,6 +38,7 @@ from router.store.base import (
     Store,
     StoreUnavailable,
     StreamInfo,
+    TimerBatch,
     Transition,
 )
 from router.store.connect import OUTAGE, connect
@@ -109,6 +110,7 @@ class RedisStore(Store):
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
         self._queue_head = self._script("queue_head.lua")
+        self._claim_timers = self._script("claim_timers.lua")
         self._outbox_put = self._script("outbox_put.lua")
         self._outbox_done = self._script("outbox_done.lua")
         self._pubsub: PubSub | None = None
@@ -369,6 +371,23 @@ class RedisStore(Store):
             self._claim_ids, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit]
         )
         return [Timer.model_validate_json(raw) for raw in found[1::2]]
+
+    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
+        k = self.k
+        until = to_ms(now + timedelta(seconds=lease_s))
+        claimed, records, earliest, head = await self._call(
+            self._claim_timers,
+            [k.timers, k.timer_data, k.contacts, k.version_head],
+            [to_ms(now), until, limit],
+        )
+        return TimerBatch(
+            timers=[Timer.model_validate_json(raw) for raw in claimed[1::2]],
+            contacts={
+                cid: self.codec.decode(cid, raw) for cid, raw in zip(records[::2], records[1::2], strict=True)
+            },
+            next_due=from_ms(int(float(earliest))) if earliest else None,
+            roster_head=int(head or 0),
+        )
 
     async def complete(self, timer_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from router.models import Contact, ContactStatus, Responder
+from datetime import timedelta
+
+from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
 from router.store import Conflict, LoadChange, MemoryStore, Store, Transition
 from router.store.memory import MARKS_SWEEP_AT
 from tests.conftest import START
@@ -84,3 +86,21 @@ async def test_queued_contacts_in_serving_order_a_page_at_a_time(store: Store) -
     rest = await store.queued_contacts(2, after=2)
     assert [c.id for c in rest] == ["c"] and rest[0].sender == "+15550001111"
     assert await store.queued_contacts(5, after=3) == []
+
+
+async def test_claim_batch_brings_the_contacts_the_next_due_and_the_head(store: Store) -> None:
+    due = START + timedelta(seconds=5)
+    await intake(
+        store, contact("a"), 1, [Timer(id="esc:a", kind=TimerKind.escalate, due=START, contact_id="a")]
+    )
+    await intake(
+        store, contact("b", 2), 2, [Timer(id="esc:b", kind=TimerKind.escalate, due=due, contact_id="b")]
+    )
+    await store.arm([Timer(id="shift", kind=TimerKind.shift_change, due=START)])
+    claim = await store.claim_batch(START, 30, 10)
+    assert sorted(t.id for t in claim.timers) == ["esc:a", "shift"]
+    assert list(claim.contacts) == ["a"] and claim.contacts["a"].sender == "+15550001111"
+    assert claim.next_due == due  # what is left, the claimed ones leased past it
+    assert claim.roster_head == 0
+    empty = await store.claim_batch(START, 30, 10)
+    assert empty.timers == [] and empty.contacts == {} and empty.next_due == due
