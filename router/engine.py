@@ -123,7 +123,9 @@ class Engine(Dispatching, StaffActions):
 
         async def build(c: Contact) -> Transition:
             others = await self._offers_of(c)
-            t = tr.accept(c, await self._fresh_offer(offer_id), self.clock.now(), others)
+            # The offer as read with the contact's others (one read), unless it is not among them.
+            fresh = next((o for o in others if o.id == offer_id), None) or await self._fresh_offer(offer_id)
+            t = tr.accept(c, fresh, self.clock.now(), others)
             t.arm.append(staffing.answer_timer(self.protocol, t.contact, self.clock.now()))
             return t
 
@@ -148,8 +150,7 @@ class Engine(Dispatching, StaffActions):
         return await self.store.get_contact(contact.id) or contact
 
     async def _offers_of(self, contact: Contact) -> list[Offer]:
-        found = [await self.store.get_offer(oid) for oid in contact.offer_ids]
-        return [o for o in found if o is not None]
+        return await self.store.get_offers(contact.offer_ids)
 
     async def _fresh_offer(self, offer_id: str) -> Offer:
         offer = await self.store.get_offer(offer_id)

@@ -167,6 +167,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def get_offer(self, offer_id: str) -> Offer | None: ...
 
+    async def get_offers(self, offer_ids: list[str]) -> list[Offer]:
+        """The offers that exist among `offer_ids`, in that order (one round trip where it can)."""
+        found = [await self.get_offer(oid) for oid in offer_ids]
+        return [o for o in found if o is not None]
+
     @abc.abstractmethod
     async def pending_offers(self) -> list[Offer]:
         """Every pending offer, soonest to expire first."""

@@ -185,8 +185,10 @@ class MemoryStore(Store):
         return [from_ms(ms) for ms in self._arrivals.get(sender_key, [])]
 
     async def get_offer(self, offer_id: str) -> Offer | None:
-        raw = self._offers.get(offer_id)
-        return raw
+        return self._offers.get(offer_id)
+
+    async def get_offers(self, offer_ids: list[str]) -> list[Offer]:
+        return [self._offers[oid] for oid in offer_ids if oid in self._offers]
 
     async def pending_offers(self) -> list[Offer]:
         ordered = sorted(self._pending.items(), key=lambda kv: (kv[1], kv[0]))

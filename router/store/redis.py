@@ -289,6 +289,12 @@ class RedisStore(Store):
         raw = await self.redis.hget(self.k.offers, offer_id)
         return Offer.model_validate_json(raw) if raw else None
 
+    async def get_offers(self, offer_ids: list[str]) -> list[Offer]:
+        if not offer_ids:
+            return []
+        raws = await self.redis.hmget(self.k.offers, offer_ids)
+        return [Offer.model_validate_json(raw) for raw in raws if raw]
+
     async def pending_offers(self) -> list[Offer]:
         ids = await self.redis.zrange(self.k.pending, 0, -1)
         if not ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from router import transitions as tr
 from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
 from router.store import Conflict, LoadChange, MemoryStore, Store, Transition
 from router.store.memory import MARKS_SWEEP_AT
@@ -104,3 +105,19 @@ async def test_claim_batch_brings_the_contacts_the_next_due_and_the_head(store: 
     assert claim.roster_head == 0
     empty = await store.claim_batch(START, 30, 10)
     assert empty.timers == [] and empty.contacts == {} and empty.next_due == due
+
+
+async def test_get_offers_reads_those_that_exist_in_order(store: Store) -> None:
+    for rid in ("ana", "ben"):
+        await store.put_responder(Responder(id=rid, name=rid), START)
+    c = await intake(store, contact(), 1)
+    offered = tr.offer(
+        c,
+        [Responder(id="ana", name="Ana"), Responder(id="ben", name="Ben")],
+        ["o1", "o2"],
+        START,
+        timedelta(minutes=2),
+    )
+    await store.apply(offered)
+    assert [o.id for o in await store.get_offers(["o2", "gone", "o1"])] == ["o2", "o1"]
+    assert await store.get_offers([]) == []
