@@ -64,6 +64,7 @@
     var mean = all.map(function (d) { return tta(d, "mean"); });
     var longest = all.map(function (d) { return tta(d, "max"); });
     var target = a.ctx.target_s / 60;
+    var top = Math.max.apply(null, longest.map(function (v) { return v || 0; }).concat([target]));
     chart("answer", {
       type: "bar",
       data: { labels: all.map(dayLabel), datasets: [
@@ -75,7 +76,7 @@
           borderColor: RED, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, pointStyle: "line" }
       ] },
       options: {
-        scales: { y: { beginAtZero: true, suggestedMax: target * 1.25, title: { display: true, text: "minutes to answer" } } },
+        scales: { y: { beginAtZero: true, suggestedMax: top * 1.2, title: { display: true, text: "minutes to answer" } } },
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true, boxWidth: 10 } },
           tooltip: { callbacks: { label: function (item) {

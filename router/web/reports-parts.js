@@ -100,6 +100,8 @@
     var button = el("button", "evidence-more", "Show more (" + left + " more)");
     button.type = "button";
     li.appendChild(button);
+    var note = el("span", "print-only", "\u2026 and " + left + " more, listed in the CSV export.");
+    li.appendChild(note);
     button.addEventListener("click", function () {
       button.disabled = true;
       button.textContent = "Loading\u2026";
@@ -109,7 +111,9 @@
         button.disabled = false;
         if (error) { button.textContent = error; return; }
         if (total === null) { li.remove(); return; }
-        button.textContent = "Show more (" + Math.max(0, total - Object.keys(shown).length) + " more)";
+        var rest = Math.max(0, total - Object.keys(shown).length);
+        button.textContent = "Show more (" + rest + " more)";
+        note.textContent = "\u2026 and " + rest + " more, listed in the CSV export.";
       });
     });
     return li;
