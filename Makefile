@@ -24,9 +24,12 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+# Every benchmark side by side in one run (~10 min on 2 cores); `make bench BENCH_FLAGS=--quick`
+# is the ~3-minute smoke run. Method and figures: BENCHMARKS.md.
+BENCH_FLAGS ?=
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python -m simulations.bench
+	$(BIN)/python -m simulations.bench $(BENCH_FLAGS)
 
 # Re-pin requirements.lock (the runtime dependencies the image and hosts install, with hashes).
 # Existing pins are kept while pyproject allows them; `make lock LOCK_FLAGS=--upgrade` takes newer ones.

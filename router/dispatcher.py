@@ -53,9 +53,14 @@ class Snapshot:
         self.idle[rid] = self.now
 
     def anyone_free(self) -> bool:
-        return any(
-            self.free(rid, ch) for rid in self.oncall.everyone for ch in ("voice", "sms", "chat", "email")
-        )
+        # Asked on every dispatch pass: each responder's presence and wrap-up once, not per channel.
+        for rid in self.oncall.everyone:
+            r = self.responders.get(rid)
+            if r is None or self.presence.get(rid) != "available" or in_wrap_up(self.idle.get(rid), self.now):
+                continue
+            if any(self.loads.get((rid, ch), 0) < r.capacity_for(ch) for ch in r.channels):
+                return True
+        return False
 
 
 @dataclass(frozen=True)

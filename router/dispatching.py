@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -72,6 +73,18 @@ class Dispatching:
         # an HTTP request, is not held for everyone else's contacts.
         self._later = self._later or asyncio.create_task(self._dispatch_later())
         return made
+
+    async def settle(self, within_s: float = 10.0) -> None:
+        """Until no dispatch pass runs or waits to run (at shutdown, before the store closes:
+        a pass cut off by a closed connection would only be logged as a failed task)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within_s):
+                while self._later is not None or self._dispatch_lock.locked():
+                    if self._later is not None:
+                        await asyncio.wait({self._later})
+                    else:
+                        async with self._dispatch_lock:
+                            pass  # the pass in progress has ended
 
     async def _dispatch_later(self) -> None:
         await asyncio.sleep(0)

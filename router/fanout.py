@@ -14,6 +14,7 @@ import structlog
 
 from router.engine import Listener
 from router.metrics import Metrics
+from router.models import Event
 from router.store import Store
 
 log = structlog.get_logger("router.fanout")
@@ -51,16 +52,31 @@ class SharedFeed:
         if not batch:
             return 0
         self.position = batch[-1][0]
-        ids = sorted({e.contact_id for _, e in batch if e.contact_id})
+        # Each view says which events it needs: with nobody connected here (no chat socket, no
+        # console), a burst of escalations reads no contact at all on this instance.
+        wanted = [
+            (event, views)
+            for _, event in batch
+            if event.contact_id and event.event not in QUIET
+            for views in [[v for v in self.views if _wants(v, event)]]
+            if views
+        ]
+        ids = sorted({e.contact_id for e, _ in wanted if e.contact_id})
         contacts = {c.id: c for c in await self.store.get_contacts(ids)} if ids else {}
-        for _, event in batch:
+        for event, views in wanted:
             contact = contacts.get(event.contact_id or "")
-            if contact is None or event.event in QUIET:
-                continue  # not about a contact (debrief), one already forgotten, or a record of a read
-            for view in self.views:
+            if contact is None:
+                continue  # forgotten meanwhile
+            for view in views:
                 try:
                     await view.on_event(contact, event)
                 except Exception as exc:  # a view failing never stops the others
                     self.metrics.notify_failures.labels("view").inc()
                     log.error("view_failed", error=type(exc).__name__)
         return len(batch)
+
+
+def _wants(view: Listener, event: Event) -> bool:
+    """A view may declare `wants_event(event)`; one that does not is given every event."""
+    wants = getattr(view, "wants_event", None)
+    return wants is None or bool(wants(event))

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from router.models import Contact, Timer
 from router.store import Transition
-from router.transitions import record, seconds
+from router.transitions import evolve, record, seconds
 
 ALL_ROLES = ["primary", "backup", "supervisor"]
 
@@ -24,12 +24,13 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
     step = timer.step or 0
     if not contact.is_unanswered or contact.ladder_step > step:
         return None
-    c = contact.model_copy(
-        update={
+    c = evolve(
+        contact,
+        {
             "ladder_step": step + 1,
             "escalation_level": contact.escalation_level + 1,
             "audience": widen(contact.audience, timer.notify),
-        }
+        },
     )
     c, ev = record(
         c,
@@ -47,12 +48,13 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
 def breach(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
     if not contact.is_unanswered or contact.breached:
         return None
-    c = contact.model_copy(
-        update={
+    c = evolve(
+        contact,
+        {
             "breached": True,
             "escalation_level": contact.escalation_level + 1,
             "audience": widen(contact.audience, timer.notify),
-        }
+        },
     )
     c, ev = record(
         c,

@@ -206,6 +206,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()
+        await self.engine.settle()
         await self.store.close()
         await self.ledger.close()
 

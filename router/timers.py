@@ -58,12 +58,17 @@ class TimerRunner:
             others = [g for g in by_contact.values() if not (len(g) == 1 and g[0].kind in BATCHED)]
             if batched:
                 others += [[t] for t in await self._fire_batch(batched)]
-            results = await asyncio.gather(
-                *(self._fire_in_order(group) for group in others), return_exceptions=True
-            )
-            for result in results:
-                if isinstance(result, StoreUnavailable):
-                    raise result
+            if len(others) == 1:
+                # One contact's timers (the usual case on a virtual clock): no task to schedule.
+                # _fire_in_order lets only StoreUnavailable out, as gather's check below would.
+                await self._fire_in_order(others[0])
+            elif others:
+                results = await asyncio.gather(
+                    *(self._fire_in_order(group) for group in others), return_exceptions=True
+                )
+                for result in results:
+                    if isinstance(result, StoreUnavailable):
+                        raise result
             if timers:
                 # One dispatch per batch, not per timer: a burst of due escalations widens many
                 # audiences, and a single pass then offers them all.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from router.closing import closing_facts
 from router.errors import InvalidState
@@ -31,6 +33,24 @@ S = ContactStatus
 OPENING_SENT = frozenset({"sms", "email"})
 PRIORITY_SPAN = float(2**40)
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def evolve(model: M, changes: dict[str, Any]) -> M:
+    """`model.model_copy(update=changes)` without pydantic's generic copy machinery (several
+    times the cost, and every transition copies its contact a few times). Trusted internal
+    records only: like model_copy, nothing in `changes` is validated."""
+    cls = type(model)
+    new = cls.__new__(cls)
+    values = model.__dict__.copy()
+    values.update(changes)
+    extra = model.__pydantic_extra__
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))
+    object.__setattr__(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
+    object.__setattr__(new, "__pydantic_private__", model.__pydantic_private__)
+    return new
+
 
 def queue_score(contact: Contact) -> float:
     """Priority first, then arrival: the score never changes, so re-queueing keeps the place."""
@@ -40,7 +60,7 @@ def queue_score(contact: Contact) -> float:
 def record(contact: Contact, now: datetime, event: str, **fields: Any) -> tuple[Contact, Event]:
     """The contact with one more timeline entry, and the matching stream event."""
     entry = TimelineEntry(at=now, event=event, **fields)
-    updated = contact.model_copy(update={"timeline": [*contact.timeline, entry]})
+    updated = evolve(contact, {"timeline": [*contact.timeline, entry]})
     return updated, Event(at=now, event=event, contact_id=contact.id, status=updated.status.value, **fields)
 
 
@@ -78,12 +98,13 @@ def offer(
 ) -> Transition:
     """Offer the contact to one responder, or (imminent danger) to several at once."""
     t = Transition(contact=contact, expect_rev=contact.rev, dequeue=True)
-    c = contact.model_copy(
-        update={
+    c = evolve(
+        contact,
+        {
             "status": S.offered,
             "offered_at": contact.offered_at or now,
             "offer_ids": [*contact.offer_ids, *offer_ids],
-        }
+        },
     )
     for responder, oid in zip(responders, offer_ids, strict=True):
         o = Offer(
@@ -132,7 +153,7 @@ def _cancel_others(t: Transition, contact: Contact, others: Sequence[Offer], now
     for other in others:
         if other.status != OfferStatus.pending or other.id not in contact.offer_ids:
             continue
-        t.offers.append(other.model_copy(update={"status": OfferStatus.cancelled, "resolved_at": now}))
+        t.offers.append(evolve(other, {"status": OfferStatus.cancelled, "resolved_at": now}))
         t.loads.append(LoadChange(other.responder, contact.channel, -1))
         t.disarm.append(f"offer:{other.id}")
 
@@ -144,9 +165,9 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
         )
     if now >= offer.expires_at:
         raise InvalidState(f"offer {offer.id} expired at {offer.expires_at.isoformat()}")
-    o = offer.model_copy(update={"status": OfferStatus.accepted, "resolved_at": now})
-    c = contact.model_copy(
-        update={"status": S.assigned, "responder": offer.responder, "assigned_at": now, "offer_ids": []}
+    o = evolve(offer, {"status": OfferStatus.accepted, "resolved_at": now})
+    c = evolve(
+        contact, {"status": S.assigned, "responder": offer.responder, "assigned_at": now, "offer_ids": []}
     )
     c, ev = record(
         c,
@@ -165,8 +186,8 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
     ):
         # A callback's first words are the protocol's safety check ("is it safe to talk?"),
         # sent as the responder takes it; it does not count as the answer.
-        opened = c.model_copy(
-            update={"messages": [*c.messages, Message(at=now, direction="out", body=contact.opening)]}
+        opened = evolve(
+            c, {"messages": [*c.messages, Message(at=now, direction="out", body=contact.opening)]}
         )
         t.contact, sent = record(opened, now, "message_sent", system=True, opening=True)
         t.events.append(sent)
@@ -188,14 +209,15 @@ def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferS
                 f"offer {offer.id} is {_offer_state(contact, offer)}: it can no longer be declined"
             )
         return None
-    o = offer.model_copy(update={"status": outcome, "resolved_at": now})
+    o = evolve(offer, {"status": outcome, "resolved_at": now})
     left = [oid for oid in contact.offer_ids if oid != offer.id]
-    c = contact.model_copy(
-        update={
+    c = evolve(
+        contact,
+        {
             "status": S.offered if left else S.queued,
             "offer_ids": left,
             "declined": {**contact.declined, offer.responder: now},
-        }
+        },
     )
     name = "declined" if outcome == OfferStatus.declined else "offer_expired"
     c, ev = record(c, now, name, responder=offer.responder, offer_id=offer.id)
@@ -216,7 +238,7 @@ def answer(contact: Contact, now: datetime, ladder_len: int, how: str) -> Transi
             f"contact {contact.id} is {contact.status.value}: only an assigned contact can be answered"
         )
     waited = seconds(contact.received_at, now)
-    c = contact.model_copy(update={"status": S.answered, "answered_at": now})
+    c = evolve(contact, {"status": S.answered, "answered_at": now})
     c, ev = record(
         c,
         now,
@@ -246,7 +268,7 @@ def message_out(contact: Contact, body: str, responder: str, now: datetime, ladd
     base = answer(contact, now, ladder_len, "first_reply") if contact.status == S.assigned else None
     current = base.contact if base else contact
     msg = Message(at=now, direction="out", body=body, responder=responder)
-    c = current.model_copy(update={"messages": [*current.messages, msg]})
+    c = evolve(current, {"messages": [*current.messages, msg]})
     c, ev = record(c, now, "message_sent", responder=responder)
     if base:
         base.contact = c
@@ -264,7 +286,7 @@ def note(contact: Contact, now: datetime, event: str, fields: dict[str, Any]) ->
 def set_language(contact: Contact, language: str, now: datetime) -> Transition:
     if not contact.is_unanswered:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}: its language is settled")
-    c = contact.model_copy(update={"language": language})
+    c = evolve(contact, {"language": language})
     c, ev = record(c, now, "language_set", language=language)
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
@@ -277,13 +299,14 @@ def release(contact: Contact, now: datetime, reason: str, event: str = "released
             f"contact {contact.id} is {contact.status.value}: "
             "only an assigned, unanswered contact can be released"
         )
-    c = contact.model_copy(
-        update={
+    c = evolve(
+        contact,
+        {
             "status": S.queued,
             "responder": None,
             "assigned_at": None,
             "declined": {**contact.declined, contact.responder: now},
-        }
+        },
     )
     c, ev = record(c, now, event, responder=contact.responder, reason=reason)
     return Transition(
@@ -309,7 +332,7 @@ def message_in(contact: Contact, body: str, now: datetime, delivery: str | None 
     ):
         raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = Message(at=now, direction="in", body=body)
-    c = contact.model_copy(update={"messages": [*contact.messages, msg]})
+    c = evolve(contact, {"messages": [*contact.messages, msg]})
     c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
@@ -325,7 +348,7 @@ def _ending(
     if contact.responder and contact.status in (S.assigned, S.answered):
         t.loads.append(LoadChange(contact.responder, contact.channel, -1))
         t.idle[contact.responder] = now
-    t.contact = contact.model_copy(update={"status": status, "closed_at": now, "offer_ids": []})
+    t.contact = evolve(contact, {"status": status, "closed_at": now, "offer_ids": []})
     return t
 
 
@@ -342,9 +365,7 @@ def close(
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is already {contact.status.value}")
     t = _ending(contact, offers, now, ladder_len, S.closed)
-    t.contact = t.contact.model_copy(
-        update={"disposition": disposition, "notes": notes, "outcome": outcome or {}}
-    )
+    t.contact = evolve(t.contact, {"disposition": disposition, "notes": notes, "outcome": outcome or {}})
     t.contact, ev = record(
         t.contact,
         now,

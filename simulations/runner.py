@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import logging
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-
-import structlog
 
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import InvalidState, NotFound
-from router.models import Contact, ContactIn, Offer, Responder
+from router.metrics import UnrecordedMetrics
+from router.models import Contact, ContactIn, ContactStatus, Offer, Responder
 from router.notify import Notifier, Page
 from router.store import MemoryStore
 from router.timers import TimerRunner
 from schedules import Roster, Shift
+from simulations.quiet import quiet_router_logs as quiet_router_logs  # re-exported: its old home
 from simulations.report import Tally
 from simulations.scenario import Scenario
 from simulations.utilisation import Utilisation
@@ -33,17 +31,6 @@ PROGRESS_EVERY = 2000
 # Scenario event kinds, in the order they are handled when due at the same instant.
 ARRIVE, REACT, ANSWER, CLOSE, ABANDON = range(5)
 MS = timedelta(milliseconds=1)
-
-
-@contextmanager
-def quiet_router_logs() -> Iterator[None]:
-    """A simulated year would write millions of log lines: silence them for the run only."""
-    saved = structlog.get_config()
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
-    try:
-        yield
-    finally:
-        structlog.configure(**saved)
 
 
 class _SimNotifier(Notifier):
@@ -97,7 +84,12 @@ class Simulation:
         self.store = MemoryStore()
         self.notifier = _SimNotifier(self)
         self.engine = Engine(
-            self.store, self.clock, sc.protocol, notifier=self.notifier, id_factory=counter_ids()
+            self.store,
+            self.clock,
+            sc.protocol,
+            notifier=self.notifier,
+            metrics=UnrecordedMetrics(),
+            id_factory=counter_ids(),
         )
         self.engine.listeners.append(self.tally)
         self.timers = TimerRunner(self.engine)
@@ -173,12 +165,25 @@ class Simulation:
         except (InvalidState, NotFound):
             return  # too late: the offer expired or the person left while the phone rang
         assert contact.responder is not None
+        earlier = self._holder.get(contact.id)
+        if earlier is not None:
+            # Released from an earlier responder (answer timeout) before their answer came due.
+            self.utilisation.release(earlier, self.clock.now())
         self._holder[contact.id] = contact.responder
         self.utilisation.take(contact.responder, self.clock.now())
         delay = self.scenario.behaviour.answer_delay.sample(self.rng_behaviour)
         self._push(self.now_s() + delay, ANSWER, contact.id, contact.responder)
 
     async def _answer(self, cid: str, rid: str) -> None:
+        current = await self.engine.get_contact(cid)
+        if current.status != ContactStatus.assigned or current.responder != rid:
+            # The engine released it from this responder meanwhile (their answer timeout ran
+            # out): their late answer connects nobody. Without this a contact could be answered
+            # by the wrong responder, and later closed twice.
+            if self._holder.get(cid) == rid:
+                del self._holder[cid]
+                self.utilisation.release(rid, self.clock.now())
+            return
         try:
             if self._channel(cid) == "voice":
                 await self.engine.answered(cid)

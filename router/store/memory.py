@@ -21,6 +21,7 @@ from router.models import (
     TokenRecord,
 )
 from router.store.base import Conflict, DispatchState, Store, StreamInfo, Transition
+from router.store.ordered import DueTimes, SortedScores
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000
@@ -41,7 +42,7 @@ class MemoryStore(Store):
         # a model_copy in a Transition), so what was written can be handed back as it is.
         self._contacts: dict[str, Contact] = {}
         self._revs: dict[str, int] = {}
-        self._queue: dict[str, float] = {}
+        self._queue = SortedScores()
         self._open: dict[str, int] = {}
         self._senders: dict[str, str] = {}
         self._arrivals: dict[str, list[int]] = {}
@@ -52,7 +53,7 @@ class MemoryStore(Store):
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
         self._responders: dict[str, Responder] = {}
-        self._timers: dict[str, int] = {}
+        self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
         self._outbox: dict[str, int] = {}
         self._outbox_data: dict[str, str] = {}
@@ -97,9 +98,9 @@ class MemoryStore(Store):
         self._revs[cid] = rev
         self._contacts[cid] = written
         if t.dequeue:
-            self._queue.pop(cid, None)
+            self._queue.pop(cid)
         if t.enqueue_score is not None:
-            self._queue[cid] = t.enqueue_score
+            self._queue.set(cid, t.enqueue_score)
         if written.is_open:
             self._open[cid] = to_ms(written.received_at)
             if written.sender_key:
@@ -121,7 +122,7 @@ class MemoryStore(Store):
         for rid, at in t.idle.items():
             self._idle[rid] = to_ms(at)
         for timer_id in t.disarm:
-            self._timers.pop(timer_id, None)
+            self._timers.pop(timer_id)
             self._timer_data.pop(timer_id, None)
         self._arm(t.arm)
         for event in t.events:
@@ -143,7 +144,7 @@ class MemoryStore(Store):
 
     def _arm(self, timers: list[Timer]) -> None:
         for timer in timers:
-            self._timers[timer.id] = to_ms(timer.due)
+            self._timers.set(timer.id, to_ms(timer.due))
             self._timer_data[timer.id] = timer
         if timers:
             self._wake.set()
@@ -169,9 +170,7 @@ class MemoryStore(Store):
         return [self._contacts[i] for i in ids if i in self._contacts]
 
     async def ready_queue(self, limit: int = 500, after: float | None = None) -> list[str]:
-        items = self._queue.items() if after is None else [kv for kv in self._queue.items() if kv[1] > after]
-        ordered = sorted(items, key=lambda kv: (kv[1], kv[0]))
-        return [cid for cid, _ in ordered[:limit]]
+        return self._queue.first(limit, after)
 
     async def queue_depth(self) -> int:
         return len(self._queue)
@@ -238,27 +237,23 @@ class MemoryStore(Store):
         self._arm(timers)
 
     async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
-        now_ms = to_ms(now)
-        due = sorted((ms, tid) for tid, ms in self._timers.items() if ms <= now_ms)[:limit]
         lease_until = to_ms(now + timedelta(seconds=lease_s))
         claimed = []
-        for _, tid in due:
-            self._timers[tid] = lease_until
+        for tid in self._timers.take_due(to_ms(now), limit):
+            self._timers.set(tid, lease_until)
             claimed.append(self._timer_data[tid])
         return claimed
 
     async def complete(self, timer_id: str) -> None:
-        self._timers.pop(timer_id, None)
+        self._timers.pop(timer_id)
         self._timer_data.pop(timer_id, None)
 
     async def next_due(self) -> datetime | None:
-        if not self._timers:
-            return None
-        return from_ms(min(self._timers.values()))
+        earliest = self._timers.earliest()
+        return None if earliest is None else from_ms(earliest)
 
     async def timers(self) -> list[Timer]:
-        ordered = sorted(self._timers.items(), key=lambda kv: (kv[1], kv[0]))
-        return [self._timer_data[tid] for tid, _ in ordered]
+        return [self._timer_data[tid] for tid, _ in self._timers]
 
     # -- outbox ------------------------------------------------------------------
     async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:

@@ -78,6 +78,10 @@ class ConsoleFeed:
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
 
+    def wants_event(self, event: Event) -> bool:
+        """Pages always (kept for consoles opened later); the rest while a console is connected here."""
+        return event.event == "paged" or bool(self.subscribers)
+
     async def on_event(self, contact: Contact, event: Event) -> None:
         if event.event == "paged":
             self._page(contact, event)

@@ -1,11 +1,20 @@
 """`python -m simulations.bench` (`make bench`): every benchmark in one run, then a summary.
 
-    python -m simulations.bench [--contacts 10000] [--only intake,timers,sim,oncall] [--quick]
+    python -m simulations.bench [--contacts 6000] [--only timers,steady,intake,costs,sim,oncall] [--quick]
 
 Never run by the test suite. Needs redis-server on PATH; Celery for the Celery comparison
-(`pip install -e '.[bench]'`; skipped with a message without it). Bounded: about 6-8 minutes on
-2 cores at the defaults, about 2 with --quick. Everything runs on 127.0.0.1 and every process
+(`pip install -e '.[bench]'`; skipped with a message without it). Bounded: about 10 minutes on
+2 cores at the defaults, about 2-3 with --quick. Everything runs on 127.0.0.1 and every process
 started is stopped before the next benchmark begins.
+
+- timers: a burst of 6,000 escalations due at once, SafetyNet with two `safetynet serve` on one
+  redis-server (and one, in the full run) vs Celery countdown (2 processes) vs APScheduler
+  (misfire_grace_time 60 s and its default); cost per escalation of the serves.
+- steady: escalations falling due at 200/s for 30 s on one serve: lateness of each.
+- intake: one serve at fixed rates (open loop, 500/s and 2,000/s) and closed loop (c=1, c=16).
+- costs: round trips, Redis commands and CPU per intake, accept, close, escalation (in-process).
+- sim, oncall: simulator speed (modest sizes) and on-call lookups.
+The summary ends with issue #13's targets and whether this run met each.
 """
 
 from __future__ import annotations
@@ -16,15 +25,20 @@ import sys
 import time
 from typing import Any
 
-from simulations.bench import intake, oncall, sim_speed, timers
+from simulations.bench import _summary, intake, oncall, openloop, roundtrips, sim_speed, steady, timers
 from simulations.bench._procs import machine
+from simulations.runner import quiet_router_logs
 
-ALL = ("intake", "timers", "sim", "oncall")
+ALL = ("timers", "steady", "intake", "costs", "sim", "oncall")
+
+
+def section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench", description=__doc__.split("\n")[0])
-    p.add_argument("--contacts", type=int, default=None, help="timers due at once (default 10,000)")
+    p.add_argument("--contacts", type=int, default=None, help="escalations due at once (default 6,000)")
     p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of " + ", ".join(ALL))
     p.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run, not the figures")
     args = p.parse_args(argv)
@@ -32,60 +46,87 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(ALL))
     if unknown:
         p.error(f"unknown benchmark(s): {', '.join(unknown)}")
-    n = args.contacts or (1_000 if args.quick else 10_000)
+    quick = args.quick
+    n = args.contacts or (1_000 if quick else 6_000)
     began = time.monotonic()
     print(f"machine: {machine()}", flush=True)
-    summary: list[str] = []
-    intake_results: list[dict[str, Any]] = []
-
-    if "intake" in chosen:
-        print("\n== intake -> offer (one `safetynet serve`, real Redis, loopback load generator)", flush=True)
-        duration = 5.0 if args.quick else 15.0
-        intake_results = asyncio.run(intake.run([1, 16], duration, 12_000, 40))
-        for r in intake_results:
-            for line in intake.report_line(r):
-                print(line)
-            sto = r["send_to_offer_s"]
-            summary.append(
-                f"intake c={r['concurrency']:<2}  send->offered p50 {sto['p50'] * 1000:.1f} ms, "
-                f"p99 {sto['p99'] * 1000:.1f} ms; {r['requests_per_s']:,.0f} contacts/s in, "
-                f"{r['offers_per_s']:,.0f} offers/s; {r['not_offered']} left queued"
-            )
+    burst: list[dict[str, Any]] = []
+    steady_result: dict[str, Any] | None = None
+    fixed: list[dict[str, Any]] = []
+    closed: list[dict[str, Any]] = []
+    costs: dict[str, dict[str, Any]] = {}
+    sims: list[dict[str, Any]] = []
 
     if "timers" in chosen:
-        print(f"\n== escalation timers: {n:,} due at once, vs Celery and APScheduler", flush=True)
-        results = timers.run(n, 4, True, True, ["1", "60"])
-        for r in results:
-            lat = r["lateness_s"]
-            dropped = f", dropped {r['dropped']:,}" if "dropped" in r else ""
-            summary.append(
-                f"timers {r['system']}: p50 {lat['p50']:.3f}s p99 {lat['p99']:.3f}s max {lat['max']:.3f}s, "
-                f"{r['fired_per_s']:,.0f} fired/s, {r['fired']:,}/{r['timers']:,} fired{dropped}"
-            )
-        summary += [
-            "timers ratio" + line
-            for line in timers.ratios(
-                results[0], [r for r in results[1:] if not r["system"].startswith("SafetyNet")]
-            )
-        ]
+        section(f"escalation burst: {n:,} due at once, vs Celery and APScheduler (each on its own redis)")
+        burst = timers.run(n, 0, True, True, ["1", "60"], [2] if quick else [2, 1])
+
+    if "steady" in chosen:
+        duration = 10.0 if quick else 30.0
+        section(f"steady escalations: 200/s for {duration:.0f} s on one serve")
+        with quiet_router_logs():
+            steady_result = asyncio.run(steady.run(200.0, duration))
+        for line in steady.report(steady_result):
+            print(line)
+
+    if "intake" in chosen:
+        duration = 5.0 if quick else 10.0
+        section(f"intake at fixed rates (open loop), {duration:.0f} s each, one serve")
+        fixed = asyncio.run(openloop.run([500.0, 2000.0], duration))
+        for r in fixed:
+            for line in openloop.report(r):
+                print(line)
+        section(f"intake, closed loop (c requests in flight), {duration:.0f} s each, one serve")
+        closed = asyncio.run(intake.run([1, 16], duration, 12_000, 40))
+        for r in closed:
+            for line in intake.report_line(r):
+                print(line)
+
+    if "costs" in chosen:
+        ops = 100 if quick else 200
+        section(f"cost per operation, in-process, {ops} of each, one at a time")
+        with quiet_router_logs():
+            costs = asyncio.run(roundtrips.measure(ops))
+        for name, cost in costs.items():
+            print(roundtrips.cost_line(name, cost))
 
     if "sim" in chosen:
-        print(
-            "\n== simulator speed (a modest size; the 200,000-contact year: python -m "
-            "simulations.bench.sim_speed)",
-            flush=True,
+        section(
+            "simulator speed (modest sizes; the 200,000-contact year: python -m simulations.bench.sim_speed)"
         )
-        sim_speed.main(["--contacts", "3000" if args.quick else "10000", "--quick", "2000"])
+        sims = [
+            asyncio.run(sim_speed.timed(sim_speed.mmc(2_000), "m/m/c", False)),
+            asyncio.run(sim_speed.timed(sim_speed.busy_hotline(3_000 if quick else 10_000), "year", False)),
+        ]
+        for s in sims:
+            print(
+                f"{s['scenario']}: {s['contacts']:,} contacts in {s['wall_s']:.1f} s wall = "
+                f"{s['contacts_per_s']:,.0f} contacts/s ({s['contacts_per_cpu_s']:,.0f} per CPU second), "
+                f"{s['within_target_pct']}% within target, {s['breaches']:,} breaches"
+            )
 
     if "oncall" in chosen:
-        print("\n== on-call lookups on a large roster", flush=True)
-        oncall.main(["--lookups", "50000"] if args.quick else [])
+        section("on-call lookups on a large roster")
+        oncall.main(["--lookups", "50000"] if quick else [])
 
-    print(f"\n== summary ({time.monotonic() - began:,.0f}s wall)")
-    for line in summary:
-        print(line)
-    if "sim" in chosen or "oncall" in chosen:
-        print("(simulator speed and on-call figures: printed in their sections above)")
+    section(f"summary ({time.monotonic() - began:,.0f} s wall; {machine()})")
+    for table in (
+        _summary.burst_table(burst),
+        _summary.intake_table(fixed, closed),
+        _summary.cost_table(costs),
+    ):
+        if table:
+            print("\n".join(table) + "\n")
+    if steady_result is not None:
+        w = steady_result["written_s"]
+        print(
+            f"steady {steady_result['rate']:.0f}/s: {steady_result['fired']:,}/{steady_result['timers']:,} "
+            f"fired, lateness p50 {w['p50'] * 1000:.1f} ms, p99 {w['p99'] * 1000:.1f} ms, "
+            f"max {w['max'] * 1000:.1f} ms\n"
+        )
+    print("targets (issue #13, this run):")
+    for line in _summary.targets(burst, steady_result, fixed, sims):
+        print("  " + line)
     return 0
 
 

@@ -53,6 +53,7 @@ class Redis:
     url: str
     port: int
     dir: Path
+    pid: int = 0
 
 
 @contextmanager
@@ -78,7 +79,7 @@ def redis_server() -> Iterator[Redis]:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"redis-server did not start on port {port}") from None
                     time.sleep(0.05)
-            yield Redis(url=f"redis://{HOST}:{port}/0", port=port, dir=Path(tmp))
+            yield Redis(url=f"redis://{HOST}:{port}/0", port=port, dir=Path(tmp), pid=proc.pid)
         finally:
             stop_process(proc)
 
@@ -108,6 +109,7 @@ class Serve:
     proc: subprocess.Popen[bytes]
     log: Path
     session: aiohttp.ClientSession = field(init=False)
+    count_file: Path | None = None  # round trips, when started `counted` (simulations/bench/_counted.py)
 
     @property
     def base(self) -> str:
@@ -141,23 +143,30 @@ def serve_env(redis_url: str, protocol_file: Path, extra: Mapping[str, str] | No
 
 @asynccontextmanager
 async def serve(
-    redis_url: str, protocol_text: str, workdir: Path, extra_env: Mapping[str, str] | None = None
+    redis_url: str,
+    protocol_text: str,
+    workdir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    counted: bool = False,
 ) -> AsyncIterator[Serve]:
     """`safetynet serve` (as `python -m router.cli serve`) on a free port; stopped on exit.
-    The crash tests use it too (`extra_env` sets, say, a short timer lease)."""
+    The crash tests use it too (`extra_env` sets, say, a short timer lease). `counted`: its Redis
+    round trips are counted in the process (simulations/bench/_counted.py)."""
     protocol = workdir / "protocol.yaml"
     protocol.write_text(protocol_text)
     port = free_port()
     log = workdir / f"serve-{port}.log"
+    count_file = workdir / f"serve-{port}.trips.json" if counted else None
+    module = ["simulations.bench._counted", str(count_file)] if count_file else ["router.cli"]
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, started once
-            [sys.executable, "-m", "router.cli", "serve", "--host", HOST, "--port", str(port)],
+            [sys.executable, "-m", *module, "serve", "--host", HOST, "--port", str(port)],
             # the ledger (a SQLite file) lives in the work dir, shared by the instances started there
             env=serve_env(redis_url, protocol, {"SAFETYNET_DATA_DIR": str(workdir), **(extra_env or {})}),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    inst = Serve(port=port, proc=proc, log=log)
+    inst = Serve(port=port, proc=proc, log=log, count_file=count_file)
     inst.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     try:
         deadline = time.monotonic() + 30

@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from router.clock import VirtualClock
-from router.service import Service
-from router.settings import Settings
+from simulations.bench._inproc import engine_on, intake_many
 from simulations.bench._procs import protocol_yaml, redis_server
-from simulations.bench.timers import ESCALATE_AFTER_S, _intake_many
+from simulations.bench.timers import ESCALATE_AFTER_S
 from simulations.runner import quiet_router_logs
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,15 +31,12 @@ async def one(n: int) -> str:
         text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
         proto.write_text(text)
         clock = VirtualClock(START)
-        svc = await Service.create(Settings(redis_url=rs.url, protocol=str(proto)), clock=clock)
-        try:
-            await _intake_many(svc, n, "1")
+        async with engine_on(rs.url, proto, Path(tmp), clock) as svc:
+            await intake_many(svc, clock, n, "1")
             await clock.advance(ESCALATE_AFTER_S + 1)
             wall, cpu = time.perf_counter(), time.process_time()
             fired = await svc.runner.fire_due()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        finally:
-            await svc.store.close()
     return f"{n:>6,} due: {fired:,} fired, {cpu / n * 1e6:,.0f} µs CPU each, {wall:.2f} s wall"
 
 

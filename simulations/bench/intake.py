@@ -24,11 +24,13 @@ import itertools
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from simulations.bench._measure import Meter, cost_line
 from simulations.bench._procs import (
     ADMIN,
     Serve,
@@ -116,48 +118,83 @@ OFFER_WAIT_S = 10.0
 
 async def offered_times(
     redis_url: str, ids: set[str], within_s: float = OFFER_WAIT_S
-) -> dict[str, dict[str, Any]]:
-    """The first `offered` event of each contact (waiting, bounded, for the last to be written)."""
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """The first `offered` event of each contact (waiting, bounded, for the last to be written),
+    and the XRANGE calls made reading them (the bench's own, taken out of the Redis counts)."""
     deadline = time.monotonic() + within_s
     found: dict[str, dict[str, Any]] = {}
+    calls = 0
     while True:
         found = {}
-        for e in await read_events(redis_url):
+        events = await read_events(redis_url)
+        calls += len(events) // 5000 + 1  # read_events pages 5,000 at a time, then one empty page
+        for e in events:
             cid = e.get("contact_id")
             if e.get("event") == "offered" and cid in ids and cid not in found:
                 found[cid] = e
         if len(found) >= len(ids) or time.monotonic() > deadline:
-            return found
+            return found, calls
         await asyncio.sleep(0.5)
 
 
-async def one_level(
-    redis_url: str, workdir: Path, concurrency: int, duration_s: float, limit: int, responders: int
+Drive = Callable[[Serve], Awaitable[tuple[Load, dict[str, Any]]]]
+
+
+async def measure_level(
+    redis_url: str, workdir: Path, responders: int, drive: Drive, redis_pid: int = 0
 ) -> dict[str, Any]:
+    """One `safetynet serve` (round trips counted), responders on call, a warm-up, then `drive`'s
+    load; latencies from the event stream, cost per contact (intake and its offer) over the load
+    until the last offer (simulations/bench/_measure.py)."""
     text = protocol_yaml(response_target="20m", offer_timeout="10m", escalate_after="15m")
-    async with serve(redis_url, text, workdir) as inst:
+    async with serve(redis_url, text, workdir, counted=True) as inst:
         await put_on_call(inst, responders)
-        await generate(inst, concurrency, min(2.0, duration_s / 5), 200, "9")  # warm-up, not measured
-        load = await generate(inst, concurrency, duration_s, limit, f"{concurrency % 10}")
+        await generate(inst, 4, 2.0, 200, "9")  # warm-up, not measured
+        await asyncio.sleep(0.5)
+        meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)], redis_pid)
+        await meter.start()
+        load, extra = await drive(inst)
         ids = {s.contact_id for s in load.sent}
-        offered = await offered_times(redis_url, ids)
+        offered, polls = await offered_times(redis_url, ids)
+        usage = await meter.stop({"xrange": polls})
     got = [s for s in load.sent if s.contact_id in offered]
     send_to_offer = [offered[s.contact_id]["_written_ms"] / 1000 - s.sent_at for s in got]
     server_tto = [float(offered[s.contact_id]["time_to_offer_s"]) for s in got]
     last_offer = max((offered[s.contact_id]["_written_ms"] / 1000 for s in got), default=0.0)
     first_send = min((s.sent_at for s in load.sent), default=0.0)
+    last_answer = max((s.sent_at + s.round_trip_s for s in load.sent), default=0.0)
     return {
-        "concurrency": concurrency,
+        **extra,
         "requests": len(load.sent),
         "errors": load.errors,
         "elapsed_s": load.elapsed_s,
-        "requests_per_s": len(load.sent) / load.elapsed_s if load.elapsed_s else 0.0,
+        # taken in = answered 201, per second from the first send to the last answer
+        "requests_per_s": len(load.sent) / (last_answer - first_send) if load.sent else 0.0,
         "offered": len(offered),
         "not_offered": len(ids) - len(offered),
         "offers_per_s": len(got) / (last_offer - first_send) if got else 0.0,
         "send_to_offer_s": summary(send_to_offer),
         "time_to_offer_s": summary(server_tto),
         "round_trip_s": summary([s.round_trip_s for s in load.sent]),
+        "cost": usage.per_op(len(load.sent)),
+    }
+
+
+async def one_level(
+    redis_url: str,
+    workdir: Path,
+    concurrency: int,
+    duration_s: float,
+    limit: int,
+    responders: int,
+    redis_pid: int = 0,
+) -> dict[str, Any]:
+    async def closed_loop(inst: Serve) -> tuple[Load, dict[str, Any]]:
+        return await generate(inst, concurrency, duration_s, limit, f"{concurrency % 10}"), {}
+
+    return {
+        "concurrency": concurrency,
+        **await measure_level(redis_url, workdir, responders, closed_loop, redis_pid),
     }
 
 
@@ -167,6 +204,7 @@ def ms(stats: dict[str, float], key: str) -> str:
 
 def report_line(r: dict[str, Any]) -> list[str]:
     sto, tto, rt = r["send_to_offer_s"], r["time_to_offer_s"], r["round_trip_s"]
+    cost = [f"  {cost_line('cost per contact (intake + offer)', r['cost'])}"] if r.get("cost") else []
     return [
         f"concurrency {r['concurrency']:>3}: {r['requests']:,} contacts in {r['elapsed_s']:.1f}s = "
         f"{r['requests_per_s']:,.0f} contacts/s taken in, {r['offers_per_s']:,.0f} offers/s "
@@ -175,6 +213,7 @@ def report_line(r: dict[str, Any]) -> list[str]:
         f"  send -> offered     p50 {ms(sto, 'p50')} ms  p99 {ms(sto, 'p99')} ms  max {ms(sto, 'max')} ms",
         f"  time_to_offer_s     p50 {ms(tto, 'p50')} ms  p99 {ms(tto, 'p99')} ms  max {ms(tto, 'max')} ms",
         f"  POST round trip     p50 {ms(rt, 'p50')} ms  p99 {ms(rt, 'p99')} ms  max {ms(rt, 'max')} ms",
+        *cost,
     ]
 
 
@@ -185,7 +224,7 @@ async def run(
     # Each level on a fresh Redis: earlier contacts would hold capacity and lengthen the queue.
     for c in concurrencies:
         with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-intake-") as tmp:
-            results.append(await one_level(rs.url, Path(tmp), c, duration_s, limit, responders))
+            results.append(await one_level(rs.url, Path(tmp), c, duration_s, limit, responders, rs.pid))
     return results
 
 

@@ -1,19 +1,23 @@
-"""Escalation timer lateness with 10,000 contacts waiting, against Celery and APScheduler.
+"""Escalation timers in a burst (6,000 due at once by default), against Celery and APScheduler.
 
-    python -m simulations.bench.timers [--contacts 10000] [--load-concurrency 4]
-                                       [--no-load] [--no-celery] [--no-apscheduler] [--grace 1,60]
+    python -m simulations.bench.timers [--contacts 6000] [--instances 2[,1]] [--load-concurrency 0]
+                                       [--no-celery] [--no-apscheduler] [--grace 1,60]
 
 Never run by the test suite. The workload, the same for every system: N timers all due at one
 instant D (a burst, the worst case: e.g. after an outage, or a wave of contacts with the same
 escalation step), each recording when it fired. Lateness = fired - D; "fired per second" = the
 timers fired / (last fired - D). Each system gets its own fresh redis-server on loopback.
 
-- SafetyNet: N contacts are taken in by the real engine (in this process, on the same Redis) with
+- SafetyNet: `--instances` `safetynet serve` processes (two by default) start on one redis-server
+  and wait; N contacts are then taken in by the real engine (in this process, same Redis) with
   the clock held at D - 600 s, nobody on call and a protocol whose first escalation step is after
-  600 s, so all N escalations fall due at D. Then one `safetynet serve` is started; its timer loop
-  claims and fires them (each one a transition: read the contact, write it, append the
-  `escalated` event, look for whom to page, dispatch). Fired = the `escalated` event's `at`.
-  Run once idle and once with an intake load generator posting contacts throughout.
+  600 s, so all N escalations fall due at D. The instances' timer loops claim batches from the
+  shared timer set (each its own) and fire them (each a transition guarded by the contact's
+  revision, its `escalated` event, a look for whom to page, dispatch). Fired = when the
+  `escalated` event was written (its stream id: Redis's clock, ms). Cost per escalation: the
+  serves' CPU (/proc), Redis commands (INFO commandstats) and round trips (counted in the
+  serves), from 1 s before D until the last one fired (simulations/bench/_measure.py).
+  `--load-concurrency K` adds a run with K intake requests in flight throughout.
 - Celery (if installed: `pip install '.[bench]'`): one worker (prefork, 2 processes) on a Redis
   broker; N `apply_async(eta=D)` tasks whose body records time.time() in Redis.
 - APScheduler 3.x: a BackgroundScheduler (thread pool of 10) with RedisJobStore, N date jobs at D,
@@ -26,14 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +41,9 @@ import redis as syncredis
 
 from router.clock import VirtualClock
 from router.keys import Keys
-from router.models import ContactIn
-from router.service import Service
-from router.settings import Settings
 from simulations.bench import intake as intake_bench
+from simulations.bench._inproc import engine_on, intake_many, intake_rate
+from simulations.bench._measure import Meter, cost_line
 from simulations.bench._procs import (
     HOST,
     machine,
@@ -52,208 +51,94 @@ from simulations.bench._procs import (
     read_events,
     redis_server,
     serve,
-    summary,
 )
+from simulations.bench.peers import apscheduler, celery, celery_available, result_of
 from simulations.runner import quiet_router_logs
 
 ESCALATE_AFTER_S = 600
-CELERY_RESULTS = "bench:celery:fired"
-INTAKE_WORKERS = 8
 
 
-async def _intake_many(service: Service, n: int, tag: str) -> list[str]:
-    """n contacts through the real engine's intake, `INTAKE_WORKERS` at a time."""
-    ids: list[str] = []
-    counter = iter(range(n))
-
-    async def worker() -> None:
-        for i in counter:
-            c = await service.engine.intake(ContactIn(channel="chat", sender=f"+1666{tag}{i:07d}", body="hi"))
-            ids.append(c.id)
-
-    await asyncio.gather(*(worker() for _ in range(INTAKE_WORKERS)))
-    return ids
-
-
-async def _wait_escalated(redis_url: str, n: int, deadline: float) -> None:
-    """Until n `escalated` events are in the stream (read incrementally) or the deadline."""
+async def _wait_escalated(redis_url: str, n: int, deadline: float) -> int:
+    """Until n `escalated` events are in the stream (read incrementally) or the deadline.
+    Returns the XRANGE calls it made (the bench's own commands, taken out of the counts)."""
     client: Any = syncredis.asyncio.Redis.from_url(redis_url, decode_responses=True)
-    key, last, seen = Keys("default").events, "-", 0
+    key, last, seen, calls = Keys("default").events, "-", 0, 0
     try:
         while seen < n and time.time() < deadline:
             rows = await client.xrange(key, min=last, max="+", count=5000)
+            calls += 1
             if rows:
                 last = "(" + rows[-1][0]
                 seen += sum(1 for _, f in rows if '"event":"escalated"' in f["e"].replace(" ", ""))
             else:
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.1)
     finally:
         await client.aclose()
+    return calls
 
 
-async def safetynet(n: int, load_concurrency: int, lead_margin_s: float = 8.0) -> dict[str, Any]:
+async def safetynet(
+    n: int, load_concurrency: int, instances: int = 2, lead_margin_s: float = 8.0
+) -> dict[str, Any]:
+    """n escalations due at one instant, fired by `instances` serves sharing one redis-server."""
     text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
     with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-timers-") as tmp:
         workdir = Path(tmp)
         proto = workdir / "protocol.yaml"
         proto.write_text(text)
-        # How fast does intake go here? 200 contacts on a scratch hotline decide the lead.
-        scratch = await Service.create(Settings(redis_url=rs.url, protocol=str(proto), hotline="scratch"))
-        began = time.perf_counter()
-        await _intake_many(scratch, 200, "0")
-        per_contact = (time.perf_counter() - began) / 200
-        await scratch.store.close()
-        due = time.time() + 1.5 * per_contact * n + lead_margin_s
-        clock = VirtualClock(datetime.fromtimestamp(due - ESCALATE_AFTER_S, UTC))
-        svc = await Service.create(Settings(redis_url=rs.url, protocol=str(proto)), clock=clock)
-        began = time.perf_counter()
-        ids = set(await _intake_many(svc, n, "1"))
-        load_s = time.perf_counter() - began
-        await svc.store.close()
-        loaded_before_due_s = due - time.time()
-        load_task: asyncio.Task[intake_bench.Load] | None = None
-        async with serve(rs.url, text, workdir) as inst:
+        async with contextlib.AsyncExitStack() as stack:
+            # The instances first (they only wait: nothing is due before D), so that their start
+            # is not on the clock; each claims its own batches from the shared timer set.
+            insts = [
+                await stack.enter_async_context(serve(rs.url, text, workdir, counted=True))
+                for _ in range(instances)
+            ]
+            per_contact = await intake_rate(rs.url, proto, workdir)
+            due = time.time() + 1.5 * per_contact * n + lead_margin_s
+            clock = VirtualClock(datetime.fromtimestamp(due - ESCALATE_AFTER_S, UTC))
+            began = time.perf_counter()
+            async with engine_on(rs.url, proto, workdir, clock) as svc:
+                ids = set(await intake_many(svc, clock, n, "1"))
+            load_s = time.perf_counter() - began
+            loaded_before_due_s = due - time.time()
+            # The instances' views catch up on the intake events; measure from just before D.
+            await asyncio.sleep(max(0.0, due - 1.0 - time.time()))
+            meter = Meter(rs.url, [(i.proc.pid, i.count_file) for i in insts], rs.pid)
+            await meter.start()
+            load_task: asyncio.Task[intake_bench.Load] | None = None
             if load_concurrency > 0:
                 window = max(5.0, due - time.time()) + 30 + n / 200
                 load_task = asyncio.create_task(
-                    intake_bench.generate(inst, load_concurrency, window, 10**9, "7")
+                    intake_bench.generate(insts[0], load_concurrency, window, 10**9, "7")
                 )
-            await _wait_escalated(rs.url, n, due + 60 + n / 50)
+            polls = await _wait_escalated(rs.url, n, due + 60 + n / 50)
+            usage = await meter.stop({"xrange": polls})
             load: intake_bench.Load | None = None
             if load_task is not None:
                 load_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     load = await load_task
         events = await read_events(rs.url)
-    fired = [
-        datetime.fromisoformat(e["at"]).timestamp()
-        for e in events
-        if e.get("event") == "escalated" and e.get("contact_id") in ids
-    ]
+    # Fired = when the `escalated` event was written (Redis's clock, ms): the escalation done.
+    mine = [e for e in events if e.get("contact_id") in ids]
+    fired = [e["_written_ms"] / 1000 for e in mine if e.get("event") == "escalated"]
     taken_in = sum(1 for e in events if e.get("event") == "received" and e.get("contact_id") not in ids)
-    result = _result(
-        "SafetyNet" + (f" + intake load ({load_concurrency} in flight)" if load_task else ""), n, due, fired
-    )
+    name = f"SafetyNet, {instances} instance{'s' if instances > 1 else ''}"
+    if load_task is not None:
+        name += f" + intake load ({load_concurrency} in flight)"
+    result = result_of(name, n, due, fired)
     result.update(
         {
+            "instances": instances,
             "intake_s": load_s,
             "intake_per_s": n / load_s,
             "loaded_before_due_s": loaded_before_due_s,
             "intake_during_firing": taken_in,
             "intake_load": load is not None or load_task is not None,
+            "cost": usage.per_op(len(fired)) if not load_task else {},
         }
     )
     return result
-
-
-def _result(name: str, n: int, due: float, fired: list[float], **extra: Any) -> dict[str, Any]:
-    late = [max(0.0, f - due) for f in fired]
-    last = max(fired) if fired else due
-    return {
-        "system": name,
-        "timers": n,
-        "fired": len(fired),
-        "lateness_s": summary(late),
-        "fired_per_s": len(fired) / (last - due) if fired and last > due else float("nan"),
-        **extra,
-    }
-
-
-def celery_available() -> bool:
-    try:
-        import celery  # type: ignore[import-untyped,import-not-found,unused-ignore]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def celery(n: int, workers: int = 2) -> dict[str, Any]:
-    from celery import Celery  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-    with redis_server() as rs, tempfile.TemporaryDirectory(prefix="sn-bench-celery-") as tmp:
-        env = {**os.environ, "BENCH_REDIS_URL": rs.url}
-        log = Path(tmp) / "celery.log"
-        with log.open("wb") as out:
-            worker = subprocess.Popen(  # noqa: S603 - our own worker, from this venv
-                [
-                    *(sys.executable, "-m", "celery", "-A", "simulations.bench._celery_app", "worker"),
-                    *("--pool", "prefork", "--concurrency", str(workers), "--loglevel", "WARNING"),
-                    *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-                ],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        client: Any = syncredis.Redis.from_url(rs.url, decode_responses=True)
-        app: Any = Celery("bench-producer", broker=rs.url)
-        app.conf.broker_transport_options = {"visibility_timeout": 3600}
-        try:
-            # Ready when a task sent now has run.
-            app.send_task("bench.record", args=[-1, time.time()])
-            deadline = time.monotonic() + 60
-            while client.llen(CELERY_RESULTS) < 1:
-                if worker.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"celery worker did not start: {log.read_text()[-2000:]}")
-                time.sleep(0.1)
-            later = datetime.now(UTC) + timedelta(hours=1)
-            began = time.perf_counter()
-            for _ in range(200):
-                app.send_task("bench.record", args=[-2, 0.0], eta=later)
-            per_task = (time.perf_counter() - began) / 200
-            due = time.time() + 1.5 * per_task * n + 3
-            eta = datetime.fromtimestamp(due, UTC)
-            for i in range(n):
-                app.send_task("bench.record", args=[i, due], eta=eta)
-            sent_before_due_s = due - time.time()
-            deadline = time.monotonic() + max(0.0, due - time.time()) + 60 + n / 50
-            while client.llen(CELERY_RESULTS) < n + 1 and time.monotonic() < deadline:
-                time.sleep(0.2)
-            rows = [line.split() for line in client.lrange(CELERY_RESULTS, 0, -1)]
-        finally:
-            app.close()
-            client.close()
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=10)
-    fired = [float(r[2]) for r in rows if int(r[0]) >= 0]
-    return _result(
-        f"Celery countdown tasks ({workers} prefork processes)",
-        n,
-        due,
-        fired,
-        sent_before_due_s=sent_before_due_s,
-    )
-
-
-def apscheduler(n: int, grace: str) -> dict[str, Any]:
-    with redis_server() as rs:
-        proc = subprocess.run(  # noqa: S603 - our own script, from this venv
-            [sys.executable, "-m", "simulations.bench._apsched", rs.url, str(n), grace, "2"],
-            capture_output=True,
-            text=True,
-            timeout=120 + n / 20,
-            check=False,
-        )
-    if proc.returncode != 0:
-        raise RuntimeError(f"APScheduler run failed: {proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    label = "no limit" if grace == "none" else f"{grace} s"
-    return _result(
-        f"APScheduler 3 RedisJobStore, misfire_grace_time {label}",
-        n,
-        out["due"],
-        out["fired"],
-        dropped=out["missed"],
-        errors=out["error"],
-        lost=n - out["missed"] - out["executed"],
-        added_s=out["added_s"],
-    )
 
 
 def fmt(r: dict[str, Any]) -> str:
@@ -263,11 +148,12 @@ def fmt(r: dict[str, Any]) -> str:
         extra = f", DROPPED {r['dropped']:,} ({100 * r['dropped'] / r['timers']:.0f}%)"
     if r["fired"] + r.get("dropped", 0) < r["timers"]:
         extra += f", {r['timers'] - r['fired'] - r.get('dropped', 0):,} never fired within the bound"
+    cost = f"\n    {cost_line('cost per escalation', r['cost'])}" if r.get("cost") else ""
     return (
         f"{r['system']}\n"
         f"    {r['fired']:,}/{r['timers']:,} fired{extra}\n"
         f"    lateness p50 {lat['p50']:.3f}s  p99 {lat['p99']:.3f}s  max {lat['max']:.3f}s; "
-        f"{r['fired_per_s']:,.0f} fired/s"
+        f"{r['fired_per_s']:,.0f} fired/s{cost}"
     )
 
 
@@ -288,14 +174,22 @@ def ratios(base: dict[str, Any], others: list[dict[str, Any]]) -> list[str]:
 
 
 def run(
-    n: int, load_concurrency: int, with_celery: bool, with_aps: bool, graces: list[str]
+    n: int,
+    load_concurrency: int,
+    with_celery: bool,
+    with_aps: bool,
+    graces: list[str],
+    instances: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    with quiet_router_logs():
-        results = [asyncio.run(safetynet(n, 0))]
-    print(fmt(results[-1]), flush=True)
+    """SafetyNet once per instance count (the first is the one compared), then the peers."""
+    results = []
+    for k in instances or [2]:
+        with quiet_router_logs():
+            results.append(asyncio.run(safetynet(n, 0, k)))
+        print(fmt(results[-1]), flush=True)
     if load_concurrency > 0:
         with quiet_router_logs():
-            results.append(asyncio.run(safetynet(n, load_concurrency)))
+            results.append(asyncio.run(safetynet(n, load_concurrency, (instances or [2])[0])))
         print(
             fmt(results[-1]),
             f"\n    ({results[-1]['intake_during_firing']:,} contacts taken in meanwhile)",
@@ -319,9 +213,9 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.timers", description=__doc__.split("\n")[0])
-    p.add_argument("--contacts", type=int, default=10_000, help="timers due at once, per system")
-    p.add_argument("--load-concurrency", type=int, default=4, help="intake requests in flight while firing")
-    p.add_argument("--no-load", action="store_true", help="skip the run under intake load")
+    p.add_argument("--contacts", type=int, default=6_000, help="timers due at once, per system")
+    p.add_argument("--instances", default="2", help="serves on one Redis, e.g. 2,1 (first compared)")
+    p.add_argument("--load-concurrency", type=int, default=0, help="also a run with K intakes in flight")
     p.add_argument("--no-celery", action="store_true")
     p.add_argument("--no-apscheduler", action="store_true")
     p.add_argument("--grace", default="1,60", help="APScheduler misfire_grace_time values (s, or none)")
@@ -330,10 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"method: {args.contacts:,} timers due at one instant per system, each on a fresh redis at {HOST}")
     run(
         args.contacts,
-        0 if args.no_load else args.load_concurrency,
+        args.load_concurrency,
         not args.no_celery,
         not args.no_apscheduler,
         [g.strip() for g in args.grace.split(",") if g.strip()],
+        [int(k) for k in args.instances.split(",") if k.strip()],
     )
     return 0
 

@@ -306,6 +306,10 @@ class ChatHub:
                 await ws.send_json(state)
 
     # -- engine listener ---------------------------------------------------------------
+    def wants_event(self, event: Event) -> bool:
+        """While a person is connected here; and every answer, for the expected wait."""
+        return bool(self.sessions) or event.event == "answered"
+
     async def on_event(self, contact: Contact, event: Event) -> None:
         if event.event == "answered" and event.model_extra:
             waited = event.model_extra.get("time_to_answer_s")
