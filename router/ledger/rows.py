@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.ledger.queries import window_of
@@ -107,9 +107,19 @@ def row_of(r: Row[Any], now: datetime) -> dict[str, Any]:
 
 
 async def contact_rows(
-    conn: AsyncConnection, start: datetime, end: datetime, now: datetime, channel: str | None
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    channel: str | None,
+    contact_id: str | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    query = select(*_SELECTED).where(window_of(start, end, channel)).order_by(c.received_at, c.id)
+    """The window's rows in arrival order; with `contact_id`, that contact's only (the manager's
+    page opens one contact's facts without downloading the period's rows)."""
+    cond = window_of(start, end, channel)
+    if contact_id is not None:
+        cond = and_(cond, c.id == contact_id)
+    query = select(*_SELECTED).where(cond).order_by(c.received_at, c.id)
     result = await conn.stream(query)
     async for r in result:
         yield row_of(r, now)

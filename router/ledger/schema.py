@@ -175,3 +175,40 @@ Index(
     sqlite_where=text("flags <> '[]'"),
     postgresql_where=text("(flags)::text <> '[]'"),
 )
+
+# The per-day summary (router/ledger/summary.py): one row per local day, channel, kind,
+# outcome, protocol version and yes/no facts, with how many contacts and their answer times.
+# The writer keeps it in the same transaction as the rows and the cursor, in one time zone
+# (the protocol's), so a year's report reads ~6,000 rows instead of one per contact.
+day_counts = Table(
+    "day_counts",
+    metadata,
+    Column("zone", String(64), nullable=False),
+    Column("day", String(10), nullable=False),  # YYYY-MM-DD, the local date of arrival
+    Column("channel", String(16)),
+    Column("kind", String(16), nullable=False),
+    Column("outcome", String(16)),
+    Column("protocol_version", String(64)),
+    Column("bits", Integer, nullable=False),  # tally.py's facts, without `pending` (time-bound)
+    Column("n", Integer, nullable=False),
+    Column("tta_sum", Float, nullable=False),
+    Column("tta_max", Float),
+)
+Index("ix_day_counts", day_counts.c.zone, day_counts.c.day, day_counts.c.channel)
+
+# The zone the summary is kept in (at most one row): a report in another zone reads the rows.
+summary_zone = Table(
+    "summary_zone",
+    metadata,
+    Column("zone", String(64), primary_key=True),
+    Column("built_at", UtcDateTime, nullable=False),
+)
+
+# Pending contacts (open, unanswered, deadline ahead) are found by deadline among the open few.
+OPEN_ROWS = "answered_at IS NULL AND outcome IS NULL"
+Index(
+    "ix_contacts_open",
+    contacts.c.deadline,
+    sqlite_where=text(OPEN_ROWS),
+    postgresql_where=text(OPEN_ROWS),
+)

@@ -1,101 +1,45 @@
-"""The report's one pass over a window: every count the report, its standards and its daily
+"""The report's counts over a window: every count the report, its standards and its daily
 charts need, grouped by the hotline's local day, channel, kind, outcome, protocol version and
-a few yes/no facts packed into one small number. A year is ~1,500 days x channels, times the
-handful of combinations that occur: the rows come back in thousands, never one per contact,
-and Python folds them into totals (definitions: docs/reports.md, router/ledger/queries.py)."""
+a few yes/no facts packed into one small number (grouping.py). The whole local days come from
+the per-day summary the writer keeps (summary.py: a year is ~6,000 rows, never one per
+contact), the partial days at the window's edges from the rows; Python folds them into
+totals (definitions: docs/reports.md, router/ledger/queries.py)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, and_, case, func, literal, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from router.ledger.schema import contacts
+from router.ledger import summary
+from router.ledger.grouping import (
+    ANSWERED,
+    BREACHED,
+    IMMEDIATE,
+    PENDING,
+    UNDOCUMENTED,
+    WITHIN,
+    acknowledged_at_once,
+    grouped,
+    local_day,
+    offsets,
+    pending_at,
+    window_of,
+)
 
-c = contacts.c
-# An acknowledgement this soon after arrival is "immediate" (Standard 29, exceeds).
-IMMEDIATE = timedelta(seconds=60)
+__all__ = [
+    "ANSWERED", "BREACHED", "COUNTS", "IMMEDIATE", "PENDING", "UNDOCUMENTED", "WITHIN", "Counts",
+    "Tally", "acknowledged_at_once", "local_day", "offsets", "pending_at", "tally", "window_of",
+]  # fmt: skip
 
-ANSWERED, WITHIN, BREACHED, PENDING, UNDOCUMENTED = (1, 2, 4, 8, 16)
 COUNTS = (
     "contacts", "answered", "answered_within_target", "pending", "abandoned", "breached",
     "handed_off", "callback_tasks", "follow_ups",
 )  # fmt: skip
-
-
-def window_of(start: datetime, end: datetime, channel: str | None) -> ColumnElement[bool]:
-    cond = and_(c.received_at >= start, c.received_at < end)
-    return and_(cond, c.channel == channel) if channel else cond
-
-
-def pending_at(now: datetime) -> ColumnElement[bool]:
-    return and_(c.answered_at.is_(None), c.outcome.is_(None), c.deadline > now)
-
-
-def acknowledged_at_once(conn: AsyncConnection) -> ColumnElement[bool]:
-    """first_ack_at within IMMEDIATE of arrival, in each dialect's own date arithmetic."""
-    limit = int(IMMEDIATE.total_seconds())
-    if conn.dialect.name == "postgresql":
-        return c.first_ack_at <= c.received_at + text(f"interval '{limit} seconds'")
-    return (func.julianday(c.first_ack_at) - func.julianday(c.received_at)) * 86400.0 <= limit
-
-
-def offsets(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, int]]:
-    """[(until, UTC offset in seconds)] covering [start, end): the zone's constant-offset spans."""
-    out: list[tuple[datetime, int]] = []
-
-    def off(t: datetime) -> int:
-        delta = t.astimezone(zone).utcoffset()
-        return int(delta.total_seconds()) if delta else 0
-
-    t, here = start, off(start)
-    while t < end:
-        nxt = min(t + timedelta(days=1), end)
-        if nxt < end and off(nxt) != here:
-            lo, hi = t, nxt  # the change falls in (lo, hi]: find its second
-            while (hi - lo) > timedelta(seconds=1):
-                mid = lo + (hi - lo) / 2
-                lo, hi = (mid, hi) if off(mid) == here else (lo, mid)
-            out.append((hi, here))
-            t, here = hi, off(hi)
-            continue
-        t = nxt
-    out.append((end, here))
-    return out
-
-
-def local_day(conn: AsyncConnection, start: datetime, end: datetime, zone: ZoneInfo) -> Any:
-    """The hotline's calendar date of arrival, as YYYY-MM-DD text."""
-    if conn.dialect.name == "postgresql":
-        return func.to_char(func.timezone(literal(zone.key), c.received_at), "YYYY-MM-DD")
-    spans = offsets(start, end, zone)
-    shifts: list[Any] = [literal_column(f"'{o:+d} seconds'") for _, o in spans]
-    if len(spans) == 1:
-        return func.date(c.received_at, shifts[0])
-    shift = case(
-        *((c.received_at < until, s) for (until, _), s in zip(spans[:-1], shifts, strict=False)),
-        else_=shifts[-1],
-    )
-    return func.date(c.received_at, shift)
-
-
-def _bit(cond: ColumnElement[bool], value: int) -> Any:
-    return case((cond, literal_column(str(value))), else_=literal_column("0"))
-
-
-def code(conn: AsyncConnection, now: datetime) -> Any:
-    return (
-        _bit(c.answered_at.is_not(None), ANSWERED)
-        + _bit(c.time_to_answer_s <= c.target_s, WITHIN)
-        + _bit(c.breached, BREACHED)
-        + _bit(pending_at(now), PENDING)
-        + _bit(or_(c.disposition.is_(None), c.disposition == ""), UNDOCUMENTED)
-    ).cast(Integer)  # acknowledgements: counted apart, only when Standard 29 gets that far
 
 
 @dataclass
@@ -107,6 +51,7 @@ class Counts:
     wait_max: float | None = None
 
     def add(self, kind: str, outcome: str | None, bits: int, k: int, tta_sum: float, tta_max: Any) -> None:
+        """`k` rows of one group; negative takes them back (a summary row now pending)."""
         if kind == "callback":
             self.n["callback_tasks"] += k
         elif kind == "follow_up":
@@ -137,6 +82,17 @@ class Tally:
     stats: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     versions: set[str] = field(default_factory=set)
 
+    def fold(self, found: Any) -> None:
+        for date, ch, kind, outcome, version, b, k, tta_sum, tta_max in found:
+            k, b, ch = int(k), int(b), str(ch)
+            row = (str(kind), outcome, b, k, float(tta_sum or 0.0), tta_max)
+            self.total.add(*row)
+            self.by_channel.setdefault(ch, Counts()).add(*row)
+            self.by_day.setdefault((str(date), ch), Counts()).add(*row)
+            _standards(self.stats, str(kind), outcome, version, b, k)
+            if version is not None:
+                self.versions.add(str(version))
+
 
 def _standards(st: dict[str, int], kind: str, outcome: str | None, version: Any, bits: int, k: int) -> None:
     st["all"] += k
@@ -157,24 +113,15 @@ async def tally(
     channel: str | None,
     zone: ZoneInfo,
 ) -> Tally:
-    day = local_day(conn, start, end, zone)
-    bits = code(conn, now)
-    keys = (day, c.channel, c.kind, c.outcome, c.protocol_version, bits)
-    query = (
-        select(*keys, func.count(), func.sum(c.time_to_answer_s), func.max(c.time_to_answer_s))
-        .where(window_of(start, end, channel))
-        # by position: each key is computed once per row (an expression repeated with its own
-        # bound parameters would not be recognised as the same and would be computed twice)
-        .group_by(*(text(str(i + 1)) for i in range(len(keys))))
-    )
     out = Tally()
-    for date, ch, kind, outcome, version, b, k, tta_sum, tta_max in await conn.execute(query):
-        k, b, ch = int(k), int(b), str(ch)
-        row = (str(kind), outcome, b, k, float(tta_sum or 0.0), tta_max)
-        out.total.add(*row)
-        out.by_channel.setdefault(ch, Counts()).add(*row)
-        out.by_day.setdefault((str(date), ch), Counts()).add(*row)
-        _standards(out.stats, str(kind), outcome, version, b, k)
-        if version is not None:
-            out.versions.add(str(version))
+    spans = [(start, end)]
+    days = summary.whole_days(start, end, zone)
+    if days is not None:
+        found = await summary.read(conn, zone, days, now, channel)
+        if found is not None:
+            out.fold(found)
+            spans = [(start, days.lo), (days.hi, end)]
+    for lo, hi in spans:
+        if lo < hi:
+            out.fold(await conn.execute(grouped(conn, window_of(lo, hi, channel), lo, hi, now, zone)))
     return out

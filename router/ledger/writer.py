@@ -13,13 +13,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from protocols import default_protocol, parse_protocol
 from router.clock import Clock
-from router.ledger import facts
+from router.ledger import facts, summary
 from router.ledger.db import Ledger, on_conflict_nothing, upsert
 from router.ledger.schema import audit, contacts, cursor, events
 from router.metrics import Metrics
@@ -96,6 +98,8 @@ class Writer:
     committed: asyncio.Event = field(default_factory=asyncio.Event)
     running: bool = False
     stepping: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # (protocol version, its zone): the per-day summary is kept in the protocol's time zone
+    zone_of: tuple[str | None, ZoneInfo] | None = None
 
     async def step(self) -> int:
         """File the next batch after the cursor; how many events were new to the ledger.
@@ -119,16 +123,27 @@ class Writer:
                     await _set_cursor(conn, found[0], now)  # alive, and nothing to file
             self._lag(0)
             return 0
+        zone = await self.zone()
         async with self.ledger.writing() as conn:
             again = await read_cursor(conn)
             if again and again[0] != start:
                 return 0  # another writer moved it meanwhile: read again
-            await self.file(conn, batch)
+            touched = await self.file(conn, batch)
+            await summary.keep(conn, touched, zone, now)  # the same transaction: they agree
             await _set_cursor(conn, batch[-1][0], now)
         self.filed += len(batch)
         if len(batch) < self.batch:
             self._lag(0)
         return len(batch)
+
+    async def zone(self) -> ZoneInfo:
+        """The time zone of the protocol in force (the shipped default's before any activation)."""
+        active = await self.store.active_protocol()
+        version = active[0] if active else None
+        if self.zone_of is None or self.zone_of[0] != version:
+            p = parse_protocol(active[1], f"active protocol {version}") if active else default_protocol()
+            self.zone_of = (version, ZoneInfo(p.timezone))
+        return self.zone_of[1]
 
     async def measure_lag(self) -> int:
         """Events in the stream after the cursor, counted up to LAG_PROBE (the gauge's ceiling)."""
@@ -143,7 +158,8 @@ class Writer:
         if self.metrics is not None:
             self.metrics.ledger_lag.set(n)
 
-    async def file(self, conn: AsyncConnection, batch: list[tuple[str, Event]]) -> None:
+    async def file(self, conn: AsyncConnection, batch: list[tuple[str, Event]]) -> list[str]:
+        """File the batch's events, audit entries and contact facts; the contacts it touched."""
         timeline: list[dict[str, Any]] = []
         accesses: list[dict[str, Any]] = []
         rows: dict[str, dict[str, Any]] = {}
@@ -172,6 +188,7 @@ class Writer:
             by_shape[tuple(sorted(row))].append(row)
         for keys, group in by_shape.items():
             await conn.execute(_contact_update(conn, keys), group)
+        return list(rows)
 
     async def catch_up(self) -> int:
         """File everything the stream holds now (tests, the benchmark, `ledger write --once`)."""

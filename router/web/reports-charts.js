@@ -1,8 +1,9 @@
 /* SafetyNet manager's page: the charts, drawn with the vendored Chart.js (window.Chart).
  *
- * window.SafetyNetCharts.draw({report, rows, ctx, byId, duration, when}) draws five charts:
- * time to answer of each contact against the target line, the share answered within the
- * target by day and by channel, breaches by day, and roster coverage by day. A chart whose data
+ * window.SafetyNetCharts.draw({report, ctx, duration}) draws five charts from the report alone
+ * (its per-day figures `daily`, counted by the server: a year is 365 entries, never one per
+ * contact): time to answer by day (mean, longest) against the target line, the share answered
+ * within the target by day and by channel, breaches by day, and roster coverage by day. A chart whose data
  * the server did not send says "not available" instead of drawing a guess. Every canvas carries
  * an aria-label that states its figures in words, so colour is never the only carrier.
  */
@@ -38,96 +39,65 @@
     charts[id] = new window.Chart(canvas, config);
   }
 
-  // The hotline-local day of an instant, by the day starts the server computed in the hotline's
-  // zone (/reports/period `days`): the browser's own zone never decides which day a contact fell on.
-  function dayOf(iso, ctx) {
-    var t = Date.parse(iso), found = null;
-    ctx.days.forEach(function (d) { if (Date.parse(d.start) <= t) { found = d.date; } });
-    return found;
-  }
   function days(ctx) { return ctx.days.map(function (d) { return d.date; }); }
   function dayLabel(day) {
     return new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", day: "numeric", month: "short" })
       .format(new Date(day + "T12:00:00Z"));
   }
-  function contactRows(rows) {
-    return rows.filter(function (r) { return !r.kind || r.kind === "contact"; });
+  // The report's per-day figures (`daily`, counted by the server in the hotline's zone), keyed by
+  // date; null when the server sent none. The page never downloads the period's contacts for them.
+  function daily(a) {
+    if (!a.report || !Array.isArray(a.report.daily)) { return null; }
+    var by = {};
+    a.report.daily.forEach(function (d) { by[d.date] = d; });
+    return by;
   }
+  function minutes(seconds) { return seconds === null || seconds === undefined ? null : Math.round(seconds / 6) / 10; }
 
   function answerChart(a) {
-    if (!a.rows) { unavailable("answer", "Not available: this server does not list the period's contacts."); return; }
+    var by = daily(a);
+    if (!by) { unavailable("answer", "Not available: the report has no daily figures."); return; }
+    var all = days(a.ctx);
+    var answered = all.filter(function (d) { return by[d] && by[d].answered; });
+    if (!answered.length) { unavailable("answer", "No contact was answered in this period."); return; }
+    var tta = function (d, key) { return by[d] && by[d].answered ? minutes(by[d].time_to_answer_s[key]) : null; };
+    var mean = all.map(function (d) { return tta(d, "mean"); });
+    var longest = all.map(function (d) { return tta(d, "max"); });
     var target = a.ctx.target_s / 60;
-    var inTime = [], late = [], waiting = [];
-    contactRows(a.rows).forEach(function (r) {
-      if (r.time_to_answer_s === null || r.time_to_answer_s === undefined || !r.received_at) { return; }
-      var point = { x: Date.parse(r.received_at), y: r.time_to_answer_s / 60, id: r.id };
-      (r.time_to_answer_s <= a.ctx.target_s ? inTime : late).push(point);
-    });
-    ((a.report && a.report.breaches) || []).forEach(function (b) {
-      var row = a.byId[b.contact_id];
-      var received = b.received_at || (row && row.received_at);
-      if (received && (!row || row.time_to_answer_s === null || row.time_to_answer_s === undefined)) {
-        waiting.push({ x: Date.parse(received), y: b.waited_s / 60, id: b.contact_id });
-      }
-    });
-    if (!inTime.length && !late.length && !waiting.length) {
-      unavailable("answer", "No contact was answered in this period.");
-      return;
-    }
-    var start = Date.parse(a.ctx.from), end = Date.parse(a.ctx.to);
-    var zone = a.ctx.timezone;
-    var small = inTime.length + late.length > 2000 ? 1.5 : 3;
+    var top = Math.max.apply(null, longest.map(function (v) { return v || 0; }).concat([target]));
     chart("answer", {
-      type: "scatter",
-      data: { datasets: [
-        { label: "Answered within " + a.duration(a.ctx.target_s), data: inTime, backgroundColor: GREEN,
-          borderColor: GREEN, pointStyle: "circle", pointRadius: small },
-        { label: "Answered late", data: late, backgroundColor: RED, borderColor: RED, pointStyle: "triangle",
-          pointRadius: small + 2 },
-        { label: "Not answered: waited", data: waiting, backgroundColor: AMBER, borderColor: AMBER,
-          pointStyle: "crossRot", pointRadius: 6, borderWidth: 2 },
-        { type: "line", label: "Target (" + a.duration(a.ctx.target_s) + ")", data: [{ x: start, y: target },
-          { x: end, y: target }], borderColor: RED, borderDash: [6, 4], borderWidth: 2, pointRadius: 0,
-          pointStyle: "line" }
+      type: "bar",
+      data: { labels: all.map(dayLabel), datasets: [
+        { label: "Mean time to answer", data: mean, backgroundColor: mean.map(function (v) {
+          return v !== null && v > target ? RED : GREEN; }) },
+        { type: "line", label: "Longest wait answered", data: longest, borderColor: AMBER, backgroundColor: AMBER,
+          pointStyle: "triangle", pointRadius: 5, showLine: false },
+        { type: "line", label: "Target (" + a.duration(a.ctx.target_s) + ")", data: all.map(function () { return target; }),
+          borderColor: RED, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, pointStyle: "line" }
       ] },
       options: {
-        parsing: true,
-        scales: {
-          // Ticks at the hotline's midnights (at most eight of them), labelled with their day.
-          x: { type: "linear", min: start, max: end, afterBuildTicks: function (scale) {
-            var every = Math.ceil(a.ctx.days.length / 8);
-            scale.ticks = a.ctx.days.filter(function (d, i) { return i % every === 0; }).map(function (d) {
-              return { value: Date.parse(d.start) };
-            });
-          }, ticks: { autoSkip: false, callback: function (v) {
-            return new Intl.DateTimeFormat("en-GB", { timeZone: zone, day: "numeric", month: "short" }).format(new Date(v));
-          } } },
-          y: { beginAtZero: true, suggestedMax: target * 1.25, title: { display: true, text: "minutes to answer" } }
-        },
+        scales: { y: { beginAtZero: true, suggestedMax: top * 1.2, title: { display: true, text: "minutes to answer" } } },
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true, boxWidth: 10 } },
           tooltip: { callbacks: { label: function (item) {
-            return item.raw.id ? item.raw.id + ": " + a.duration(item.raw.y * 60) : item.dataset.label;
+            return item.raw === null ? item.dataset.label + ": none" : item.dataset.label + ": " + a.duration(item.raw * 60);
           } } }
         }
       }
-    }, "Time to answer: " + inTime.length + " contacts answered within the target, " + late.length +
-      " answered late, " + waiting.length + " breached without an answer.");
+    }, "Time to answer by day against the target of " + a.duration(a.ctx.target_s) + ": " + answered.map(function (d) {
+      var f = by[d].time_to_answer_s;
+      return dayLabel(d) + " mean " + a.duration(f.mean) + ", longest " + a.duration(f.max) + " (" + by[d].answered +
+        " answered)";
+    }).join("; ") + ".");
   }
 
   function dayChart(a) {
-    if (!a.rows) { unavailable("days", "Not available: this server does not list the period's contacts."); return; }
-    var per = {};
-    contactRows(a.rows).forEach(function (r) {
-      if (r.within_target === null || r.within_target === undefined || !r.received_at) { return; }
-      var d = dayOf(r.received_at, a.ctx);
-      per[d] = per[d] || [0, 0];
-      per[d][r.within_target ? 0 : 1] += 1;
-    });
+    var by = daily(a);
+    if (!by) { unavailable("days", "Not available: the report has no daily figures."); return; }
     var all = days(a.ctx);
-    var decided = all.filter(function (d) { return per[d]; });
+    var decided = all.filter(function (d) { return by[d] && by[d].within_target_pct !== null && by[d].within_target_pct !== undefined; });
     if (!decided.length) { unavailable("days", "No contact in this period has a decided outcome yet."); return; }
-    var values = all.map(function (d) { return per[d] ? Math.round(1000 * per[d][0] / (per[d][0] + per[d][1])) / 10 : null; });
+    var values = all.map(function (d) { return decided.indexOf(d) >= 0 ? by[d].within_target_pct : null; });
     chart("days", {
       type: "bar",
       data: { labels: all.map(dayLabel), datasets: [{
@@ -136,7 +106,7 @@
       }] },
       options: { scales: { y: { min: 0, max: 100, title: { display: true, text: "%" } } } }
     }, "Share answered within the target by day: " + decided.map(function (d) {
-      return dayLabel(d) + " " + values[all.indexOf(d)] + "%";
+      return dayLabel(d) + " " + by[d].within_target_pct + "% of " + by[d].decided;
     }).join(", ") + ".");
   }
 
@@ -162,24 +132,18 @@
   }
 
   function breachChart(a) {
-    var list = a.report && a.report.breaches;
-    if (!Array.isArray(list)) { unavailable("breaches", "Not available: the report lists no breaches."); return; }
+    var by = daily(a);
+    if (!by) { unavailable("breaches", "Not available: the report has no daily figures."); return; }
     var all = days(a.ctx);
-    var counts = all.map(function () { return 0; });
-    var unplaced = 0;
-    list.forEach(function (b) {
-      var received = b.received_at || (a.byId[b.contact_id] || {}).received_at;
-      var i = received ? all.indexOf(dayOf(received, a.ctx)) : -1;
-      if (i >= 0) { counts[i] += 1; } else { unplaced += 1; }
-    });
+    var counts = all.map(function (d) { return by[d] ? by[d].breached : 0; });
+    var total = counts.reduce(function (x, y) { return x + y; }, 0);
     chart("breaches", {
       type: "bar",
       data: { labels: all.map(dayLabel), datasets: [{ label: "Breaches", data: counts, backgroundColor: RED }] },
       options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
-    }, list.length + " breaches of the target in the period" + (list.length ? ": " + all.filter(function (d, i) {
+    }, total + " breaches of the target in the period" + (total ? ": " + all.filter(function (d, i) {
       return counts[i];
-    }).map(function (d) { return dayLabel(d) + " " + counts[all.indexOf(d)]; }).join(", ") : "") +
-      (unplaced ? " (" + unplaced + " without a day)" : "") + ".");
+    }).map(function (d) { return dayLabel(d) + " " + counts[all.indexOf(d)]; }).join(", ") : "") + ".");
   }
 
   function coverageChart(a) {

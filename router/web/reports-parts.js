@@ -89,7 +89,36 @@
     a.dataset.contact = text;
     return a;
   }
-  function renderStandards(box, report, byId, zone) {
+  function isMore(item) {
+    return item !== null && typeof item === "object" && Object.keys(item).length === 1 && typeof item.more === "number";
+  }
+  // "Show more" at the end of an evidence list the report cut at its first page ({more: n}):
+  // more(number, shown, add, done) fetches the next page, add()s each item, then done(total
+  // left to page through or null when none, error text).
+  function moreButton(number, list, shown, left, more, byId, zone) {
+    var li = el("li", "more");
+    var button = el("button", "evidence-more", "Show more (" + left + " more)");
+    button.type = "button";
+    li.appendChild(button);
+    var note = el("span", "print-only", "\u2026 and " + left + " more, listed in the CSV export.");
+    li.appendChild(note);
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      button.textContent = "Loading\u2026";
+      more(number, shown, function (item) {
+        list.insertBefore(evidenceItem(item, byId, zone), li);
+      }, function (total, error) {
+        button.disabled = false;
+        if (error) { button.textContent = error; return; }
+        if (total === null) { li.remove(); return; }
+        var rest = Math.max(0, total - Object.keys(shown).length);
+        button.textContent = "Show more (" + rest + " more)";
+        note.textContent = "\u2026 and " + rest + " more, listed in the CSV export.";
+      });
+    });
+    return li;
+  }
+  function renderStandards(box, report, byId, zone, more) {
     clear(box);
     var given = report && has(report, "standards") ? report.standards : null;
     STANDARDS.forEach(function (s) {
@@ -110,8 +139,10 @@
       card.appendChild(r);
       card.appendChild(el("p", "reason", st ? st.reason || "No reason given." :
         "Not available: this server does not rate the standards yet."));
-      var evidence = st && Array.isArray(st.evidence) ? st.evidence : [];
-      var toggle = el("button", "evidence-toggle", "Evidence (" + evidence.length + ")");
+      var listed = st && Array.isArray(st.evidence) ? st.evidence : [];
+      var cut = more ? listed.filter(isMore).map(function (m) { return m.more; })[0] || 0 : 0;
+      var evidence = cut ? listed.filter(function (item) { return !isMore(item); }) : listed;
+      var toggle = el("button", "evidence-toggle", "Evidence (" + (evidence.length + cut) + ")");
       toggle.type = "button";
       toggle.setAttribute("aria-expanded", "false");
       toggle.setAttribute("aria-controls", "evidence-" + s[0]);
@@ -120,6 +151,11 @@
       list.hidden = true;  // on paper every list is shown (reports.css, @media print)
       evidence.forEach(function (item) { list.appendChild(evidenceItem(item, byId, zone)); });
       if (!evidence.length) { list.appendChild(el("li", "empty", st ? "No evidence listed." : "Not available.")); }
+      if (cut) {
+        var shown = {};
+        evidence.forEach(function (item) { if (item && item.contact_id) { shown[item.contact_id] = true; } });
+        list.appendChild(moreButton(s[0], list, shown, cut, more, byId, zone));
+      }
       toggle.addEventListener("click", function () {
         list.hidden = !list.hidden;
         toggle.setAttribute("aria-expanded", String(!list.hidden));
@@ -140,8 +176,9 @@
     if (Array.isArray(value)) { return value.length ? value.join(", ") : "none"; }
     return String(value);
   }
-  // The facts of one contact: its row from /v1/reports/contacts, else what its breach entry says.
-  function fillContact(box, row, breach, zone) {
+  // The facts of one contact: its row from /v1/reports/contacts (asked for when it is opened;
+  // `loading` until it comes), else what its breach entry says.
+  function fillContact(box, row, breach, zone, loading) {
     clear(box);
     var source = row || breach || {};
     FACTS.forEach(function (f) {
@@ -155,7 +192,7 @@
     }
     if (!row) {
       box.appendChild(el("dt", null, "Details"));
-      box.appendChild(el("dd", "na", "not available: this contact is not among the period's rows"));
+      box.appendChild(el("dd", "na", loading ? "loading\u2026" : "not available: this contact is not among the period's rows"));
     }
   }
 

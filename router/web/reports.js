@@ -1,5 +1,11 @@
-/* SafetyNet manager's page: pick a period, fetch the compliance report and the per-contact rows,
- * show the six standards with their evidence, the figures, the charts and the breaches.
+/* SafetyNet manager's page: pick a period, fetch the compliance report, show the six standards
+ * with their evidence, the figures, the charts and the breaches.
+ *
+ * One request per period: the charts draw from the report's per-day figures (`daily`), never
+ * from the period's contacts (a year is 200,000 of them). Long lists come a page at a time: the
+ * report holds the first page of breaches and of each standard's evidence, "Show more" asks
+ * /v1/reports/breaches or /v1/reports/evidence for the next (limit/after). A contact's facts
+ * are fetched when it is opened (/v1/reports/contacts?contact_id=).
  *
  * The token lives in sessionStorage, as in the console: it survives a reload of this tab, not
  * closing it, and (unlike a cookie) the browser never attaches it to a request by itself; the
@@ -14,8 +20,10 @@
   var token = sessionStorage.getItem(KEY);
   var ctx = null;          // the answer of /reports/period: window, zone, target
   var report = null;       // /v1/reports/compliance
-  var rows = null;         // /v1/reports/contacts rows, or null when the server has none
-  var byId = {};           // contact id -> row
+  var breaches = [];       // the breaches shown so far (the report's first page, then more)
+  var breachesNext = null; // the cursor of the next page of breaches
+  var byId = {};           // contact id -> its facts row, once opened
+  var PAGE = 50;
   var generation = 0;      // answers to a superseded request are dropped
   var P = window.SafetyNetParts;
   var el = P.el, clear = P.clear, has = P.has, duration = P.duration;
@@ -99,12 +107,9 @@
       $("who").textContent = ctx.person ? ctx.person + " \u00b7 " + ctx.role : ctx.role;
       fillChannels(ctx.channels || []);
       remember();
-      return Promise.all([
-        api("/v1/reports/compliance?" + windowQuery(true)),
-        api("/v1/reports/contacts?" + windowQuery(true))
-      ]).then(function (answers) {
+      return api("/v1/reports/compliance?" + windowQuery(true)).then(function (answer) {
         if (mine !== generation) { return; }
-        show(answers[0], answers[1]);
+        show(answer);
       });
     }).catch(function (error) {
       if (mine !== generation) { return; }
@@ -113,7 +118,7 @@
     });
   }
 
-  function show(compliance, contacts) {
+  function show(compliance) {
     var channel = $("channel").value;
     $("title").textContent = "Compliance report: " + ctx.label;
     $("window").textContent = when(ctx.from, true) + " to " + when(ctx.to, true) + " (" + ctx.timezone + ") \u00b7 " +
@@ -126,19 +131,18 @@
     } else {
       report = compliance.data;
     }
-    rows = contacts.ok && contacts.data && Array.isArray(contacts.data.rows) ? contacts.data.rows : null;
     byId = {};
-    (rows || []).forEach(function (r) { byId[r.id] = r; });
+    moreEvidence.state = {};
+    breaches = report && Array.isArray(report.breaches) ? report.breaches.slice() : [];
+    breachesNext = report ? report.breaches_next || null : null;
     var missing = [];
     if (report && !has(report, "standards")) { missing.push("the standards' ratings"); }
-    if (!rows) { missing.push("per-contact times"); }
+    if (report && !has(report, "daily")) { missing.push("the daily figures"); }
     $("status").textContent = missing.length ? "Not available from this server: " + missing.join(", ") + "." : "";
-    P.renderStandards($("standards"), report, byId, ctx.timezone);
+    P.renderStandards($("standards"), report, byId, ctx.timezone, moreEvidence);
     renderFigures();
     renderBreaches();
-    window.SafetyNetCharts.draw({
-      report: report, rows: rows, ctx: ctx, byId: byId, duration: duration, when: when
-    });
+    window.SafetyNetCharts.draw({ report: report, ctx: ctx, duration: duration });
   }
 
   // -- figures and breaches ----------------------------------------------------
@@ -167,7 +171,7 @@
     figure(box, "within", "Answered within the target", count("answered_within_target"));
     figure(box, "pct", "Within the target", pct, pct === "none" ? "(no contact decided yet)" : "");
     figure(box, "pending", "Pending (open, not yet due)", count("pending"));
-    figure(box, "breaches", "Breaches", report && Array.isArray(report.breaches) ? String(report.breaches.length) : undefined);
+    figure(box, "breaches", "Breaches", breachTotal());
     figure(box, "callbacks", "Callback tasks", count("callback_tasks"));
     figure(box, "follow_ups", "Follow-ups", count("follow_ups"));
     ["p50", "p90", "p99", "max"].forEach(function (p) {
@@ -178,35 +182,101 @@
     figure(box, "backup-gap", "Backup on-call gaps", cov && has(cov, "backup_gap_s") ? duration(cov.backup_gap_s) : undefined);
     figure(box, "coverage", "Coverage rating", cov && cov.rating ? (P.RATINGS[cov.rating] || ["", cov.rating])[1] : undefined);
   }
+  function breachTotal() {
+    if (!report || !Array.isArray(report.breaches)) { return undefined; }
+    return String(has(report, "breaches_total") ? report.breaches_total : report.breaches.length);
+  }
+  function breachRow(b) {
+    var tr = el("tr");
+    tr.dataset.contact = b.contact_id;
+    var td = el("td");
+    td.appendChild(P.contactOrText(String(b.contact_id), byId));
+    tr.appendChild(td);
+    tr.appendChild(el("td", null, b.channel || "not available"));
+    tr.appendChild(el("td", null, b.priority || "not available"));
+    tr.appendChild(el("td", null, b.received_at ? when(b.received_at) : "not available"));
+    tr.appendChild(el("td", null, b.waited_s !== undefined ? duration(b.waited_s) : "not available"));
+    return tr;
+  }
+  function showMoreBreaches() {
+    var total = Number(breachTotal() || 0);
+    var button = $("breaches-more");
+    button.hidden = !breachesNext;
+    button.disabled = false;
+    button.textContent = "Show more breaches (" + Math.max(0, total - breaches.length) + " more)";
+  }
   function renderBreaches() {
     var body = $("breaches").tBodies[0];
     clear(body);
-    var list = report && Array.isArray(report.breaches) ? report.breaches : [];
-    $("breach-count").textContent = report && Array.isArray(report.breaches) ? String(list.length) : "?";
-    $("no-breaches").textContent = report && Array.isArray(report.breaches) ?
+    var listed = report && Array.isArray(report.breaches);
+    $("breach-count").textContent = listed ? breachTotal() : "?";
+    $("no-breaches").textContent = listed ?
       "No contact waited past the target in this period." : "Breaches: not available.";
-    $("no-breaches").hidden = list.length > 0;
-    $("breaches").hidden = list.length === 0;
-    list.forEach(function (b) {
-      var tr = el("tr");
-      tr.dataset.contact = b.contact_id;
-      var td = el("td");
-      td.appendChild(P.contactOrText(String(b.contact_id), byId));
-      tr.appendChild(td);
-      tr.appendChild(el("td", null, b.channel || "not available"));
-      tr.appendChild(el("td", null, b.priority || "not available"));
-      var received = b.received_at || (byId[b.contact_id] || {}).received_at;
-      tr.appendChild(el("td", null, received ? when(received) : "not available"));
-      tr.appendChild(el("td", null, b.waited_s !== undefined ? duration(b.waited_s) : "not available"));
-      body.appendChild(tr);
+    $("no-breaches").hidden = breaches.length > 0;
+    $("breaches").hidden = breaches.length === 0;
+    breaches.forEach(function (b) { body.appendChild(breachRow(b)); });
+    showMoreBreaches();
+  }
+  // The next page of breaches after the last one shown (GET /v1/reports/breaches, limit/after).
+  function moreBreaches() {
+    var mine = generation, button = $("breaches-more");
+    button.disabled = true;
+    button.textContent = "Loading\u2026";
+    api("/v1/reports/breaches?" + windowQuery(true) + "&limit=" + PAGE + "&after=" + encodeURIComponent(breachesNext))
+      .then(function (answer) {
+        if (mine !== generation) { return; }
+        if (!answer.ok || !answer.data || !Array.isArray(answer.data.items)) {
+          showMoreBreaches();
+          $("notice").textContent = "Could not load more breaches: " + message(answer);
+          return;
+        }
+        var body = $("breaches").tBodies[0];
+        answer.data.items.forEach(function (b) { breaches.push(b); body.appendChild(breachRow(b)); });
+        breachesNext = answer.data.next || null;
+        showMoreBreaches();
+      });
+  }
+  // The next page of one standard's evidence (GET /v1/reports/evidence?standard=, limit/after).
+  // The report's own first page has no cursor, so the first ask starts at the beginning, one
+  // page longer than what is shown; items already shown are not shown twice.
+  function moreEvidence(number, shown, add, done) {
+    var mine = generation, state = moreEvidence.state[number] || { next: null };
+    moreEvidence.state[number] = state;
+    var limit = state.next ? PAGE : Math.min(1000, Object.keys(shown).length + PAGE);
+    var q = "/v1/reports/evidence?standard=" + encodeURIComponent(number) + "&" + windowQuery(true) + "&limit=" + limit +
+      (state.next ? "&after=" + encodeURIComponent(state.next) : "");
+    api(q).then(function (answer) {
+      if (mine !== generation) { return; }
+      if (!answer.ok || !answer.data || !Array.isArray(answer.data.items)) {
+        done(0, "Could not load more: " + message(answer));
+        return;
+      }
+      var added = 0;
+      answer.data.items.forEach(function (item) {
+        var id = item && item.contact_id;
+        if (!id || !shown[id]) { add(item); added += 1; }
+        if (id) { shown[id] = true; }
+      });
+      state.next = answer.data.next || null;
+      if (!added && state.next) { moreEvidence(number, shown, add, done); return; }
+      done(state.next ? answer.data.total : null, "");
     });
   }
+  moreEvidence.state = {};
 
   function openContact(id) {
-    var breach = (report && report.breaches || []).filter(function (b) { return b.contact_id === id; })[0];
+    var breach = breaches.filter(function (b) { return b.contact_id === id; })[0];
     $("contact-h").textContent = "Contact " + id;
-    P.fillContact($("contact-facts"), byId[id], breach, ctx.timezone);
+    P.fillContact($("contact-facts"), byId[id], breach, ctx.timezone, !byId[id]);
     $("contact").showModal();
+    if (byId[id]) { return; }
+    var mine = generation;
+    api("/v1/reports/contacts?" + windowQuery(false) + "&contact_id=" + encodeURIComponent(id)).then(function (answer) {
+      if (mine !== generation || $("contact-h").textContent !== "Contact " + id) { return; }
+      var row = answer.ok && answer.data && Array.isArray(answer.data.rows) ? answer.data.rows[0] : null;
+      if (row) { byId[id] = row; }
+      P.fillContact($("contact-facts"), row || null, breach, ctx.timezone, false);
+    });
   }
 
   // -- events ------------------------------------------------------------------
@@ -237,6 +307,7 @@
     load();
   });
   $("print").addEventListener("click", function () { window.print(); });
+  $("breaches-more").addEventListener("click", moreBreaches);
   $("csv").addEventListener("click", function (event) {
     event.preventDefault();
     $("notice").textContent = "";

@@ -40,6 +40,8 @@ def test_upgrade_retention_and_a_ledger_that_cannot_open(tmp_path: Path, redis_s
     }
     done = run(["ledger", "upgrade"], env, tmp_path)
     assert done.returncode == 0 and (tmp_path / "d" / "ledger.db").exists()
+    rebuilt = run(["ledger", "summarise"], env, tmp_path)
+    assert rebuilt.returncode == 0 and "rebuilt in America/New_York: 0 rows" in rebuilt.stdout, rebuilt.stderr
     dry = run(["retention", "--dry-run"], env, tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert json.loads(dry.stdout)["would_purge"]["personal_data_contacts"] == 0

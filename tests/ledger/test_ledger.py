@@ -179,7 +179,7 @@ async def test_schema_is_at_head(ledger: Ledger) -> None:
     assert await ledger.pending() == []
     async with ledger.engine.connect() as conn:
         version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    assert version == "0003"  # 0003: the flagged-contacts partial index
+    assert version == "0004"  # 0004: the per-day summary
 
 
 async def test_29_exceeds_only_with_an_immediate_acknowledgement(ledger: Ledger) -> None:

@@ -77,10 +77,14 @@ async def test_a_report_never_files_and_says_how_far_the_ledger_is(
         assert await read_cursor(conn) == before
     assert days["filed_through"]["stream_id"] == before[0] if before else False
     assert days["filed_through"]["lag"] > 0 and sum(d["contacts"] for d in days["days"]) == 1
+    report = await client.ok("GET", f"/v1/reports/compliance?{WINDOW}")  # says the lag the wait ended with
+    assert report["filed_through"]["lag"] > 0 and report["contacts"] == 1
     # The loop files: the next report counts the new contact and has no lag.
     await svc.writer.catch_up()
     days = await client.ok("GET", f"/v1/reports/daily?{WINDOW}")
     assert days["filed_through"]["lag"] == 0 and sum(d["contacts"] for d in days["days"]) == 2
+    report = await client.ok("GET", f"/v1/reports/compliance?{WINDOW}")
+    assert report["filed_through"]["lag"] == 0 and report["contacts"] == 2
 
 
 async def test_breaches_and_evidence_come_a_page_at_a_time(client: Api) -> None:

@@ -97,6 +97,8 @@ async def test_manager_audits_a_week_in_chromium(tmp_path: Path) -> None:
         missing = {p for p in LEDGER_PATHS if not await routed(site, p)}
         page = await (await browser.new_context(viewport=DESKTOP)).new_page()
         errors = watch(page, missing)
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url))
         await sign_in(page, site)
 
         await expect(page.locator("#who")).to_have_text("Mia Manager \u00b7 manager")
@@ -129,6 +131,19 @@ async def test_manager_audits_a_week_in_chromium(tmp_path: Path) -> None:
         await expect(page.locator("#fig-channels canvas")).to_have_attribute(
             "aria-label", re.compile(r"email 0% of 1 contacts.*sms 100% of 1 contacts")
         )
+        # Time to answer and the share within the target, by day, from the report's daily figures.
+        await expect(page.locator("#fig-answer canvas")).to_have_attribute(
+            "aria-label",
+            re.compile(
+                r"^Time to answer by day against the target of 20 min: "
+                r"10 Mar mean 10 min 20 s, longest 24 min \(3 answered\)\.$"
+            ),
+        )
+        await expect(page.locator("#fig-days canvas")).to_have_attribute(
+            "aria-label", re.compile(r"^Share answered within the target by day: 10 Mar 50% of 4\.$")
+        )
+        # The charts never download the period's contacts: one report per period.
+        assert not [u for u in asked if "/v1/reports/contacts?" in u], asked
         canvas = await page.locator("#fig-breaches canvas").bounding_box()
         assert canvas is not None and canvas["width"] > 300 and canvas["height"] > 150
 
@@ -142,6 +157,10 @@ async def test_manager_audits_a_week_in_chromium(tmp_path: Path) -> None:
         await expect(dialog).to_be_visible()
         await expect(dialog.locator("#contact-h")).to_have_text(f"Contact {voice}")
         await expect(dialog).to_contain_text("voice")
+        # Its facts are asked for when it is opened: that one contact's row, no other.
+        await expect(dialog.locator("dd").first).to_have_text("contact")
+        [one] = [u for u in asked if "/v1/reports/contacts?" in u]
+        assert parse_qs(urlparse(one).query)["contact_id"] == [voice]
         await expect(dialog).not_to_contain_text("person-voice")  # the person's address never shows
         await page.click("#contact-close")
         await expect(dialog).to_be_hidden()
@@ -238,3 +257,44 @@ async def test_a_wrong_token_or_role_is_sent_back_to_sign_in() -> None:
         await page.click("#signin-form button")
         await expect(page.locator("#signin-error")).to_contain_text("may not see compliance reports")
         await expect(page.locator("#app")).to_be_hidden()
+
+
+async def test_breaches_and_evidence_show_more_a_page_at_a_time(tmp_path: Path) -> None:
+    """57 breaches: the report lists the first 50 of them and of Standard 29's evidence; "Show
+    more" fetches the rest (limit/after) and then goes away."""
+    async with running() as site, chromium() as browser:
+        for i in range(55):
+            await site.ok("POST", "/v1/contacts", {"channel": "chat", "from": f"visitor-{i}"})
+        await site.advance(21 * 60, step=60)  # none is answered: each breaches at 20 minutes
+        page = await (await browser.new_context(viewport=PHONE)).new_page()
+        errors = watch(page, set())
+        await sign_in(page, site)
+        await expect(page.locator(".figure[data-key='breaches'] dd")).to_have_text("57")
+        await expect(page.locator("#breach-count")).to_have_text("57")
+        rows = page.locator("#breaches tbody tr")
+        await expect(rows).to_have_count(50)
+        more = page.locator("#breaches-more")
+        await expect(more).to_have_text("Show more breaches (7 more)")
+        async with page.expect_request(lambda r: "/v1/reports/breaches?" in r.url) as asked:
+            await more.click()
+        query = parse_qs(urlparse((await asked.value).url).query)
+        assert query["limit"] == ["50"] and query["after"][0]
+        await expect(rows).to_have_count(57)
+        await expect(more).to_be_hidden()
+        ids = await rows.evaluate_all("rs => rs.map(r => r.dataset.contact)")
+        assert len(set(ids)) == 57 and site.ids["voice"] in ids
+
+        card = page.locator(".standard[data-standard='29']")
+        await expect(card.locator(".word")).to_have_text("Does not meet")
+        await expect(card.locator(".evidence-toggle")).to_have_text("Evidence (57)")
+        await card.locator(".evidence-toggle").click()
+        items = card.locator(".evidence-list li:not(.more)")
+        await expect(items).to_have_count(50)
+        await card.locator(".evidence-more").click()
+        await expect(items).to_have_count(57)
+        await expect(card.locator(".evidence-more")).to_have_count(0)
+        listed = await items.evaluate_all("ls => ls.map(l => l.textContent)")
+        assert len(set(listed)) == 57
+        await page.screenshot(path=tmp_path / "reports-more-phone.png", full_page=True)
+        assert errors == []
+    check_png(tmp_path / "reports-more-phone.png")
