@@ -58,8 +58,12 @@ def _uninformed(r: Any) -> bool:
     return not r.report_not_required and str(r.client_informed).lower() in ("no", "false", "")
 
 
+def _contacts(n: int) -> str:
+    return f"{n} flagged contact{'s' if n != 1 else ''}"
+
+
 def _pending(n: int, within: str) -> str:
-    return f"{n} flagged contact{'s' if n != 1 else ''} still open within the {within} deadline (pending)"
+    return f"{_contacts(n)} still open within the {within} deadline (pending)"
 
 
 async def s30(conn: AsyncConnection, win: Any, p: Protocol, now: datetime) -> dict[str, Any]:
@@ -102,7 +106,7 @@ async def s30(conn: AsyncConnection, win: Any, p: Protocol, now: datetime) -> di
     if late:
         failed.append(f"{len(late)} of {len(closed)} flagged contacts closed after the {within} deadline")
     if overdue:
-        failed.append(f"{len(overdue)} flagged contacts still open past the {within} deadline (overdue)")
+        failed.append(f"{_contacts(len(overdue))} still open past the {within} deadline (overdue)")
     tail = f"; {_pending(pending, within)}" if pending else ""
     if failed:
         evidence = [{"contact_id": r.id} for r in undocumented] + [_timing(r, now) for r in late + overdue]
