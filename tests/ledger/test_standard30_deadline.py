@@ -16,6 +16,7 @@ from protocols import Protocol, ProtocolError, default_protocol, parse_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.ledger import Ledger
+from router.ledger.evidence import evidence_page
 from router.ledger.rated import EVIDENCE_MAX
 from router.ledger.schema import contacts
 from router.ledger.standard30 import s30
@@ -193,3 +194,30 @@ async def test_late_evidence_is_capped_with_a_count_of_the_rest(ledger: Ledger) 
     assert s["reason"] == f"{n} of {n} flagged contacts closed after the 1 day deadline"
     assert len(s["evidence"]) == EVIDENCE_MAX + 1 and s["evidence"][-1] == {"more": 7}
     assert [e["contact_id"] for e in s["evidence"][:2]] == ["c_0000", "c_0001"]
+
+
+async def test_the_evidence_pages_mark_late_and_overdue_contacts(ledger: Ledger) -> None:
+    desk = await a_desk(ledger)
+    on_time = await a_minor(desk, "+15550003333")
+    late = await a_minor(desk, "+15550004444")
+    forgotten = await a_minor(desk, "+15550005555")
+    await close_with_report(desk, on_time)
+    await later(desk, 25)
+    await close_with_report(desk, late)
+    await desk.writer.catch_up()
+    end = DAYTIME + timedelta(hours=2)
+    items: dict[str, dict[str, Any]] = {}
+    after = None
+    while True:  # one a page: the pages together name each flagged contact once
+        async with ledger.reading() as conn:
+            found = await evidence_page(
+                conn, "30", DAYTIME, end, desk.clock.now(), desk.engine.protocol, None, 1, after
+            )
+        items.update({i["contact_id"]: i for i in found.items})
+        if found.next is None:
+            break
+        after = found.next
+    assert set(items) == {on_time, late, forgotten}
+    assert not items[on_time]["late"] and not items[on_time]["overdue"] and items[on_time]["agency"]
+    assert items[late]["late"] and not items[late]["overdue"] and 25.0 <= items[late]["hours"] < 25.1
+    assert items[forgotten]["overdue"] and items[forgotten]["closed"] is None
