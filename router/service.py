@@ -122,7 +122,7 @@ class Service:
             sender_limit=settings.sender_contacts_per_hour,
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
-        writer = Writer(store, ledger, clock, engine.metrics)
+        writer = Writer(store, ledger, clock, engine.metrics, busy=runner.bursting)
         bounds = Bounds(
             store,
             ledger,

@@ -4,6 +4,7 @@ timeouts, escalation steps, breaches, callbacks, follow-ups), sleep until the ne
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,6 +25,9 @@ LEASE_S = 30.0
 MAX_SLEEP_S = 1.0
 # Contacts whose timers fire at the same time (bounded so a burst cannot exhaust connections).
 PARALLEL = 32
+# How long after a full batch this instance still counts as firing a burst (real seconds: it is
+# about sharing the CPU, not about when anything falls due).
+BURST_HOLD_S = 0.5
 BATCHED = frozenset({TimerKind.escalate, TimerKind.breach})
 
 
@@ -41,6 +45,11 @@ class TimerRunner:
         self._parallel = asyncio.Semaphore(parallel)
         self.fired = 0
         self.next_due: datetime | None = None
+        self._burst_until = 0.0
+
+    def bursting(self) -> bool:
+        """Firing a burst (a full batch claimed within BURST_HOLD_S): work that can wait, waits."""
+        return time.monotonic() < self._burst_until
 
     async def fire_due(self) -> int:
         """Fire everything due now (the one step tests and simulations drive by hand)."""
@@ -81,6 +90,7 @@ class TimerRunner:
             self.fired += len(timers)
             if len(timers) < self.batch:
                 return total
+            self._burst_until = time.monotonic() + BURST_HOLD_S  # a full batch: more are waiting
 
     async def run(self) -> None:
         """Until stop(): fire due timers, then sleep until the earliest due (or a wake-up)."""
