@@ -57,3 +57,17 @@ def test_classify_fires_the_same_rules_as_rule_by_rule_matching() -> None:
         assert [n for n in triage.rules if n in alone] == alone
     assert "imminent-danger-en" in p.classify("chat", "I want to KILL MYSELF", "en").rules
     assert "imminent-danger-es" in p.classify("sms", "quiero matarme", "en").rules
+
+
+def test_a_rule_reacting_to_flags_still_fires_on_a_later_round() -> None:
+    """One round suffices only without `when_flags` rules: with one, a flag set by a rule
+    listed after it must still make it fire."""
+    from protocols.triage import TriageRule
+
+    p = default_protocol()
+    reacting = TriageRule(name="reacts", when_flags=["trafficking"], flags=["escalate_now"])
+    setting = TriageRule(name="sets", keywords=["passport"], flags=["trafficking"])
+    rules = p.model_copy(update={"triage": [reacting, setting]})
+    triage = rules.classify("chat", "they took my passport", "en")
+    assert triage.rules == ("sets", "reacts")
+    assert "escalate_now" in triage.flags
