@@ -26,6 +26,7 @@ from router.models import (
     Timer,
     TimerKind,
     trusted,
+    trusted_full,
 )
 from router.store.base import LoadChange, Transition
 
@@ -62,9 +63,12 @@ def record(contact: Contact, now: datetime, event: str, **fields: Any) -> tuple[
     """The contact with one more timeline entry, and the matching stream event."""
     # Both built without validation (`trusted`): `now` is the clock's, the names are the code's,
     # and extra fields were never validated anyway (both models keep extras as given).
-    entry = trusted(TimelineEntry, at=now, event=event, **fields)
+    # Every field given, in order; `fields` are all extras (a field name among them would be a
+    # duplicate keyword for Event, as it always was).
+    entry = trusted_full(TimelineEntry, {"at": now, "event": event}, dict(fields))
     updated = evolve(contact, {"timeline": [*contact.timeline, entry]})
-    ev = trusted(Event, at=now, event=event, contact_id=contact.id, status=updated.status.value, **fields)
+    status = updated.status.value
+    ev = trusted_full(Event, {"at": now, "event": event, "contact_id": contact.id, "status": status}, fields)
     return updated, ev
 
 

@@ -105,3 +105,14 @@ def test_intake_builds_records_validation_accepts_unchanged(channel: str, body: 
         revalidated = type(record).model_validate(record.model_dump())
         assert revalidated == record
         assert revalidated.model_dump_json() == record.model_dump_json()
+
+
+@pytest.mark.parametrize("fields", [{}, {"responder": "r1", "notify": ["backup"], "waited_s": 1.5}])
+def test_record_builds_the_validated_entry_and_event(fields: dict[str, object]) -> None:
+    from router import transitions as tr
+
+    contact = trusted(Contact, **dict(CASES[-1][1]))
+    updated, ev = tr.record(contact, NOW, "escalated", **fields)
+    same(updated.timeline[-1], TimelineEntry(at=NOW, event="escalated", **fields))
+    same(ev, Event(at=NOW, event="escalated", contact_id="c", status="queued", **fields))
+    assert updated.timeline[-1].__pydantic_extra__ is not ev.__pydantic_extra__
