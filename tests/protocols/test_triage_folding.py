@@ -10,12 +10,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from protocols import default_protocol
-from protocols.triage import _QUOTES, fold
+from protocols.textmatch import QUOTES, fold
 
 
 def reference_fold(text: str) -> str:
     """The fold as first written: NFKD, drop combining marks, casefold, collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_QUOTES))
+    decomposed = unicodedata.normalize("NFKD", text.translate(QUOTES))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
 
