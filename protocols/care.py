@@ -103,11 +103,22 @@ def _default_checklist() -> list[ChecklistItem]:
 
 
 class MandatedReporting(Cited):
-    """Standard 30: when a contact carries one of `when_flags`, closing needs this checklist."""
+    """Standard 30: when a contact carries one of `when_flags`, closing needs this checklist,
+    and the contact must be closed with it within `deadline` of its arrival (the ledger rates
+    a later close, or a flagged contact still open past it, as not meeting the standard)."""
 
     when_flags: list[str] = Field(default_factory=lambda: [MINOR, VULNERABLE_ADULT])
     checklist: list[ChecklistItem] = Field(default_factory=_default_checklist, min_length=1)
     agencies: list[Agency] = Field(default_factory=list)
+    deadline: Duration = timedelta(hours=24)
+
+    @field_validator("deadline")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        # A zero deadline would rate every flagged contact late the moment it arrived.
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0s: write it like 24h or 3d")
+        return value
 
 
 class Partner(Cited):

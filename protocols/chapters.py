@@ -301,7 +301,9 @@ def _reporting(p: Protocol) -> Chapter:
     rules = [
         _rule(
             f"When a contact is flagged {_flags(p, m.when_flags)}, it cannot be closed until the "
-            "mandated-report checklist is complete, or the reason no report is due is written down.",
+            "mandated-report checklist is complete, or the reason no report is due is written down. "
+            f"It must be closed so within {w.duration(m.deadline)} of its arrival: a flagged contact "
+            "closed later, or still open by then, is a late report under Standard 30.",
             m,
             "30",
             *[f"{c.ask}{'' if c.required else ' (optional)'}" for c in m.checklist],

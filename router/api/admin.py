@@ -7,8 +7,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from router.api.context import services
-from router.api.ledger import WINDOW_QUERY, channel_of, fresh, span
-from router.api.routing import json_of, require, route
+from router.api.ledger import WINDOW_QUERY, report_ask
+from router.api.routing import json_of, route
 from router.ledger.health import health
 from router.reports import compliance
 
@@ -21,11 +21,8 @@ from router.reports import compliance
     summary="Compliance over a window from the ledger: counts, standards 27-32 rated with evidence",
 )
 async def compliance_report(request: web.Request) -> web.Response:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
-    done = await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel, done = ask.svc, ask.start, ask.end, ask.channel, ask.done
     report = await compliance(
         svc.ledger,
         start,

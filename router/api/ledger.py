@@ -7,6 +7,7 @@ stood when the request came (router/ledger/reach.py), and answers say how far it
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -60,6 +61,27 @@ async def fresh(svc: Service) -> Filed:
     return await filed(svc.writer)
 
 
+@dataclass(frozen=True)
+class Ask:
+    """A manager's report request, checked: the window and channel asked, and how far the
+    ledger was filed when the wait for the writer ended."""
+
+    svc: Service
+    start: datetime
+    end: datetime
+    channel: str | None
+    done: Filed
+
+
+async def report_ask(request: web.Request) -> Ask:
+    """Every report begins alike: a manager, a valid window and channel, then the writer's wait."""
+    require(request, "manager")
+    svc = services(request)
+    start, end = span(request, svc)
+    channel = channel_of(request)
+    return Ask(svc, start, end, channel, await fresh(svc))
+
+
 def paging(request: web.Request) -> tuple[int, str | None]:
     raw = request.query.get("limit", str(DEFAULT_LIMIT))
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
@@ -101,11 +123,8 @@ PAGE_QUERY = {
     summary="Counts and answer times per local day of the window (the manager's page charts)",
 )
 async def report_daily(request: web.Request) -> web.Response:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
-    done = await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel, done = ask.svc, ask.start, ask.end, ask.channel, ask.done
     zone = ZoneInfo(svc.engine.protocol.timezone)
     async with svc.ledger.reading() as conn:
         counted = await tally(conn, start, end, svc.engine.clock.now(), channel, zone)
@@ -142,12 +161,9 @@ def _paged(start: datetime, end: datetime, found: Page, done: Filed, **extra: An
     summary="The window's breaches of the target, a page at a time in arrival order",
 )
 async def report_breaches(request: web.Request) -> web.Response:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
     limit, after = paging(request)
-    done = await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel, done = ask.svc, ask.start, ask.end, ask.channel, ask.done
     try:
         async with svc.ledger.reading() as conn:
             found = await breaches(conn, window_of(start, end, channel), svc.engine.clock.now(), limit, after)
@@ -164,10 +180,6 @@ async def report_breaches(request: web.Request) -> web.Response:
     summary="One standard's evidence (the contacts it names), a page at a time",
 )
 async def report_evidence(request: web.Request) -> web.Response:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
     limit, after = paging(request)
     standard = request.query.get("standard", "")
     if standard not in STANDARDS:
@@ -177,7 +189,8 @@ async def report_evidence(request: web.Request) -> web.Response:
             f"standard: {standard!r} is not one of {', '.join(STANDARDS)} (32 has no contact list)",
             [{"loc": ["query", "standard"], "msg": "unknown standard"}],
         )
-    done = await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel, done = ask.svc, ask.start, ask.end, ask.channel, ask.done
     now, p = svc.engine.clock.now(), svc.engine.protocol
     try:
         async with svc.ledger.reading() as conn:
@@ -195,12 +208,9 @@ async def report_evidence(request: web.Request) -> web.Response:
     summary="One row of facts per contact received in the window (no personal data)",
 )
 async def report_rows(request: web.Request) -> web.Response:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
     one = request.query.get("contact_id") or None
-    done = await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel, done = ask.svc, ask.start, ask.end, ask.channel, ask.done
     now = svc.engine.clock.now()
     async with svc.ledger.reading() as conn:
         rows = [r async for r in contact_rows(conn, start, end, now, channel, one)]
@@ -224,11 +234,8 @@ async def report_rows(request: web.Request) -> web.Response:
     summary="The compliance CSV: one row per contact, facts only",
 )
 async def report_csv(request: web.Request) -> web.StreamResponse:
-    require(request, "manager")
-    svc = services(request)
-    start, end = span(request, svc)
-    channel = channel_of(request)
-    await fresh(svc)
+    ask = await report_ask(request)
+    svc, start, end, channel = ask.svc, ask.start, ask.end, ask.channel
     now = svc.engine.clock.now()
     name = f"compliance-{start:%Y%m%d}-{end:%Y%m%d}.csv"
     # On the access audit, by the person behind the token, before any row leaves (a read that

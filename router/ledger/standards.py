@@ -12,10 +12,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from protocols import Protocol
-from router.ledger.flagged import flagged
 from router.ledger.paging import page
 from router.ledger.rated import EVIDENCE_MAX, rated
 from router.ledger.schema import contacts
+from router.ledger.standard30 import s30
 from router.ledger.standard31 import s31
 from router.ledger.tally import Tally, acknowledged_at_once, pending_at, window_of
 
@@ -149,50 +149,6 @@ async def s29(conn: AsyncConnection, conds: dict[str, Any], st: dict[str, int]) 
     )
 
 
-async def s30(conn: AsyncConnection, win: Any, p: Protocol) -> dict[str, Any]:
-    flags = list(p.mandated_reporting.when_flags)
-    rows = (
-        await conn.execute(
-            select(c.id, c.flags, c.report_agency, c.reported_at, c.client_informed, c.report_not_required)
-            .where(win, c.outcome == "closed", flagged(conn, flags))
-            .order_by(c.received_at, c.id)
-        )
-    ).all()
-    flagged_rows = [r for r in rows if set(r[1] or []) & set(flags)]
-    if not flagged_rows:
-        return rated("not_rated", f"no contact flagged {' or '.join(flags)} was closed in the period", [])
-    undocumented = [r[0] for r in flagged_rows if not r[5] and not (r[2] and r[3] and r[4])]
-    if undocumented:
-        return rated(
-            "does_not_meet",
-            f"{len(undocumented)} of {len(flagged_rows)} flagged contacts closed "
-            "without a documented report or a reason none was due",
-            _missing(undocumented[:EVIDENCE_MAX], len(undocumented)),
-        )
-    evidence = [
-        {
-            "contact_id": r[0],
-            "agency": r[2],
-            "reported_at": r[3],
-            "client_informed": r[4],
-            "not_required": r[5],
-        }
-        for r in flagged_rows[:EVIDENCE_MAX]
-    ]
-    if len(flagged_rows) > EVIDENCE_MAX:
-        evidence.append({"more": len(flagged_rows) - EVIDENCE_MAX})
-    uninformed = [r[0] for r in flagged_rows if not r[5] and str(r[4]).lower() in ("no", "false", "")]
-    if uninformed:
-        return rated(
-            "meets",
-            f"all {len(flagged_rows)} flagged contacts documented; {len(uninformed)} clients not informed",
-            evidence,
-        )
-    return rated(
-        "exceeds", f"all {len(flagged_rows)} flagged contacts documented, clients informed", evidence
-    )
-
-
 def s32(cov: dict[str, Any]) -> dict[str, Any]:
     version = cov.get("roster_version")
     if version is None:
@@ -232,7 +188,7 @@ async def rate_all(
         "27": await s27(conn, conds, st, p),
         "28": await s28(conn, conds, st, p, acknowledged, counted.versions),
         "29": await s29(conn, conds, st),
-        "30": await s30(conn, win, p),
+        "30": await s30(conn, win, p, now),
         "31": await s31(conn, start, end, win, p),
         "32": s32(cov),
     }

@@ -134,6 +134,8 @@ REGISTRY: dict[str, str] = {
     "mandated_reporting.checklist[].key": CL + "test_mandated_report_checklist_must_be_complete",
     "mandated_reporting.checklist[].ask": MN + "test_markdown_has_every_rule",
     "mandated_reporting.checklist[].required": CL + "test_mandated_report_checklist_must_be_complete",
+    "mandated_reporting.deadline": "tests/ledger/test_standard30_deadline.py::"
+    + "test_changing_the_deadline_changes_the_rating",
     # the agencies are the manual's directory for staff making the report
     "mandated_reporting.agencies": MP + "test_manual_states_hours_holidays_language_and_what_staff_can_do",
     "mandated_reporting.agencies[].name": MP
