@@ -189,6 +189,7 @@ class Protocol(StaffRules):
             at=at,
             previous=previous,
             flags=flags,
+            version=self.version,
         )
 
     @property

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
-from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,38 +19,14 @@ from protocols.base import (
     Priority,
     Problem,
     Strict,
-    language_key,
     most_urgent,
 )
 from protocols.hours import TimeWindow, localize, within
-
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def fold(text: str) -> str:
-    """Case, accents, curly quotes and spacing do not matter: people text fast and on any keyboard."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_QUOTES))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
-
-
-def _strip_accents(pattern: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", pattern.translate(_QUOTES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=1024)
-def _keyword_re(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
-    words = [re.escape(fold(k)) for k in keywords if fold(k)]
-    if not words:
-        return None
-    # Whole words or phrases only: "gun" must not fire on "begun".
-    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
-
-
-@lru_cache(maxsize=1024)
-def _pattern_re(pattern: str) -> re.Pattern[str]:
-    return re.compile(_strip_accents(pattern), re.IGNORECASE)
+from protocols.textmatch import Folded as _Folded
+from protocols.textmatch import fold as fold
+from protocols.textmatch import keyword_re as _keyword_re
+from protocols.textmatch import language_key_cached as _language_key
+from protocols.textmatch import pattern_re as _pattern_re
 
 
 class RepeatRule(Strict):
@@ -119,29 +93,95 @@ class TriageRule(Cited):
         previous: Sequence[datetime] = (),
         at: datetime | None = None,
         flags: Iterable[str] = (),
+        folded: _Folded | None = None,
     ) -> bool:
-        """`local` is the arrival in hotline time; without it a rule that needs the hour cannot fire."""
-        if not self.has_conditions:
+        """`local` is the arrival in hotline time; without it a rule that needs the hour cannot fire.
+        `folded` lets a caller trying many rules on one text fold it once."""
+        check = _Check(self)
+        return check.fires(
+            channel, _language_key(language), folded or _Folded(text), local, previous, at, flags
+        )
+
+
+class _Check:
+    """One rule made ready to try on many contacts: its conditions as sets and compiled
+    expressions, worked out once per protocol version instead of on every contact. The one
+    place a rule's conditions are decided (`TriageRule.matches` uses it too)."""
+
+    __slots__ = (
+        "any_language",
+        "channels",
+        "hours",
+        "keyword",
+        "live",
+        "patterns",
+        "repeat",
+        "rule",
+        "text",
+        "wanted",
+        "when_flags",
+    )
+
+    def __init__(self, rule: TriageRule) -> None:
+        self.rule = rule
+        self.live = rule.has_conditions
+        self.channels = frozenset(rule.channels)
+        self.wanted = _language_key(rule.language)
+        self.any_language = rule.any_language
+        self.hours = rule.hours
+        self.repeat = rule.repeat
+        self.when_flags = frozenset(rule.when_flags)
+        self.text = bool(rule.keywords or rule.patterns)
+        self.keyword = _keyword_re(tuple(rule.keywords))
+        self.patterns = tuple(_pattern_re(p) for p in rule.patterns)
+
+    def fires(
+        self,
+        channel: str,
+        given: str | None,
+        folded: _Folded,
+        local: datetime | None,
+        previous: Sequence[datetime],
+        at: datetime | None,
+        flags: Iterable[str],
+    ) -> bool:
+        """`given` is the contact's language, keyed."""
+        if not self.live:
             return False
         if self.channels and channel not in self.channels:
             return False
         # A contact whose language is unknown gets every language's rules: missing danger is worse.
-        wanted, given = language_key(self.language), language_key(language)
-        if wanted and given and wanted != given and not self.any_language:
+        if self.wanted and given and self.wanted != given and not self.any_language:
             return False
         if self.hours and (local is None or not within(self.hours, local)):
             return False
         if self.repeat and not self.repeat.matches(at, previous):
             return False
-        if self.when_flags and not set(self.when_flags) & set(flags):
+        if self.when_flags and self.when_flags.isdisjoint(flags):
             return False
-        if self.keywords or self.patterns:
-            folded = fold(text)
-            kw = _keyword_re(tuple(self.keywords))
-            hit = bool(kw and kw.search(folded)) or any(_pattern_re(p).search(folded) for p in self.patterns)
-            if not hit:
+        if self.text:
+            text = folded.get()
+            if not (
+                (self.keyword and self.keyword.search(text)) or any(p.search(text) for p in self.patterns)
+            ):
                 return False
         return True
+
+
+# Per protocol version (a content address): its rules made ready (`_Check`).
+_CHECKS: dict[str, tuple[_Check, ...]] = {}
+_CHECKS_MAX = 64
+
+
+def _checks(rules: Sequence[TriageRule], version: str | None) -> tuple[_Check, ...]:
+    found = _CHECKS.get(version) if version is not None else None
+    if found is None:
+        found = tuple(_Check(rule) for rule in rules)
+        if version is not None:
+            if len(_CHECKS) >= _CHECKS_MAX:
+                _CHECKS.clear()
+            _CHECKS[version] = found
+    return found
 
 
 class FlagSpec(Cited):
@@ -194,27 +234,36 @@ def run_triage(
     at: datetime | None,
     previous: Sequence[datetime],
     flags: Iterable[str],
+    version: str | None = None,
 ) -> Triage:
-    """The most urgent matching rule (or flag) sets the priority; flags from all matches add up."""
+    """The most urgent matching rule (or flag) sets the priority; flags from all matches add up.
+    `version` names the rules' protocol version: their compiled form is kept under it."""
     found: list[str] = list(dict.fromkeys(flags))
     names: list[str] = []
     fired: set[int] = set()
     priority = default
     local = localize(at, zone) if at is not None else None
+    folded = _Folded(text)
+    given = _language_key(language)
+    checks = _checks(rules, version)
     # Rules may react to flags other rules set (`when_flags`), so repeat until nothing new fires.
+    # Only such a rule can fire on a later round (nothing else a rule looks at changes between
+    # rounds): without one, one round is all (it saves a third of the rule checks).
+    reactive = any(check.when_flags for check in checks)
     changed = True
     while changed:
         changed = False
-        for i, rule in enumerate(rules):
+        for i, check in enumerate(checks):
             if i in fired:
                 continue
-            if rule.matches(channel, text, language, local=local, previous=previous, at=at, flags=found):
+            if check.fires(channel, given, folded, local, previous, at, found):
+                rule = check.rule
                 fired.add(i)
                 names.append(rule.name)
                 priority = most_urgent(priority, rule.priority)
                 new = [f for f in rule.flags if f not in found]
                 found.extend(new)
-                changed = changed or bool(new)
+                changed = reactive and (changed or bool(new))
     for flag in found:
         spec = specs.get(flag)
         if spec and spec.priority:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from protocols import HANDLE_WITH_CARE, Partner, Protocol
-from router.models import Contact, Message, Timer, TimerKind
+from router.models import Contact, Message, Timer, TimerKind, trusted
 from router.store import Transition
 from router.transitions import record
 
@@ -25,7 +25,8 @@ def callback_timer(
     if rule.only_if_safe and HANDLE_WITH_CARE in contact.flags:
         return None  # calling back could alert an abuser
     due = rule.due_times(now)[0] if attempt == 1 else now + rule.spacing
-    return Timer(
+    return trusted(
+        Timer,
         id=f"callback:{contact.id}:{attempt}",
         kind=TimerKind.callback,
         due=due,
@@ -57,7 +58,8 @@ def next_callback(
 
 def follow_up_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:
     """Standards 23/35: after a referral or a partner handoff, confirm the person was taken on."""
-    return Timer(
+    return trusted(
+        Timer,
         id=f"followup:{contact.id}",
         kind=TimerKind.follow_up,
         due=now + p.referral_follow_up.after,

@@ -78,11 +78,13 @@ class Engine(Dispatching, StaffActions):
         """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
         now = self.clock.now()
         p = self.protocol
-        key = self.sender_key(incoming.channel, incoming.sender)
+        # The address is hashed once: the first key is the one the contact is stored under.
+        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
+        key = keys[0]
         memory = p.repeat_window or intake.DEFAULT_MEMORY
         # One round trip reads what intake decides on (arrivals under every listed key, a
         # sequence number, the roster head); one script writes it.
-        state = await self.store.intake_state(self.keyring.sender_keys(incoming.channel, incoming.sender))
+        state = await self.store.intake_state(keys)
         intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
         previous = [t for t in state.arrivals if t >= now - memory]
         _, roster_version = await self.rosters.on_call(now, state.roster_head)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from protocols import Priority, Protocol, Triage
 from router import ladder
 from router import transitions as tr
 from router.errors import RouterError
-from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind
+from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind, trusted
 from router.store import Transition
 
 AFTER_HOURS = "after_hours"
@@ -81,7 +82,10 @@ def build(
         flags.append(AFTER_HOURS)
     # Imminent danger: everyone the protocol names is offered it at once, the ladder is skipped.
     audience = ladder.widen(["primary"], list(triage.offer_to)) if triage.offer_to else ["primary"]
-    contact = Contact(
+    # Built without re-validation: every value is ours or came through ContactIn, validated at
+    # the boundary (channel, sender, subject, ref, language, skills are its checked fields).
+    contact = trusted(
+        Contact,
         id=contact_id,
         channel=incoming.channel,
         status=ContactStatus.queued,
@@ -106,9 +110,10 @@ def build(
         opening=p.text(incoming.channel, "callback", incoming.language) if incoming.callback_for else None,
     )
     if incoming.body:
-        contact = tr.message_in(contact, incoming.body, now).contact.model_copy(update={"timeline": []})
+        contact = tr.evolve(tr.message_in(contact, incoming.body, now).contact, {"timeline": []})
     timers = [
-        Timer(
+        trusted(
+            Timer,
             id=f"breach:{contact.id}",
             kind=TimerKind.breach,
             due=contact.deadline,
@@ -119,18 +124,18 @@ def build(
     ]
     if not triage.skip_ladder:
         timers += [
-            Timer(
+            trusted(
+                Timer,
                 id=f"esc:{contact.id}:{i}",
                 kind=TimerKind.escalate,
-                due=now + step.after,
+                due=now + after,
                 contact_id=contact.id,
                 step=i,
-                notify=list(step.notify),
-                via=list(step.via),
-                partner=step.partner,
+                notify=list(notify),
+                via=list(via),
+                partner=partner,
             )
-            for i, step in enumerate(p.ladder(after_hours))
-            if step.after < p.response_target
+            for i, after, notify, via, partner in ladder_template(p, after_hours)
         ]
     timers += waiting_timers(p, contact, now)
     memory = p.repeat_window or DEFAULT_MEMORY
@@ -154,17 +159,58 @@ def build(
     return Intake(contact=contact, transition=t, triage=triage)
 
 
+# Per protocol version (a content address, so a changed protocol is a new entry): what every
+# intake would otherwise work out again from the protocol for each contact.
+_Step = tuple[int, timedelta, tuple[str, ...], tuple[str, ...], str | None]
+_LADDERS: dict[tuple[str, bool], tuple[_Step, ...]] = {}
+_HOLD_TEXT: dict[tuple[str, str | None], bool] = {}
+_CACHE_MAX = 256
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(cache) >= _CACHE_MAX:
+        cache.clear()  # protocols change a few times a year; a test suite's many just start afresh
+    cache[key] = value
+
+
+def ladder_template(p: Protocol, after_hours: bool) -> tuple[_Step, ...]:
+    """The escalation steps a new contact arms (those due before its response target):
+    index, delay, whom, how and the partner, prepared once per protocol version."""
+    key = (p.version, after_hours)
+    found = _LADDERS.get(key)
+    if found is None:
+        found = tuple(
+            (i, step.after, tuple(step.notify), tuple(step.via), step.partner)
+            for i, step in enumerate(p.ladder(after_hours))
+            if step.after < p.response_target
+        )
+        _remember(_LADDERS, key, found)
+    return found
+
+
+def _has_hold_text(p: Protocol, language: str | None) -> bool:
+    key = (p.version, language)
+    found = _HOLD_TEXT.get(key)
+    if found is None:
+        found = bool(p.text("chat", "hold", language))
+        _remember(_HOLD_TEXT, key, found)
+    return found
+
+
 def waiting_timers(p: Protocol, contact: Contact, now: datetime) -> list[Timer]:
     """While the person waits: the chat hold notice, and the language fallback."""
     out = []
     interval = p.hold_interval(contact.channel)
-    if contact.channel == "chat" and interval and p.text("chat", "hold", contact.language):
+    if contact.channel == "chat" and interval and _has_hold_text(p, contact.language):
         out.append(
-            Timer(id=f"hold:{contact.id}", kind=TimerKind.hold, due=now + interval, contact_id=contact.id)
+            trusted(
+                Timer, id=f"hold:{contact.id}", kind=TimerKind.hold, due=now + interval, contact_id=contact.id
+            )
         )
     if contact.language and p.language_fallback is not None:
         out.append(
-            Timer(
+            trusted(
+                Timer,
                 id=f"lang:{contact.id}",
                 kind=TimerKind.language_fallback,
                 due=now + p.language_fallback.after,

@@ -75,11 +75,16 @@ class Keyring:
 
     def sender_keys(self, channel: str, sender: str) -> list[str]:
         """Every hash this person's address may be stored under: each listed key's HKDF
-        derivation, then (records from releases before HKDF) the bare key used as the HMAC key."""
+        derivation, then (records from releases before HKDF) the bare key used as the HMAC key.
+        The first is `sender_key`: intake hashes once and uses both from one call."""
         address = _address(channel, sender)
-        macs = [derive(k, SENDER_HASH) for k in self.keys] + [k.encode() for k in self.keys]
-        found = [hmac.new(mac, address, hashlib.sha256).hexdigest()[:32] for mac in macs]
+        found = [hmac.digest(mac, address, "sha256").hex()[:32] for mac in self._sender_macs]
         return list(dict.fromkeys(found))
+
+    @functools.cached_property
+    def _sender_macs(self) -> tuple[bytes, ...]:
+        # Derived once per keyring, not per address hashed.
+        return tuple([derive(k, SENDER_HASH) for k in self.keys] + [k.encode() for k in self.keys])
 
     def chat_session_keys(self) -> list[bytes]:
         """Signing keys of chat session tokens: the first signs, every one verifies (the last

@@ -25,6 +25,8 @@ from router.models import (
     TimelineEntry,
     Timer,
     TimerKind,
+    trusted,
+    trusted_full,
 )
 from router.store.base import LoadChange, Transition
 
@@ -59,9 +61,15 @@ def queue_score(contact: Contact) -> float:
 
 def record(contact: Contact, now: datetime, event: str, **fields: Any) -> tuple[Contact, Event]:
     """The contact with one more timeline entry, and the matching stream event."""
-    entry = TimelineEntry(at=now, event=event, **fields)
+    # Both built without validation (`trusted`): `now` is the clock's, the names are the code's,
+    # and extra fields were never validated anyway (both models keep extras as given).
+    # Every field given, in order; `fields` are all extras (a field name among them would be a
+    # duplicate keyword for Event, as it always was).
+    entry = trusted_full(TimelineEntry, {"at": now, "event": event}, dict(fields))
     updated = evolve(contact, {"timeline": [*contact.timeline, entry]})
-    return updated, Event(at=now, event=event, contact_id=contact.id, status=updated.status.value, **fields)
+    status = updated.status.value
+    ev = trusted_full(Event, {"at": now, "event": event, "contact_id": contact.id, "status": status}, fields)
+    return updated, ev
 
 
 def seconds(a: datetime, b: datetime) -> float:
@@ -107,7 +115,8 @@ def offer(
         },
     )
     for responder, oid in zip(responders, offer_ids, strict=True):
-        o = Offer(
+        o = trusted(
+            Offer,
             id=oid,
             contact_id=contact.id,
             responder=responder.id,
@@ -129,7 +138,8 @@ def offer(
         t.require_available.append(responder.id)
         t.idle[responder.id] = now
         t.arm.append(
-            Timer(
+            trusted(
+                Timer,
                 id=f"offer:{oid}",
                 kind=TimerKind.offer_timeout,
                 due=o.expires_at,

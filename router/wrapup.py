@@ -10,7 +10,7 @@ from typing import Any
 from protocols import HANDLE_WITH_CARE, Protocol
 from router import aftercare, staffing
 from router import transitions as tr
-from router.models import Contact, ContactStatus, Timer, TimerKind
+from router.models import Contact, ContactStatus, Timer, TimerKind, trusted
 from router.store import Transition
 
 FOLLOW_UP = "follow_up"
@@ -49,7 +49,8 @@ def _confirmation_problems(p: Protocol, disposition: str, record: Mapping[str, A
 
 def follow_up_timer(p: Protocol, original_id: str, channel: str, due: datetime, attempt: int) -> Timer:
     """Attempt `attempt` of the referral follow-up for contact `original_id`."""
-    return Timer(
+    return trusted(
+        Timer,
         id=f"followup:{original_id}" + (f":{attempt}" if attempt > 1 else ""),
         kind=TimerKind.follow_up,
         due=due,
