@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import heapq
 import itertools
 import random
@@ -27,6 +28,8 @@ Progress = Callable[[float, int], None]
 # Call the progress callback every this many loop steps: often enough to look alive, rarely
 # enough to cost nothing.
 PROGRESS_EVERY = 2000
+# The first generation's threshold while a simulation runs (the default is 700).
+GC_THRESHOLD = 50_000
 
 # Scenario event kinds, in the order they are handled when due at the same instant.
 ARRIVE, REACT, ANSWER, CLOSE, ABANDON = range(5)
@@ -269,6 +272,16 @@ class Simulation:
             self._release(a)
 
     async def run(self) -> Simulation:
+        # A simulation allocates millions of short-lived records: the collector's default first
+        # threshold (700) made it ~23% of the CPU; a larger one finds the same garbage less often.
+        before = gc.get_threshold()
+        gc.set_threshold(GC_THRESHOLD, *before[1:])
+        try:
+            return await self._run()
+        finally:
+            gc.set_threshold(*before)
+
+    async def _run(self) -> Simulation:
         await self._setup()
         stop = self._ms(self.stop_at)
         span = (self.w1 - self.t0).total_seconds()

@@ -52,6 +52,7 @@ class MemoryStore(Store):
         self._load: dict[tuple[str, str], int] = {}
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
+        self._idle_at: dict[str, datetime] = {}  # the same, decoded once (every dispatch pass reads it)
         self._responders: dict[str, Responder] = {}
         self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
@@ -120,7 +121,7 @@ class MemoryStore(Store):
             key = (change.responder, change.channel)
             self._load[key] = max(0, self._load.get(key, 0) + change.delta)
         for rid, at in t.idle.items():
-            self._idle[rid] = to_ms(at)
+            self._set_idle(rid, at)
         for timer_id in t.disarm:
             self._timers.pop(timer_id)
             self._timer_data.pop(timer_id, None)
@@ -200,7 +201,7 @@ class MemoryStore(Store):
         self._responders[responder.id] = responder
         if created:
             self._presence[responder.id] = "available"
-            self._idle[responder.id] = to_ms(now)
+            self._set_idle(responder.id, now)
         return created
 
     async def get_responder(self, responder_id: str) -> Responder | None:
@@ -214,14 +215,14 @@ class MemoryStore(Store):
         previous = self._presence.get(responder_id)
         self._presence[responder_id] = status
         if status == "available" and previous != "available":
-            self._idle[responder_id] = to_ms(now)
+            self._set_idle(responder_id, now)
 
     async def dispatch_state(self) -> DispatchState:
         return DispatchState(
             responders=dict(self._responders),
             presence=dict(self._presence),
             loads={k: v for k, v in self._load.items() if v},
-            idle={k: from_ms(v) for k, v in self._idle.items()},
+            idle=dict(self._idle_at),
             roster_head=max(self._versions, default=0),
         )
 
@@ -232,7 +233,12 @@ class MemoryStore(Store):
         return {k: v for k, v in self._load.items() if v}
 
     async def idle_since(self) -> dict[str, datetime]:
-        return {k: from_ms(v) for k, v in self._idle.items()}
+        return dict(self._idle_at)
+
+    def _set_idle(self, rid: str, at: datetime) -> None:
+        ms = to_ms(at)
+        self._idle[rid] = ms
+        self._idle_at[rid] = from_ms(ms)  # to the millisecond, as Redis keeps it
 
     # -- timers ------------------------------------------------------------------
     async def arm(self, timers: list[Timer]) -> None:
