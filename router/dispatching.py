@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 
 import structlog
 
@@ -14,10 +15,10 @@ from router import transitions as tr
 from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
 from router.metrics import Metrics
-from router.models import Contact, ContactStatus, Event, Timer, TimerKind
+from router.models import Contact, ContactStatus, Event, Responder, Timer, TimerKind
 from router.notify import Notifier
 from router.rosters import Rosters
-from router.store import Conflict, Store
+from router.store import Conflict, Store, Transition
 
 log = structlog.get_logger("router")
 
@@ -123,7 +124,7 @@ class Dispatching:
         snap = await self._snapshot()
         if not snap.anyone_free():
             return 0, False
-        made = 0
+        planned: list[tuple[Contact, list[Responder], Transition, datetime]] = []
         retry_at = None
         async for contact in self._queued():
             if contact.status != ContactStatus.queued:
@@ -140,13 +141,21 @@ class Dispatching:
             # The offer's own time, not the pass's start: a long pass must not shorten the
             # offer window or date an offer before the contact arrived.
             now = self.clock.now()
-            t = tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout)
-            try:
-                written = await self.store.apply(t)
-            except Conflict:
-                return made, True
+            planned.append(
+                (contact, chosen, tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout), now)
+            )
             for responder in chosen:
                 snap.took(responder.id, contact.channel)
+            if not snap.anyone_free() or (budget is not None and sum(len(p[1]) for p in planned) >= budget):
+                break
+        # The pass's offers in one round trip, each still atomic and guarded on its own: one that
+        # lost a race (the contact or the responder changed meanwhile) is skipped, and the pass runs again.
+        made, conflicted = 0, False
+        outcomes = await self.store.apply_many([t for _, _, t, _ in planned])
+        for (contact, chosen, t, now), written in zip(planned, outcomes, strict=True):
+            if isinstance(written, Conflict):
+                conflicted = True
+                continue
             made += len(chosen)
             self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
                 (now - contact.received_at).total_seconds()
@@ -155,14 +164,14 @@ class Dispatching:
                 "offered",
                 contact_id=contact.id,
                 responders=[r.id for r in chosen],
-                offer_ids=oids,
+                offer_ids=[o.id for o in t.offers],
                 time_to_offer_s=tr.seconds(contact.received_at, now),
             )
             await self._emit(written, t.events)
             for responder, o in zip(chosen, t.offers, strict=True):
                 await self._safely("offer", self.notifier.offer(responder, o, written))
-            if not snap.anyone_free() or (budget is not None and made >= budget):
-                break
+        if conflicted:
+            return made, True
         if retry_at is not None:
             # Up to the next whole millisecond (the store's resolution): rounding down would
             # fire before the cooldown ends, find nothing to do and re-arm the same instant.
