@@ -14,7 +14,6 @@ import structlog
 
 from router.engine import Listener
 from router.metrics import Metrics
-from router.models import Event
 from router.store import Store
 
 log = structlog.get_logger("router.fanout")
@@ -48,17 +47,17 @@ class SharedFeed:
         """Deliver the next batch of events (waiting for one up to BLOCK_S); how many there were."""
         if self.position is None:
             self.position = await self.start_position()
-        batch = await self.store.tail_events(self.position, BATCH, BLOCK_S)
-        if not batch:
+        tail = await self.store.tail_wanted(self.position, BATCH, BLOCK_S, self._wanted)
+        if tail.position is None:
             return 0
-        self.position = batch[-1][0]
-        # Each view says which events it needs: with nobody connected here (no chat socket, no
-        # console), a burst of escalations reads no contact at all on this instance.
+        self.position = tail.position
+        # Each view says which events it needs (by name): with nobody connected here (no chat
+        # socket, no console), a burst of escalations decodes no event and reads no contact.
         wanted = [
             (event, views)
-            for _, event in batch
+            for _, event in tail.events
             if event.contact_id and event.event not in QUIET
-            for views in [[v for v in self.views if _wants(v, event)]]
+            for views in [[v for v in self.views if _wants(v, event.event)]]
             if views
         ]
         ids = sorted({e.contact_id for e, _ in wanted if e.contact_id})
@@ -73,10 +72,13 @@ class SharedFeed:
                 except Exception as exc:  # a view failing never stops the others
                     self.metrics.notify_failures.labels("view").inc()
                     log.error("view_failed", error=type(exc).__name__)
-        return len(batch)
+        return tail.read
+
+    def _wanted(self, name: str) -> bool:
+        return name not in QUIET and any(_wants(v, name) for v in self.views)
 
 
-def _wants(view: Listener, event: Event) -> bool:
-    """A view may declare `wants_event(event)`; one that does not is given every event."""
+def _wants(view: Listener, name: str) -> bool:
+    """A view may declare `wants_event(name)`; one that does not is given every event."""
     wants = getattr(view, "wants_event", None)
-    return wants is None or bool(wants(event))
+    return wants is None or bool(wants(name))

@@ -8,6 +8,7 @@ from router.store.base import (
     Store,
     StoreUnavailable,
     StreamInfo,
+    Tail,
     TimerBatch,
     Transition,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Store",
     "StoreUnavailable",
     "StreamInfo",
+    "Tail",
     "TimerBatch",
     "Transition",
 ]

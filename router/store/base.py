@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -62,6 +63,16 @@ class TimerBatch:
     contacts: dict[str, Contact]
     next_due: datetime | None
     roster_head: int
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What one blocking read of the stream found: the last position read (None: nothing new),
+    how many events it read, and those of them the reader wanted."""
+
+    position: str | None
+    read: int
+    events: list[tuple[str, Event]]
 
 
 @dataclass(frozen=True)
@@ -257,6 +268,14 @@ class Store(abc.ABC):
     async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
         """Like read_events, but waits up to `block_s` for an event after `after` to appear
         (every instance's live views follow the shared stream with it)."""
+
+    async def tail_wanted(
+        self, after: str, count: int, block_s: float, wanted: Callable[[str], bool]
+    ) -> Tail:
+        """`tail_events`, keeping the events whose name `wanted` accepts (a store that can tell
+        the name without decoding the event skips decoding the rest)."""
+        rows = await self.tail_events(after, count, block_s)
+        return Tail(rows[-1][0] if rows else None, len(rows), [(i, e) for i, e in rows if wanted(e.event)])
 
     @abc.abstractmethod
     async def record(self, events: list[Event]) -> list[str]:

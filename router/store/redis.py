@@ -38,6 +38,7 @@ from router.store.base import (
     Store,
     StoreUnavailable,
     StreamInfo,
+    Tail,
     TimerBatch,
     Transition,
 )
@@ -77,6 +78,17 @@ def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
         if int(value):
             out[(rid, channel)] = int(value)
     return out
+
+
+def _event_name(raw: str) -> str | None:
+    """An event's name read from its JSON without decoding it: the model writes `at` first and
+    `event` second, compactly, so the first `"event":"` is the top-level one."""
+    start = raw.find('"event":"')
+    if start < 0:
+        return None
+    start += len('"event":"')
+    end = raw.find('"', start)
+    return raw[start:end] if end > start else None
 
 
 def _lua(name: str) -> str:
@@ -452,6 +464,22 @@ class RedisStore(Store):
             return []
         rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
         return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def tail_wanted(
+        self, after: str, count: int, block_s: float, wanted: Callable[[str], bool]
+    ) -> Tail:
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return Tail(None, 0, [])
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
+        kept = []
+        for sid, fields in rows:
+            name = _event_name(fields["e"])
+            if name is None or wanted(name):
+                event = Event.model_validate_json(fields["e"])
+                if wanted(event.event):
+                    kept.append((sid, event))
+        return Tail(rows[-1][0], len(rows), kept)
 
     async def record(self, events: list[Event]) -> list[str]:
         if not events:

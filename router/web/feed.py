@@ -78,9 +78,9 @@ class ConsoleFeed:
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
 
-    def wants_event(self, event: Event) -> bool:
+    def wants_event(self, name: str) -> bool:
         """Pages always (kept for consoles opened later); the rest while a console is connected here."""
-        return event.event == "paged" or bool(self.subscribers)
+        return name == "paged" or bool(self.subscribers)
 
     async def on_event(self, contact: Contact, event: Event) -> None:
         if event.event == "paged":

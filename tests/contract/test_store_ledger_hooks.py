@@ -100,3 +100,12 @@ async def test_tail_waits_for_the_next_event(store: Store) -> None:
     await task
     assert [e.contact_id for _, e in found] == ["b"]
     assert [e.contact_id for _, e in await store.tail_events("0", 10, 0.05)] == ["a", "b"]
+
+
+async def test_tail_wanted_decodes_only_the_events_asked_for(store: Store) -> None:
+    await store.record([Event(at=START, event="a"), Event(at=START, event="b", contact_id="c")])
+    tail = await store.tail_wanted("0", 10, 0.05, lambda name: name == "b")
+    assert tail.read == 2 and [e.event for _, e in tail.events] == ["b"]
+    assert tail.position == (await store.stream_info()).last_id  # past what it skipped
+    empty = await store.tail_wanted(tail.position or "0", 10, 0.05, lambda name: True)
+    assert empty.position is None and empty.read == 0 and empty.events == []

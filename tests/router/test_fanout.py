@@ -27,8 +27,8 @@ class View:
     def __init__(self, wants: set[str] | None) -> None:
         self.wants, self.heard = wants, list[str]()
 
-    def wants_event(self, event: Event) -> bool:
-        return self.wants is None or event.event in self.wants
+    def wants_event(self, name: str) -> bool:
+        return self.wants is None or name in self.wants
 
     async def on_event(self, contact: Contact, event: Event) -> None:
         self.heard.append(event.event)

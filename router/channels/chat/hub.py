@@ -306,9 +306,9 @@ class ChatHub:
                 await ws.send_json(state)
 
     # -- engine listener ---------------------------------------------------------------
-    def wants_event(self, event: Event) -> bool:
+    def wants_event(self, name: str) -> bool:
         """While a person is connected here; and every answer, for the expected wait."""
-        return bool(self.sessions) or event.event == "answered"
+        return bool(self.sessions) or name == "answered"
 
     async def on_event(self, contact: Contact, event: Event) -> None:
         if event.event == "answered" and event.model_extra:
