@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
 from simulations.bench._procs import HOST, serve
 from tests.redis_server import RedisServer
@@ -48,6 +49,10 @@ async def _send(port: int, raw: bytes) -> bytes:
 
 async def test_every_line_is_json_and_redacted(redis_srv: RedisServer, tmp_path: Path) -> None:
     extra = {"SAFETYNET_LOG_LEVEL": "info", "SAFETYNET_SECRET_KEY": "log-test-key-" + "k" * 20}
+    # Its own key: contacts other tests left in this Redis (under theirs) must not be in the way.
+    client = aioredis.Redis.from_url(redis_srv.url)
+    await client.flushdb()
+    await client.aclose()
     async with serve(redis_srv.url, FAST_PROTOCOL, tmp_path, extra) as inst:
         answers = [await _send(inst.port, raw) for raw in MALFORMED]
         assert all(a.startswith(b"HTTP/1.") for a in answers)
