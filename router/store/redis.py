@@ -8,7 +8,7 @@ import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from importlib import resources
 from typing import Any, ParamSpec, TypeVar, cast
 
@@ -20,16 +20,11 @@ from redis.commands.core import AsyncScript
 from router.clock import from_ms, to_ms
 from router.keys import Keys
 from router.models import (
-    Activation,
     Contact,
-    Event,
-    FeedRecord,
     Offer,
     OfferStatus,
     Presence,
     Responder,
-    Timer,
-    TokenRecord,
 )
 from router.store.base import (
     Conflict,
@@ -37,15 +32,13 @@ from router.store.base import (
     IntakeState,
     Store,
     StoreUnavailable,
-    StreamInfo,
-    Tail,
-    TimerBatch,
     Transition,
 )
 from router.store.connect import OUTAGE, connect
 from router.store.records import ContactCodec
+from router.store.redis_queues import QueuesAndStream
+from router.store.redis_setup import SetupRecords
 from router.store.sealing import Sealer
-from schedules import Roster, RosterVersion
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -80,22 +73,11 @@ def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
     return out
 
 
-def _event_name(raw: str) -> str | None:
-    """An event's name read from its JSON without decoding it: the model writes `at` first and
-    `event` second, compactly, so the first `"event":"` is the top-level one."""
-    start = raw.find('"event":"')
-    if start < 0:
-        return None
-    start += len('"event":"')
-    end = raw.find('"', start)
-    return raw[start:end] if end > start else None
-
-
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
-class RedisStore(Store):
+class RedisStore(QueuesAndStream, SetupRecords, Store):
     def __init__(
         self,
         client: aioredis.Redis,
@@ -373,214 +355,11 @@ class RedisStore(Store):
         pairs = await self.redis.zrange(self.k.idle, 0, -1, withscores=True)
         return {rid: from_ms(score) for rid, score in pairs}
 
-    # -- timers ------------------------------------------------------------------
-    async def arm(self, timers: list[Timer]) -> None:
-        if not timers:
-            return
-        args: list[Any] = [self.k.wake]
-        for t in timers:
-            args += [t.id, to_ms(t.due), t.model_dump_json()]
-        await self._call(self._arm_timers, [self.k.timers, self.k.timer_data], args)
-
-    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
-        until = to_ms(now + timedelta(seconds=lease_s))
-        # Lease, don't pop: one script claims timers and outgoing messages alike.
-        found = await self._call(
-            self._claim_ids, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit]
-        )
-        return [Timer.model_validate_json(raw) for raw in found[1::2]]
-
-    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
-        k = self.k
-        until = to_ms(now + timedelta(seconds=lease_s))
-        claimed, records, earliest, head = await self._call(
-            self._claim_timers,
-            [k.timers, k.timer_data, k.contacts, k.version_head],
-            [to_ms(now), until, limit],
-        )
-        return TimerBatch(
-            timers=[Timer.model_validate_json(raw) for raw in claimed[1::2]],
-            contacts={
-                cid: self.codec.decode(cid, raw) for cid, raw in zip(records[::2], records[1::2], strict=True)
-            },
-            next_due=from_ms(int(float(earliest))) if earliest else None,
-            roster_head=int(head or 0),
-        )
-
-    async def complete(self, timer_id: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self.k.timers, timer_id)
-            pipe.hdel(self.k.timer_data, timer_id)
-            await pipe.execute()
-
-    async def next_due(self) -> datetime | None:
-        head = await self.redis.zrange(self.k.timers, 0, 0, withscores=True)
-        return from_ms(head[0][1]) if head else None
-
-    async def timers(self) -> list[Timer]:
-        ids = await self.redis.zrange(self.k.timers, 0, -1)
-        if not ids:
-            return []
-        raws = await self.redis.hmget(self.k.timer_data, ids)
-        return [Timer.model_validate_json(r) for r in raws if r]
-
-    # -- outbox ------------------------------------------------------------------
-    def _outbox_keys(self) -> list[str]:
-        k = self.k
-        return [k.outbox, k.outbox_data, k.outbox_groups, k.outbox_waiting]
-
-    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
-        args = [item_id, to_ms(due), self.sealer.seal(payload), group or ""]
-        await self._call(self._outbox_put, self._outbox_keys(), args)
-
-    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
-        # The timers' lease script serves any "sorted set of due ids + hash of their data".
-        ids_and_data = await self._call(
-            self._claim_ids,
-            [self.k.outbox, self.k.outbox_data],
-            [to_ms(now), to_ms(now + timedelta(seconds=lease_s)), limit],
-        )
-        return [
-            (oid, self.sealer.open(raw))
-            for oid, raw in zip(ids_and_data[::2], ids_and_data[1::2], strict=True)
-        ]
-
-    async def outbox_done(self, item_id: str) -> None:
-        await self._call(self._outbox_done, self._outbox_keys(), [item_id])
-
-    async def outbox_size(self) -> int:
-        return int(await self.redis.hlen(self.k.outbox_data))
-
-    # -- events --------------------------------------------------------------------
-    async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
-        start = "(" + after if after != "0" else "-"
-        rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
-        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
-
-    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
-        # A blocked XREAD holds one pooled connection for at most block_s; nothing else waits on it.
-        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
-        if not found:
-            return []
-        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
-        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
-
-    async def tail_wanted(
-        self, after: str, count: int, block_s: float, wanted: Callable[[str], bool]
-    ) -> Tail:
-        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
-        if not found:
-            return Tail(None, 0, [])
-        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
-        kept = []
-        for sid, fields in rows:
-            name = _event_name(fields["e"])
-            if name is None or wanted(name):
-                event = Event.model_validate_json(fields["e"])
-                if wanted(event.event):
-                    kept.append((sid, event))
-        return Tail(rows[-1][0], len(rows), kept)
-
-    async def record(self, events: list[Event]) -> list[str]:
-        if not events:
-            return []
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for event in events:
-                pipe.xadd(self.k.events, {"e": event.model_dump_json()})
-            return cast(list[str], await pipe.execute())
-
-    async def stream_info(self) -> StreamInfo:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.xlen(self.k.events)
-            pipe.xrange(self.k.events, count=1)
-            pipe.xrevrange(self.k.events, count=1)
-            length, first, last = await pipe.execute()
-        return StreamInfo(int(length), first[0][0] if first else None, last[0][0] if last else None)
-
-    async def trim_events(self, before: str) -> int:
-        return int(await self.redis.xtrim(self.k.events, minid=before, approximate=False))
-
     async def forget_contact(self, contact_id: str) -> bool:
         k = self.k
         keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
         self.codec.forget(contact_id)
         return bool(await self._call(self._forget, keys, [contact_id]))
-
-    # -- rosters ----------------------------------------------------------------------
-    async def put_draft(self, name: str, roster: Roster) -> None:
-        await self.redis.hset(self.k.drafts, name, roster.model_dump_json())
-
-    async def get_draft(self, name: str) -> Roster | None:
-        raw = await self.redis.hget(self.k.drafts, name)
-        return Roster.model_validate_json(raw) if raw else None
-
-    async def publish(self, version: RosterVersion) -> None:
-        ok = await self._call(
-            self._publish,
-            [self.k.versions, self.k.version_head],
-            [version.version, version.model_dump_json()],
-        )
-        if not ok:
-            raise Conflict("version")
-
-    async def latest_version(self) -> RosterVersion | None:
-        head = await self.head_version()
-        return await self.get_version(head) if head else None
-
-    async def get_version(self, number: int) -> RosterVersion | None:
-        raw = await self.redis.hget(self.k.versions, str(number))
-        return RosterVersion.model_validate_json(raw) if raw else None
-
-    async def head_version(self) -> int:
-        return int(await self.redis.get(self.k.version_head) or 0)
-
-    # -- auth ---------------------------------------------------------------------------
-    async def put_token(self, token_hash: str, record: TokenRecord) -> None:
-        await self.redis.hset(self.k.tokens, token_hash, record.model_dump_json())
-
-    async def get_token(self, token_hash: str) -> TokenRecord | None:
-        raw = await self.redis.hget(self.k.tokens, token_hash)
-        return TokenRecord.model_validate_json(raw) if raw else None
-
-    # -- leadership and lifecycle --------------------------------------------------------
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
-        return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
-
-    async def activate_protocol(self, text: str, activation: Activation) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self.k.protocols, activation.version, text)
-            pipe.set(self.k.protocol_active, activation.version)
-            pipe.rpush(self.k.protocol_history, activation.model_dump_json())
-            await pipe.execute()
-
-    async def active_protocol(self) -> tuple[str, str] | None:
-        version = await self.redis.get(self.k.protocol_active)
-        if not version:
-            return None
-        text = await self.redis.hget(self.k.protocols, version)
-        return (version, text) if text is not None else None
-
-    async def protocol_text(self, version: str) -> str | None:
-        text: str | None = await self.redis.hget(self.k.protocols, version)
-        return text
-
-    async def protocol_history(self) -> list[Activation]:
-        return [
-            Activation.model_validate_json(r) for r in await self.redis.lrange(self.k.protocol_history, 0, -1)
-        ]
-
-    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
-        await self.redis.hset(self.k.feeds, secret_hash, record.model_dump_json())
-
-    async def get_feed(self, secret_hash: str) -> FeedRecord | None:
-        raw = await self.redis.hget(self.k.feeds, secret_hash)
-        return FeedRecord.model_validate_json(raw) if raw else None
-
-    async def delete_feed(self, secret_hash: str) -> bool:
-        return bool(await self.redis.hdel(self.k.feeds, secret_hash))
-
-    async def mark_once(self, name: str, ttl_s: float) -> bool:
-        return bool(await self.redis.set(self.k.once(name), "1", nx=True, px=int(ttl_s * 1000)))
 
     async def ping(self) -> bool:
         try:
@@ -607,10 +386,12 @@ class RedisStore(Store):
         await self.redis.aclose()
 
 
-# Wrap every public coroutine of the store, so no call can forget the outage path (the audit
+# Wrap every public coroutine of the store and its mixins, so no call can forget the outage path (the audit
 # found plain reads answering 500 around a Redis restart). ping and wait_wake answer for
 # themselves; close must not raise.
-for _name, _method in list(vars(RedisStore).items()):
+_OWN = [c for c in RedisStore.__mro__ if c.__module__.startswith("router.store.redis")]
+for _name in sorted({n for c in _OWN for n in vars(c)}):
+    _method = getattr(RedisStore, _name)  # as the class resolves it: the most derived definition
     public = not _name.startswith("_") and _name not in ("ping", "wait_wake", "close")
     if public and inspect.iscoroutinefunction(_method):
         setattr(RedisStore, _name, _outage_is_unavailable(_method))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator
 
 import pytest
 
+from router.store import RedisStore
 from simulations.bench._procs import ADMIN, Serve
 from tests.redis_server import RedisServer, redis_server
 from tests.router.processes import Start
@@ -54,3 +56,13 @@ async def test_outage_is_503_and_recovery_has_no_errors(aof_redis: RedisServer, 
     assert isinstance(queue, list) and isinstance(offers, list)
     # Every one of them is either waiting or offered: none lost.
     assert len(queue) + len({o["contact_id"] for o in offers}) >= 200
+
+
+def test_every_public_store_call_takes_the_outage_path() -> None:
+    """Mixins included: a store method defined in redis_queues.py or redis_setup.py must turn an
+    outage into StoreUnavailable (a 503) as one defined in redis.py does."""
+    names = [n for n in dir(RedisStore) if not n.startswith("_")]
+    calls = [n for n in names if inspect.iscoroutinefunction(getattr(RedisStore, n))]
+    bare = [n for n in calls if n not in ("ping", "wait_wake", "close")]
+    assert {"claim_batch", "outbox_put", "tail_wanted", "publish", "get_token"} <= set(bare)
+    assert [n for n in bare if not hasattr(getattr(RedisStore, n), "__wrapped__")] == []

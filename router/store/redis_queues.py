@@ -1,0 +1,172 @@
+"""The RedisStore's timers, outbox and event stream: the parts other instances and the ledger
+writer read in order (sorted sets leased by claim scripts, and the hotline's stream)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from redis.commands.core import AsyncScript
+
+from router.clock import from_ms, to_ms
+from router.keys import Keys
+from router.models import Event, Timer
+from router.store.base import StreamInfo, Tail, TimerBatch
+from router.store.records import ContactCodec
+from router.store.sealing import Sealer
+
+
+def _event_name(raw: str) -> str | None:
+    """An event's name read from its JSON without decoding it: the model writes `at` first and
+    `event` second, compactly, so the first `"event":"` is the top-level one."""
+    start = raw.find('"event":"')
+    if start < 0:
+        return None
+    start += len('"event":"')
+    end = raw.find('"', start)
+    return raw[start:end] if end > start else None
+
+
+class QueuesAndStream:
+    """Mixed into RedisStore (which wraps every public coroutine in the outage path)."""
+
+    redis: Any
+    k: Keys
+    sealer: Sealer
+    codec: ContactCodec
+    _arm_timers: AsyncScript
+    _claim_ids: AsyncScript
+    _claim_timers: AsyncScript
+    _outbox_put: AsyncScript
+    _outbox_done: AsyncScript
+
+    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        raise NotImplementedError
+
+    # -- timers ------------------------------------------------------------------
+    async def arm(self, timers: list[Timer]) -> None:
+        if not timers:
+            return
+        args: list[Any] = [self.k.wake]
+        for t in timers:
+            args += [t.id, to_ms(t.due), t.model_dump_json()]
+        await self._call(self._arm_timers, [self.k.timers, self.k.timer_data], args)
+
+    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
+        until = to_ms(now + timedelta(seconds=lease_s))
+        # Lease, don't pop: one script claims timers and outgoing messages alike.
+        found = await self._call(
+            self._claim_ids, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit]
+        )
+        return [Timer.model_validate_json(raw) for raw in found[1::2]]
+
+    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
+        k = self.k
+        until = to_ms(now + timedelta(seconds=lease_s))
+        claimed, records, earliest, head = await self._call(
+            self._claim_timers,
+            [k.timers, k.timer_data, k.contacts, k.version_head],
+            [to_ms(now), until, limit],
+        )
+        return TimerBatch(
+            timers=[Timer.model_validate_json(raw) for raw in claimed[1::2]],
+            contacts={
+                cid: self.codec.decode(cid, raw) for cid, raw in zip(records[::2], records[1::2], strict=True)
+            },
+            next_due=from_ms(int(float(earliest))) if earliest else None,
+            roster_head=int(head or 0),
+        )
+
+    async def complete(self, timer_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.k.timers, timer_id)
+            pipe.hdel(self.k.timer_data, timer_id)
+            await pipe.execute()
+
+    async def next_due(self) -> datetime | None:
+        head = await self.redis.zrange(self.k.timers, 0, 0, withscores=True)
+        return from_ms(head[0][1]) if head else None
+
+    async def timers(self) -> list[Timer]:
+        ids = await self.redis.zrange(self.k.timers, 0, -1)
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.k.timer_data, ids)
+        return [Timer.model_validate_json(r) for r in raws if r]
+
+    # -- outbox ------------------------------------------------------------------
+    def _outbox_keys(self) -> list[str]:
+        k = self.k
+        return [k.outbox, k.outbox_data, k.outbox_groups, k.outbox_waiting]
+
+    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
+        args = [item_id, to_ms(due), self.sealer.seal(payload), group or ""]
+        await self._call(self._outbox_put, self._outbox_keys(), args)
+
+    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
+        # The timers' lease script serves any "sorted set of due ids + hash of their data".
+        ids_and_data = await self._call(
+            self._claim_ids,
+            [self.k.outbox, self.k.outbox_data],
+            [to_ms(now), to_ms(now + timedelta(seconds=lease_s)), limit],
+        )
+        return [
+            (oid, self.sealer.open(raw))
+            for oid, raw in zip(ids_and_data[::2], ids_and_data[1::2], strict=True)
+        ]
+
+    async def outbox_done(self, item_id: str) -> None:
+        await self._call(self._outbox_done, self._outbox_keys(), [item_id])
+
+    async def outbox_size(self) -> int:
+        return int(await self.redis.hlen(self.k.outbox_data))
+
+    # -- events --------------------------------------------------------------------
+    async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
+        start = "(" + after if after != "0" else "-"
+        rows = await self.redis.xrange(self.k.events, min=start, max="+", count=count)
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def tail_events(self, after: str, count: int, block_s: float) -> list[tuple[str, Event]]:
+        # A blocked XREAD holds one pooled connection for at most block_s; nothing else waits on it.
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return []
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
+        return [(sid, Event.model_validate_json(fields["e"])) for sid, fields in rows]
+
+    async def tail_wanted(
+        self, after: str, count: int, block_s: float, wanted: Callable[[str], bool]
+    ) -> Tail:
+        found = await self.redis.xread({self.k.events: after}, count=count, block=max(1, int(block_s * 1000)))
+        if not found:
+            return Tail(None, 0, [])
+        rows = found[0][1] if isinstance(found, list) else next(iter(found.values()))[0]
+        kept = []
+        for sid, fields in rows:
+            name = _event_name(fields["e"])
+            if name is None or wanted(name):
+                event = Event.model_validate_json(fields["e"])
+                if wanted(event.event):
+                    kept.append((sid, event))
+        return Tail(rows[-1][0], len(rows), kept)
+
+    async def record(self, events: list[Event]) -> list[str]:
+        if not events:
+            return []
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for event in events:
+                pipe.xadd(self.k.events, {"e": event.model_dump_json()})
+            return cast(list[str], await pipe.execute())
+
+    async def stream_info(self) -> StreamInfo:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(self.k.events)
+            pipe.xrange(self.k.events, count=1)
+            pipe.xrevrange(self.k.events, count=1)
+            length, first, last = await pipe.execute()
+        return StreamInfo(int(length), first[0][0] if first else None, last[0][0] if last else None)
+
+    async def trim_events(self, before: str) -> int:
+        return int(await self.redis.xtrim(self.k.events, minid=before, approximate=False))
