@@ -29,7 +29,9 @@ from tests.router.helpers import advance, sms, staff
 from tests.router.processes import eventually
 
 pytestmark = pytest.mark.slow
-AUDITS = 4000
+# Enough events, in small batches, that a kill lands before the end however fast the machine:
+# a quiet machine once filed all of 4,000 between two looks.
+AUDITS = 12000
 CONTACTS = 40
 
 
@@ -51,7 +53,7 @@ def writer(url: str, redis_url: str, hotline: str, log: Path) -> subprocess.Pope
     }
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "router.cli", "ledger", "write", "--batch", "60", "--once"],
+            [sys.executable, "-m", "router.cli", "ledger", "write", "--batch", "30", "--once"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
