@@ -92,8 +92,8 @@ class Outbox:
             await asyncio.gather(*(self._send(item_id, json.loads(payload)) for item_id, payload in claimed))
             tried += len(claimed)
 
-    async def _send(self, item_id: str, item: dict[str, Any]) -> datetime | None:
-        """Send one message; when it is to be retried, when."""
+    async def _send(self, item_id: str, item: dict[str, Any]) -> None:
+        """Send one message; on a failure, queue it again after its backoff or give it up."""
         kind, ref, attempt = str(item["kind"]), str(item["ref"]), int(item["attempt"])
         sender = self.senders.get(kind)
         try:
@@ -102,27 +102,26 @@ class Outbox:
             await sender(item["body"])
         except PermanentFailure as exc:
             await self._give_up(item_id, item, str(exc))
-            return None
+            return
         except Exception as exc:  # a relay or provider failing: try again later
             if attempt > len(self.backoff):
                 await self._give_up(item_id, item, type(exc).__name__)
-                return None
+                return
             due = self.clock.now() + timedelta(seconds=self.backoff[attempt - 1])
             until = item.get("until")
             if until is not None and due > datetime.fromisoformat(str(until)):
                 await self._give_up(item_id, item, f"deadline:{type(exc).__name__}")
-                return None
+                return
             item["attempt"] = attempt + 1
             # The sender may have noted progress in the body (parts of a long text already sent).
             await self.store.outbox_put(item_id, due, json.dumps(item), _group(item))
             self.metrics.outbox_retries.labels(kind).inc()
             log.warning("outbox_retry", kind=kind, ref=ref, attempt=attempt, error=type(exc).__name__)
-            return due
+            return
         await self.store.outbox_done(item_id)
         self._wake.set()  # the recipient's next message, if any, is due now
         self.metrics.outbox_sent.labels(kind).inc()
         log.info("outbox_sent", kind=kind, ref=ref, attempt=attempt)
-        return None
 
     async def _give_up(self, item_id: str, item: dict[str, Any], why: str) -> None:
         kind, ref, attempt = str(item["kind"]), str(item["ref"]), int(item["attempt"])

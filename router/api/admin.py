@@ -7,7 +7,7 @@ from datetime import timedelta
 from aiohttp import web
 
 from router.api.context import services
-from router.api.ledger import WINDOW_QUERY, report_ask
+from router.api.report_ask import WINDOW_QUERY, report_ask
 from router.api.routing import json_of, route
 from router.ledger.health import health
 from router.reports import compliance

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from router.api.audited import audited
 from router.api.context import services
 from router.api.errors import ApiError, parse_body
-from router.api.ledger import fresh
+from router.api.report_ask import fresh
 from router.api.routing import json_of, principal, require, route
 from router.api.views import contact_view, intake_view, queue_view
 from router.errors import NotFound

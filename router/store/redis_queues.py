@@ -10,10 +10,10 @@ from typing import Any, cast
 from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
-from router.keys import Keys
 from router.models import Event, Timer
 from router.store.base import StreamInfo, Tail, TimerBatch
 from router.store.records import ContactCodec
+from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
 
 
@@ -28,11 +28,9 @@ def _event_name(raw: str) -> str | None:
     return raw[start:end] if end > start else None
 
 
-class QueuesAndStream:
+class QueuesAndStream(RedisParts):
     """Mixed into RedisStore (which wraps every public coroutine in the outage path)."""
 
-    redis: Any
-    k: Keys
     sealer: Sealer
     codec: ContactCodec
     _arm_timers: AsyncScript
@@ -40,9 +38,6 @@ class QueuesAndStream:
     _claim_timers: AsyncScript
     _outbox_put: AsyncScript
     _outbox_done: AsyncScript
-
-    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        raise NotImplementedError
 
     # -- timers ------------------------------------------------------------------
     async def arm(self, timers: list[Timer]) -> None:

@@ -3,26 +3,19 @@ activations, calendar feeds and once-only marks. Small, rarely written, read by 
 
 from __future__ import annotations
 
-from typing import Any
-
 from redis.commands.core import AsyncScript
 
-from router.keys import Keys
 from router.models import Activation, FeedRecord, TokenRecord
 from router.store.base import Conflict
+from router.store.redis_parts import RedisParts
 from schedules import Roster, RosterVersion
 
 
-class SetupRecords:
+class SetupRecords(RedisParts):
     """Mixed into RedisStore (which wraps every public coroutine in the outage path)."""
 
-    redis: Any
-    k: Keys
     _publish: AsyncScript
     _leader: AsyncScript
-
-    async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        raise NotImplementedError
 
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:
