@@ -6,7 +6,7 @@ import math
 import random
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
 
 from protocols import parse_duration
 
@@ -71,15 +71,21 @@ class Lognormal(_Dist):
     kind: Literal["lognormal"] = "lognormal"
     mean: float = Field(gt=0)
     sd: float = Field(gt=0)
+    _mu: float = PrivateAttr(0.0)
+    _sigma: float = PrivateAttr(0.0)
 
     @property
     def mean_s(self) -> float:
         return self.mean
 
-    def sample(self, rng: random.Random) -> float:
+    def model_post_init(self, context: object, /) -> None:
+        # The logarithm's parameters, worked out once (the same arithmetic, so the same draws).
         sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
-        mu = math.log(self.mean) - sigma2 / 2.0
-        return rng.lognormvariate(mu, math.sqrt(sigma2))
+        self._mu = math.log(self.mean) - sigma2 / 2.0
+        self._sigma = math.sqrt(sigma2)
+
+    def sample(self, rng: random.Random) -> float:
+        return rng.lognormvariate(self._mu, self._sigma)
 
 
 class Empirical(_Dist):

@@ -1,0 +1,21 @@
+"""The engine as the simulator drives it: the real Engine, minus passes it can prove useless."""
+
+from __future__ import annotations
+
+from router.dispatching import OFFERS_PER_CALL
+from router.engine import Engine
+
+
+class SimEngine(Engine):
+    """Every decision is the real Engine's; only a dispatch pass that cannot do anything is
+    skipped. Driven one coroutine at a time on a MemoryStore (whose queue length is a dict's)."""
+
+    async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
+        # A pass over an empty queue offers nothing, arms no redispatch and writes nothing (its
+        # snapshot only fills the roster cache, which any later pass fills the same way): in the
+        # busy hotline 61% of the passes (11,439 of 18,621 at 5,000 contacts) are such passes,
+        # after every close and most timers. While a pass runs, the call still goes through so
+        # that the running pass looks again, exactly as before.
+        if not self._dispatch_lock.locked() and not await self.store.queue_depth():
+            return 0
+        return await super().dispatch(budget)
