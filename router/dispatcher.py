@@ -44,7 +44,10 @@ class Snapshot:
 
     def free(self, rid: str, channel: str) -> bool:
         r = self.responders.get(rid)
-        if r is None or self.presence.get(rid) != "available" or in_wrap_up(self.idle.get(rid), self.now):
+        if r is None or self.presence.get(rid) != "available":
+            return False
+        idle = self.idle.get(rid)
+        if idle is not None and idle - self.now > SLACK:  # in_wrap_up, inlined: asked per responder
             return False
         return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
 
@@ -53,13 +56,25 @@ class Snapshot:
         self.idle[rid] = self.now
 
     def anyone_free(self) -> bool:
-        # Asked on every dispatch pass: each responder's presence and wrap-up once, not per channel.
+        # Asked on every dispatch pass and after every offer: each responder's presence and
+        # wrap-up once, not per channel, with the look-ups bound once.
+        responders, presence, idle, loads, now = (
+            self.responders,
+            self.presence,
+            self.idle,
+            self.loads,
+            self.now,
+        )
         for rid in self.oncall.everyone:
-            r = self.responders.get(rid)
-            if r is None or self.presence.get(rid) != "available" or in_wrap_up(self.idle.get(rid), self.now):
+            r = responders.get(rid)
+            if r is None or presence.get(rid) != "available":
                 continue
-            if any(self.loads.get((rid, ch), 0) < r.capacity_for(ch) for ch in r.channels):
-                return True
+            since = idle.get(rid)
+            if since is not None and since - now > SLACK:
+                continue
+            for ch in r.channels:
+                if loads.get((rid, ch), 0) < r.capacity_for(ch):
+                    return True
         return False
 
 
@@ -72,11 +87,11 @@ class Choice:
 def eligible_pool(contact: Contact, oncall: OnCall) -> list[str]:
     """On-call ids in the contact's audience; an empty role falls through to the next one,
     so when nobody is primary the backup stands in at once."""
-    roles = [r for r in ROLE_ORDER if r in contact.audience]
+    audience = contact.audience
     pool: dict[str, None] = {}
-    for role in roles:
-        for rid in oncall.role(role):  # type: ignore[arg-type]
-            pool.setdefault(rid, None)
+    for role in ROLE_ORDER:
+        if role in audience:
+            pool.update(dict.fromkeys(oncall.role(role)))  # type: ignore[arg-type]
     if not pool:
         for role in ROLE_ORDER:
             ids = oncall.role(role)  # type: ignore[arg-type]
@@ -92,21 +107,30 @@ def speaks(responder: Responder, language: str | None) -> bool:
 
 
 def suits(responder: Responder, contact: Contact) -> bool:
-    if contact.channel not in responder.channels:
+    wanted = None if contact.language_open else language_key(contact.language)
+    return _suits(responder, contact.channel, wanted, contact.skills)
+
+
+def _suits(responder: Responder, channel: str, wanted: str | None, skills: list[str]) -> bool:
+    """`suits` with the contact's side worked out once per decision (`wanted`: its language's
+    key, None when language does not limit the offer)."""
+    if channel not in responder.channels:
         return False
-    if not contact.language_open and not speaks(responder, contact.language):
+    if wanted is not None and wanted not in {language_key(x) for x in responder.languages}:
         return False
-    return all(skill in responder.skills for skill in contact.skills)
+    return all(skill in responder.skills for skill in skills)
 
 
 def passes_this_step(contact: Contact) -> dict[str, int]:
     """How often each responder let the contact pass since its ladder last moved."""
     counts: dict[str, int] = {}
     for entry in contact.timeline:
-        if entry.event in STEPPED:
+        event = entry.event
+        if event in STEPPED:
             counts.clear()
-        elif entry.event in PASSED:
-            rid = (entry.model_extra or {}).get("responder")
+        elif event in PASSED:
+            # The extras themselves (`model_extra` is a property around this very dict).
+            rid = (entry.__pydantic_extra__ or {}).get("responder")
             if isinstance(rid, str):
                 counts[rid] = counts.get(rid, 0) + 1
     return counts
@@ -121,17 +145,22 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
     fresh: list[tuple[datetime, str]] = []
     tried: list[tuple[datetime, str]] = []
     waiting: list[datetime] = []
-    passes = passes_this_step(contact)
+    # The contact's side of every check worked out once; its passes only once someone is free.
+    passes: dict[str, int] | None = None
+    channel, skills, declined, now = contact.channel, contact.skills, contact.declined, snap.now
+    wanted = None if contact.language_open else language_key(contact.language)
     for rid in eligible_pool(contact, snap.oncall):
         responder = snap.responders.get(rid)
-        if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
+        if responder is None or not _suits(responder, channel, wanted, skills) or not snap.free(rid, channel):
             continue
-        declined_at = contact.declined.get(rid)
+        if passes is None:
+            passes = passes_this_step(contact)
         if passes.get(rid, 0) >= PASSES_PER_STEP:
             continue  # they had their chances at this step; the ladder's pages reach them
+        declined_at = declined.get(rid)
         if declined_at is None:
-            fresh.append((snap.idle.get(rid, snap.now), rid))
-        elif declined_at + cooldown <= snap.now:
+            fresh.append((snap.idle.get(rid, now), rid))
+        elif declined_at + cooldown <= now:
             tried.append((declined_at, rid))
         else:
             waiting.append(declined_at + cooldown)
@@ -148,9 +177,14 @@ def choose_all(contact: Contact, snap: Snapshot, cooldown: timedelta) -> list[Re
     fresh: list[Responder] = []
     tried: list[Responder] = []
     passes = passes_this_step(contact)
+    wanted = None if contact.language_open else language_key(contact.language)
     for rid in eligible_pool(contact, snap.oncall):
         responder = snap.responders.get(rid)
-        if responder is None or not suits(responder, contact) or not snap.free(rid, contact.channel):
+        if (
+            responder is None
+            or not _suits(responder, contact.channel, wanted, contact.skills)
+            or not snap.free(rid, contact.channel)
+        ):
             continue
         if passes.get(rid, 0) >= PASSES_PER_STEP:
             continue

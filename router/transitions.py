@@ -61,12 +61,21 @@ def queue_score(contact: Contact) -> float:
 
 def record(contact: Contact, now: datetime, event: str, **fields: Any) -> tuple[Contact, Event]:
     """The contact with one more timeline entry, and the matching stream event."""
+    return changed(contact, None, now, event, fields)
+
+
+def changed(
+    contact: Contact, changes: dict[str, Any] | None, now: datetime, event: str, fields: dict[str, Any]
+) -> tuple[Contact, Event]:
+    """`record` of the contact with `changes` made in the same copy: one copy per transition,
+    not two (the event's status is the changed one, as when `evolve` came first)."""
     # Both built without validation (`trusted`): `now` is the clock's, the names are the code's,
     # and extra fields were never validated anyway (both models keep extras as given).
     # Every field given, in order; `fields` are all extras (a field name among them would be a
     # duplicate keyword for Event, as it always was).
     entry = trusted_full(TimelineEntry, {"at": now, "event": event}, dict(fields))
-    updated = evolve(contact, {"timeline": [*contact.timeline, entry]})
+    timeline = [*contact.timeline, entry]
+    updated = evolve(contact, {**changes, "timeline": timeline} if changes else {"timeline": timeline})
     status = updated.status.value
     ev = trusted_full(Event, {"at": now, "event": event, "contact_id": contact.id, "status": status}, fields)
     return updated, ev
@@ -106,14 +115,13 @@ def offer(
 ) -> Transition:
     """Offer the contact to one responder, or (imminent danger) to several at once."""
     t = Transition(contact=contact, expect_rev=contact.rev, dequeue=True)
-    c = evolve(
-        contact,
-        {
-            "status": S.offered,
-            "offered_at": contact.offered_at or now,
-            "offer_ids": [*contact.offer_ids, *offer_ids],
-        },
-    )
+    c = contact
+    # Made in the first offer's record: one copy of the contact for the whole change.
+    changes: dict[str, Any] | None = {
+        "status": S.offered,
+        "offered_at": contact.offered_at or now,
+        "offer_ids": [*contact.offer_ids, *offer_ids],
+    }
     for responder, oid in zip(responders, offer_ids, strict=True):
         o = trusted(
             Offer,
@@ -125,14 +133,18 @@ def offer(
             created_at=now,
             expires_at=now + timeout,
         )
-        c, ev = record(
+        c, ev = changed(
             c,
+            changes,
             now,
             "offered",
-            responder=responder.id,
-            offer_id=oid,
-            time_to_offer_s=seconds(contact.received_at, now),
+            {
+                "responder": responder.id,
+                "offer_id": oid,
+                "time_to_offer_s": seconds(contact.received_at, now),
+            },
         )
+        changes = None
         t.offers.append(o)
         t.loads.append(LoadChange(responder.id, contact.channel, 1, responder.capacity_for(contact.channel)))
         t.require_available.append(responder.id)
@@ -176,16 +188,16 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
     if now >= offer.expires_at:
         raise InvalidState(f"offer {offer.id} expired at {offer.expires_at.isoformat()}")
     o = evolve(offer, {"status": OfferStatus.accepted, "resolved_at": now})
-    c = evolve(
-        contact, {"status": S.assigned, "responder": offer.responder, "assigned_at": now, "offer_ids": []}
-    )
-    c, ev = record(
-        c,
+    c, ev = changed(
+        contact,
+        {"status": S.assigned, "responder": offer.responder, "assigned_at": now, "offer_ids": []},
         now,
         "accepted",
-        responder=offer.responder,
-        offer_id=offer.id,
-        time_to_accept_s=seconds(contact.received_at, now),
+        {
+            "responder": offer.responder,
+            "offer_id": offer.id,
+            "time_to_accept_s": seconds(contact.received_at, now),
+        },
     )
     t = Transition(contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev])
     _cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
@@ -221,16 +233,13 @@ def release_offer(contact: Contact, offer: Offer, now: datetime, outcome: OfferS
         return None
     o = evolve(offer, {"status": outcome, "resolved_at": now})
     left = [oid for oid in contact.offer_ids if oid != offer.id]
-    c = evolve(
-        contact,
-        {
-            "status": S.offered if left else S.queued,
-            "offer_ids": left,
-            "declined": {**contact.declined, offer.responder: now},
-        },
-    )
+    changes = {
+        "status": S.offered if left else S.queued,
+        "offer_ids": left,
+        "declined": {**contact.declined, offer.responder: now},
+    }
     name = "declined" if outcome == OfferStatus.declined else "offer_expired"
-    c, ev = record(c, now, name, responder=offer.responder, offer_id=offer.id)
+    c, ev = changed(contact, changes, now, name, {"responder": offer.responder, "offer_id": offer.id})
     return Transition(
         contact=c,
         expect_rev=contact.rev,
@@ -248,17 +257,19 @@ def answer(contact: Contact, now: datetime, ladder_len: int, how: str) -> Transi
             f"contact {contact.id} is {contact.status.value}: only an assigned contact can be answered"
         )
     waited = seconds(contact.received_at, now)
-    c = evolve(contact, {"status": S.answered, "answered_at": now})
-    c, ev = record(
-        c,
+    c, ev = changed(
+        contact,
+        {"status": S.answered, "answered_at": now},
         now,
         "answered",
-        responder=contact.responder,
-        via=how,
-        time_to_answer_s=waited,
-        within_target=waited <= contact.target_s,
-        channel=contact.channel,
-        priority=contact.priority.value,
+        {
+            "responder": contact.responder,
+            "via": how,
+            "time_to_answer_s": waited,
+            "within_target": waited <= contact.target_s,
+            "channel": contact.channel,
+            "priority": contact.priority.value,
+        },
     )
     return Transition(
         contact=c,
@@ -278,8 +289,9 @@ def message_out(contact: Contact, body: str, responder: str, now: datetime, ladd
     base = answer(contact, now, ladder_len, "first_reply") if contact.status == S.assigned else None
     current = base.contact if base else contact
     msg = Message(at=now, direction="out", body=body, responder=responder)
-    c = evolve(current, {"messages": [*current.messages, msg]})
-    c, ev = record(c, now, "message_sent", responder=responder)
+    c, ev = changed(
+        current, {"messages": [*current.messages, msg]}, now, "message_sent", {"responder": responder}
+    )
     if base:
         base.contact = c
         base.events.append(ev)
@@ -309,16 +321,13 @@ def release(contact: Contact, now: datetime, reason: str, event: str = "released
             f"contact {contact.id} is {contact.status.value}: "
             "only an assigned, unanswered contact can be released"
         )
-    c = evolve(
-        contact,
-        {
-            "status": S.queued,
-            "responder": None,
-            "assigned_at": None,
-            "declined": {**contact.declined, contact.responder: now},
-        },
-    )
-    c, ev = record(c, now, event, responder=contact.responder, reason=reason)
+    changes = {
+        "status": S.queued,
+        "responder": None,
+        "assigned_at": None,
+        "declined": {**contact.declined, contact.responder: now},
+    }
+    c, ev = changed(contact, changes, now, event, {"responder": contact.responder, "reason": reason})
     return Transition(
         contact=c,
         expect_rev=contact.rev,
@@ -375,16 +384,18 @@ def close(
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is already {contact.status.value}")
     t = _ending(contact, offers, now, ladder_len, S.closed)
-    t.contact = evolve(t.contact, {"disposition": disposition, "notes": notes, "outcome": outcome or {}})
-    t.contact, ev = record(
+    t.contact, ev = changed(
         t.contact,
+        {"disposition": disposition, "notes": notes, "outcome": outcome or {}},
         now,
         "closed",
-        disposition=disposition,
-        by=by,
-        handle_s=seconds(contact.answered_at, now) if contact.answered_at else None,
-        responder=contact.responder,
-        **closing_facts(outcome or {}, notes),
+        {
+            "disposition": disposition,
+            "by": by,
+            "handle_s": seconds(contact.answered_at, now) if contact.answered_at else None,
+            "responder": contact.responder,
+            **closing_facts(outcome or {}, notes),
+        },
     )
     t.events.append(ev)
     return t

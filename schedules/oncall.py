@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from schedules.shift import ROLES, Role, Shift
@@ -30,15 +30,26 @@ class OnCall:
     backup: Names = ()
     supervisor: Names = ()
 
+    # `everyone`, worked out on first use: dispatch asks for it on every pass.
+    _everyone: Names | None = field(default=None, init=False, repr=False, compare=False)
+
     def role(self, role: Role) -> Names:
-        return {"primary": self.primary, "backup": self.backup, "supervisor": self.supervisor}[role]
+        # Asked for each role on every dispatch decision: no dict built per call.
+        if role == "primary":
+            return self.primary
+        if role == "backup":
+            return self.backup
+        if role == "supervisor":
+            return self.supervisor
+        raise KeyError(role)
 
     @property
     def everyone(self) -> Names:
-        seen: dict[str, None] = {}
-        for rid in (*self.primary, *self.backup, *self.supervisor):
-            seen.setdefault(rid, None)
-        return tuple(seen)
+        found = self._everyone
+        if found is None:
+            found = tuple(dict.fromkeys((*self.primary, *self.backup, *self.supervisor)))
+            object.__setattr__(self, "_everyone", found)  # frozen: the one cached field
+        return found
 
 
 class OnCallIndex:

@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     for sc in (mmc(args.quick), busy_hotline(args.contacts)):
         ev, rec, contacts, n, cpu = asyncio.run(fingerprint(sc))
-        print(f"{sc.name:<22} events={ev} records={rec} ({contacts:,} contacts, {n:,} events, {cpu:.2f} s CPU)")
+        size = f"{contacts:,} contacts, {n:,} events, {cpu:.2f} s CPU"
+        print(f"{sc.name:<22} events={ev} records={rec} ({size})")
     return 0
 
 
