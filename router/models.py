@@ -55,6 +55,15 @@ class _Plan(NamedTuple):
 
 _PLANS: dict[type[BaseModel], _Plan] = {}
 
+# A pydantic model's four slots, set through their own descriptors (what `object.__setattr__`
+# looks up by name on every call): the engine builds ~40 records per simulated contact.
+_SLOTS = vars(BaseModel)
+set_dict = _SLOTS["__dict__"].__set__
+set_extra = _SLOTS["__pydantic_extra__"].__set__
+set_fields_set = _SLOTS["__pydantic_fields_set__"].__set__
+set_private = _SLOTS["__pydantic_private__"].__set__
+new_record = object.__new__  # BaseModel defines no __new__ of its own
+
 
 def _plan(cls: type[BaseModel]) -> _Plan:
     found = _PLANS.get(cls)
@@ -99,11 +108,11 @@ def trusted(cls: type[M], **values: Any) -> M:
                 data[k] = v
             else:
                 extra[k] = v
-    new = cls.__new__(cls)
-    object.__setattr__(new, "__dict__", data)
-    object.__setattr__(new, "__pydantic_extra__", extra)
-    object.__setattr__(new, "__pydantic_fields_set__", set(given))
-    object.__setattr__(new, "__pydantic_private__", None)
+    new = new_record(cls)
+    set_dict(new, data)
+    set_extra(new, extra)
+    set_fields_set(new, set(given))
+    set_private(new, None)
     return new
 
 
@@ -112,11 +121,11 @@ def trusted_full(cls: type[M], data: dict[str, Any], extra: dict[str, Any] | Non
     transition): `data` holds every field, in the model's order, and `extra` the extras of a
     model that keeps them (None for one that does not). Nothing is checked: the caller's
     tests compare what it builds with what validation builds."""
-    new = cls.__new__(cls)
-    object.__setattr__(new, "__dict__", data)
-    object.__setattr__(new, "__pydantic_extra__", extra)
-    object.__setattr__(new, "__pydantic_fields_set__", {*data, *extra} if extra else set(data))
-    object.__setattr__(new, "__pydantic_private__", None)
+    new = new_record(cls)
+    set_dict(new, data)
+    set_extra(new, extra)
+    set_fields_set(new, {*data, *extra} if extra else set(data))
+    set_private(new, None)
     return new
 
 

@@ -25,6 +25,11 @@ from router.models import (
     TimelineEntry,
     Timer,
     TimerKind,
+    new_record,
+    set_dict,
+    set_extra,
+    set_fields_set,
+    set_private,
     trusted,
     trusted_full,
 )
@@ -42,15 +47,14 @@ def evolve(model: M, changes: dict[str, Any]) -> M:
     """`model.model_copy(update=changes)` without pydantic's generic copy machinery (several
     times the cost, and every transition copies its contact a few times). Trusted internal
     records only: like model_copy, nothing in `changes` is validated."""
-    cls = type(model)
-    new = cls.__new__(cls)
+    new = new_record(type(model))
     values = model.__dict__.copy()
     values.update(changes)
     extra = model.__pydantic_extra__
-    object.__setattr__(new, "__dict__", values)
-    object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))
-    object.__setattr__(new, "__pydantic_fields_set__", model.__pydantic_fields_set__ | changes.keys())
-    object.__setattr__(new, "__pydantic_private__", model.__pydantic_private__)
+    set_dict(new, values)
+    set_extra(new, None if extra is None else dict(extra))
+    set_fields_set(new, model.__pydantic_fields_set__ | changes.keys())
+    set_private(new, model.__pydantic_private__)
     return new
 
 
