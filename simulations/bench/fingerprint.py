@@ -1,6 +1,6 @@
 """A hash of everything a simulation wrote, to check that a speed-up changed no decision.
 
-    python -m simulations.bench.fingerprint [--contacts 20000] [--quick 3000]
+    python -m simulations.bench.fingerprint [--contacts 20000] [--quick 5000]
 
 Never run by the test suite. Runs `sim_speed`'s two scenarios (the M/M/4 floor and the busy
 hotline, seed 1) through `Simulation`, then prints SHA-256 (first 16 hex digits) of every
@@ -53,7 +53,7 @@ async def fingerprint(sc: Scenario) -> tuple[str, str, int, int, float]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.fingerprint", description=__doc__)
     p.add_argument("--contacts", type=int, default=20_000, help="size of the busy-hotline run")
-    p.add_argument("--quick", type=int, default=3_000, help="size of the M/M/4 run")
+    p.add_argument("--quick", type=int, default=5_000, help="size of the M/M/4 run")
     args = p.parse_args(argv)
     for sc in (mmc(args.quick), busy_hotline(args.contacts)):
         ev, rec, contacts, n, cpu = asyncio.run(fingerprint(sc))

@@ -61,6 +61,9 @@ def busy_hotline(contacts: int) -> Scenario:
 
 
 def mmc(contacts: int) -> Scenario:
+    """M/M/4 at 75% load, with the protocol overrides the Erlang C tests use: without them the
+    default wrap-up adds to every service time (the queue grew without end: 8% within target,
+    4,726 breaches and 24,489 timers at 5,000 contacts), and offers time out and escalate."""
     per_hour = 30.0
     return parse_scenario(
         {
@@ -70,6 +73,8 @@ def mmc(contacts: int) -> Scenario:
             "responders": {"count": 4, "channels": ["voice"], "capacity": {"voice": 1}},
             "arrivals": {"voice": per_hour},
             "handle": {"voice": {"kind": "exponential", "mean": "6m"}},
+            # As tests/simulations/test_erlang.py: no offer times out, nothing escalates, no wrap-up.
+            "protocol": {"response_target": "30d", "offer_timeout": "30d", "wrap_up": "0s"},
         }
     )
 
