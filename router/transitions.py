@@ -362,8 +362,9 @@ def message_in(contact: Contact, body: str, now: datetime, delivery: str | None 
 
 def _ending(
     contact: Contact, offers: list[Offer], now: datetime, ladder_len: int, status: ContactStatus
-) -> Transition:
-    """Shared by close and abandon: give back what the contact holds, stop its timers."""
+) -> tuple[Transition, dict[str, Any]]:
+    """Shared by close and abandon: give back what the contact holds, stop its timers. The
+    contact's own changes come back for the caller's record to make (one copy of it)."""
     t = Transition(
         contact=contact, expect_rev=contact.rev, dequeue=True, disarm=contact_timer_ids(contact, ladder_len)
     )
@@ -371,8 +372,7 @@ def _ending(
     if contact.responder and contact.status in (S.assigned, S.answered):
         t.loads.append(LoadChange(contact.responder, contact.channel, -1))
         t.idle[contact.responder] = now
-    t.contact = evolve(contact, {"status": status, "closed_at": now, "offer_ids": []})
-    return t
+    return t, {"status": status, "closed_at": now, "offer_ids": []}
 
 
 def close(
@@ -387,10 +387,10 @@ def close(
 ) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is already {contact.status.value}")
-    t = _ending(contact, offers, now, ladder_len, S.closed)
+    t, changes = _ending(contact, offers, now, ladder_len, S.closed)
     t.contact, ev = changed(
-        t.contact,
-        {"disposition": disposition, "notes": notes, "outcome": outcome or {}},
+        contact,
+        {**changes, "disposition": disposition, "notes": notes, "outcome": outcome or {}},
         now,
         "closed",
         {
@@ -419,15 +419,18 @@ def _end_waiting(
         raise InvalidState(
             f"contact {contact.id} is {contact.status.value}: only a waiting contact can be {why}"
         )
-    t = _ending(contact, offers, now, ladder_len, status)
-    t.contact, ev = record(
-        t.contact,
+    t, changes = _ending(contact, offers, now, ladder_len, status)
+    t.contact, ev = changed(
+        contact,
+        changes,
         now,
         status.value,
-        waited_s=seconds(contact.received_at, now),
-        channel=contact.channel,
-        priority=contact.priority.value,
-        **fields,
+        {
+            "waited_s": seconds(contact.received_at, now),
+            "channel": contact.channel,
+            "priority": contact.priority.value,
+            **fields,
+        },
     )
     t.events.append(ev)
     return t

@@ -49,7 +49,7 @@ class Tally:
         self.records: dict[str, ContactRecord] = {}
 
     async def on_event(self, contact: Contact, event: Event) -> None:
-        extra = event.model_extra or {}
+        extra = event.__pydantic_extra__ or {}  # what `model_extra` returns, without the property
         name = event.event
         if name == "received":
             self.records[contact.id] = ContactRecord(
