@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from router.closing import closing_facts
 from router.errors import InvalidState
@@ -25,37 +23,16 @@ from router.models import (
     TimelineEntry,
     Timer,
     TimerKind,
-    new_record,
-    set_dict,
-    set_extra,
-    set_fields_set,
-    set_private,
     trusted,
     trusted_full,
 )
+from router.models import evolve as evolve  # its home was here: ladder, intake and tests import it from here
 from router.store.base import LoadChange, Transition
 
 S = ContactStatus
 # Channels where the hotline writes first on a callback (the protocol's `callback` text).
 OPENING_SENT = frozenset({"sms", "email"})
 PRIORITY_SPAN = float(2**40)
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def evolve(model: M, changes: dict[str, Any]) -> M:
-    """`model.model_copy(update=changes)` without pydantic's generic copy machinery (several
-    times the cost, and every transition copies its contact a few times). Trusted internal
-    records only: like model_copy, nothing in `changes` is validated."""
-    new = new_record(type(model))
-    values = model.__dict__.copy()
-    values.update(changes)
-    extra = model.__pydantic_extra__
-    set_dict(new, values)
-    set_extra(new, None if extra is None else dict(extra))
-    set_fields_set(new, model.__pydantic_fields_set__ | changes.keys())
-    set_private(new, model.__pydantic_private__)
-    return new
 
 
 def queue_score(contact: Contact) -> float:
