@@ -18,7 +18,8 @@ from router.metrics import Metrics
 from router.models import Contact, ContactStatus, Event, Responder, Timer, TimerKind
 from router.notify import Notifier
 from router.rosters import Rosters
-from router.store import Conflict, Store, Transition
+from router.store import Conflict, DispatchState, DispatchView, Store, Transition
+from schedules import OnCall
 
 log = structlog.get_logger("router")
 
@@ -42,6 +43,9 @@ class Dispatching:
     _dispatch_lock: asyncio.Lock
     _dispatch_again: bool
     _later: asyncio.Task[None] | None
+    # The dispatch state as last read, and its version when a pass last found nobody free.
+    _known: DispatchState | None
+    _nobody_free: str | None
 
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
         raise NotImplementedError
@@ -92,41 +96,113 @@ class Dispatching:
         self._later = None
         await self.dispatch(budget=None)
 
-    async def _snapshot(self) -> Snapshot:
-        now = self.clock.now()
-        # One round trip for everything but the roster, whose index is rebuilt only when the
-        # head version read with the rest has moved.
-        state = await self.store.dispatch_state()
-        oncall, version = await self.rosters.on_call(now, state.roster_head)
+    def _snapshot(self, state: DispatchState, oncall: OnCall, version: int | None) -> Snapshot:
+        # The store's state may be shared with later passes (reused while its version holds):
+        # the pass's own bookkeeping of offers it makes goes into copies.
         return Snapshot(
-            now=now,
+            now=self.clock.now(),
             oncall=oncall,
             responders=state.responders,
             presence=state.presence,
-            loads=state.loads,
-            idle=state.idle,
+            loads=dict(state.loads),
+            idle=dict(state.idle),
             roster_version=version,
         )
 
-    async def _queued(self) -> AsyncIterator[Contact]:
+    async def snapshot_now(self) -> Snapshot:
+        """The dispatch snapshot as it stands (one round trip; the queue not read)."""
+        view = await self.store.dispatch_view(self._known, "none")
+        self._known = view.state
+        oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
+        return self._snapshot(view.state, oncall, version)
+
+    async def _read(self) -> tuple[Snapshot, DispatchView]:
+        """One round trip: the dispatch state (the one held, while nothing in it changed), the
+        queue's length and, unless the last pass found nobody free in this same state, its
+        first page."""
+        known = self._known
+        quiet = known is not None and known.version == self._nobody_free
+        view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
+        self._known = view.state
+        # The roster's index is rebuilt only when the head version read with the rest has moved.
+        oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
+        return self._snapshot(view.state, oncall, version), view
+
+    async def _queued(self, first: list[Contact] | None) -> AsyncIterator[Contact]:
         """The whole ready queue in serving order, a page at a time (by score, so offers made
         meanwhile, which leave the queue, never make a page skip anyone)."""
-        after: float | None = None
+        contacts = first if first is not None else await self.store.queued_contacts(QUEUE_PAGE)
         while True:
-            contacts = await self.store.queued_contacts(QUEUE_PAGE, after)
             for contact in contacts:
                 yield contact
             if len(contacts) < QUEUE_PAGE:
                 return
-            after = tr.queue_score(contacts[-1])
+            contacts = await self.store.queued_contacts(QUEUE_PAGE, tr.queue_score(contacts[-1]))
+
+    def _offer_at_intake(
+        self, t: Transition, snap: Snapshot
+    ) -> tuple[Transition, list[Responder], Transition] | None:
+        """A new contact's offer folded into intake's own write, when someone free suits it (the
+        caller has seen nobody waiting ahead of it; the write is guarded on that): the merged
+        transition, whom it offers and the offer alone (for what follows the write)."""
+        if not snap.anyone_free():
+            return None
+        contact = t.contact
+        timeout = self.protocol.offer_timeout
+        if contact.parallel:
+            chosen = choose_all(contact, snap, timeout)
+        else:
+            choice = choose(contact, snap, timeout)
+            chosen = [choice.responder] if choice.responder else []
+        if not chosen:
+            return None
+        offered = tr.offer(
+            contact, chosen, [self.id_factory("o") for _ in chosen], contact.received_at, timeout
+        )
+        merged = Transition(
+            contact=offered.contact,
+            expect_rev=None,
+            offers=offered.offers,
+            loads=offered.loads,
+            require_available=offered.require_available,
+            idle=offered.idle,
+            arm=[*t.arm, *offered.arm],
+            events=[*t.events, *offered.events],
+            arrival=t.arrival,
+            queue_empty=True,
+        )
+        return merged, chosen, offered
+
+    async def _offered(
+        self, contact: Contact, chosen: list[Responder], t: Transition, now: datetime, written: Contact
+    ) -> None:
+        """After an offer is written: its timing, its log line, its events, the responders told."""
+        self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
+            (now - contact.received_at).total_seconds()
+        )
+        log.info(
+            "offered",
+            contact_id=contact.id,
+            responders=[r.id for r in chosen],
+            offer_ids=[o.id for o in t.offers],
+            time_to_offer_s=tr.seconds(contact.received_at, now),
+        )
+        await self._emit(written, t.events)
+        for responder, o in zip(chosen, t.offers, strict=True):
+            await self._safely("offer", self.notifier.offer(responder, o, written))
 
     async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
-        snap = await self._snapshot()
+        snap, view = await self._read()
         if not snap.anyone_free():
+            # Until something in the state changes, the next pass need not read the queue.
+            self._nobody_free = view.state.version
+            return 0, False
+        self._nobody_free = None
+        if not view.queued:
             return 0, False
         planned: list[tuple[Contact, list[Responder], Transition, datetime]] = []
         retry_at = None
-        async for contact in self._queued():
+        async for contact in self._queued(view.queue):
             if contact.status != ContactStatus.queued:
                 continue
             chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
@@ -157,19 +233,7 @@ class Dispatching:
                 conflicted = True
                 continue
             made += len(chosen)
-            self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
-                (now - contact.received_at).total_seconds()
-            )
-            log.info(
-                "offered",
-                contact_id=contact.id,
-                responders=[r.id for r in chosen],
-                offer_ids=[o.id for o in t.offers],
-                time_to_offer_s=tr.seconds(contact.received_at, now),
-            )
-            await self._emit(written, t.events)
-            for responder, o in zip(chosen, t.offers, strict=True):
-                await self._safely("offer", self.notifier.offer(responder, o, written))
+            await self._offered(contact, chosen, t, now, written)
         if conflicted:
             return made, True
         if retry_at is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
@@ -20,7 +21,16 @@ from router.models import (
     Timer,
     TokenRecord,
 )
-from router.store.base import Conflict, DispatchState, Store, StreamInfo, Transition
+from router.store.base import (
+    Conflict,
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    Store,
+    StreamInfo,
+    Transition,
+)
 from router.store.ordered import DueTimes, SortedScores
 from schedules import Roster, RosterVersion
 
@@ -53,6 +63,7 @@ class MemoryStore(Store):
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
         self._idle_at: dict[str, datetime] = {}  # the same, decoded once (every dispatch pass reads it)
+        self._dispatch_version = 1  # bumped with responders, presence, loads and idle times
         self._responders: dict[str, Responder] = {}
         self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
@@ -93,6 +104,8 @@ class MemoryStore(Store):
         for rid in t.require_available:
             if self._presence.get(rid) != "available":
                 raise Conflict("unavailable")
+        if t.queue_empty and len(self._queue):
+            raise Conflict("queue")
 
         rev = (current or 0) + 1
         written = t.contact.model_copy(update={"rev": rev})
@@ -122,6 +135,8 @@ class MemoryStore(Store):
             self._load[key] = max(0, self._load.get(key, 0) + change.delta)
         for rid, at in t.idle.items():
             self._set_idle(rid, at)
+        if t.loads or t.idle:
+            self._dispatch_version += 1
         for timer_id in t.disarm:
             self._timers.pop(timer_id)
             self._timer_data.pop(timer_id, None)
@@ -185,6 +200,16 @@ class MemoryStore(Store):
     async def arrivals(self, sender_key: str) -> list[datetime]:
         return [from_ms(ms) for ms in self._arrivals.get(sender_key, [])]
 
+    async def contact_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
+        offer = self._offers.get(offer_id) if offer_id is not None else None
+        if offer_id is not None:
+            contact_id = offer.contact_id if offer is not None else None
+        contact = self._contacts.get(contact_id) if contact_id is not None else None
+        if contact is None:
+            return ContactView(None, None, offer)
+        offers = [self._offers[oid] for oid in contact.offer_ids if oid in self._offers]
+        return ContactView(contact, offers, offer)
+
     async def get_offer(self, offer_id: str) -> Offer | None:
         return self._offers.get(offer_id)
 
@@ -199,6 +224,7 @@ class MemoryStore(Store):
     async def put_responder(self, responder: Responder, now: datetime) -> bool:
         created = responder.id not in self._responders
         self._responders[responder.id] = responder
+        self._dispatch_version += 1
         if created:
             self._presence[responder.id] = "available"
             self._set_idle(responder.id, now)
@@ -214,6 +240,7 @@ class MemoryStore(Store):
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
         previous = self._presence.get(responder_id)
         self._presence[responder_id] = status
+        self._dispatch_version += 1
         if status == "available" and previous != "available":
             self._set_idle(responder_id, now)
 
@@ -224,7 +251,32 @@ class MemoryStore(Store):
             loads={k: v for k, v in self._load.items() if v},
             idle=dict(self._idle_at),
             roster_head=max(self._versions, default=0),
+            version=str(self._dispatch_version),
         )
+
+    async def dispatch_view(
+        self, known: DispatchState | None, queue: str = "always", limit: int = 500
+    ) -> DispatchView:
+        changed = known is None or known.version != str(self._dispatch_version)
+        if changed or known is None:
+            state = await self.dispatch_state()
+        else:
+            head = max(self._versions, default=0)
+            state = known if known.roster_head == head else replace(known, roster_head=head)
+        asked = queue == "always" or (queue == "changed" and changed)
+        page = [self._contacts[cid] for cid in self._queue.first(limit, None)] if asked else None
+        return DispatchView(state, len(self._queue), page)
+
+    async def intake_state(
+        self, sender_keys: list[str], known: DispatchState | None = None, dispatch: bool = False
+    ) -> IntakeState:
+        arrivals = sorted(from_ms(ms) for k in sender_keys for ms in self._arrivals.get(k, []))
+        self._seq += 1
+        head = max(self._versions, default=0)
+        if not dispatch:
+            return IntakeState(arrivals, self._seq, head)
+        view = await self.dispatch_view(known, "none")
+        return IntakeState(arrivals, self._seq, head, view.state, view.queued)
 
     async def presence(self) -> dict[str, Presence]:
         return dict(self._presence)
