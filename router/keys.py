@@ -145,6 +145,12 @@ class Keys:
         return self._k("dispatch_version")
 
     @property
+    def responders_version(self) -> str:
+        """STRING counter bumped when a responder record is written: the parsed records are
+        reused while it holds, even as loads and idle times move."""
+        return self._k("responders_version")
+
+    @property
     def version_head(self) -> str:
         """STRING the newest published roster version number."""
         return self._k("roster_head")

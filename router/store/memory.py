@@ -64,6 +64,7 @@ class MemoryStore(Store):
         self._idle: dict[str, int] = {}
         self._idle_at: dict[str, datetime] = {}  # the same, decoded once (every dispatch pass reads it)
         self._dispatch_version = 1  # bumped with responders, presence, loads and idle times
+        self._responders_version = 1  # bumped with responder records alone
         self._responders: dict[str, Responder] = {}
         self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
@@ -225,6 +226,7 @@ class MemoryStore(Store):
         created = responder.id not in self._responders
         self._responders[responder.id] = responder
         self._dispatch_version += 1
+        self._responders_version += 1
         if created:
             self._presence[responder.id] = "available"
             self._set_idle(responder.id, now)
@@ -244,22 +246,29 @@ class MemoryStore(Store):
         if status == "available" and previous != "available":
             self._set_idle(responder_id, now)
 
-    async def dispatch_state(self) -> DispatchState:
+    def _version(self) -> str:
+        return f"{self._dispatch_version}/{self._responders_version}"
+
+    async def dispatch_state(self, records: dict[str, Responder] | None = None) -> DispatchState:
         return DispatchState(
-            responders=dict(self._responders),
+            responders=dict(self._responders) if records is None else records,
             presence=dict(self._presence),
             loads={k: v for k, v in self._load.items() if v},
             idle=dict(self._idle_at),
             roster_head=max(self._versions, default=0),
-            version=str(self._dispatch_version),
+            version=self._version(),
         )
 
     async def dispatch_view(
         self, known: DispatchState | None, queue: str = "always", limit: int = 500
     ) -> DispatchView:
-        changed = known is None or known.version != str(self._dispatch_version)
-        if changed or known is None:
+        changed = known is None or known.version != self._version()
+        if known is None:
             state = await self.dispatch_state()
+        elif changed:
+            # The records are kept while only loads, presence or idle times moved.
+            same = known.version.endswith(f"/{self._responders_version}")
+            state = await self.dispatch_state(known.responders if same else None)
         else:
             head = max(self._versions, default=0)
             state = known if known.roster_head == head else replace(known, roster_head=head)

@@ -283,7 +283,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         k = self.k
         created = await self._call(
             self._put_responder,
-            [k.responders, k.presence, k.idle, k.dispatch_version],
+            [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
             [responder.id, responder.model_dump_json(), to_ms(now)],
         )
         return bool(created)

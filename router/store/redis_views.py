@@ -62,6 +62,7 @@ class Views(RedisParts):
             k.idle,
             k.arrivals,
             k.seq,
+            k.responders_version,
         ]
         held = "-" if not want_state else (known.version if known is not None else "")
         intake = sender_keys is not None
@@ -81,8 +82,12 @@ class Views(RedisParts):
         ) = await self._read_view(keys=keys, args=args)
         state: DispatchState | None = None
         if changed:
+            if changed == 2 and known is not None:
+                records = known.responders  # only loads, presence or idle times moved
+            else:
+                records = {rid: self._responder(raw) for rid, raw in sorted(_pairs(responders).items())}
             state = DispatchState(
-                responders={rid: self._responder(raw) for rid, raw in sorted(_pairs(responders).items())},
+                responders=records,
                 presence=_pairs(presence),
                 loads=_loads(_pairs(loads)),
                 idle={rid: from_ms(float(score)) for rid, score in _pairs(idle).items()},

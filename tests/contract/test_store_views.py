@@ -123,3 +123,16 @@ async def test_contact_view_reads_a_contact_with_its_offers(store: Store) -> Non
     assert again.offers == [first, declined] and again.offer == first
     assert await store.contact_view("nobody") == ContactView(None, None, None)
     assert await store.contact_view(offer_id="o9") == ContactView(None, None, None)
+
+
+async def test_responder_records_are_reused_while_only_loads_move(store: Store) -> None:
+    known = await held_state(store)
+    c = await intake(store, contact("a"), 1)
+    held = c.model_copy(update={"status": ContactStatus.assigned, "responder": "ana"})
+    await store.apply(Transition(contact=held, expect_rev=c.rev, loads=[LoadChange("ana", "sms", 1, 2)]))
+    moved = (await store.dispatch_view(known, "none")).state
+    assert moved.version != known.version and moved.loads == {("ana", "sms"): 1}
+    assert moved.responders is known.responders, "records parsed again though none changed"
+    await store.put_responder(Responder(id="ana", name="Ana R", capacity={"sms": 2}), START)
+    renamed = (await store.dispatch_view(moved, "none")).state
+    assert renamed.responders["ana"].name == "Ana R"
