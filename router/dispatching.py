@@ -1,4 +1,5 @@
-"""Dispatch: offer every waiting contact that someone free can take, one pass over the queue."""
+"""Dispatch: offer every waiting contact that someone free can take, one pass over the queue;
+and intake, which offers a new contact in its own write when nobody waits ahead of it."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from datetime import datetime
 import structlog
 
 from protocols import Protocol
+from router import intake
 from router import transitions as tr
 from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
+from router.keyring import Keyring
 from router.metrics import Metrics
-from router.models import Contact, ContactStatus, Event, Responder, Timer, TimerKind
+from router.models import Contact, ContactIn, ContactStatus, Event, Responder, Timer, TimerKind
 from router.notify import Notifier
 from router.rosters import Rosters
 from router.store import Conflict, DispatchState, DispatchView, Store, Transition
@@ -47,12 +50,80 @@ class Dispatching:
     _known: DispatchState | None
     _nobody_free: str | None
 
+    keyring: Keyring
+    sender_limit: int
+
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        raise NotImplementedError
+
+    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
         raise NotImplementedError
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         raise NotImplementedError
 
+    # -- intake, and its offer in the same write -------------------------------------
+    async def intake(self, incoming: ContactIn) -> Contact:
+        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
+        now = self.clock.now()
+        p = self.protocol
+        # The address is hashed once: the first key is the one the contact is stored under.
+        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
+        key = keys[0]
+        memory = p.repeat_window or intake.DEFAULT_MEMORY
+        # One round trip reads what intake decides on (arrivals under every listed key, a
+        # sequence number, the roster head, and dispatch's state with the queue's length); one
+        # script writes it, with its offer when nobody waits ahead and someone free can take it.
+        state = await self.store.intake_state(keys, self._known, dispatch=True)
+        self._known = state.dispatch or self._known
+        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
+        previous = [t for t in state.arrivals if t >= now - memory]
+        oncall, roster_version = await self.rosters.on_call(now, state.roster_head)
+        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
+        offer = None
+        if state.dispatch is not None and not state.queued:
+            snap = self._snapshot(state.dispatch, oncall, roster_version)
+            offer = self._offer_at_intake(built.transition, snap)
+        written = await self._write_intake(built.transition, offer)
+        if written.status == ContactStatus.queued:
+            offer = None  # the offer's guard did not hold: queued as usual, dispatch decides
+        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
+        log.info(
+            "contact_received",
+            contact_id=written.id,
+            channel=written.channel,
+            priority=written.priority.value,
+            flags=written.flags,
+            rules=list(built.triage.rules),
+        )
+        await self._emit(written, built.transition.events)
+        if offer is not None:
+            _, chosen, offered = offer
+            await self._offered(built.transition.contact, chosen, offered, now, written)
+        if built.triage.page_now:
+            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
+            await self.page(
+                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
+            )
+        if offer is None:
+            await self.dispatch()
+        else:
+            # As received: the offer made in the same write follows it on the timeline.
+            return tr.evolve(built.transition.contact, {"rev": written.rev})
+        return written  # as intake wrote it (queued); dispatch may already have offered it
+
+    async def _write_intake(
+        self, t: Transition, offer: tuple[Transition, list[Responder], Transition] | None
+    ) -> Contact:
+        """Intake's one write: with its offer when there is one and its guards hold, else as is."""
+        if offer is not None:
+            try:
+                return await self.store.apply(offer[0])
+            except Conflict:
+                pass  # someone queued meanwhile, or the responder was taken
+        return await self.store.apply(t)
+
+    # -- dispatch passes ----------------------------------------------------------------
     async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
         """Offer every waiting contact that someone free can take. Returns offers made.
 

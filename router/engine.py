@@ -22,8 +22,6 @@ from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import (
     Contact,
-    ContactIn,
-    ContactStatus,
     Event,
     Offer,
     OfferStatus,
@@ -80,67 +78,6 @@ class Engine(Dispatching, StaffActions):
     @property
     def ladder_len(self) -> int:
         return self.protocol.longest_ladder
-
-    # -- intake ------------------------------------------------------------
-    async def intake(self, incoming: ContactIn) -> Contact:
-        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
-        now = self.clock.now()
-        p = self.protocol
-        # The address is hashed once: the first key is the one the contact is stored under.
-        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
-        key = keys[0]
-        memory = p.repeat_window or intake.DEFAULT_MEMORY
-        # One round trip reads what intake decides on (arrivals under every listed key, a
-        # sequence number, the roster head, and dispatch's state with the queue's length); one
-        # script writes it, with its offer when nobody waits ahead and someone free can take it.
-        state = await self.store.intake_state(keys, self._known, dispatch=True)
-        self._known = state.dispatch or self._known
-        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
-        previous = [t for t in state.arrivals if t >= now - memory]
-        oncall, roster_version = await self.rosters.on_call(now, state.roster_head)
-        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
-        offer = None
-        if state.dispatch is not None and not state.queued:
-            snap = self._snapshot(state.dispatch, oncall, roster_version)
-            offer = self._offer_at_intake(built.transition, snap)
-        written = await self._write_intake(built.transition, offer)
-        if written.status == ContactStatus.queued:
-            offer = None  # the offer's guard did not hold: queued as usual, dispatch decides
-        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
-        log.info(
-            "contact_received",
-            contact_id=written.id,
-            channel=written.channel,
-            priority=written.priority.value,
-            flags=written.flags,
-            rules=list(built.triage.rules),
-        )
-        await self._emit(written, built.transition.events)
-        if offer is not None:
-            _, chosen, offered = offer
-            await self._offered(built.transition.contact, chosen, offered, now, written)
-        if built.triage.page_now:
-            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
-            await self.page(
-                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
-            )
-        if offer is None:
-            await self.dispatch()
-        else:
-            # As received: the offer made in the same write follows it on the timeline.
-            return tr.evolve(built.transition.contact, {"rev": written.rev})
-        return written  # as intake wrote it (queued); dispatch may already have offered it
-
-    async def _write_intake(
-        self, t: Transition, offer: tuple[Transition, list[Responder], Transition] | None
-    ) -> Contact:
-        """Intake's one write: with its offer when there is one and its guards hold, else as is."""
-        if offer is not None:
-            try:
-                return await self.store.apply(offer[0])
-            except Conflict:
-                pass  # someone queued meanwhile, or the responder was taken
-        return await self.store.apply(t)
 
     def sender_key(self, channel: str, sender: str) -> str:
         """Keyed hash of a person's address: finds their open contact without storing plaintext."""

@@ -10,16 +10,13 @@ from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
 from router.models import (
-    Activation,
     Contact,
     Event,
-    FeedRecord,
     Offer,
     OfferStatus,
     Presence,
     Responder,
     Timer,
-    TokenRecord,
 )
 from router.store.base import (
     Conflict,
@@ -31,10 +28,9 @@ from router.store.base import (
     StreamInfo,
     Transition,
 )
+from router.store.memory_outbox import MemoryOutbox
+from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
-from schedules import Roster, RosterVersion
-
-MARKS_SWEEP_AT = 10_000
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -43,7 +39,7 @@ def _position(sid: str) -> tuple[int, int]:
     return int(ms), int(n or 0)
 
 
-class MemoryStore(Store):
+class MemoryStore(MemorySetup, MemoryOutbox, Store):
     """Every method runs without awaiting in between, so each transition is atomic in one loop."""
 
     def __init__(self, hotline: str = "default") -> None:
@@ -68,26 +64,15 @@ class MemoryStore(Store):
         self._responders: dict[str, Responder] = {}
         self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
-        self._outbox: dict[str, int] = {}
-        self._outbox_data: dict[str, str] = {}
-        self._outbox_groups: dict[str, tuple[str, int]] = {}
-        self._outbox_waiting: dict[str, list[str]] = {}
         self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
         self._event_n = 0
         self._seq = 0
-        self._drafts: dict[str, str] = {}
-        self._versions: dict[int, str] = {}
-        self._tokens: dict[str, str] = {}
-        self._leader: tuple[str, float] | None = None
-        self._marks: dict[str, float] = {}
-        self._feeds: dict[str, str] = {}
-        self._protocols: dict[str, str] = {}
-        self._protocol_active: str | None = None
-        self._protocol_history: list[str] = []
         self._wake = asyncio.Event()
         self._appended = asyncio.Event()
+        self._init_setup()
+        self._init_outbox()
 
     # -- transitions -------------------------------------------------------
     async def apply(self, t: Transition) -> Contact:
@@ -324,43 +309,6 @@ class MemoryStore(Store):
     async def timers(self) -> list[Timer]:
         return [self._timer_data[tid] for tid, _ in self._timers]
 
-    # -- outbox ------------------------------------------------------------------
-    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
-        self._outbox_data[item_id] = payload
-        if group is None:
-            self._outbox[item_id] = to_ms(due)
-            return
-        queued = self._outbox_waiting.setdefault(group, [])
-        if item_id not in self._outbox_groups:
-            bisect.insort(queued, item_id)
-        self._outbox_groups[item_id] = (group, to_ms(due))
-        if queued[0] == item_id:
-            self._outbox[item_id] = to_ms(due)
-
-    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
-        now_ms = to_ms(now)
-        due = sorted((ms, oid) for oid, ms in self._outbox.items() if ms <= now_ms)[:limit]
-        lease_until = to_ms(now + timedelta(seconds=lease_s))
-        for _, oid in due:
-            self._outbox[oid] = lease_until
-        return [(oid, self._outbox_data[oid]) for _, oid in due]
-
-    async def outbox_done(self, item_id: str) -> None:
-        self._outbox.pop(item_id, None)
-        self._outbox_data.pop(item_id, None)
-        entry = self._outbox_groups.pop(item_id, None)
-        if entry is None:
-            return
-        queued = self._outbox_waiting[entry[0]]
-        queued.remove(item_id)
-        if not queued:
-            del self._outbox_waiting[entry[0]]
-        elif queued[0] not in self._outbox:
-            self._outbox[queued[0]] = self._outbox_groups[queued[0]][1]
-
-    async def outbox_size(self) -> int:
-        return len(self._outbox_data)
-
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
         start = bisect.bisect_right(self._event_pos, _position(after))
@@ -402,85 +350,6 @@ class MemoryStore(Store):
             self._offers.pop(oid, None)
         self._contact_offers.pop(contact_id, None)
         del self._contacts[contact_id], self._revs[contact_id]
-        return True
-
-    # -- rosters ----------------------------------------------------------------------
-    async def put_draft(self, name: str, roster: Roster) -> None:
-        self._drafts[name] = roster.model_dump_json()
-
-    async def get_draft(self, name: str) -> Roster | None:
-        raw = self._drafts.get(name)
-        return Roster.model_validate_json(raw) if raw else None
-
-    async def publish(self, version: RosterVersion) -> None:
-        head = max(self._versions, default=0)
-        if version.version != head + 1:
-            raise Conflict("version")
-        self._versions[version.version] = version.model_dump_json()
-
-    async def latest_version(self) -> RosterVersion | None:
-        head = max(self._versions, default=0)
-        return await self.get_version(head) if head else None
-
-    async def get_version(self, number: int) -> RosterVersion | None:
-        raw = self._versions.get(number)
-        return RosterVersion.model_validate_json(raw) if raw else None
-
-    async def head_version(self) -> int:
-        return max(self._versions, default=0)
-
-    # -- auth ---------------------------------------------------------------------------
-    async def put_token(self, token_hash: str, record: TokenRecord) -> None:
-        self._tokens[token_hash] = record.model_dump_json()
-
-    async def get_token(self, token_hash: str) -> TokenRecord | None:
-        raw = self._tokens.get(token_hash)
-        return TokenRecord.model_validate_json(raw) if raw else None
-
-    # -- leadership and lifecycle --------------------------------------------------------
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
-        loop_now = asyncio.get_running_loop().time()
-        if self._leader and self._leader[0] != owner and self._leader[1] > loop_now:
-            return False
-        self._leader = (owner, loop_now + ttl_s)
-        return True
-
-    async def activate_protocol(self, text: str, activation: Activation) -> None:
-        self._protocols[activation.version] = text
-        self._protocol_active = activation.version
-        self._protocol_history.append(activation.model_dump_json())
-
-    async def active_protocol(self) -> tuple[str, str] | None:
-        if self._protocol_active is None:
-            return None
-        return self._protocol_active, self._protocols[self._protocol_active]
-
-    async def protocol_text(self, version: str) -> str | None:
-        return self._protocols.get(version)
-
-    async def protocol_history(self) -> list[Activation]:
-        return [Activation.model_validate_json(raw) for raw in self._protocol_history]
-
-    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
-        self._feeds[secret_hash] = record.model_dump_json()
-
-    async def get_feed(self, secret_hash: str) -> FeedRecord | None:
-        raw = self._feeds.get(secret_hash)
-        return FeedRecord.model_validate_json(raw) if raw else None
-
-    async def delete_feed(self, secret_hash: str) -> bool:
-        return self._feeds.pop(secret_hash, None) is not None
-
-    async def mark_once(self, name: str, ttl_s: float) -> bool:
-        now = asyncio.get_running_loop().time()
-        until = self._marks.get(name)
-        if until is not None and until > now:
-            return False
-        if len(self._marks) >= MARKS_SWEEP_AT:
-            # Marks expire as Redis keys with a TTL do: a long-running memory:// instance that
-            # marks every delivered message must not keep them all.
-            self._marks = {k: v for k, v in self._marks.items() if v > now}
-        self._marks[name] = now + ttl_s
         return True
 
     async def ping(self) -> bool:
