@@ -31,6 +31,7 @@ from router.store.base import (
 from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
+from router.store.records import with_rev
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -94,7 +95,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             raise Conflict("queue")
 
         rev = (current or 0) + 1
-        written = t.contact.model_copy(update={"rev": rev})
+        written = with_rev(t.contact, rev)
         self._revs[cid] = rev
         self._contacts[cid] = written
         if t.dequeue:

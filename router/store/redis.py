@@ -33,7 +33,7 @@ from router.store.base import (
     Transition,
 )
 from router.store.connect import OUTAGE, connect
-from router.store.records import ContactCodec
+from router.store.records import ContactCodec, with_rev
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
@@ -111,7 +111,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     # -- transitions -------------------------------------------------------
     def _payload(self, t: Transition) -> str:
         rev = (t.expect_rev or 0) + 1
-        contact = t.contact.model_copy(update={"rev": rev})
+        contact = with_rev(t.contact, rev)
         payload: dict[str, Any] = {
             "id": contact.id,
             "expect_rev": False if t.expect_rev is None else t.expect_rev,
@@ -174,7 +174,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         status, value = result[0], result[1]
         if status != "ok":
             return Conflict(str(value))
-        return t.contact.model_copy(update={"rev": int(value)})
+        return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:
         result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])

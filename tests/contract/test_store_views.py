@@ -10,6 +10,7 @@ import pytest
 from protocols import Priority
 from router.models import ContactStatus, Offer, OfferStatus, Responder
 from router.store import Conflict, ContactView, DispatchState, LoadChange, Store, Transition
+from router.store.records import with_rev
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
 
@@ -136,3 +137,10 @@ async def test_responder_records_are_reused_while_only_loads_move(store: Store) 
     await store.put_responder(Responder(id="ana", name="Ana R", capacity={"sms": 2}), START)
     renamed = (await store.dispatch_view(moved, "none")).state
     assert renamed.responders["ana"].name == "Ana R"
+
+
+def test_with_rev_is_model_copy_with_the_revision() -> None:
+    c = contact("a").model_copy(update={"flags": ["minor"]})
+    assert with_rev(c, 7) == c.model_copy(update={"rev": 7})
+    assert with_rev(c, 7).model_fields_set == c.model_copy(update={"rev": 7}).model_fields_set
+    assert c.rev != 7, "the original is left as it was"
