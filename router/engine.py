@@ -397,13 +397,20 @@ class Engine(Dispatching, StaffActions):
         raise RuntimeError(f"contact {contact_id} kept changing under {MAX_RETRIES} attempts")
 
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        # Inline rather than through _safely: every event of every transition passes here.
         for listener in self.listeners:
             for event in events:
-                await self._safely("listener", listener.on_event(contact, event))
+                try:
+                    await listener.on_event(contact, event)
+                except Exception as exc:  # a listener failing never undoes routing
+                    self._failed("listener", exc)
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         try:
             await call
         except Exception as exc:  # a notifier or listener failing never undoes routing
-            self.metrics.notify_failures.labels(kind).inc()
-            log.error("notify_failed", kind=kind, error=type(exc).__name__)
+            self._failed(kind, exc)
+
+    def _failed(self, kind: str, exc: Exception) -> None:
+        self.metrics.notify_failures.labels(kind).inc()
+        log.error("notify_failed", kind=kind, error=type(exc).__name__)
