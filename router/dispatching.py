@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from schedules import OnCall
 log = structlog.get_logger("router")
 
 QUEUE_PAGE = 500
+# A dispatch state held longer than this is read whole again (see Dispatching._held).
+STATE_MAX_AGE_S = 5.0
 # Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
 PASSES_PER_CALL = 4
 # Offers one caller (often an HTTP request) makes before a background task carries on.
@@ -48,6 +51,7 @@ class Dispatching:
     _later: asyncio.Task[None] | None
     # The dispatch state as last read, and its version when a pass last found nobody free.
     _known: DispatchState | None
+    _known_at: float
     _nobody_free: str | None
 
     keyring: Keyring
@@ -74,8 +78,8 @@ class Dispatching:
         # One round trip reads what intake decides on (arrivals under every listed key, a
         # sequence number, the roster head, and dispatch's state with the queue's length); one
         # script writes it, with its offer when nobody waits ahead and someone free can take it.
-        state = await self.store.intake_state(keys, self._known, dispatch=True)
-        self._known = state.dispatch or self._known
+        state = await self.store.intake_state(keys, self._held(), dispatch=True)
+        self._hold(state.dispatch)
         intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
         previous = [t for t in state.arrivals if t >= now - memory]
         oncall, roster_version = await self.rosters.on_call(now, state.roster_head)
@@ -180,10 +184,24 @@ class Dispatching:
             roster_version=version,
         )
 
+    def _held(self) -> DispatchState | None:
+        """The dispatch state this instance holds, while young enough to offer for reuse. The
+        version alone would do, but a Sentinel failover can lose the last writes and then count
+        the same numbers again over a different state: a full read now and then bounds that."""
+        if self._known is not None and time.monotonic() - self._known_at > STATE_MAX_AGE_S:
+            self._known = None
+        return self._known
+
+    def _hold(self, state: DispatchState | None) -> None:
+        if state is not None and state is not self._known:
+            if self._known is None or state.version != self._known.version:
+                self._known_at = time.monotonic()
+            self._known = state
+
     async def snapshot_now(self) -> Snapshot:
         """The dispatch snapshot as it stands (one round trip; the queue not read)."""
-        view = await self.store.dispatch_view(self._known, "none")
-        self._known = view.state
+        view = await self.store.dispatch_view(self._held(), "none")
+        self._hold(view.state)
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version)
 
@@ -191,10 +209,10 @@ class Dispatching:
         """One round trip: the dispatch state (the one held, while nothing in it changed), the
         queue's length and, unless the last pass found nobody free in this same state, its
         first page."""
-        known = self._known
+        known = self._held()
         quiet = known is not None and known.version == self._nobody_free
         view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
-        self._known = view.state
+        self._hold(view.state)
         # The roster's index is rebuilt only when the head version read with the rest has moved.
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view

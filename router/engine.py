@@ -70,6 +70,7 @@ class Engine(Dispatching, StaffActions):
         self._dispatch_again = False
         self._later: asyncio.Task[None] | None = None
         self._known: DispatchState | None = None
+        self._known_at = 0.0
         # A contact's offers as read with it, by (id, revision): every offer is written with its
         # contact's revision, so what was read with a revision holds for it.
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
