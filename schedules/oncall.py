@@ -66,6 +66,7 @@ class OnCallIndex:
         self.shifts: tuple[Shift, ...] = tuple(shifts)
         self._bounds: list[float] = []
         self._slots: list[Slot] = []
+        self._everyone: list[Names] = []  # per slot: dispatch asks each lookup for it
         self._build()
 
     def _build(self) -> None:
@@ -101,6 +102,7 @@ class OnCallIndex:
                 continue  # nobody changed here: routing has nothing to look at again
             self._bounds.append(tick)
             self._slots.append(slot)
+            self._everyone.append(tuple(dict.fromkeys((*slot[0], *slot[1], *slot[2]))))
             previous = slot
 
     @property
@@ -111,7 +113,9 @@ class OnCallIndex:
         k = bisect.bisect_right(self._bounds, _seconds(when)) - 1
         if k < 0:
             return OnCall(when)
-        return OnCall(when, *self._slots[k])
+        found = OnCall(when, *self._slots[k])
+        object.__setattr__(found, "_everyone", self._everyone[k])  # as `everyone` would work it out
+        return found
 
     def next_change(self, after: datetime) -> datetime | None:
         """The first instant strictly after `after` when someone comes on or goes off call."""
