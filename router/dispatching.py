@@ -1,28 +1,35 @@
-"""Dispatch: offer every waiting contact that someone free can take, one pass over the queue."""
+"""Dispatch: offer every waiting contact that someone free can take, one pass over the queue;
+and intake, which offers a new contact in its own write when nobody waits ahead of it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import math
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
 import structlog
 
 from protocols import Protocol
+from router import intake
 from router import transitions as tr
 from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
+from router.keyring import Keyring
 from router.metrics import Metrics
-from router.models import Contact, ContactStatus, Event, Responder, Timer, TimerKind
+from router.models import Contact, ContactIn, ContactStatus, Event, Responder, Timer, TimerKind
 from router.notify import Notifier
 from router.rosters import Rosters
-from router.store import Conflict, Store, Transition
+from router.store import Conflict, DispatchState, DispatchView, Store, Transition
+from schedules import OnCall
 
 log = structlog.get_logger("router")
 
 QUEUE_PAGE = 500
+# A dispatch state held longer than this is read whole again (see Dispatching._held).
+STATE_MAX_AGE_S = 5.0
 # Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
 PASSES_PER_CALL = 4
 # Offers one caller (often an HTTP request) makes before a background task carries on.
@@ -42,13 +49,85 @@ class Dispatching:
     _dispatch_lock: asyncio.Lock
     _dispatch_again: bool
     _later: asyncio.Task[None] | None
+    # The dispatch state as last read, and its version when a pass last found nobody free.
+    _known: DispatchState | None
+    _known_at: float
+    _nobody_free: str | None
+
+    keyring: Keyring
+    sender_limit: int
 
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        raise NotImplementedError
+
+    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
         raise NotImplementedError
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         raise NotImplementedError
 
+    # -- intake, and its offer in the same write -------------------------------------
+    async def intake(self, incoming: ContactIn) -> Contact:
+        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
+        now = self.clock.now()
+        p = self.protocol
+        # The address is hashed once: the first key is the one the contact is stored under.
+        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
+        key = keys[0]
+        memory = p.repeat_window or intake.DEFAULT_MEMORY
+        # One round trip reads what intake decides on (arrivals under every listed key, a
+        # sequence number, the roster head, and dispatch's state with the queue's length); one
+        # script writes it, with its offer when nobody waits ahead and someone free can take it.
+        state = await self.store.intake_state(keys, self._held(), dispatch=True)
+        self._hold(state.dispatch)
+        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
+        previous = [t for t in state.arrivals if t >= now - memory]
+        oncall, roster_version = await self.rosters.on_call(now, state.roster_head)
+        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
+        offer = None
+        if state.dispatch is not None and not state.queued:
+            snap = self._snapshot(state.dispatch, oncall, roster_version)
+            offer = self._offer_at_intake(built.transition, snap)
+        written = await self._write_intake(built.transition, offer)
+        if written.status == ContactStatus.queued:
+            offer = None  # the offer's guard did not hold: queued as usual, dispatch decides
+        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
+        log.info(
+            "contact_received",
+            contact_id=written.id,
+            channel=written.channel,
+            priority=written.priority.value,
+            flags=written.flags,
+            rules=list(built.triage.rules),
+        )
+        await self._emit(written, built.transition.events)
+        if offer is not None:
+            _, chosen, offered = offer
+            await self._offered(built.transition.contact, chosen, offered, now, written)
+        if built.triage.page_now:
+            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
+            await self.page(
+                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
+            )
+        if offer is None:
+            await self.dispatch()
+        else:
+            # As received: the offer made in the same write follows it on the timeline.
+            return tr.evolve(built.transition.contact, {"rev": written.rev})
+        return written  # as intake wrote it (queued); dispatch may already have offered it
+
+    async def _write_intake(
+        self, t: Transition, offer: tuple[Transition, list[Responder], Transition] | None
+    ) -> Contact:
+        """Intake's one write: with its offer when there is one and its guards hold, else as is."""
+        if offer is not None:
+            try:
+                return await self.store.apply(offer[0])
+            except Conflict:
+                pass  # someone queued meanwhile, or the responder was taken
+        return await self.store.apply(t)
+
+    # -- dispatch passes ----------------------------------------------------------------
     async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
         """Offer every waiting contact that someone free can take. Returns offers made.
 
@@ -92,41 +171,127 @@ class Dispatching:
         self._later = None
         await self.dispatch(budget=None)
 
-    async def _snapshot(self) -> Snapshot:
-        now = self.clock.now()
-        # One round trip for everything but the roster, whose index is rebuilt only when the
-        # head version read with the rest has moved.
-        state = await self.store.dispatch_state()
-        oncall, version = await self.rosters.on_call(now, state.roster_head)
+    def _snapshot(self, state: DispatchState, oncall: OnCall, version: int | None) -> Snapshot:
+        # The store's state may be shared with later passes (reused while its version holds):
+        # the pass's own bookkeeping of offers it makes goes into copies.
         return Snapshot(
-            now=now,
+            now=self.clock.now(),
             oncall=oncall,
             responders=state.responders,
             presence=state.presence,
-            loads=state.loads,
-            idle=state.idle,
+            loads=dict(state.loads),
+            idle=dict(state.idle),
             roster_version=version,
         )
 
-    async def _queued(self) -> AsyncIterator[Contact]:
+    def _held(self) -> DispatchState | None:
+        """The dispatch state this instance holds, while young enough to offer for reuse. The
+        version alone would do, but a Sentinel failover can lose the last writes and then count
+        the same numbers again over a different state: a full read now and then bounds that."""
+        if self._known is not None and time.monotonic() - self._known_at > STATE_MAX_AGE_S:
+            self._known = None
+        return self._known
+
+    def _hold(self, state: DispatchState | None) -> None:
+        if state is not None and state is not self._known:
+            if self._known is None or state.version != self._known.version:
+                self._known_at = time.monotonic()
+            self._known = state
+
+    async def snapshot_now(self) -> Snapshot:
+        """The dispatch snapshot as it stands (one round trip; the queue not read)."""
+        view = await self.store.dispatch_view(self._held(), "none")
+        self._hold(view.state)
+        oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
+        return self._snapshot(view.state, oncall, version)
+
+    async def _read(self) -> tuple[Snapshot, DispatchView]:
+        """One round trip: the dispatch state (the one held, while nothing in it changed), the
+        queue's length and, unless the last pass found nobody free in this same state, its
+        first page."""
+        known = self._held()
+        quiet = known is not None and known.version == self._nobody_free
+        view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
+        self._hold(view.state)
+        # The roster's index is rebuilt only when the head version read with the rest has moved.
+        oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
+        return self._snapshot(view.state, oncall, version), view
+
+    async def _queued(self, first: list[Contact] | None) -> AsyncIterator[Contact]:
         """The whole ready queue in serving order, a page at a time (by score, so offers made
         meanwhile, which leave the queue, never make a page skip anyone)."""
-        after: float | None = None
+        contacts = first if first is not None else await self.store.queued_contacts(QUEUE_PAGE)
         while True:
-            contacts = await self.store.queued_contacts(QUEUE_PAGE, after)
             for contact in contacts:
                 yield contact
             if len(contacts) < QUEUE_PAGE:
                 return
-            after = tr.queue_score(contacts[-1])
+            contacts = await self.store.queued_contacts(QUEUE_PAGE, tr.queue_score(contacts[-1]))
+
+    def _offer_at_intake(
+        self, t: Transition, snap: Snapshot
+    ) -> tuple[Transition, list[Responder], Transition] | None:
+        """A new contact's offer folded into intake's own write, when someone free suits it (the
+        caller has seen nobody waiting ahead of it; the write is guarded on that): the merged
+        transition, whom it offers and the offer alone (for what follows the write)."""
+        if not snap.anyone_free():
+            return None
+        contact = t.contact
+        timeout = self.protocol.offer_timeout
+        if contact.parallel:
+            chosen = choose_all(contact, snap, timeout)
+        else:
+            choice = choose(contact, snap, timeout)
+            chosen = [choice.responder] if choice.responder else []
+        if not chosen:
+            return None
+        offered = tr.offer(
+            contact, chosen, [self.id_factory("o") for _ in chosen], contact.received_at, timeout
+        )
+        merged = Transition(
+            contact=offered.contact,
+            expect_rev=None,
+            offers=offered.offers,
+            loads=offered.loads,
+            require_available=offered.require_available,
+            idle=offered.idle,
+            arm=[*t.arm, *offered.arm],
+            events=[*t.events, *offered.events],
+            arrival=t.arrival,
+            queue_empty=True,
+        )
+        return merged, chosen, offered
+
+    async def _offered(
+        self, contact: Contact, chosen: list[Responder], t: Transition, now: datetime, written: Contact
+    ) -> None:
+        """After an offer is written: its timing, its log line, its events, the responders told."""
+        self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
+            (now - contact.received_at).total_seconds()
+        )
+        log.info(
+            "offered",
+            contact_id=contact.id,
+            responders=[r.id for r in chosen],
+            offer_ids=[o.id for o in t.offers],
+            time_to_offer_s=tr.seconds(contact.received_at, now),
+        )
+        await self._emit(written, t.events)
+        for responder, o in zip(chosen, t.offers, strict=True):
+            await self._safely("offer", self.notifier.offer(responder, o, written))
 
     async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
-        snap = await self._snapshot()
+        snap, view = await self._read()
         if not snap.anyone_free():
+            # Until something in the state changes, the next pass need not read the queue.
+            self._nobody_free = view.state.version
+            return 0, False
+        self._nobody_free = None
+        if not view.queued:
             return 0, False
         planned: list[tuple[Contact, list[Responder], Transition, datetime]] = []
         retry_at = None
-        async for contact in self._queued():
+        async for contact in self._queued(view.queue):
             if contact.status != ContactStatus.queued:
                 continue
             chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
@@ -157,19 +322,7 @@ class Dispatching:
                 conflicted = True
                 continue
             made += len(chosen)
-            self.metrics.time_to_offer.labels(contact.channel, contact.priority.value).observe(
-                (now - contact.received_at).total_seconds()
-            )
-            log.info(
-                "offered",
-                contact_id=contact.id,
-                responders=[r.id for r in chosen],
-                offer_ids=[o.id for o in t.offers],
-                time_to_offer_s=tr.seconds(contact.received_at, now),
-            )
-            await self._emit(written, t.events)
-            for responder, o in zip(chosen, t.offers, strict=True):
-                await self._safely("offer", self.notifier.offer(responder, o, written))
+            await self._offered(contact, chosen, t, now, written)
         if conflicted:
             return made, True
         if retry_at is not None:

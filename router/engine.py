@@ -22,7 +22,6 @@ from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import (
     Contact,
-    ContactIn,
     Event,
     Offer,
     OfferStatus,
@@ -34,11 +33,13 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
-from router.store import Conflict, Store, Transition
+from router.store import Conflict, ContactView, DispatchState, Store, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router")
 MAX_RETRIES = 50
+# Contacts whose offers, as read with them, are kept for the decision that follows.
+OFFERS_READ_KEPT = 1000
 
 
 class Listener(TypingProtocol):
@@ -68,45 +69,16 @@ class Engine(Dispatching, StaffActions):
         self._dispatch_lock = asyncio.Lock()
         self._dispatch_again = False
         self._later: asyncio.Task[None] | None = None
+        self._known: DispatchState | None = None
+        self._known_at = 0.0
+        # A contact's offers as read with it, by (id, revision): every offer is written with its
+        # contact's revision, so what was read with a revision holds for it.
+        self._offers_read: dict[tuple[str, int], list[Offer]] = {}
+        self._nobody_free: str | None = None
 
     @property
     def ladder_len(self) -> int:
         return self.protocol.longest_ladder
-
-    # -- intake ------------------------------------------------------------
-    async def intake(self, incoming: ContactIn) -> Contact:
-        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
-        now = self.clock.now()
-        p = self.protocol
-        # The address is hashed once: the first key is the one the contact is stored under.
-        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
-        key = keys[0]
-        memory = p.repeat_window or intake.DEFAULT_MEMORY
-        # One round trip reads what intake decides on (arrivals under every listed key, a
-        # sequence number, the roster head); one script writes it.
-        state = await self.store.intake_state(keys)
-        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
-        previous = [t for t in state.arrivals if t >= now - memory]
-        _, roster_version = await self.rosters.on_call(now, state.roster_head)
-        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
-        written = await self.store.apply(built.transition)
-        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
-        log.info(
-            "contact_received",
-            contact_id=written.id,
-            channel=written.channel,
-            priority=written.priority.value,
-            flags=written.flags,
-            rules=list(built.triage.rules),
-        )
-        await self._emit(written, built.transition.events)
-        if built.triage.page_now:
-            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
-            await self.page(
-                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
-            )
-        await self.dispatch()
-        return written  # as intake wrote it (queued); dispatch may already have offered it
 
     def sender_key(self, channel: str, sender: str) -> str:
         """Keyed hash of a person's address: finds their open contact without storing plaintext."""
@@ -121,7 +93,7 @@ class Engine(Dispatching, StaffActions):
 
     # -- offers -------------------------------------------------------------
     async def accept(self, offer_id: str, by: str | None = None) -> Contact:
-        offer = await self._offer(offer_id, by)
+        offer, first = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
             others = await self._offers_of(c)
@@ -131,28 +103,39 @@ class Engine(Dispatching, StaffActions):
             t.arm.append(staffing.answer_timer(self.protocol, t.contact, self.clock.now()))
             return t
 
-        contact = await self._change(offer.contact_id, build)
+        contact = await self._change(offer.contact_id, build, first)
         self.metrics.offers.labels("accepted").inc()
         log.info("accepted", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         return contact
 
     async def decline(self, offer_id: str, by: str | None = None) -> Contact:
-        offer = await self._offer(offer_id, by)
+        offer, first = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
-            fresh = await self._fresh_offer(offer_id)
+            read = self._offers_read.get((c.id, c.rev), [])
+            fresh = next((o for o in read if o.id == offer_id), None) or await self._fresh_offer(offer_id)
             t = tr.release_offer(c, fresh, self.clock.now(), OfferStatus.declined)
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        contact = await self._change(offer.contact_id, build)
+        contact = await self._change(offer.contact_id, build, first)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch()
         return await self.store.get_contact(contact.id) or contact
 
     async def _offers_of(self, contact: Contact) -> list[Offer]:
-        return await self.store.get_offers(contact.offer_ids)
+        read = self._offers_read.get((contact.id, contact.rev))
+        return read if read is not None else await self.store.get_offers(contact.offer_ids)
+
+    async def _read_contact(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
+        """A contact with its offers in one read; the offers kept for the decision that follows."""
+        view = await self.store.contact_view(contact_id, offer_id)
+        if view.contact is not None and view.offers is not None:
+            if len(self._offers_read) >= OFFERS_READ_KEPT:
+                self._offers_read.clear()
+            self._offers_read[(view.contact.id, view.contact.rev)] = view.offers
+        return view
 
     async def _fresh_offer(self, offer_id: str) -> Offer:
         offer = await self.store.get_offer(offer_id)
@@ -160,11 +143,13 @@ class Engine(Dispatching, StaffActions):
             raise NotFound(f"no offer {offer_id}")
         return offer
 
-    async def _offer(self, offer_id: str, by: str | None) -> Offer:
-        offer = await self.store.get_offer(offer_id)
+    async def _offer(self, offer_id: str, by: str | None) -> tuple[Offer, Contact | None]:
+        """The offer (theirs, when `by` is given) and its contact as read with it."""
+        view = await self._read_contact(offer_id=offer_id)
+        offer = view.offer
         if offer is None or (by is not None and offer.responder != by):
             raise NotFound(f"no offer {offer_id}")
-        return offer
+        return offer, view.contact
 
     # -- conversation and closing -------------------------------------------------
     async def answered(self, contact_id: str, how: str = "bridged") -> Contact:
@@ -246,7 +231,9 @@ class Engine(Dispatching, StaffActions):
     ) -> Contact:
         """Close with a disposition and what the protocol requires for it (Standards 27, 30, 23)."""
         record = {**(outcome or {}), "notes": notes}
-        current = await self.get_contact(contact_id)
+        current = (await self._read_contact(contact_id)).contact
+        if current is None:
+            raise NotFound(f"no contact {contact_id}")
         problems = wrapup.close_problems(self.protocol, current, disposition, record)
         if problems:
             raise Invalid.many(
@@ -260,7 +247,7 @@ class Engine(Dispatching, StaffActions):
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, current)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
         await self.dispatch()
@@ -373,19 +360,31 @@ class Engine(Dispatching, StaffActions):
         return [o for o in offers if responder is None or o.responder == responder]
 
     # -- plumbing -----------------------------------------------------------------------
-    async def _change(self, contact_id: str, build: Callable[[Contact], Awaitable[Transition]]) -> Contact:
-        contact = await self.change_or_stale(contact_id, build)
+    async def _change(
+        self,
+        contact_id: str,
+        build: Callable[[Contact], Awaitable[Transition]],
+        first: Contact | None = None,
+    ) -> Contact:
+        contact = await self.change_or_stale(contact_id, build, first)
         assert contact is not None
         return contact
 
     async def change_or_stale(
-        self, contact_id: str, build: Callable[[Contact], Awaitable[Transition | None]]
+        self,
+        contact_id: str,
+        build: Callable[[Contact], Awaitable[Transition | None]],
+        first: Contact | None = None,
     ) -> Contact | None:
-        """Read, decide, apply; on a concurrent change, read again and decide again.
+        """Read (the contact with its offers, one round trip), decide, apply; on a concurrent
+        change, read again and decide again. `first`: the contact as the caller just read it.
 
         None when `build` finds nothing left to do (a stale timer)."""
         for _ in range(MAX_RETRIES):
-            contact = await self.get_contact(contact_id)
+            contact = first or (await self._read_contact(contact_id)).contact
+            first = None
+            if contact is None:
+                raise NotFound(f"no contact {contact_id}")
             t = await build(contact)
             if t is None:
                 return None
@@ -399,13 +398,20 @@ class Engine(Dispatching, StaffActions):
         raise RuntimeError(f"contact {contact_id} kept changing under {MAX_RETRIES} attempts")
 
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
+        # Inline rather than through _safely: every event of every transition passes here.
         for listener in self.listeners:
             for event in events:
-                await self._safely("listener", listener.on_event(contact, event))
+                try:
+                    await listener.on_event(contact, event)
+                except Exception as exc:  # a listener failing never undoes routing
+                    self._failed("listener", exc)
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         try:
             await call
         except Exception as exc:  # a notifier or listener failing never undoes routing
-            self.metrics.notify_failures.labels(kind).inc()
-            log.error("notify_failed", kind=kind, error=type(exc).__name__)
+            self._failed(kind, exc)
+
+    def _failed(self, kind: str, exc: Exception) -> None:
+        self.metrics.notify_failures.labels(kind).inc()
+        log.error("notify_failed", kind=kind, error=type(exc).__name__)

@@ -106,7 +106,7 @@ async def _offer_the_rest(engine: Engine, contact_id: str) -> None:
             return
         offers = [o for o in [await engine.store.get_offer(oid) for oid in contact.offer_ids] if o]
         holding = {o.responder for o in offers}
-        snap = await engine._snapshot()
+        snap = await engine.snapshot_now()
         chosen = [r for r in choose_all(contact, snap, engine.protocol.offer_timeout) if r.id not in holding]
         if not chosen:
             return

@@ -139,6 +139,18 @@ class Keys:
         return self._k("roster_versions")
 
     @property
+    def dispatch_version(self) -> str:
+        """STRING counter bumped by every write that changes what dispatch reads (responders,
+        presence, loads, idle times): an instance reuses its parsed snapshot while it holds."""
+        return self._k("dispatch_version")
+
+    @property
+    def responders_version(self) -> str:
+        """STRING counter bumped when a responder record is written: the parsed records are
+        reused while it holds, even as loads and idle times move."""
+        return self._k("responders_version")
+
+    @property
     def version_head(self) -> str:
         """STRING the newest published roster version number."""
         return self._k("roster_head")

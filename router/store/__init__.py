@@ -2,7 +2,9 @@
 
 from router.store.base import (
     Conflict,
+    ContactView,
     DispatchState,
+    DispatchView,
     IntakeState,
     LoadChange,
     Store,
@@ -17,7 +19,9 @@ from router.store.redis import RedisStore
 
 __all__ = [
     "Conflict",
+    "ContactView",
     "DispatchState",
+    "DispatchView",
     "IntakeState",
     "LoadChange",
     "MemoryStore",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from router.models import (
@@ -42,16 +42,42 @@ class DispatchState:
     loads: dict[tuple[str, str], int]
     idle: dict[str, datetime]
     roster_head: int
+    # Changes whenever responders, presence, loads or idle times do: a reader holding this
+    # version may keep its copy (never mutate it: it is shared by every pass that reuses it).
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class DispatchView:
+    """A dispatch pass's one read: the state (the caller's own copy when nothing in it changed),
+    how many contacts wait in the ready queue and, when asked, the first of them in serving order."""
+
+    state: DispatchState
+    queued: int
+    queue: list[Contact] | None
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact with its offers as of its revision (None: not read, ask for them), and the
+    offer it was found by — one read for accept, decline and every change that needs offers."""
+
+    contact: Contact | None
+    offers: list[Offer] | None
+    offer: Offer | None = None
 
 
 @dataclass(frozen=True)
 class IntakeState:
     """What intake reads before it decides, in one round trip: the person's earlier arrivals
-    (under every listed key, oldest first), a fresh sequence number and the roster head."""
+    (under every listed key, oldest first), a fresh sequence number and the roster head; when
+    asked, the dispatch state and the ready queue's length (to offer in the same write)."""
 
     arrivals: list[datetime]
     seq: int
     roster_head: int
+    dispatch: DispatchState | None = None
+    queued: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,8 @@ class Transition:
     events: list[Event] = field(default_factory=list)
     # (sender key, arrival, forget before): remember this arrival for repeat-contact triage.
     arrival: tuple[str, datetime, datetime] | None = None
+    # Guard: the ready queue is empty (intake offering a new contact at once jumps nobody).
+    queue_empty: bool = False
 
 
 class Store(abc.ABC):
@@ -169,11 +197,27 @@ class Store(abc.ABC):
     async def arrivals(self, sender_key: str) -> list[datetime]:
         """Earlier arrivals of the person with this keyed hash (those not yet forgotten)."""
 
-    async def intake_state(self, sender_keys: list[str]) -> IntakeState:
-        """Arrivals under every key, a new sequence number and the roster head (one round
-        trip where the store allows: intake's only read before its one write)."""
+    async def intake_state(
+        self, sender_keys: list[str], known: DispatchState | None = None, dispatch: bool = False
+    ) -> IntakeState:
+        """Arrivals under every key, a new sequence number and the roster head; with `dispatch`,
+        also the dispatch state (`known` when unchanged) and the queue's length (one round trip
+        where the store allows: intake's only read before its one write)."""
         arrivals = sorted([t for k in sender_keys for t in await self.arrivals(k)])
-        return IntakeState(arrivals, await self.next_seq(), await self.head_version())
+        seq, head = await self.next_seq(), await self.head_version()
+        if not dispatch:
+            return IntakeState(arrivals, seq, head)
+        view = await self.dispatch_view(known, "none")
+        return IntakeState(arrivals, seq, head, view.state, view.queued)
+
+    async def contact_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
+        """The contact (by id, or the one `offer_id` names, with that offer) and its offers, all
+        as of one instant (one round trip where the store allows)."""
+        offer = await self.get_offer(offer_id) if offer_id is not None else None
+        cid = offer.contact_id if offer is not None else (contact_id if offer_id is None else None)
+        contact = await self.get_contact(cid) if cid is not None else None
+        offers = await self.get_offers(contact.offer_ids) if contact is not None else None
+        return ContactView(contact, offers, offer)
 
     @abc.abstractmethod
     async def get_offer(self, offer_id: str) -> Offer | None: ...
@@ -201,6 +245,20 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def dispatch_state(self) -> DispatchState:
         """Responders, presence, loads, idle times and the roster head, all at one instant."""
+
+    async def dispatch_view(
+        self, known: DispatchState | None, queue: str = "always", limit: int = 500
+    ) -> DispatchView:
+        """The dispatch state (`known` itself when its version still holds), the queue's length
+        and its first `limit` contacts: `queue` is "always", "changed" (only when the state
+        changed) or "none" (one round trip where the store allows)."""
+        state = await self.dispatch_state()
+        changed = known is None or known.version != state.version
+        if not changed and known is not None:
+            state = replace(known, roster_head=state.roster_head)
+        asked = queue == "always" or (queue == "changed" and changed)
+        page = await self.queued_contacts(limit) if asked else None
+        return DispatchView(state, await self.queue_depth(), page)
 
     @abc.abstractmethod
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None: ...

@@ -5,26 +5,33 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
 from router.models import (
-    Activation,
     Contact,
     Event,
-    FeedRecord,
     Offer,
     OfferStatus,
     Presence,
     Responder,
     Timer,
-    TokenRecord,
 )
-from router.store.base import Conflict, DispatchState, Store, StreamInfo, Transition
+from router.store.base import (
+    Conflict,
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    Store,
+    StreamInfo,
+    Transition,
+)
+from router.store.memory_outbox import MemoryOutbox
+from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
-from schedules import Roster, RosterVersion
-
-MARKS_SWEEP_AT = 10_000
+from router.store.records import with_rev
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -33,7 +40,7 @@ def _position(sid: str) -> tuple[int, int]:
     return int(ms), int(n or 0)
 
 
-class MemoryStore(Store):
+class MemoryStore(MemorySetup, MemoryOutbox, Store):
     """Every method runs without awaiting in between, so each transition is atomic in one loop."""
 
     def __init__(self, hotline: str = "default") -> None:
@@ -53,29 +60,20 @@ class MemoryStore(Store):
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
         self._idle_at: dict[str, datetime] = {}  # the same, decoded once (every dispatch pass reads it)
+        self._dispatch_version = 1  # bumped with responders, presence, loads and idle times
+        self._responders_version = 1  # bumped with responder records alone
         self._responders: dict[str, Responder] = {}
         self._timers = DueTimes()
         self._timer_data: dict[str, Timer] = {}
-        self._outbox: dict[str, int] = {}
-        self._outbox_data: dict[str, str] = {}
-        self._outbox_groups: dict[str, tuple[str, int]] = {}
-        self._outbox_waiting: dict[str, list[str]] = {}
         self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
         self._event_n = 0
         self._seq = 0
-        self._drafts: dict[str, str] = {}
-        self._versions: dict[int, str] = {}
-        self._tokens: dict[str, str] = {}
-        self._leader: tuple[str, float] | None = None
-        self._marks: dict[str, float] = {}
-        self._feeds: dict[str, str] = {}
-        self._protocols: dict[str, str] = {}
-        self._protocol_active: str | None = None
-        self._protocol_history: list[str] = []
         self._wake = asyncio.Event()
         self._appended = asyncio.Event()
+        self._init_setup()
+        self._init_outbox()
 
     # -- transitions -------------------------------------------------------
     async def apply(self, t: Transition) -> Contact:
@@ -93,9 +91,11 @@ class MemoryStore(Store):
         for rid in t.require_available:
             if self._presence.get(rid) != "available":
                 raise Conflict("unavailable")
+        if t.queue_empty and len(self._queue):
+            raise Conflict("queue")
 
         rev = (current or 0) + 1
-        written = t.contact.model_copy(update={"rev": rev})
+        written = with_rev(t.contact, rev)
         self._revs[cid] = rev
         self._contacts[cid] = written
         if t.dequeue:
@@ -122,6 +122,8 @@ class MemoryStore(Store):
             self._load[key] = max(0, self._load.get(key, 0) + change.delta)
         for rid, at in t.idle.items():
             self._set_idle(rid, at)
+        if t.loads or t.idle:
+            self._dispatch_version += 1
         for timer_id in t.disarm:
             self._timers.pop(timer_id)
             self._timer_data.pop(timer_id, None)
@@ -185,6 +187,16 @@ class MemoryStore(Store):
     async def arrivals(self, sender_key: str) -> list[datetime]:
         return [from_ms(ms) for ms in self._arrivals.get(sender_key, [])]
 
+    async def contact_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
+        offer = self._offers.get(offer_id) if offer_id is not None else None
+        if offer_id is not None:
+            contact_id = offer.contact_id if offer is not None else None
+        contact = self._contacts.get(contact_id) if contact_id is not None else None
+        if contact is None:
+            return ContactView(None, None, offer)
+        offers = [self._offers[oid] for oid in contact.offer_ids if oid in self._offers]
+        return ContactView(contact, offers, offer)
+
     async def get_offer(self, offer_id: str) -> Offer | None:
         return self._offers.get(offer_id)
 
@@ -199,6 +211,8 @@ class MemoryStore(Store):
     async def put_responder(self, responder: Responder, now: datetime) -> bool:
         created = responder.id not in self._responders
         self._responders[responder.id] = responder
+        self._dispatch_version += 1
+        self._responders_version += 1
         if created:
             self._presence[responder.id] = "available"
             self._set_idle(responder.id, now)
@@ -214,17 +228,50 @@ class MemoryStore(Store):
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
         previous = self._presence.get(responder_id)
         self._presence[responder_id] = status
+        self._dispatch_version += 1
         if status == "available" and previous != "available":
             self._set_idle(responder_id, now)
 
-    async def dispatch_state(self) -> DispatchState:
+    def _version(self) -> str:
+        return f"{self._dispatch_version}/{self._responders_version}"
+
+    async def dispatch_state(self, records: dict[str, Responder] | None = None) -> DispatchState:
         return DispatchState(
-            responders=dict(self._responders),
+            responders=dict(self._responders) if records is None else records,
             presence=dict(self._presence),
             loads={k: v for k, v in self._load.items() if v},
             idle=dict(self._idle_at),
             roster_head=max(self._versions, default=0),
+            version=self._version(),
         )
+
+    async def dispatch_view(
+        self, known: DispatchState | None, queue: str = "always", limit: int = 500
+    ) -> DispatchView:
+        changed = known is None or known.version != self._version()
+        if known is None:
+            state = await self.dispatch_state()
+        elif changed:
+            # The records are kept while only loads, presence or idle times moved.
+            same = known.version.endswith(f"/{self._responders_version}")
+            state = await self.dispatch_state(known.responders if same else None)
+        else:
+            head = max(self._versions, default=0)
+            state = known if known.roster_head == head else replace(known, roster_head=head)
+        asked = queue == "always" or (queue == "changed" and changed)
+        page = [self._contacts[cid] for cid in self._queue.first(limit, None)] if asked else None
+        return DispatchView(state, len(self._queue), page)
+
+    async def intake_state(
+        self, sender_keys: list[str], known: DispatchState | None = None, dispatch: bool = False
+    ) -> IntakeState:
+        arrivals = sorted(from_ms(ms) for k in sender_keys for ms in self._arrivals.get(k, []))
+        self._seq += 1
+        head = max(self._versions, default=0)
+        if not dispatch:
+            return IntakeState(arrivals, self._seq, head)
+        view = await self.dispatch_view(known, "none")
+        return IntakeState(arrivals, self._seq, head, view.state, view.queued)
 
     async def presence(self) -> dict[str, Presence]:
         return dict(self._presence)
@@ -262,43 +309,6 @@ class MemoryStore(Store):
 
     async def timers(self) -> list[Timer]:
         return [self._timer_data[tid] for tid, _ in self._timers]
-
-    # -- outbox ------------------------------------------------------------------
-    async def outbox_put(self, item_id: str, due: datetime, payload: str, group: str | None = None) -> None:
-        self._outbox_data[item_id] = payload
-        if group is None:
-            self._outbox[item_id] = to_ms(due)
-            return
-        queued = self._outbox_waiting.setdefault(group, [])
-        if item_id not in self._outbox_groups:
-            bisect.insort(queued, item_id)
-        self._outbox_groups[item_id] = (group, to_ms(due))
-        if queued[0] == item_id:
-            self._outbox[item_id] = to_ms(due)
-
-    async def outbox_claim(self, now: datetime, lease_s: float, limit: int = 50) -> list[tuple[str, str]]:
-        now_ms = to_ms(now)
-        due = sorted((ms, oid) for oid, ms in self._outbox.items() if ms <= now_ms)[:limit]
-        lease_until = to_ms(now + timedelta(seconds=lease_s))
-        for _, oid in due:
-            self._outbox[oid] = lease_until
-        return [(oid, self._outbox_data[oid]) for _, oid in due]
-
-    async def outbox_done(self, item_id: str) -> None:
-        self._outbox.pop(item_id, None)
-        self._outbox_data.pop(item_id, None)
-        entry = self._outbox_groups.pop(item_id, None)
-        if entry is None:
-            return
-        queued = self._outbox_waiting[entry[0]]
-        queued.remove(item_id)
-        if not queued:
-            del self._outbox_waiting[entry[0]]
-        elif queued[0] not in self._outbox:
-            self._outbox[queued[0]] = self._outbox_groups[queued[0]][1]
-
-    async def outbox_size(self) -> int:
-        return len(self._outbox_data)
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:
@@ -341,85 +351,6 @@ class MemoryStore(Store):
             self._offers.pop(oid, None)
         self._contact_offers.pop(contact_id, None)
         del self._contacts[contact_id], self._revs[contact_id]
-        return True
-
-    # -- rosters ----------------------------------------------------------------------
-    async def put_draft(self, name: str, roster: Roster) -> None:
-        self._drafts[name] = roster.model_dump_json()
-
-    async def get_draft(self, name: str) -> Roster | None:
-        raw = self._drafts.get(name)
-        return Roster.model_validate_json(raw) if raw else None
-
-    async def publish(self, version: RosterVersion) -> None:
-        head = max(self._versions, default=0)
-        if version.version != head + 1:
-            raise Conflict("version")
-        self._versions[version.version] = version.model_dump_json()
-
-    async def latest_version(self) -> RosterVersion | None:
-        head = max(self._versions, default=0)
-        return await self.get_version(head) if head else None
-
-    async def get_version(self, number: int) -> RosterVersion | None:
-        raw = self._versions.get(number)
-        return RosterVersion.model_validate_json(raw) if raw else None
-
-    async def head_version(self) -> int:
-        return max(self._versions, default=0)
-
-    # -- auth ---------------------------------------------------------------------------
-    async def put_token(self, token_hash: str, record: TokenRecord) -> None:
-        self._tokens[token_hash] = record.model_dump_json()
-
-    async def get_token(self, token_hash: str) -> TokenRecord | None:
-        raw = self._tokens.get(token_hash)
-        return TokenRecord.model_validate_json(raw) if raw else None
-
-    # -- leadership and lifecycle --------------------------------------------------------
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
-        loop_now = asyncio.get_running_loop().time()
-        if self._leader and self._leader[0] != owner and self._leader[1] > loop_now:
-            return False
-        self._leader = (owner, loop_now + ttl_s)
-        return True
-
-    async def activate_protocol(self, text: str, activation: Activation) -> None:
-        self._protocols[activation.version] = text
-        self._protocol_active = activation.version
-        self._protocol_history.append(activation.model_dump_json())
-
-    async def active_protocol(self) -> tuple[str, str] | None:
-        if self._protocol_active is None:
-            return None
-        return self._protocol_active, self._protocols[self._protocol_active]
-
-    async def protocol_text(self, version: str) -> str | None:
-        return self._protocols.get(version)
-
-    async def protocol_history(self) -> list[Activation]:
-        return [Activation.model_validate_json(raw) for raw in self._protocol_history]
-
-    async def put_feed(self, secret_hash: str, record: FeedRecord) -> None:
-        self._feeds[secret_hash] = record.model_dump_json()
-
-    async def get_feed(self, secret_hash: str) -> FeedRecord | None:
-        raw = self._feeds.get(secret_hash)
-        return FeedRecord.model_validate_json(raw) if raw else None
-
-    async def delete_feed(self, secret_hash: str) -> bool:
-        return self._feeds.pop(secret_hash, None) is not None
-
-    async def mark_once(self, name: str, ttl_s: float) -> bool:
-        now = asyncio.get_running_loop().time()
-        until = self._marks.get(name)
-        if until is not None and until > now:
-            return False
-        if len(self._marks) >= MARKS_SWEEP_AT:
-            # Marks expire as Redis keys with a TTL do: a long-running memory:// instance that
-            # marks every delivered message must not keep them all.
-            self._marks = {k: v for k, v in self._marks.items() if v > now}
-        self._marks[name] = now + ttl_s
         return True
 
     async def ping(self) -> bool:

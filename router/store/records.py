@@ -24,6 +24,20 @@ PREFIX = "2|"
 CACHE = 10_000
 
 
+def with_rev(contact: Contact, rev: int) -> Contact:
+    """The contact at revision `rev`: `model_copy(update={"rev": rev})` without pydantic's generic
+    copy machinery (every transition's written record is one; a trusted record, not validated)."""
+    new = Contact.__new__(Contact)
+    values = contact.__dict__.copy()
+    values["rev"] = rev
+    extra = contact.__pydantic_extra__
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))
+    object.__setattr__(new, "__pydantic_fields_set__", contact.__pydantic_fields_set__ | {"rev"})
+    object.__setattr__(new, "__pydantic_private__", contact.__pydantic_private__)
+    return new
+
+
 class ContactCodec:
     """Encodes and decodes contact records, sealing or opening the personal part only when it
     is not the one this process last saw for that contact."""

@@ -28,23 +28,21 @@ from router.models import (
 )
 from router.store.base import (
     Conflict,
-    DispatchState,
-    IntakeState,
     Store,
     StoreUnavailable,
     Transition,
 )
 from router.store.connect import OUTAGE, connect
-from router.store.records import ContactCodec
+from router.store.records import ContactCodec, with_rev
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
+from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
 
 
-RESPONDER_CACHE = 2000
 REPLICA_WAIT_MS = 500
 REPLICA_RECHECK_S = 10.0
 P = ParamSpec("P")
@@ -64,20 +62,11 @@ def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awa
     return call
 
 
-def _loads(raw: dict[str, str]) -> dict[tuple[str, str], int]:
-    out: dict[tuple[str, str], int] = {}
-    for field, value in raw.items():
-        rid, _, channel = field.rpartition("|")
-        if int(value):
-            out[(rid, channel)] = int(value)
-    return out
-
-
 def _lua(name: str) -> str:
     return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
-class RedisStore(QueuesAndStream, SetupRecords, Store):
+class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     def __init__(
         self,
         client: aioredis.Redis,
@@ -104,6 +93,8 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
         self._queue_head = self._script("queue_head.lua")
+        self._read_view = self._script("read_view.lua")
+        self._contact_view = self._script("contact_view.lua")
         self._claim_timers = self._script("claim_timers.lua")
         self._outbox_put = self._script("outbox_put.lua")
         self._outbox_done = self._script("outbox_done.lua")
@@ -120,7 +111,7 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
     # -- transitions -------------------------------------------------------
     def _payload(self, t: Transition) -> str:
         rev = (t.expect_rev or 0) + 1
-        contact = t.contact.model_copy(update={"rev": rev})
+        contact = with_rev(t.contact, rev)
         payload: dict[str, Any] = {
             "id": contact.id,
             "expect_rev": False if t.expect_rev is None else t.expect_rev,
@@ -153,6 +144,7 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
             "disarm": list(t.disarm),
             "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
             "events": [e.model_dump_json() for e in t.events],
+            "queue_empty": t.queue_empty,
         }
         return json.dumps(payload)
 
@@ -174,6 +166,7 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
             k.senders,
             k.arrivals,
             k.contact_offers(t.contact.id),
+            k.dispatch_version,
         ]
 
     @staticmethod
@@ -181,7 +174,7 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
         status, value = result[0], result[1]
         if status != "ok":
             return Conflict(str(value))
-        return t.contact.model_copy(update={"rev": int(value)})
+        return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:
         result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])
@@ -263,17 +256,6 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
         members = await self.redis.zrangebylex(self.k.arrivals, f"[{sender_key}|", f"[{sender_key}|~")
         return [from_ms(int(m.split("|")[1])) for m in members]
 
-    async def intake_state(self, sender_keys: list[str]) -> IntakeState:
-        k = self.k
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in sender_keys:
-                pipe.zrangebylex(k.arrivals, f"[{key}|", f"[{key}|~")
-            pipe.incr(k.seq)
-            pipe.get(k.version_head)
-            *found, seq, head = await pipe.execute()
-        arrivals = sorted(from_ms(int(m.split("|")[1])) for members in found for m in members)
-        return IntakeState(arrivals, int(seq), int(head or 0))
-
     async def queued_contacts(self, limit: int = 500, after: float | None = None) -> list[Contact]:
         lower = "-inf" if after is None else f"({after!r}"
         pairs = await self._queue_head(keys=[self.k.queue, self.k.contacts], args=[lower, limit])
@@ -301,7 +283,7 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
         k = self.k
         created = await self._call(
             self._put_responder,
-            [k.responders, k.presence, k.idle],
+            [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
             [responder.id, responder.model_dump_json(), to_ms(now)],
         )
         return bool(created)
@@ -316,34 +298,10 @@ class RedisStore(QueuesAndStream, SetupRecords, Store):
 
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
         await self._call(
-            self._set_presence, [self.k.presence, self.k.idle], [responder_id, status, to_ms(now)]
+            self._set_presence,
+            [self.k.presence, self.k.idle, self.k.dispatch_version],
+            [responder_id, status, to_ms(now)],
         )
-
-    async def dispatch_state(self) -> DispatchState:
-        k = self.k
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(k.responders)
-            pipe.hgetall(k.presence)
-            pipe.hgetall(k.load)
-            pipe.zrange(k.idle, 0, -1, withscores=True)
-            pipe.get(k.version_head)
-            raw_responders, presence, raw_loads, idle, head = await pipe.execute()
-        return DispatchState(
-            responders={rid: self._responder(raw) for rid, raw in sorted(raw_responders.items())},
-            presence=presence,
-            loads=_loads(raw_loads),
-            idle={rid: from_ms(score) for rid, score in idle},
-            roster_head=int(head or 0),
-        )
-
-    def _responder(self, raw: str) -> Responder:
-        """Parsed once per distinct record: every dispatch pass reads them all, and they rarely change."""
-        found = self._responder_cache.get(raw)
-        if found is None:
-            if len(self._responder_cache) > RESPONDER_CACHE:
-                self._responder_cache.clear()
-            found = self._responder_cache[raw] = Responder.model_validate_json(raw)
-        return found
 
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))

@@ -7,7 +7,7 @@ from datetime import timedelta
 from router import transitions as tr
 from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
 from router.store import Conflict, LoadChange, MemoryStore, Store, Transition
-from router.store.memory import MARKS_SWEEP_AT
+from router.store.memory_setup import MARKS_SWEEP_AT
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
 

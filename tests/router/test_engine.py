@@ -10,7 +10,7 @@ from protocols import default_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
-from router.models import ContactStatus, Responder
+from router.models import ContactStatus, Event, Responder
 from router.notify import LogNotifier
 from router.store import Store
 from schedules import Roster, Shift
@@ -303,3 +303,20 @@ async def test_cooldown_retry_on_a_clock_between_milliseconds(store: Store) -> N
     await engine.decline("o_0001", "ana")
     await advance(engine, clock, 61, step=0.0003 * 1000)
     assert (await engine.get_contact(c.id)).status == ContactStatus.offered
+
+
+async def test_a_failing_listener_never_undoes_routing(engine: Engine) -> None:
+    heard: list[str] = []
+
+    class Broken:
+        async def on_event(self, contact: object, event: Event) -> None:
+            heard.append(event.event)
+            raise RuntimeError("the adapter fell over")
+
+    engine.listeners.append(Broken())
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms())
+    assert (await engine.get_contact(c.id)).status == ContactStatus.offered
+    assert heard == ["received", "offered"], "every event still reached the listener"
+    failed = engine.metrics.notify_failures.labels("listener")._value.get()
+    assert failed == 2

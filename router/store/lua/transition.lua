@@ -15,6 +15,7 @@
 -- KEYS[13] senders     HASH keyed sender hash -> open contact id
 -- KEYS[14] arrivals    ZSET "sender key|ms|contact id" (score 0, by member): repeat contacts
 -- KEYS[15] contact_offers  SET every offer id made for this contact (forgotten with it)
+-- KEYS[16] dispatch_version  STRING bumped when loads or idle times change (dispatch's cache)
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
 --
@@ -41,6 +42,8 @@ end
 for _, rid in ipairs(p.require_available) do
   if redis.call('HGET', KEYS[8], rid) ~= 'available' then return {'conflict', 'unavailable'} end
 end
+-- Intake that offers in its own write does so only when nobody is waiting ahead of it.
+if p.queue_empty and redis.call('ZCARD', KEYS[3]) > 0 then return {'conflict', 'queue'} end
 
 -- writes -------------------------------------------------------------------
 local rev = tonumber(p.rev)
@@ -71,6 +74,7 @@ for _, l in ipairs(p.loads) do
   if held <= 0 then redis.call('HDEL', KEYS[7], l.field) end
 end
 for _, i in ipairs(p.idle) do redis.call('ZADD', KEYS[9], i.ms, i.rid) end
+if #p.loads > 0 or #p.idle > 0 then redis.call('INCR', KEYS[16]) end
 for _, tid in ipairs(p.disarm) do
   redis.call('ZREM', KEYS[10], tid)
   redis.call('HDEL', KEYS[11], tid)

@@ -1,0 +1,66 @@
+"""Intake offers a new contact in its own write when nobody waits ahead and someone free suits
+it: one read and one write for the lot, with the same events as intake then a pass."""
+
+from __future__ import annotations
+
+from protocols import default_protocol
+from router import intake
+from router.clock import VirtualClock
+from router.engine import Engine
+from router.models import ContactStatus
+from router.store import DispatchState, IntakeState, MemoryStore, Transition
+from tests.conftest import counter_ids
+from tests.router.helpers import events_of, pending_for, sms, staff
+
+
+async def test_a_new_contact_is_offered_in_intakes_own_write(engine: Engine) -> None:
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms())
+    assert c.status == ContactStatus.queued  # the API's answer: as received
+    stored = await engine.get_contact(c.id)
+    assert stored.status == ContactStatus.offered and stored.rev == 1, "one write, not two"
+    assert await events_of(engine, c) == ["received", "offered"]
+    assert await pending_for(engine, "ana") == ["o_0001"]
+    assert await engine.store.ready_queue() == []
+    streamed = [(e.event, e.status) for _, e in await engine.store.read_events() if e.contact_id == c.id]
+    assert streamed == [("received", "queued"), ("offered", "offered")]
+
+
+async def test_with_someone_waiting_a_new_contact_is_queued_first(engine: Engine) -> None:
+    await staff(engine, ["ana", "ben"], languages=["en"])
+    waiting = await engine.intake(sms(sender="+15550000001", language="fr"))  # nobody speaks it
+    c = await engine.intake(sms(sender="+15550000002"))
+    assert (await engine.get_contact(waiting.id)).status == ContactStatus.queued
+    stored = await engine.get_contact(c.id)
+    # Offered by the pass after it was queued (two writes), not in intake's own.
+    assert stored.status == ContactStatus.offered and stored.rev == 2
+
+
+class QueuedMeanwhile(MemoryStore):
+    """Another instance queues a contact between intake's read and its write."""
+
+    sneak: Transition | None = None
+
+    async def intake_state(
+        self, sender_keys: list[str], known: DispatchState | None = None, dispatch: bool = False
+    ) -> IntakeState:
+        state = await super().intake_state(sender_keys, known, dispatch)
+        if self.sneak is not None:
+            await self.apply(self.sneak)
+            self.sneak = None
+        return state
+
+
+async def test_a_contact_queued_meanwhile_is_served_first(clock: VirtualClock) -> None:
+    store = QueuedMeanwhile()
+    engine = Engine(store, clock, default_protocol(), id_factory=counter_ids())
+    await staff(engine, ["ana"])
+    now = clock.now()
+    ahead = intake.build(sms(sender="+15550000009"), engine.protocol, now, "c_ahead", 0, None, "k-ahead", [])
+    store.sneak = ahead.transition
+    c = await engine.intake(sms(sender="+15550000001"))
+    # The guard refused the offer in intake's write: queued, then a pass served the queue in order.
+    # (o_0001 was the refused write's: ids are never reused.)
+    assert (await engine.get_contact("c_ahead")).offer_ids == ["o_0002"]
+    stored = await engine.get_contact(c.id)
+    assert stored.rev == 2 and stored.offer_ids == ["o_0003"]
