@@ -22,7 +22,7 @@ from router.channels import chat, email, twilio
 from router.demo import run_demo
 from router.ledger.cli import add_commands as add_ledger_commands
 from router.ledger.cli import ledger_main, retention_main
-from router.server import serve
+from router.server import run, serve
 from router.service import Service, StartupError, open_store, require_own_key
 from router.settings import Settings
 from router.web import reports, schedule
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(given)
     try:
         if args.command == "serve":
-            return asyncio.run(_serve(args))
+            return run(_serve(args), _settings(args).event_loop)
         if args.command == "demo":
             return asyncio.run(run_demo(args))
         if args.command == "token":

@@ -32,7 +32,6 @@ from typing import Any
 
 from simulations.bench._measure import Meter, cost_line
 from simulations.bench._procs import (
-    ADMIN,
     Serve,
     machine,
     protocol_yaml,
@@ -87,8 +86,6 @@ async def generate(inst: Serve, concurrency: int, duration_s: float, limit: int,
     counter = itertools.count()
     started = time.perf_counter()
     deadline = started + duration_s
-    url = inst.base + "/v1/contacts"
-    headers = {"Authorization": f"Bearer {ADMIN}"}
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
@@ -98,9 +95,8 @@ async def generate(inst: Serve, concurrency: int, duration_s: float, limit: int,
             body = {"channel": CHANNELS[n % len(CHANNELS)], "from": f"+1555{tag}{n:07d}", "body": "hello"}
             sent_wall, sent_mono = time.time(), time.perf_counter()
             try:
-                async with inst.session.post(url, json=body, headers=headers) as resp:
-                    answer: Any = await resp.json(content_type=None)
-                    ok = resp.status == 201
+                status, answer = await inst.lean.post("/v1/contacts", body)
+                ok = status == 201
             except Exception:
                 ok = False
             if ok:

@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from simulations.bench._measure import cost_line
-from simulations.bench._procs import ADMIN, Serve, machine, redis_server
+from simulations.bench._procs import Serve, machine, redis_server
 from simulations.bench.intake import CAPACITY, CHANNELS, Load, Sent, measure_level
 
 # After the last scheduled send, answers still outstanding are waited for this long, then dropped.
 DRAIN_S = 10.0
+# The generator's HTTP client: "lean" (raw keep-alive connections, _procs.LeanClient) or "aiohttp"
+# (the client used before; several times the CPU per request, taken from the server's cores).
+CLIENT = ["lean"]
 
 
 async def at_rate(inst: Serve, rate: float, duration_s: float, tag: str) -> tuple[Load, dict[str, Any]]:
@@ -37,16 +40,16 @@ async def at_rate(inst: Serve, rate: float, duration_s: float, tag: str) -> tupl
     requests still unanswered DRAIN_S after the last send."""
     n = round(rate * duration_s)
     load = Load()
-    url = inst.base + "/v1/contacts"
-    headers = {"Authorization": f"Bearer {ADMIN}"}
     lag = 0.0
 
     async def post(i: int, scheduled_wall: float, scheduled_mono: float) -> None:
         body = {"channel": CHANNELS[i % len(CHANNELS)], "from": f"+1444{tag}{i:07d}", "body": "hello"}
         try:
-            async with inst.session.post(url, json=body, headers=headers) as resp:
-                answer: Any = await resp.json(content_type=None)
-                ok = resp.status == 201
+            if CLIENT[0] == "aiohttp":
+                status, answer = await inst.call("POST", "/v1/contacts", body)
+            else:
+                status, answer = await inst.lean.post("/v1/contacts", body)
+            ok = status == 201
         except Exception:
             ok = False
         if ok:
@@ -55,6 +58,7 @@ async def at_rate(inst: Serve, rate: float, duration_s: float, tag: str) -> tupl
             load.errors += 1
 
     tasks: list[asyncio.Task[None]] = []
+    cpu0 = time.process_time()
     mono0, wall0 = time.perf_counter() + 0.05, time.time() + 0.05
     i = 0
     while i < n:
@@ -76,6 +80,8 @@ async def at_rate(inst: Serve, rate: float, duration_s: float, tag: str) -> tupl
             await task
     load.elapsed_s = time.perf_counter() - mono0
     return load, {
+        # the generator's own CPU per request: it shares the cores with the server it measures
+        "generator_cpu_us": (time.process_time() - cpu0) / max(1, n) * 1e6,
         "scheduled": n,
         "rate": rate,
         "sent_for_s": sent_for_s,
@@ -114,7 +120,8 @@ def report(r: dict[str, Any]) -> list[str]:
         f"kept up: {'yes' if r['kept_up'] else 'NO'}",
         f"  send (scheduled) -> offered  {ms(sto)}",
         f"  POST round trip              {ms(rt)}",
-        f"  generator's worst lag behind its schedule {r['max_send_lag_s'] * 1000:.1f} ms",
+        f"  generator's worst lag behind its schedule {r['max_send_lag_s'] * 1000:.1f} ms, "
+        f"its CPU {r['generator_cpu_us']:,.0f} µs per request",
     ]
     if r.get("cost"):
         lines.append("  " + cost_line("cost per contact (intake + offer)", r["cost"]))
@@ -135,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--rates", default="500,2000", help="contacts per second, comma-separated")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of load per rate")
+    p.add_argument("--client", choices=("lean", "aiohttp"), default="lean", help="generator HTTP client")
     args = p.parse_args(argv)
+    CLIENT[0] = args.client
     print(f"open-loop intake: {machine()}")
     for r in asyncio.run(run([float(x) for x in args.rates.split(",") if x.strip()], args.duration)):
         for line in report(r):
