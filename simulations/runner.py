@@ -276,6 +276,10 @@ class Simulation:
         # cyclic garbage (gc.collect() after 20,000 busy-hotline contacts with the collector off
         # found none); what an earlier run left (a Simulation is a cycle with its notifier) is
         # collected first, while the heap holds little else.
+        if gc.get_freeze_count():
+            # The process keeps objects out of the collector's sight itself (`serve` freezes
+            # what start-up built): the unfreeze below would hand them back. Left as it is.
+            return await self._run()
         gc.collect()
         enabled = gc.isenabled()
         gc.disable()

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import structlog
 
 from router import engine as engine_module
+from router.engine import Engine
 from router.metrics import UnrecordedMetrics
 from router.models import Contact, ContactStatus, Offer
 from router.transitions import evolve
-from simulations import Simulation, parse_scenario, quiet_router_logs
+from simulations import Scenario, Simulation, parse_scenario, quiet_router_logs, runner
+from simulations.sim_engine import SimEngine
 
 NOW = datetime(2026, 1, 5, 9, tzinfo=UTC)
 
@@ -88,3 +92,43 @@ async def test_a_released_responders_late_answer_connects_nobody() -> None:
     assert records
     assert all(r.answered_s is None for r in records)
     assert all(held == 0 for held in sim.utilisation.held.values())
+
+
+def small_hotline() -> Scenario:
+    return parse_scenario(
+        {
+            "warmup": "0s",
+            "days": 1,
+            "responders": {"count": 3, "capacity": {"voice": 1, "sms": 2}},
+            "arrivals": {"voice": 6, "sms": 6},
+            "handle": {"voice": "10m", "sms": "15m"},
+            "patience": {"voice": {"kind": "exponential", "mean": "5m"}},
+            "behaviour": {"react": "20s", "accept": 0.8, "no_answer": 0.1, "answer_delay": "10s"},
+        }
+    )
+
+
+async def events_of(sim: Simulation) -> list[str]:
+    return [f"{sid} {event.model_dump_json()}" for sid, event in await sim.store.read_events("0", 1_000_000)]
+
+
+async def test_skipping_empty_queue_passes_changes_no_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SimEngine skips a dispatch pass over an empty queue: the same run on the plain Engine
+    writes the same events, in the same order, with the same ids."""
+    with quiet_router_logs():
+        fast = await Simulation(small_hotline()).run()
+        assert isinstance(fast.engine, SimEngine)
+        monkeypatch.setattr(runner, "SimEngine", Engine)
+        plain = await Simulation(small_hotline()).run()
+    assert type(plain.engine) is Engine
+    fast_events = await events_of(fast)
+    assert len(fast_events) > 100
+    assert fast_events == await events_of(plain)
+
+
+async def test_a_run_leaves_the_collector_as_it_found_it() -> None:
+    assert gc.isenabled()
+    with quiet_router_logs():
+        await Simulation(small_hotline()).run()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
