@@ -109,7 +109,9 @@
   }
 
   SN.offers = {
+    draws: 0,  // how often the list was read and drawn (each re-anchors every countdown)
     draw: function (offers) {
+      SN.offers.draws += 1;
       var list = SN.$("offers");
       var seen = {};
       var prev = null;

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.async_api import Page, ViewportSize, expect
+from playwright.async_api import Locator, Page, ViewportSize, expect
 
 from router.clock import VirtualClock
 from tests.channels.conftest_web import TOKENS, Stack, check_png, chromium, running
@@ -30,6 +30,19 @@ async def sign_in(page: Page, stack: Stack, token: str) -> None:
     await page.fill("#token", token)
     await page.click("#signin-form button")
     await expect(page.locator("#live")).to_have_text("live")
+
+
+async def ticked(page: Page, card: Locator, ms: int) -> tuple[int, int]:
+    """The countdown before and after the page's clock runs on `ms`, in a step with no read of
+    the offers list in it."""
+    for _ in range(5):
+        draws = await page.evaluate("window.SafetyNet.offers.draws")
+        before = seconds_left(await card.locator(".countdown").inner_text())
+        await page.clock.run_for(ms)
+        after = seconds_left(await card.locator(".countdown").inner_text())
+        if await page.evaluate("window.SafetyNet.offers.draws") == draws:
+            return before, after
+    raise AssertionError("the offers list was read again in every step")
 
 
 async def minor_chat(stack: Stack) -> str:
@@ -65,13 +78,12 @@ async def test_an_offer_card_counts_down_live_and_shows_no_personal_data(tmp_pat
         await expect(page.locator("body")).to_have_attribute("data-alerts", "1")
         assert await page.evaluate("window.SafetyNet.alerts.sound()") == "running"
 
-        # The page's own clock moves on 7 s: the countdown ticks down without a reload.
-        first = seconds_left(await card.locator(".countdown").inner_text())
-        await page.clock.run_for(7000)
-        second = seconds_left(await card.locator(".countdown").inner_text())
+        # The page's own clock moves on 7 s, then 2 s: the countdown ticks down without a reload.
+        # (A read of the list, which a feed event can bring at any moment, re-anchors it on the
+        # server's clock, which has not moved on: a step with one in it is taken again.)
+        first, second = await ticked(page, card, 7000)
         assert 6 <= first - second <= 8, (first, second)
-        await page.clock.run_for(2000)
-        third = seconds_left(await card.locator(".countdown").inner_text())
+        second, third = await ticked(page, card, 2000)
         assert 1 <= second - third <= 3, (second, third)
         await page.screenshot(path=tmp_path / "offer-390.png")
         await page.set_viewport_size(DESKTOP)
