@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from router.clock import from_ms, to_ms
 from router.keys import Keys
@@ -195,16 +196,45 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         if isinstance(self.redis, RedisCluster):
             # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for t in ts:
-                keys = self._transition_keys(t)
-                await self._transition(keys=keys, args=[self._payload(t), self.k.wake], client=pipe)
-            if self.wait_replicas and time.monotonic() >= self._replicas_missing_until:
-                pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
-            replies = await pipe.execute()
-        if len(replies) > len(ts) and int(replies[-1]) < self.wait_replicas:
+        wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
+        calls = [(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake]) for t in ts]
+        replies = await self._scripts_at_once(calls, wait)
+        if wait and int(replies[-1]) < self.wait_replicas:
             self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
         return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
+
+    async def _scripts_at_once(
+        self, calls: list[tuple[AsyncScript, list[str], list[Any]]], wait: bool = False
+    ) -> list[Any]:
+        """Several script calls (and WAIT for a replica) in one round trip. By EVALSHA directly:
+        redis-py's own pipelined scripts ask SCRIPT EXISTS first, one more round trip each time.
+        A script Redis no longer holds (a restart, SCRIPT FLUSH) is loaded and those calls sent
+        again (NOSCRIPT means it did not run)."""
+        replies: list[Any] = [None] * len(calls)
+        acked: Any = None
+        todo = list(range(len(calls)))
+        for attempt in range(2):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for i in todo:
+                    script, keys, args = calls[i]
+                    pipe.evalsha(script.sha, len(keys), *keys, *args)
+                if wait:
+                    pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
+                got = await pipe.execute(raise_on_error=False)
+            if wait:
+                acked = got.pop()
+            for i, reply in zip(todo, got, strict=True):
+                replies[i] = reply
+            missing = [i for i in todo if isinstance(replies[i], NoScriptError)]
+            if not missing or attempt:
+                break
+            for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
+                await self.redis.script_load(script.script)
+            todo = missing
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return [*replies, acked] if wait else replies
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
         if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:
@@ -214,10 +244,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         # replica holds it too. When none answers within the wait (the replica is down, or
         # was just promoted and has none yet), writes go on without waiting for a while rather
         # than each paying the wait: the hotline keeps answering on the master alone.
-        async with self.redis.pipeline(transaction=False) as pipe:
-            await script(keys=keys, args=args, client=pipe)
-            pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
-            result, acked = await pipe.execute()
+        result, acked = await self._scripts_at_once([(script, keys, args)], wait=True)
         if int(acked) < self.wait_replicas:
             self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
         return result

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
+
 from router import transitions as tr
 from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
-from router.store import Conflict, LoadChange, MemoryStore, Store, Transition
+from router.store import Conflict, LoadChange, MemoryStore, RedisStore, Store, Transition
 from router.store.memory_setup import MARKS_SWEEP_AT
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
@@ -121,3 +125,31 @@ async def test_get_offers_reads_those_that_exist_in_order(store: Store) -> None:
     await store.apply(offered)
     assert [o.id for o in await store.get_offers(["o2", "gone", "o1"])] == ["o2", "o1"]
     assert await store.get_offers([]) == []
+
+
+async def test_apply_many_is_one_round_trip_and_survives_forgotten_scripts(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not isinstance(store, RedisStore) or isinstance(store.redis, RedisCluster):
+        pytest.skip("scripts are Redis's; a cluster pipeline sends each call on its own")
+    a = await intake(store, contact("a"), 1)
+    b = await intake(store, contact("b", 2), 2)
+    sent = [0]
+    original = AbstractConnection.send_packed_command
+
+    async def counted(self: AbstractConnection, command: object, check_health: bool = True) -> None:
+        sent[0] += 1
+        await original(self, command, check_health)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    raised = [c.model_copy(update={"escalation_level": 1}) for c in (a, b)]
+    first = await store.apply_many([Transition(contact=c, expect_rev=c.rev) for c in raised])
+    assert [getattr(w, "rev", None) for w in first] == [2, 2]
+    assert sent[0] == 1, "a batch of transitions is one round trip (no SCRIPT EXISTS first)"
+    # Redis restarted without its script cache: the batch loads the script and is sent again.
+    await store.redis.script_flush()
+    again = [c.model_copy(update={"escalation_level": 2, "rev": 2}) for c in raised]
+    second = await store.apply_many([Transition(contact=c, expect_rev=2) for c in again])
+    assert [getattr(w, "rev", None) for w in second] == [3, 3]
+    got = await store.get_contact("a")
+    assert got is not None and got.escalation_level == 2 and got.rev == 3
