@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 
 from router.models import (
@@ -18,7 +18,33 @@ from router.models import (
     Timer,
     TokenRecord,
 )
+from router.store.shapes import (
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    LoadChange,
+    StreamInfo,
+    Tail,
+    TimerBatch,
+    Transition,
+)
 from schedules import Roster, RosterVersion
+
+__all__ = [
+    "Conflict",
+    "ContactView",
+    "DispatchState",
+    "DispatchView",
+    "IntakeState",
+    "LoadChange",
+    "Store",
+    "StoreUnavailable",
+    "StreamInfo",
+    "Tail",
+    "TimerBatch",
+    "Transition",
+]
 
 
 class Conflict(Exception):
@@ -31,121 +57,6 @@ class Conflict(Exception):
 
 class StoreUnavailable(Exception):
     """The store cannot be reached."""
-
-
-@dataclass(frozen=True)
-class DispatchState:
-    """Everything a dispatch pass reads besides the queue, read in one round trip."""
-
-    responders: dict[str, Responder]
-    presence: dict[str, Presence]
-    loads: dict[tuple[str, str], int]
-    idle: dict[str, datetime]
-    roster_head: int
-    # Changes whenever responders, presence, loads or idle times do: a reader holding this
-    # version may keep its copy (never mutate it: it is shared by every pass that reuses it).
-    version: str = ""
-
-
-@dataclass(frozen=True)
-class DispatchView:
-    """A dispatch pass's one read: the state (the caller's own copy when nothing in it changed),
-    how many contacts wait in the ready queue and, when asked, the first of them in serving order."""
-
-    state: DispatchState
-    queued: int
-    queue: list[Contact] | None
-
-
-@dataclass(frozen=True)
-class ContactView:
-    """A contact with its offers as of its revision (None: not read, ask for them), and the
-    offer it was found by — one read for accept, decline and every change that needs offers."""
-
-    contact: Contact | None
-    offers: list[Offer] | None
-    offer: Offer | None = None
-
-
-@dataclass(frozen=True)
-class IntakeState:
-    """What intake reads before it decides, in one round trip: the person's earlier arrivals
-    (under every listed key, oldest first), a fresh sequence number and the roster head; when
-    asked, the dispatch state and the ready queue's length (to offer in the same write)."""
-
-    arrivals: list[datetime]
-    seq: int
-    roster_head: int
-    dispatch: DispatchState | None = None
-    queued: int = 0
-
-
-@dataclass(frozen=True)
-class TimerBatch:
-    """A claim of due timers with what deciding them needs, read in the same call: the records
-    of the contacts they concern, the earliest timer left (the loop's next wake) and the roster head."""
-
-    timers: list[Timer]
-    contacts: dict[str, Contact]
-    next_due: datetime | None
-    roster_head: int
-
-
-@dataclass(frozen=True)
-class Tail:
-    """What one blocking read of the stream found: the last position read (None: nothing new),
-    how many events it read, and those of them the reader wanted."""
-
-    position: str | None
-    read: int
-    events: list[tuple[str, Event]]
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    """How much of the event stream Redis still holds: its length and first and last positions."""
-
-    length: int
-    first_id: str | None
-    last_id: str | None
-
-
-@dataclass(frozen=True)
-class LoadChange:
-    """Add `delta` to what a responder holds on a channel; a rise must stay within `capacity`."""
-
-    responder: str
-    channel: str
-    delta: int
-    capacity: int = 0
-
-
-@dataclass
-class Transition:
-    """One state change of one contact, applied all at once or not at all.
-
-    Guards: the contact's stored revision equals `expect_rev` (None: the contact must
-    not exist yet); every rising `LoadChange` stays within its capacity; every
-    responder in `require_available` is available. Then: the contact is written with
-    rev + 1, enqueued or dequeued, offers written, loads changed, idle times set,
-    timers armed and disarmed, events appended.
-    """
-
-    contact: Contact
-    expect_rev: int | None
-    enqueue_score: float | None = None
-    dequeue: bool = False
-    offers: list[Offer] = field(default_factory=list)
-    loads: list[LoadChange] = field(default_factory=list)
-    require_available: list[str] = field(default_factory=list)
-    idle: dict[str, datetime] = field(default_factory=dict)
-    arm: list[Timer] = field(default_factory=list)
-    disarm: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    # (sender key, arrival, forget before): remember this arrival for repeat-contact triage.
-    arrival: tuple[str, datetime, datetime] | None = None
-    # Guard: the ready queue is empty (intake offering a new contact at once jumps nobody).
-    queue_empty: bool = False
 
 
 class Store(abc.ABC):
