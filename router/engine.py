@@ -96,9 +96,7 @@ class Engine(Dispatching, StaffActions):
         offer, first = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
-            others = await self._offers_of(c)
-            # The offer as read with the contact's others (one read), unless it is not among them.
-            fresh = next((o for o in others if o.id == offer_id), None) or await self._fresh_offer(offer_id)
+            fresh, others = await self._offer_in(c, offer_id)
             t = tr.accept(c, fresh, self.clock.now(), others)
             t.arm.append(staffing.answer_timer(self.protocol, t.contact, self.clock.now()))
             return t
@@ -112,8 +110,7 @@ class Engine(Dispatching, StaffActions):
         offer, first = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
-            read = self._offers_read.get((c.id, c.rev), [])
-            fresh = next((o for o in read if o.id == offer_id), None) or await self._fresh_offer(offer_id)
+            fresh, _ = await self._offer_in(c, offer_id)
             t = tr.release_offer(c, fresh, self.clock.now(), OfferStatus.declined)
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
@@ -137,11 +134,13 @@ class Engine(Dispatching, StaffActions):
             self._offers_read[(view.contact.id, view.contact.rev)] = view.offers
         return view
 
-    async def _fresh_offer(self, offer_id: str) -> Offer:
-        offer = await self.store.get_offer(offer_id)
-        if offer is None:
+    async def _offer_in(self, c: Contact, offer_id: str) -> tuple[Offer, list[Offer]]:
+        """The offer as read with the contact's others (one read), unless it is not among them."""
+        others = await self._offers_of(c)
+        found = next((o for o in others if o.id == offer_id), None) or await self.store.get_offer(offer_id)
+        if found is None:
             raise NotFound(f"no offer {offer_id}")
-        return offer
+        return found, others
 
     async def _offer(self, offer_id: str, by: str | None) -> tuple[Offer, Contact | None]:
         """The offer (theirs, when `by` is given) and its contact as read with it."""

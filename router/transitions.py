@@ -27,7 +27,7 @@ from router.models import (
     trusted_full,
 )
 from router.models import evolve as evolve  # its home was here: ladder, intake and tests import it from here
-from router.store.base import LoadChange, Transition
+from router.store.shapes import LoadChange, Transition
 
 S = ContactStatus
 # Channels where the hotline writes first on a callback (the protocol's `callback` text).

@@ -1,21 +1,19 @@
 """Live state: the Store interface and its Redis and in-memory backends."""
 
-from router.store.base import (
-    Conflict,
+from router.store.base import Conflict, Store, StoreUnavailable
+from router.store.memory import MemoryStore
+from router.store.redis import RedisStore
+from router.store.shapes import (
     ContactView,
     DispatchState,
     DispatchView,
     IntakeState,
     LoadChange,
-    Store,
-    StoreUnavailable,
     StreamInfo,
     Tail,
     TimerBatch,
     Transition,
 )
-from router.store.memory import MemoryStore
-from router.store.redis import RedisStore
 
 __all__ = [
     "Conflict",

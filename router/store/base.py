@@ -23,28 +23,12 @@ from router.store.shapes import (
     DispatchState,
     DispatchView,
     IntakeState,
-    LoadChange,
     StreamInfo,
     Tail,
     TimerBatch,
     Transition,
 )
 from schedules import Roster, RosterVersion
-
-__all__ = [
-    "Conflict",
-    "ContactView",
-    "DispatchState",
-    "DispatchView",
-    "IntakeState",
-    "LoadChange",
-    "Store",
-    "StoreUnavailable",
-    "StreamInfo",
-    "Tail",
-    "TimerBatch",
-    "Transition",
-]
 
 
 class Conflict(Exception):

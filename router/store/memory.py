@@ -18,20 +18,12 @@ from router.models import (
     Responder,
     Timer,
 )
-from router.store.base import (
-    Conflict,
-    ContactView,
-    DispatchState,
-    DispatchView,
-    IntakeState,
-    Store,
-    StreamInfo,
-    Transition,
-)
+from router.store.base import Conflict, Store
 from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
 from router.store.records import with_rev
+from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, StreamInfo, Transition
 
 
 def _position(sid: str) -> tuple[int, int]:

@@ -27,18 +27,14 @@ from router.models import (
     Presence,
     Responder,
 )
-from router.store.base import (
-    Conflict,
-    Store,
-    StoreUnavailable,
-    Transition,
-)
+from router.store.base import Conflict, Store, StoreUnavailable
 from router.store.connect import OUTAGE, connect
 from router.store.records import ContactCodec, with_rev
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
+from router.store.shapes import Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default

@@ -11,10 +11,10 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
 from router.models import Event, Timer
-from router.store.base import StreamInfo, Tail, TimerBatch
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
+from router.store.shapes import StreamInfo, Tail, TimerBatch
 
 
 def _event_name(raw: str) -> str | None:

@@ -11,9 +11,9 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms
 from router.models import Contact, Offer, Responder
-from router.store.base import ContactView, DispatchState, DispatchView, IntakeState
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
+from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState
 
 RESPONDER_CACHE = 2000
 
