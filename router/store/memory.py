@@ -95,7 +95,8 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         if t.enqueue_score is not None:
             self._queue.set(cid, t.enqueue_score)
         if written.is_open:
-            self._open[cid] = to_ms(written.received_at)
+            if cid not in self._open:  # a contact's arrival never changes
+                self._open[cid] = to_ms(written.received_at)
             if written.sender_key:
                 self._senders[written.sender_key] = cid
         else:
@@ -298,6 +299,10 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
     async def next_due(self) -> datetime | None:
         earliest = self._timers.earliest()
         return None if earliest is None else from_ms(earliest)
+
+    def next_due_ms(self) -> int | None:
+        """`next_due` as epoch milliseconds, as kept: the simulator asks before every event."""
+        return self._timers.earliest()
 
     async def timers(self) -> list[Timer]:
         return [self._timer_data[tid] for tid, _ in self._timers]

@@ -61,12 +61,8 @@ async def test_a_protocol_activated_meanwhile_leaves_the_open_contact_on_its_lad
     await advance(engine, clock, old[1].after.total_seconds(), step=30)
     got = await engine.get_contact(c.id)
     escalated = [e for e in got.timeline if e.event == "escalated"]
-    assert (
-        [(e.at - c.received_at, e.model_extra["notify"]) for e in escalated]
-        == [  # type: ignore[index]
-            (s.after, list(s.notify)) for s in old[:2]
-        ]
-    )
+    climbed = [(e.at - c.received_at, (e.model_extra or {})["notify"]) for e in escalated]
+    assert climbed == [(s.after, list(s.notify)) for s in old[:2]]
 
 
 async def test_answering_disarms_the_one_step_armed(engine: Engine, clock: VirtualClock) -> None:
