@@ -26,6 +26,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from router.keys import Keys
+from simulations.bench._speed import reference_ms
 
 ADMIN = "bench-admin-token"
 BENCH_SECRET_KEY = "bench-secret-key-not-for-production"  # noqa: S105 - a fixed key for local benchmark runs
@@ -317,5 +318,6 @@ def machine() -> str:
     load = os.getloadavg()
     return (
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, redis-server {redis_version()}, "
-        f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+        f"load average before the run {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, "
+        f"reference workload {reference_ms():.1f} ms CPU (simulations/bench/_speed.py)"
     )

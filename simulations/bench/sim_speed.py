@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from simulations.bench._speed import reference_ms
 from simulations.progress import ProgressBar
 from simulations.results import results
 from simulations.runner import Simulation, quiet_router_logs
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"reference workload {reference_ms():.1f} ms CPU, "
         f"Python {platform.python_version()}"
     )
     print("method: one process, the real Engine on a MemoryStore and a VirtualClock; wall time")
