@@ -42,12 +42,16 @@ class Snapshot:
     roster_version: int | None = None
     held: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # in_wrap_up's bound, worked out once: `free` is asked per responder per decision.
+        self._busy_after = self.now + SLACK
+
     def free(self, rid: str, channel: str) -> bool:
         r = self.responders.get(rid)
         if r is None or self.presence.get(rid) != "available":
             return False
         idle = self.idle.get(rid)
-        if idle is not None and idle - self.now > SLACK:  # in_wrap_up, inlined: asked per responder
+        if idle is not None and idle > self._busy_after:  # in_wrap_up, inlined
             return False
         return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
 
@@ -58,19 +62,19 @@ class Snapshot:
     def anyone_free(self) -> bool:
         # Asked on every dispatch pass and after every offer: each responder's presence and
         # wrap-up once, not per channel, with the look-ups bound once.
-        responders, presence, idle, loads, now = (
+        responders, presence, idle, loads, busy_after = (
             self.responders,
             self.presence,
             self.idle,
             self.loads,
-            self.now,
+            self._busy_after,
         )
         for rid in self.oncall.everyone:
             r = responders.get(rid)
             if r is None or presence.get(rid) != "available":
                 continue
             since = idle.get(rid)
-            if since is not None and since - now > SLACK:
+            if since is not None and since > busy_after:
                 continue
             for ch in r.channels:
                 if loads.get((rid, ch), 0) < r.capacity_for(ch):
@@ -118,7 +122,7 @@ def _suits(responder: Responder, channel: str, wanted: str | None, skills: list[
         return False
     if wanted is not None and wanted not in {language_key(x) for x in responder.languages}:
         return False
-    return all(skill in responder.skills for skill in skills)
+    return not skills or all(skill in responder.skills for skill in skills)
 
 
 def passes_this_step(contact: Contact) -> dict[str, int]:

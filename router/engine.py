@@ -167,7 +167,8 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.message_out(c, body, responder, self.clock.now(), self.ladder_len)
 
-        contact = await self._change(contact_id, build)
+        # Decided on the contact just read (one read, not two); a change meanwhile reads again.
+        contact = await self._change(contact_id, build, before)
         if before.answered_at is None and contact.answered_at is not None:
             self._observe_answer(contact)
         return contact

@@ -11,7 +11,7 @@ from protocols import Priority, Protocol, Triage
 from router import ladder
 from router import transitions as tr
 from router.errors import RouterError
-from router.models import Contact, ContactIn, ContactStatus, Timer, TimerKind, trusted
+from router.models import Contact, ContactIn, ContactStatus, Rung, Timer, TimerKind, trusted
 from router.store import Transition
 
 AFTER_HOURS = "after_hours"
@@ -122,21 +122,10 @@ def build(
             via=list(p.breach_via),
         )
     ]
-    if not triage.skip_ladder:
-        timers += [
-            trusted(
-                Timer,
-                id=f"esc:{contact.id}:{i}",
-                kind=TimerKind.escalate,
-                due=now + after,
-                contact_id=contact.id,
-                step=i,
-                notify=list(notify),
-                via=list(via),
-                partner=partner,
-            )
-            for i, after, notify, via, partner in ladder_template(p, after_hours)
-        ]
+    rungs = () if triage.skip_ladder else ladder_template(p, after_hours)
+    if rungs:
+        # The first step only; each step arms the next when it fires (router/ladder.py).
+        timers.append(ladder.step_timer(contact.id, now, rungs[0], list(rungs[1:])))
     timers += waiting_timers(p, contact, now)
     memory = p.repeat_window or DEFAULT_MEMORY
     fields = {
@@ -161,8 +150,7 @@ def build(
 
 # Per protocol version (a content address, so a changed protocol is a new entry): what every
 # intake would otherwise work out again from the protocol for each contact.
-_Step = tuple[int, timedelta, tuple[str, ...], tuple[str, ...], str | None]
-_LADDERS: dict[tuple[str, bool], tuple[_Step, ...]] = {}
+_LADDERS: dict[tuple[str, bool], tuple[Rung, ...]] = {}
 _HOLD_TEXT: dict[tuple[str, str | None], bool] = {}
 _CACHE_MAX = 256
 
@@ -173,14 +161,14 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
     cache[key] = value
 
 
-def ladder_template(p: Protocol, after_hours: bool) -> tuple[_Step, ...]:
-    """The escalation steps a new contact arms (those due before its response target):
-    index, delay, whom, how and the partner, prepared once per protocol version."""
+def ladder_template(p: Protocol, after_hours: bool) -> tuple[Rung, ...]:
+    """The escalation steps a new contact climbs (those due before its response target),
+    prepared once per protocol version. Shared by every contact's timers: never changed."""
     key = (p.version, after_hours)
     found = _LADDERS.get(key)
     if found is None:
         found = tuple(
-            (i, step.after, tuple(step.notify), tuple(step.via), step.partner)
+            Rung(step=i, after=step.after, notify=list(step.notify), via=list(step.via), partner=step.partner)
             for i, step in enumerate(p.ladder(after_hours))
             if step.after < p.response_target
         )

@@ -1,10 +1,15 @@
-"""The escalation ladder's transitions: widening who may take a contact, and the breach."""
+"""The escalation ladder's transitions: widening who may take a contact, and the breach.
+
+A contact holds one step timer at a time: intake arms the first step, and each step's
+transition arms the next, carried in the firing timer (`Timer.then`), so the contact climbs the
+ladder it arrived under even if another protocol is activated meanwhile. Answering or ending a
+contact disarms the one step timer it holds, not the whole ladder."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from router.models import Contact, Timer
+from router.models import Contact, Rung, Timer, TimerKind, trusted
 from router.store import Transition
 from router.transitions import evolve, record, seconds
 
@@ -18,6 +23,26 @@ def widen(audience: list[str], notify: list[str]) -> list[str]:
             if role in ALL_ROLES and role not in roles:
                 roles.append(role)
     return roles
+
+
+def step_timer(contact_id: str, received_at: datetime, rung: Rung, then: list[Rung]) -> Timer:
+    """The timer of ladder step `rung` (due `rung.after` from arrival), carrying the steps after it."""
+    return trusted(
+        Timer,
+        id=step_id(contact_id, rung.step),
+        kind=TimerKind.escalate,
+        due=received_at + rung.after,
+        contact_id=contact_id,
+        step=rung.step,
+        notify=list(rung.notify),
+        via=list(rung.via),
+        partner=rung.partner,
+        then=then,
+    )
+
+
+def step_id(contact_id: str, step: int) -> str:
+    return f"esc:{contact_id}:{step}"
 
 
 def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
@@ -42,7 +67,10 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
         via=timer.via,
         waited_s=seconds(contact.received_at, now),
     )
-    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], events=[ev])
+    # The next step in the same write: a kill between the two can lose neither.
+    then = timer.then
+    arm = [step_timer(contact.id, contact.received_at, then[0], then[1:])] if then else []
+    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], arm=arm, events=[ev])
 
 
 def breach(contact: Contact, timer: Timer, now: datetime) -> Transition | None:

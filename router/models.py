@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, NamedTuple, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 from pydantic_core import PydanticUndefined
 
 from protocols import Channel, Priority
@@ -336,6 +344,17 @@ class TimerKind(StrEnum):
     tally = "tally"
 
 
+class Rung(Model):
+    """An escalation step still to come, as the ladder stood when its contact arrived: due
+    `after` the contact's arrival (the same for every contact of one protocol version)."""
+
+    step: int
+    after: timedelta
+    notify: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list)
+    partner: str | None = None
+
+
 class Timer(Model):
     """A follow-up due at `due`; `token` fences it to the step it belongs to."""
 
@@ -349,8 +368,19 @@ class Timer(Model):
     via: list[str] = Field(default_factory=list)
     # An escalation step's partner, snapshotted with the ladder the contact climbs.
     partner: str | None = None
+    # An escalation step's successors: the step armed when this one fires (one at a time).
+    then: list[Rung] = Field(default_factory=list)
 
-    _lists = field_validator("notify", "via", mode="before")(_empty_list)
+    _lists = field_validator("notify", "via", "then", mode="before")(_empty_list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_then(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Only escalation steps with more to come carry `then`: every other timer is written
+        # as before the ladder was armed a step at a time.
+        data: dict[str, Any] = handler(self)
+        if not self.then:
+            data.pop("then", None)
+        return data
 
 
 class Event(Model):

@@ -25,6 +25,7 @@ from router.models import (
     Responder,
     Timer,
     TimerKind,
+    trusted,
 )
 from router.store import LoadChange, Transition
 
@@ -42,14 +43,16 @@ def wrap_up(p: Protocol, contact: Contact, t: Transition, now: datetime) -> None
         return
     until = now + p.wrap_up
     t.idle[rid] = until
-    t.arm.append(Timer(id=f"wrapup:{rid}:{to_ms(until)}", kind=TimerKind.redispatch, due=until))
+    t.arm.append(trusted(Timer, id=f"wrapup:{rid}:{to_ms(until)}", kind=TimerKind.redispatch, due=until))
     t.contact, ev = tr.record(t.contact, now, "wrap_up", responder=rid, until=until.isoformat())
     t.events.append(ev)
 
 
 def answer_timer(p: Protocol, contact: Contact, now: datetime) -> Timer:
-    """Armed at accept, disarmed at answer: an accepted contact nobody answers goes back."""
-    return Timer(
+    """Armed at accept, disarmed at answer: an accepted contact nobody answers goes back.
+    Built unvalidated (`trusted`): the clock's time plus a protocol setting, and our own ids."""
+    return trusted(
+        Timer,
         id=f"answer:{contact.id}",
         kind=TimerKind.answer_timeout,
         due=now + p.answer_timeout,

@@ -67,14 +67,12 @@ def seconds(a: datetime, b: datetime) -> float:
 
 
 def contact_timer_ids(contact: Contact, ladder_len: int) -> list[str]:
-    ids = [
-        f"breach:{contact.id}",
-        f"grace:{contact.id}",
-        f"answer:{contact.id}",
-        f"hold:{contact.id}",
-        f"lang:{contact.id}",
-    ]
-    ids += [f"esc:{contact.id}:{i}" for i in range(ladder_len)]
+    """Every timer the contact may hold: its ladder's one armed step is the next to climb
+    (router/ladder.py arms them one at a time), none once the ladder has run out."""
+    cid = contact.id
+    ids = [f"breach:{cid}", f"grace:{cid}", f"answer:{cid}", f"hold:{cid}", f"lang:{cid}"]
+    if contact.ladder_step < ladder_len:
+        ids.append(f"esc:{cid}:{contact.ladder_step}")
     ids += [f"offer:{oid}" for oid in contact.offer_ids]
     return ids
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from router.clock import VirtualClock
+from router.clock import VirtualClock, from_ms, to_ms
 from router.errors import InvalidState, NotFound
 from router.metrics import UnrecordedMetrics
 from router.models import Contact, ContactIn, ContactStatus, Offer, Responder, trusted
@@ -300,17 +300,19 @@ class Simulation:
         stop = self._ms(self.stop_at)
         span = (self.w1 - self.t0).total_seconds()
         steps = 0
+        # The store keeps timers in epoch milliseconds and t0 is a whole millisecond: the next
+        # timer's offset from t0 is found without building a datetime before every event.
+        t0_ms = to_ms(self.t0)
         while True:
-            due = await self.store.next_due()
-            t_timer = self._ms(due) if due is not None else None
+            due_ms = self.store.next_due_ms()
             t_event = self._heap[0][0] if self._heap else None
-            if t_event is None and (not self.open or t_timer is None):
+            if t_event is None and (not self.open or due_ms is None):
                 break  # arrivals are over and every contact has ended (or nothing can move)
-            if due is not None and t_timer is not None and (t_event is None or t_timer <= t_event):
-                if t_timer > stop:
+            if due_ms is not None and (t_event is None or due_ms - t0_ms <= t_event):
+                if due_ms - t0_ms > stop:
                     break
                 # Timers are kept to the millisecond: one may round to just before now.
-                self.clock.set(max(self.clock.now(), due))
+                self.clock.set(max(self.clock.now(), from_ms(due_ms)))
                 await self.timers.fire_due()
             else:
                 assert t_event is not None

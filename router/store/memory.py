@@ -23,7 +23,15 @@ from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
 from router.store.records import with_rev
-from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, StreamInfo, Transition
+from router.store.shapes import (
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    StreamInfo,
+    TimerBatch,
+    Transition,
+)
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -95,7 +103,8 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         if t.enqueue_score is not None:
             self._queue.set(cid, t.enqueue_score)
         if written.is_open:
-            self._open[cid] = to_ms(written.received_at)
+            if cid not in self._open:  # a contact's arrival never changes
+                self._open[cid] = to_ms(written.received_at)
             if written.sender_key:
                 self._senders[written.sender_key] = cid
         else:
@@ -121,7 +130,9 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             self._timer_data.pop(timer_id, None)
         self._arm(t.arm)
         for event in t.events:
-            self._append(event)
+            self._append(event, False)
+        if t.events:
+            self._appended.set()
         if t.arrival is not None:
             sender, at, forget = t.arrival
             kept = [ms for ms in self._arrivals.get(sender, []) if ms >= to_ms(forget)]
@@ -144,13 +155,14 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         if timers:
             self._wake.set()
 
-    def _append(self, event: Event) -> None:
+    def _append(self, event: Event, tell: bool = True) -> None:
         ms = max(to_ms(event.at), self._event_ms)
         self._event_n = self._event_n + 1 if ms == self._event_ms else 0
         self._event_ms = ms
         self._events.append((f"{ms}-{self._event_n}", event))
         self._event_pos.append((ms, self._event_n))
-        self._appended.set()
+        if tell:
+            self._appended.set()
 
     async def next_seq(self) -> int:
         self._seq += 1
@@ -291,6 +303,18 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             claimed.append(self._timer_data[tid])
         return claimed
 
+    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
+        # The base class's four reads in one call (the simulator claims after every timer due).
+        claimed = await self.claim_due(now, lease_s, limit)
+        contacts = {
+            t.contact_id: self._contacts[t.contact_id]
+            for t in claimed
+            if t.contact_id and t.contact_id in self._contacts
+        }
+        earliest = self._timers.earliest()
+        nxt = None if earliest is None else from_ms(earliest)
+        return TimerBatch(claimed, contacts, nxt, max(self._versions, default=0))
+
     async def complete(self, timer_id: str) -> None:
         self._timers.pop(timer_id)
         self._timer_data.pop(timer_id, None)
@@ -298,6 +322,10 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
     async def next_due(self) -> datetime | None:
         earliest = self._timers.earliest()
         return None if earliest is None else from_ms(earliest)
+
+    def next_due_ms(self) -> int | None:
+        """`next_due` as epoch milliseconds, as kept: the simulator asks before every event."""
+        return self._timers.earliest()
 
     async def timers(self) -> list[Timer]:
         return [self._timer_data[tid] for tid, _ in self._timers]

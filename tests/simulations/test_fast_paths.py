@@ -11,7 +11,8 @@ import structlog
 from router import engine as engine_module
 from router.engine import Engine
 from router.metrics import UnrecordedMetrics
-from router.models import Contact, ContactStatus, Offer
+from router.models import Contact, ContactStatus, Offer, Timer, TimerKind
+from router.store import MemoryStore
 from router.transitions import evolve
 from simulations import Scenario, Simulation, parse_scenario, quiet_router_logs, runner
 from simulations.sim_engine import SimEngine
@@ -132,3 +133,17 @@ async def test_a_run_leaves_the_collector_as_it_found_it() -> None:
         await Simulation(small_hotline()).run()
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+async def test_the_memory_stores_next_due_in_milliseconds_is_next_due() -> None:
+    store = MemoryStore()
+    assert store.next_due_ms() is None and await store.next_due() is None
+    due = NOW + timedelta(milliseconds=1234)
+    await store.arm(
+        [
+            Timer(id="t", kind=TimerKind.redispatch, due=due),
+            Timer(id="u", kind=TimerKind.tally, due=NOW + timedelta(hours=1)),
+        ]
+    )
+    assert await store.next_due() == due
+    assert store.next_due_ms() == round(due.timestamp() * 1000)

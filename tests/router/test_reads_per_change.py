@@ -1,0 +1,31 @@
+"""A change decides on the contact its caller just read: one read, not two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from router.engine import Engine
+from router.models import ContactStatus
+from tests.router.helpers import sms, staff
+
+
+async def test_a_first_reply_reads_the_contact_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    await staff(engine, ["ana"])
+    c = await engine.intake(sms())
+    (offer,) = await engine.offers_for("ana", None)
+    await engine.accept(offer.id, "ana")
+    reads: list[str] = []
+    store: Any = engine.store
+    for name in ("get_contact", "contact_view"):
+        real = getattr(store, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            reads.append(_name)
+            return await _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+    got = await engine.send_message(c.id, "Hello, I am here", "ana")
+    assert got.status == ContactStatus.answered and got.answered_at is not None
+    assert reads == ["get_contact"]
