@@ -28,13 +28,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio.connection import AbstractConnection
-
 from router.clock import VirtualClock
 from router.models import ContactIn, Responder
 from router.service import Service
 from schedules.model import Roster
 from schedules.shift import Shift
+from simulations.bench._counted import count_sends
 from simulations.bench._inproc import engine_on, intake_many
 from simulations.bench._measure import Usage, cost_line, proc_cpu_s, redis_counts
 
@@ -50,17 +49,11 @@ _trips = [0]
 @contextmanager
 def counting() -> Iterator[None]:
     """Count every request this process writes to Redis (restored on exit)."""
-    original = AbstractConnection.send_packed_command
-
-    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
-        _trips[0] += 1
-        await original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    restore = count_sends(_trips)
     try:
         yield
     finally:
-        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+        restore()
 
 
 REDIS_PID = [0]
