@@ -53,6 +53,7 @@ class Dispatching:
     _known: DispatchState | None
     _known_at: float
     _nobody_free: str | None
+    _read_moves: int
 
     keyring: Keyring
     sender_limit: int
@@ -211,11 +212,28 @@ class Dispatching:
         first page."""
         known = self._held()
         quiet = known is not None and known.version == self._nobody_free
+        self._read_moves = self.store.seen.moves  # as the read is sent (see _still_nobody_free)
         view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
         self._hold(view.state)
         # The roster's index is rebuilt only when the head version read with the rest has moved.
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view
+
+    async def _still_nobody_free(self) -> bool:
+        """Whether the last pass found nobody free in the very state this instance's newest write
+        found (no read at all): then nobody can take anything now either, unless time alone
+        changed it (a wrap-up ended, a shift began), which the held state answers here. Passes
+        after an escalation or a breach, written because nobody took the contact, are mostly
+        this; any write that frees someone (a close, a decline, presence, a responder, a roster)
+        moves the version or the head, and the pass reads."""
+        known = self._held()
+        if known is None or known.version != self._nobody_free:
+            return False
+        seen = self.store.seen
+        if seen.moves != self._read_moves or not seen.is_state(known.version, known.roster_head):
+            return False
+        oncall, version = await self.rosters.on_call(self.clock.now(), known.roster_head)
+        return not self._snapshot(known, oncall, version).anyone_free()
 
     async def _queued(self, first: list[Contact] | None) -> AsyncIterator[Contact]:
         """The whole ready queue in serving order, a page at a time (by score, so offers made
@@ -281,6 +299,8 @@ class Dispatching:
             await self._safely("offer", self.notifier.offer(responder, o, written))
 
     async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
+        if await self._still_nobody_free():
+            return 0, False
         snap, view = await self._read()
         if not snap.anyone_free():
             # Until something in the state changes, the next pass need not read the queue.

@@ -75,6 +75,7 @@ class Engine(Dispatching, StaffActions):
         # contact's revision, so what was read with a revision holds for it.
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
+        self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
 
     @property
     def ladder_len(self) -> int:

@@ -23,6 +23,7 @@ from router.store.shapes import (
     DispatchState,
     DispatchView,
     IntakeState,
+    StateSeen,
     StreamInfo,
     Tail,
     TimerBatch,
@@ -47,6 +48,9 @@ class Store(abc.ABC):
     """Live state of one hotline."""
 
     hotline: str
+    # The dispatch state and roster head as this process's newest write found them (a store
+    # whose writes do not say leaves it as made, matching no state: every dispatch pass reads).
+    seen: StateSeen
 
     # -- transitions -------------------------------------------------------
     @abc.abstractmethod

@@ -23,7 +23,15 @@ from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
 from router.store.records import with_rev
-from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, StreamInfo, Transition
+from router.store.shapes import (
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    StateSeen,
+    StreamInfo,
+    Transition,
+)
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -37,6 +45,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
 
     def __init__(self, hotline: str = "default") -> None:
         self.hotline = hotline
+        self.seen = StateSeen()
         # Decoded records, not JSON: the engine never changes a record in place (every change is
         # a model_copy in a Transition), so what was written can be handed back as it is.
         self._contacts: dict[str, Contact] = {}

@@ -34,7 +34,7 @@ from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
-from router.store.shapes import Transition
+from router.store.shapes import StateSeen, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -72,6 +72,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         wait_replicas: int = 0,
     ) -> None:
         self.hotline = hotline
+        self.seen = StateSeen()
         self.wait_replicas = wait_replicas
         self._replicas_missing_until = 0.0
         self._responder_cache: dict[str, Responder] = {}
@@ -164,13 +165,16 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             k.arrivals,
             k.contact_offers(t.contact.id),
             k.dispatch_version,
+            k.responders_version,
+            k.version_head,
         ]
 
-    @staticmethod
-    def _outcome(t: Transition, result: Any) -> Contact | Conflict:
+    def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
         if status != "ok":
             return Conflict(str(value))
+        if len(result) > 3 and result[2]:
+            self.seen.saw(str(result[2]), int(result[3]))
         return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:
@@ -304,11 +308,14 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     # -- responders ------------------------------------------------------------
     async def put_responder(self, responder: Responder, now: datetime) -> bool:
         k = self.k
-        created = await self._call(
-            self._put_responder,
-            [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
-            [responder.id, responder.model_dump_json(), to_ms(now)],
-        )
+        try:
+            created = await self._call(
+                self._put_responder,
+                [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
+                [responder.id, responder.model_dump_json(), to_ms(now)],
+            )
+        finally:
+            self.seen.moved()  # written, or perhaps written: a state read before is not the state
         return bool(created)
 
     async def get_responder(self, responder_id: str) -> Responder | None:
@@ -320,11 +327,14 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return [Responder.model_validate_json(raws[k]) for k in sorted(raws)]
 
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
-        await self._call(
-            self._set_presence,
-            [self.k.presence, self.k.idle, self.k.dispatch_version],
-            [responder_id, status, to_ms(now)],
-        )
+        try:
+            await self._call(
+                self._set_presence,
+                [self.k.presence, self.k.idle, self.k.dispatch_version],
+                [responder_id, status, to_ms(now)],
+            )
+        finally:
+            self.seen.moved()
 
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))
