@@ -219,6 +219,16 @@ class Dispatching:
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view
 
+    def _current(self) -> DispatchState | None:
+        """The held state, when it is the very state this instance's newest write found: no
+        write of this process since its read moved it (responders, presence, rosters), and no
+        transition's reply — this instance's or, through them, another's — says it moved."""
+        known = self._held()
+        seen = self.store.seen
+        if known is None or seen.moves != self._read_moves:
+            return None
+        return known if seen.is_state(known.version, known.roster_head) else None
+
     async def _still_nobody_free(self) -> bool:
         """Whether the last pass found nobody free in the very state this instance's newest write
         found (no read at all): then nobody can take anything now either, unless time alone
@@ -226,11 +236,8 @@ class Dispatching:
         after an escalation or a breach, written because nobody took the contact, are mostly
         this; any write that frees someone (a close, a decline, presence, a responder, a roster)
         moves the version or the head, and the pass reads."""
-        known = self._held()
+        known = self._current()
         if known is None or known.version != self._nobody_free:
-            return False
-        seen = self.store.seen
-        if seen.moves != self._read_moves or not seen.is_state(known.version, known.roster_head):
             return False
         oncall, version = await self.rosters.on_call(self.clock.now(), known.roster_head)
         return not self._snapshot(known, oncall, version).anyone_free()

@@ -330,8 +330,11 @@ class Engine(Dispatching, StaffActions):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
         sent: list[Page] = []
+        # The responders' records as dispatch holds them, when this instance's newest write
+        # found that very state (nobody changed a record since): no read per person paged.
+        held = self._current()
         for rid in targets:
-            responder = await self.store.get_responder(rid)
+            responder = held.responders.get(rid) if held else await self.store.get_responder(rid)
             if responder is not None:
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))

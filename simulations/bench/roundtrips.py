@@ -8,10 +8,11 @@ virtual clock, each operation driven alone (one at a time, the unbatched worst c
   - accept: that offer accepted; close: the contact closed;
   - escalation, one at a time: contacts taken in with nobody on call, then the clock moved to
     each one's escalation in turn and `TimerRunner.fire_due()` called;
+  - escalation paging the backup: a primary and a backup on call, both away; one at a time.
   - escalation, burst: as many due at once and one `fire_due()` (batched).
-Counted per phase: round trips = requests redis-py's asyncio connections wrote (a single
-command, a pipeline or a MULTI/EXEC block: one each; simulations/bench/_counted.py patches the
-same method here), Redis commands from `INFO commandstats` (commands run inside scripts
+Counted per phase: round trips = requests this process's Redis connections wrote (a single
+command, a pipeline or a MULTI/EXEC block: one each; `_counted.count_sends` counts them where
+every one passes, router/store/wire.py's SENDERS), Redis commands from `INFO commandstats` (commands run inside scripts
 included), and this process's CPU (`time.process_time()`).
 """
 
@@ -87,6 +88,19 @@ async def on_call(svc: Service, count: int) -> None:
     await engine.rosters.publish("bench", START, end, force=True, by="bench")
 
 
+async def away_on_call(svc: Service) -> None:
+    """A primary and a backup on call, both away: escalations page the backup, nobody takes one."""
+    engine = svc.engine
+    end = START + timedelta(days=2)
+    shifts = []
+    for rid, role in (("p", "primary"), ("b", "backup")):
+        await engine.put_responder(Responder(id=rid, name=rid, channels=["chat"], capacity={"chat": 100}))
+        await engine.set_presence(rid, "away")
+        shifts.append(Shift(responder=rid, role=role, start=START, end=end))
+    await engine.rosters.put_draft("bench", Roster(timezone="UTC", shifts=shifts), START, end)
+    await engine.rosters.publish("bench", START, end, force=True, by="bench")
+
+
 async def measure(ops: int) -> dict[str, dict[str, Any]]:
     text = protocol_yaml(response_target="1h", offer_timeout="10m", escalate_after=f"{ESCALATE_AFTER_S}s")
     out: dict[str, dict[str, Any]] = {}
@@ -137,6 +151,18 @@ async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[st
                 await svc.runner.fire_due()
 
         out["escalation, one at a time"] = await phase(url, ops, one_at_a_time)
+    clock = VirtualClock(START)
+    async with engine_on(url, proto, workdir, clock, hotline="page") as svc:
+        await away_on_call(svc)
+        step = timedelta(seconds=1)
+        await intake_many(svc, clock, ops, "5", at=lambda i: START + i * step)
+
+        async def paging() -> None:
+            for i in range(ops):
+                clock.set(START + timedelta(seconds=ESCALATE_AFTER_S) + i * step)
+                await svc.runner.fire_due()
+
+        out["escalation paging the backup, one at a time"] = await phase(url, ops, paging)
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="burst") as svc:
         await intake_many(svc, clock, ops, "4")

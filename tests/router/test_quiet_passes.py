@@ -9,13 +9,17 @@ from typing import Any
 
 import pytest
 
+from protocols import Protocol
 from router.clock import VirtualClock
 from router.engine import Engine
-from router.models import ContactStatus
-from router.store import RedisStore
+from router.models import ContactStatus, Responder
+from router.notify import LogNotifier, Page
+from router.store import RedisStore, Store
+from tests.conftest import counter_ids
 from tests.router.helpers import advance, sms, staff
 
-ESCALATES_AT_S = 3 * 60  # the default protocol's first rung
+ESCALATES_AT_S = 3 * 60  # the default protocol's first rung (the backup)
+LAST_RUNG_AT_S = 14 * 60 + 1  # its last (everyone on call)
 
 
 def count_reads(engine: Engine) -> Callable[[], int]:
@@ -74,3 +78,55 @@ async def test_someone_freed_by_another_instance_is_seen_through_this_ones_next_
     contact = await engine.get_contact(cid)
     assert contact.status == ContactStatus.offered
     assert contact.escalation_level == 1
+
+
+class Recorded(LogNotifier):
+    """The console notifier, keeping each page whole (which record it went to)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages: list[Page] = []
+
+    async def page(self, page: Page) -> None:
+        self.pages.append(page)
+        await super().page(page)
+
+
+async def test_pages_go_to_the_records_as_they_stand_without_reading_them_each_time(
+    store: Store, clock: VirtualClock, protocol: Protocol
+) -> None:
+    pages = Recorded()
+    engine = Engine(store, clock, protocol, notifier=pages, id_factory=counter_ids())
+    await nobody_free_with_one_waiting(engine)
+    reads = [0]
+    read = store.get_responder
+
+    async def counted(rid: str) -> Responder | None:
+        reads[0] += 1
+        return await read(rid)
+
+    store.get_responder = counted  # type: ignore[method-assign,assignment]
+    await advance(engine, clock, ESCALATES_AT_S + 1)
+    assert [p.responder.id for p in pages.pages] == ["ben"]
+    assert reads[0] == 0, "the paged responder's record was read again although dispatch held it current"
+    ben = await read("ben")
+    assert ben is not None
+    await engine.put_responder(ben.model_copy(update={"name": "Ben Backup"}))
+    await advance(engine, clock, LAST_RUNG_AT_S - ESCALATES_AT_S)  # everyone on call is paged
+    assert [p.responder.name for p in pages.pages if p.responder.id == "ben"][-1] == "Ben Backup"
+
+
+async def test_a_record_changed_by_another_instance_is_read_before_paging(
+    store: Store, clock: VirtualClock, protocol: Protocol
+) -> None:
+    if not isinstance(store, RedisStore):
+        pytest.skip("two instances share one Redis")
+    pages = Recorded()
+    engine = Engine(store, clock, protocol, notifier=pages, id_factory=counter_ids())
+    await nobody_free_with_one_waiting(engine)
+    ben = await store.get_responder("ben")
+    assert ben is not None
+    other = RedisStore(store.redis, store.hotline)
+    await other.put_responder(ben.model_copy(update={"name": "Ben Backup"}), clock.now())
+    await advance(engine, clock, ESCALATES_AT_S + 1)  # the escalation's reply says the records moved
+    assert [(p.responder.id, p.responder.name) for p in pages.pages] == [("ben", "Ben Backup")]
