@@ -30,6 +30,8 @@ log = structlog.get_logger("router")
 QUEUE_PAGE = 500
 # A dispatch state held longer than this is read whole again (see Dispatching._held).
 STATE_MAX_AGE_S = 5.0
+# A view read with a write serves the pass that follows it, not one long after (that one reads).
+PREFETCHED_FOR_S = 0.5
 # Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
 PASSES_PER_CALL = 4
 # Offers one caller (often an HTTP request) makes before a background task carries on.
@@ -54,6 +56,7 @@ class Dispatching:
     _known_at: float
     _nobody_free: str | None
     _read_moves: int
+    _prefetched: tuple[DispatchView, int, float] | None
 
     keyring: Keyring
     sender_limit: int
@@ -210,14 +213,29 @@ class Dispatching:
         """One round trip: the dispatch state (the one held, while nothing in it changed), the
         queue's length and, unless the last pass found nobody free in this same state, its
         first page."""
-        known = self._held()
-        quiet = known is not None and known.version == self._nobody_free
-        self._read_moves = self.store.seen.moves  # as the read is sent (see _still_nobody_free)
-        view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
+        pre, self._prefetched = self._prefetched, None
+        if pre is not None and time.monotonic() - pre[2] < PREFETCHED_FOR_S:
+            # What a write that freed someone read after itself, in its own round trip.
+            view, self._read_moves, _ = pre
+        else:
+            known = self._held()
+            quiet = known is not None and known.version == self._nobody_free
+            self._read_moves = self.store.seen.moves  # as the read is sent (see _still_nobody_free)
+            view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
         self._hold(view.state)
         # The roster's index is rebuilt only when the head version read with the rest has moved.
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view
+
+    async def _apply_then_view(self, t: Transition) -> Contact:
+        """Apply `t` and read, after it and in its round trip, what the next pass reads (the
+        write frees someone: that pass reads nothing more)."""
+        moves = self.store.seen.moves
+        written, view = await self.store.apply_and_view(t, self._held(), QUEUE_PAGE)
+        if isinstance(written, Conflict):
+            raise written
+        self._prefetched = (view, moves, time.monotonic())
+        return written
 
     def _current(self) -> DispatchState | None:
         """The held state, when it is the very state this instance's newest write found: no

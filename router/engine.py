@@ -33,7 +33,7 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
-from router.store import Conflict, ContactView, DispatchState, Store, Transition
+from router.store import Conflict, ContactView, DispatchState, DispatchView, Store, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -76,6 +76,8 @@ class Engine(Dispatching, StaffActions):
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
+        # read with a write that freed someone, for the pass that follows (see _apply_then_view)
+        self._prefetched: tuple[DispatchView, int, float] | None = None
 
     @property
     def ladder_len(self) -> int:
@@ -247,7 +249,7 @@ class Engine(Dispatching, StaffActions):
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
-        contact = await self._change(contact_id, build, current)
+        contact = await self._change(contact_id, build, current, then_dispatch=True)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
         await self.dispatch()
@@ -368,8 +370,9 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition]],
         first: Contact | None = None,
+        then_dispatch: bool = False,
     ) -> Contact:
-        contact = await self.change_or_stale(contact_id, build, first)
+        contact = await self.change_or_stale(contact_id, build, first, then_dispatch)
         assert contact is not None
         return contact
 
@@ -378,9 +381,12 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition | None]],
         first: Contact | None = None,
+        then_dispatch: bool = False,
     ) -> Contact | None:
         """Read (the contact with its offers, one round trip), decide, apply; on a concurrent
         change, read again and decide again. `first`: the contact as the caller just read it.
+        `then_dispatch`: the caller dispatches next, and the write frees someone: what the pass
+        reads is read with the write, in its round trip.
 
         None when `build` finds nothing left to do (a stale timer)."""
         for _ in range(MAX_RETRIES):
@@ -392,7 +398,7 @@ class Engine(Dispatching, StaffActions):
             if t is None:
                 return None
             try:
-                written = await self.store.apply(t)
+                written = await (self._apply_then_view(t) if then_dispatch else self.store.apply(t))
             except Conflict:
                 await asyncio.sleep(0)
                 continue

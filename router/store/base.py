@@ -62,6 +62,18 @@ class Store(abc.ABC):
         """Apply each transition atomically on its own, all in one round trip: per transition,
         the contact as written or the Conflict that left it unwritten (a burst of timers)."""
 
+    async def apply_and_view(
+        self, t: Transition, known: DispatchState | None, limit: int = 500
+    ) -> tuple[Contact | Conflict, DispatchView]:
+        """Apply (as `apply_many` does one) and then read what a dispatch pass reads, as
+        `dispatch_view(known, "always", limit)` — after the write, in one round trip where the
+        store allows: a write that frees someone is followed by a pass that needs no read."""
+        try:
+            written: Contact | Conflict = await self.apply(t)
+        except Conflict as conflict:
+            written = conflict
+        return written, await self.dispatch_view(known, "always", limit)
+
     @abc.abstractmethod
     async def next_seq(self) -> int: ...
 

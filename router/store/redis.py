@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,10 +22,10 @@ from router.keys import Keys
 from router.models import (
     Contact,
     Offer,
-    OfferStatus,
     Presence,
     Responder,
 )
+from router.store import redis_transition
 from router.store.base import Conflict, Store, StoreUnavailable
 from router.store.connect import OUTAGE, connect
 from router.store.records import ContactCodec, with_rev
@@ -34,7 +33,7 @@ from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
-from router.store.shapes import StateSeen, Transition
+from router.store.shapes import DispatchState, DispatchView, StateSeen, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -107,67 +106,13 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return script
 
     # -- transitions -------------------------------------------------------
-    def _payload(self, t: Transition) -> str:
-        rev = (t.expect_rev or 0) + 1
-        contact = with_rev(t.contact, rev)
-        payload: dict[str, Any] = {
-            "id": contact.id,
-            "expect_rev": False if t.expect_rev is None else t.expect_rev,
-            "rev": rev,
-            "contact": self.codec.encode(contact),
-            "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
-            "dequeue": t.dequeue,
-            "open": str(to_ms(contact.received_at)) if contact.is_open else False,
-            "sender_key": contact.sender_key or False,
-            "arrival": False
-            if t.arrival is None
-            else {
-                "key": t.arrival[0],
-                "member": f"{t.arrival[0]}|{to_ms(t.arrival[1]):015d}|{t.contact.id}",
-                "forget": f"{t.arrival[0]}|{to_ms(t.arrival[2]):015d}",
-            },
-            "offers": [
-                {
-                    "id": o.id,
-                    "json": o.model_dump_json(),
-                    "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
-                }
-                for o in t.offers
-            ],
-            "loads": [
-                {"field": f"{c.responder}|{c.channel}", "delta": c.delta, "cap": c.capacity} for c in t.loads
-            ],
-            "require_available": list(t.require_available),
-            "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
-            "disarm": list(t.disarm),
-            "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
-            "events": [e.model_dump_json() for e in t.events],
-            "queue_empty": t.queue_empty,
-        }
-        return json.dumps(payload)
-
-    def _transition_keys(self, t: Transition) -> list[str]:
-        k = self.k
-        return [
-            k.contacts,
-            k.revs,
-            k.queue,
-            k.open,
-            k.offers,
-            k.pending,
-            k.load,
-            k.presence,
-            k.idle,
-            k.timers,
-            k.timer_data,
-            k.events,
-            k.senders,
-            k.arrivals,
-            k.contact_offers(t.contact.id),
-            k.dispatch_version,
-            k.responders_version,
-            k.version_head,
-        ]
+    def _script_call(self, t: Transition) -> tuple[AsyncScript, list[str], list[Any]]:
+        """transition.lua's call for `t`: the script, its keys, its arguments."""
+        return (
+            self._transition,
+            redis_transition.keys(self.k, t),
+            [redis_transition.payload(t, self.codec), self.k.wake],
+        )
 
     def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
@@ -178,7 +123,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:
-        result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])
+        result = await self._call(*self._script_call(t))
         outcome = self._outcome(t, result)
         if isinstance(outcome, Conflict):
             raise outcome
@@ -197,11 +142,31 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
         wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
-        calls = [(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake]) for t in ts]
+        calls = [self._script_call(t) for t in ts]
         replies = await self._scripts_at_once(calls, wait)
         if wait and int(replies[-1]) < self.wait_replicas:
             self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
         return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
+
+    async def apply_and_view(
+        self, t: Transition, known: DispatchState | None, limit: int = 500
+    ) -> tuple[Contact | Conflict, DispatchView]:
+        if isinstance(self.redis, RedisCluster):
+            return await super().apply_and_view(t, known, limit)  # no scripts in a cluster pipeline
+        wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
+        view_keys, view_args = self._view_call(known, "always", limit)
+        replies = await self._scripts_at_once(
+            [
+                self._script_call(t),
+                (self._read_view, view_keys, view_args),
+            ],
+            wait,
+        )
+        if wait and int(replies[-1]) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        state, _, queued, page, _, _ = self._view_parse(replies[1], known, "always")
+        assert state is not None  # a state is wanted: read whole, or `known` still holds
+        return self._outcome(t, replies[0]), DispatchView(state, queued, page)
 
     async def _scripts_at_once(
         self, calls: list[tuple[AsyncScript, list[str], list[Any]]], wait: bool = False

@@ -157,3 +157,18 @@ def _counting(original: Any, sent: list[int]) -> Any:
         await original(self, command, check_health)
 
     return counted
+
+
+async def test_apply_and_view_is_one_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not isinstance(store, RedisStore) or isinstance(store.redis, RedisCluster):
+        pytest.skip("scripts are Redis's; a cluster pipeline sends each call on its own")
+    a = await intake(store, contact("a"), 1)
+    known = (await store.dispatch_view(None)).state
+    sent = [0]
+    for cls in SENDERS:
+        monkeypatch.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
+    raised = a.model_copy(update={"escalation_level": 1})
+    written, view = await store.apply_and_view(Transition(contact=raised, expect_rev=a.rev), known)
+    assert getattr(written, "rev", None) == 2 and [c.id for c in view.queue or []] == ["a"]
+    assert view.queue is not None and view.queue[0].escalation_level == 1  # read after the write
+    assert sent[0] == 1, "the write and the read after it are one round trip"

@@ -16,22 +16,32 @@ from router.models import ContactStatus, Responder
 from router.notify import LogNotifier, Page
 from router.store import RedisStore, Store
 from tests.conftest import counter_ids
-from tests.router.helpers import advance, sms, staff
+from tests.router.helpers import advance, pending_for, sms, staff
 
 ESCALATES_AT_S = 3 * 60  # the default protocol's first rung (the backup)
 LAST_RUNG_AT_S = 14 * 60 + 1  # its last (everyone on call)
 
 
 def count_reads(engine: Engine) -> Callable[[], int]:
-    """How often dispatch reads its state (the store's own method, called through)."""
-    calls = [0]
-    read = engine.store.dispatch_view
+    """How often a dispatch pass reads its state on its own (the store's own methods, called
+    through; a read that `apply_and_view` makes with its write is not one)."""
+    calls, inside = [0], [False]
+    store = engine.store
+    read, write = store.dispatch_view, store.apply_and_view
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
-        calls[0] += 1
+        calls[0] += not inside[0]
         return await read(*args, **kwargs)
 
-    engine.store.dispatch_view = counted  # type: ignore[method-assign]
+    async def with_write(*args: Any, **kwargs: Any) -> Any:
+        inside[0] = True
+        try:
+            return await write(*args, **kwargs)
+        finally:
+            inside[0] = False
+
+    store.dispatch_view = counted  # type: ignore[method-assign]
+    store.apply_and_view = with_write  # type: ignore[method-assign]
     return lambda: calls[0]
 
 
@@ -130,3 +140,20 @@ async def test_a_record_changed_by_another_instance_is_read_before_paging(
     await other.put_responder(ben.model_copy(update={"name": "Ben Backup"}), clock.now())
     await advance(engine, clock, ESCALATES_AT_S + 1)  # the escalation's reply says the records moved
     assert [(p.responder.id, p.responder.name) for p in pages.pages] == [("ben", "Ben Backup")]
+
+
+async def test_a_close_reads_what_its_pass_needs_in_its_own_write(
+    engine: Engine, clock: VirtualClock
+) -> None:
+    await staff(engine, ["ana"], capacity={"sms": 1})
+    first = await engine.intake(sms(sender="+15550000001"))
+    second = await engine.intake(sms(sender="+15550000002"))
+    [offer] = await pending_for(engine, "ana")
+    await engine.accept(offer, by="ana")
+    assert (await engine.get_contact(second.id)).status == ContactStatus.queued  # ana is full
+    reads = count_reads(engine)
+    await engine.close(first.id, "support_given", None, "ana")
+    assert reads() == 0, "the pass after a close read the state again"
+    # Ana wraps up first (the protocol's wrap-up), then the waiting contact is hers.
+    await advance(engine, clock, engine.protocol.wrap_up.total_seconds() + 1)
+    assert (await engine.get_contact(second.id)).status == ContactStatus.offered
