@@ -118,7 +118,7 @@ class Engine(Dispatching, StaffActions):
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        contact = await self._change(offer.contact_id, build, first)
+        contact = await self._change(offer.contact_id, build, first, then_dispatch=True)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch()
@@ -197,7 +197,7 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.set_language(c, language, self.clock.now())
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         await self.dispatch()
         return contact
 
@@ -207,7 +207,7 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.release(c, self.clock.now(), reason)
 
-        await self._change(contact_id, build)
+        await self._change(contact_id, build, then_dispatch=True)
         log.info("released", contact_id=contact_id, reason=reason)
         await self.dispatch()
         return await self.get_contact(contact_id)
@@ -266,7 +266,7 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             return t
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
         await self.dispatch()
         return contact
@@ -285,7 +285,7 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(callback)
             return t
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
         log.info(
             "abandoned", contact_id=contact_id, waited_s=tr.seconds(contact.received_at, self.clock.now())
