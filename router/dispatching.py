@@ -30,6 +30,8 @@ log = structlog.get_logger("router")
 QUEUE_PAGE = 500
 # A dispatch state held longer than this is read whole again (see Dispatching._held).
 STATE_MAX_AGE_S = 5.0
+# A view read with a write serves the pass that follows it, not one long after (that one reads).
+PREFETCHED_FOR_S = 0.5
 # Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
 PASSES_PER_CALL = 4
 # Offers one caller (often an HTTP request) makes before a background task carries on.
@@ -53,6 +55,8 @@ class Dispatching:
     _known: DispatchState | None
     _known_at: float
     _nobody_free: str | None
+    _read_moves: int
+    _prefetched: tuple[DispatchView, int, float] | None
 
     keyring: Keyring
     sender_limit: int
@@ -209,13 +213,52 @@ class Dispatching:
         """One round trip: the dispatch state (the one held, while nothing in it changed), the
         queue's length and, unless the last pass found nobody free in this same state, its
         first page."""
-        known = self._held()
-        quiet = known is not None and known.version == self._nobody_free
-        view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
+        pre, self._prefetched = self._prefetched, None
+        if pre is not None and time.monotonic() - pre[2] < PREFETCHED_FOR_S:
+            # What a write that freed someone read after itself, in its own round trip.
+            view, self._read_moves, _ = pre
+        else:
+            known = self._held()
+            quiet = known is not None and known.version == self._nobody_free
+            self._read_moves = self.store.seen.moves  # as the read is sent (see _still_nobody_free)
+            view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
         self._hold(view.state)
         # The roster's index is rebuilt only when the head version read with the rest has moved.
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view
+
+    async def _apply_then_view(self, t: Transition) -> Contact:
+        """Apply `t` and read, after it and in its round trip, what the next pass reads (the
+        write frees someone: that pass reads nothing more)."""
+        moves = self.store.seen.moves
+        written, view = await self.store.apply_and_view(t, self._held(), QUEUE_PAGE)
+        if isinstance(written, Conflict):
+            raise written
+        self._prefetched = (view, moves, time.monotonic())
+        return written
+
+    def _current(self) -> DispatchState | None:
+        """The held state, when it is the very state this instance's newest write found: no
+        write of this process since its read moved it (responders, presence, rosters), and no
+        transition's reply — this instance's or, through them, another's — says it moved."""
+        known = self._held()
+        seen = self.store.seen
+        if known is None or seen.moves != self._read_moves:
+            return None
+        return known if seen.is_state(known.version, known.roster_head) else None
+
+    async def _still_nobody_free(self) -> bool:
+        """Whether the last pass found nobody free in the very state this instance's newest write
+        found (no read at all): then nobody can take anything now either, unless time alone
+        changed it (a wrap-up ended, a shift began), which the held state answers here. Passes
+        after an escalation or a breach, written because nobody took the contact, are mostly
+        this; any write that frees someone (a close, a decline, presence, a responder, a roster)
+        moves the version or the head, and the pass reads."""
+        known = self._current()
+        if known is None or known.version != self._nobody_free:
+            return False
+        oncall, version = await self.rosters.on_call(self.clock.now(), known.roster_head)
+        return not self._snapshot(known, oncall, version).anyone_free()
 
     async def _queued(self, first: list[Contact] | None) -> AsyncIterator[Contact]:
         """The whole ready queue in serving order, a page at a time (by score, so offers made
@@ -281,6 +324,8 @@ class Dispatching:
             await self._safely("offer", self.notifier.offer(responder, o, written))
 
     async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
+        if await self._still_nobody_free():
+            return 0, False
         snap, view = await self._read()
         if not snap.anyone_free():
             # Until something in the state changes, the next pass need not read the queue.

@@ -33,7 +33,7 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
-from router.store import Conflict, ContactView, DispatchState, Store, Transition
+from router.store import Conflict, ContactView, DispatchState, DispatchView, Store, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -75,6 +75,9 @@ class Engine(Dispatching, StaffActions):
         # contact's revision, so what was read with a revision holds for it.
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
+        self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
+        # read with a write that freed someone, for the pass that follows (see _apply_then_view)
+        self._prefetched: tuple[DispatchView, int, float] | None = None
 
     @property
     def ladder_len(self) -> int:
@@ -115,7 +118,7 @@ class Engine(Dispatching, StaffActions):
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        contact = await self._change(offer.contact_id, build, first)
+        contact = await self._change(offer.contact_id, build, first, then_dispatch=True)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch()
@@ -195,7 +198,7 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.set_language(c, language, self.clock.now())
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         await self.dispatch()
         return contact
 
@@ -205,7 +208,7 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.release(c, self.clock.now(), reason)
 
-        await self._change(contact_id, build)
+        await self._change(contact_id, build, then_dispatch=True)
         log.info("released", contact_id=contact_id, reason=reason)
         await self.dispatch()
         return await self.get_contact(contact_id)
@@ -247,7 +250,7 @@ class Engine(Dispatching, StaffActions):
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
-        contact = await self._change(contact_id, build, current)
+        contact = await self._change(contact_id, build, current, then_dispatch=True)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
         await self.dispatch()
@@ -264,7 +267,7 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             return t
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
         await self.dispatch()
         return contact
@@ -283,7 +286,7 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(callback)
             return t
 
-        contact = await self._change(contact_id, build)
+        contact = await self._change(contact_id, build, then_dispatch=True)
         self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
         log.info(
             "abandoned", contact_id=contact_id, waited_s=tr.seconds(contact.received_at, self.clock.now())
@@ -330,8 +333,11 @@ class Engine(Dispatching, StaffActions):
             for rid in oncall.role(role):  # type: ignore[arg-type]
                 targets.setdefault(rid, None)
         sent: list[Page] = []
+        # The responders' records as dispatch holds them, when this instance's newest write
+        # found that very state (nobody changed a record since): no read per person paged.
+        held = self._current()
         for rid in targets:
-            responder = await self.store.get_responder(rid)
+            responder = held.responders.get(rid) if held else await self.store.get_responder(rid)
             if responder is not None:
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))
@@ -365,8 +371,9 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition]],
         first: Contact | None = None,
+        then_dispatch: bool = False,
     ) -> Contact:
-        contact = await self.change_or_stale(contact_id, build, first)
+        contact = await self.change_or_stale(contact_id, build, first, then_dispatch)
         assert contact is not None
         return contact
 
@@ -375,9 +382,12 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition | None]],
         first: Contact | None = None,
+        then_dispatch: bool = False,
     ) -> Contact | None:
         """Read (the contact with its offers, one round trip), decide, apply; on a concurrent
         change, read again and decide again. `first`: the contact as the caller just read it.
+        `then_dispatch`: the caller dispatches next, and the write frees someone: what the pass
+        reads is read with the write, in its round trip.
 
         None when `build` finds nothing left to do (a stale timer)."""
         for _ in range(MAX_RETRIES):
@@ -389,7 +399,7 @@ class Engine(Dispatching, StaffActions):
             if t is None:
                 return None
             try:
-                written = await self.store.apply(t)
+                written = await (self._apply_then_view(t) if then_dispatch else self.store.apply(t))
             except Conflict:
                 await asyncio.sleep(0)
                 continue

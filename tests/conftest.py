@@ -14,6 +14,7 @@ from router.clock import VirtualClock
 from router.engine import Engine
 from router.notify import LogNotifier
 from router.store import MemoryStore, RedisStore, Store
+from router.store.connect import connect
 from tests.redis_server import RedisServer, redis_server
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -27,7 +28,7 @@ def redis_srv() -> Iterator[RedisServer]:
 
 @pytest.fixture
 async def redis_client(redis_srv: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
+    client = connect(redis_srv.url)
     await client.flushdb()
     yield client
     await client.aclose()
@@ -39,7 +40,7 @@ async def store(request: pytest.FixtureRequest, redis_srv: RedisServer) -> Async
     if request.param == "memory":
         yield MemoryStore("t")
         return
-    client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
+    client = connect(redis_srv.url)
     await client.flushdb()
     s = RedisStore(client, "t")
     yield s

@@ -23,6 +23,7 @@ from router.store.shapes import (
     DispatchState,
     DispatchView,
     IntakeState,
+    StateSeen,
     StreamInfo,
     Tail,
     TimerBatch,
@@ -47,6 +48,9 @@ class Store(abc.ABC):
     """Live state of one hotline."""
 
     hotline: str
+    # The dispatch state and roster head as this process's newest write found them (a store
+    # whose writes do not say leaves it as made, matching no state: every dispatch pass reads).
+    seen: StateSeen
 
     # -- transitions -------------------------------------------------------
     @abc.abstractmethod
@@ -57,6 +61,18 @@ class Store(abc.ABC):
     async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
         """Apply each transition atomically on its own, all in one round trip: per transition,
         the contact as written or the Conflict that left it unwritten (a burst of timers)."""
+
+    async def apply_and_view(
+        self, t: Transition, known: DispatchState | None, limit: int = 500
+    ) -> tuple[Contact | Conflict, DispatchView]:
+        """Apply (as `apply_many` does one) and then read what a dispatch pass reads, as
+        `dispatch_view(known, "always", limit)` — after the write, in one round trip where the
+        store allows: a write that frees someone is followed by a pass that needs no read."""
+        try:
+            written: Contact | Conflict = await self.apply(t)
+        except Conflict as conflict:
+            written = conflict
+        return written, await self.dispatch_view(known, "always", limit)
 
     @abc.abstractmethod
     async def next_seq(self) -> int: ...

@@ -19,6 +19,8 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from router.store.wire import WireConnection, WireSentinelConnection
+
 SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://", "redis+cluster://")
 
 # What an outage or a failover looks like from the client: nothing was decided, try again later.
@@ -59,8 +61,14 @@ def connect(url: str, max_connections: int = 64) -> Any:
         return cluster(url)
     if not url.startswith(SCHEMES):
         raise BadRedisUrl(f"{url!r} is not a {', '.join(SCHEMES)} URL")
+    # redis:// connections go onto the wire more cheaply (router/store/wire.py); a rediss:// or
+    # unix:// URL names its own connection class, which the URL's options keep.
     pool = aioredis.BlockingConnectionPool.from_url(
-        url, max_connections=max_connections, timeout=20, **connection_options()
+        url,
+        max_connections=max_connections,
+        timeout=20,
+        connection_class=WireConnection,
+        **connection_options(),
     )
     return aioredis.Redis.from_pool(pool)
 
@@ -82,7 +90,9 @@ def sentinel_master(url: str) -> aioredis.Redis:
     if "sentinel_password" in query:
         sentinel_kwargs["password"] = query["sentinel_password"][0]
     manager = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **connection_options())  # type: ignore[no-untyped-call]
-    client: aioredis.Redis = manager.master_for(path[0], db=db, password=password, max_connections=512)
+    client: aioredis.Redis = manager.master_for(
+        path[0], db=db, password=password, max_connections=512, connection_class=WireSentinelConnection
+    )
     return client
 
 

@@ -28,6 +28,7 @@ from router.store.shapes import (
     DispatchState,
     DispatchView,
     IntakeState,
+    StateSeen,
     StreamInfo,
     TimerBatch,
     Transition,
@@ -45,6 +46,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
 
     def __init__(self, hotline: str = "default") -> None:
         self.hotline = hotline
+        self.seen = StateSeen()
         # Decoded records, not JSON: the engine never changes a record in place (every change is
         # a model_copy in a Transition), so what was written can be handed back as it is.
         self._contacts: dict[str, Contact] = {}
@@ -137,6 +139,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             sender, at, forget = t.arrival
             kept = [ms for ms in self._arrivals.get(sender, []) if ms >= to_ms(forget)]
             self._arrivals[sender] = sorted([*kept, to_ms(at)])
+        self.seen.saw(self._version(), max(self._versions, default=0))
         return written
 
     async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
@@ -220,6 +223,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         if created:
             self._presence[responder.id] = "available"
             self._set_idle(responder.id, now)
+        self.seen.saw(self._version(), max(self._versions, default=0))
         return created
 
     async def get_responder(self, responder_id: str) -> Responder | None:
@@ -235,6 +239,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         self._dispatch_version += 1
         if status == "available" and previous != "available":
             self._set_idle(responder_id, now)
+        self.seen.saw(self._version(), max(self._versions, default=0))
 
     def _version(self) -> str:
         return f"{self._dispatch_version}/{self._responders_version}"

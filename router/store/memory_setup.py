@@ -7,6 +7,7 @@ import asyncio
 
 from router.models import Activation, FeedRecord, TokenRecord
 from router.store.base import Conflict
+from router.store.shapes import StateSeen
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000
@@ -14,6 +15,8 @@ MARKS_SWEEP_AT = 10_000
 
 class MemorySetup:
     """Mixed into MemoryStore."""
+
+    seen: StateSeen
 
     def _init_setup(self) -> None:
         self._drafts: dict[str, str] = {}
@@ -39,6 +42,7 @@ class MemorySetup:
         if version.version != head + 1:
             raise Conflict("version")
         self._versions[version.version] = version.model_dump_json()
+        self.seen.moved()  # dispatch's held roster head is not the head any more
 
     async def latest_version(self) -> RosterVersion | None:
         head = max(self._versions, default=0)

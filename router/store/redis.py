@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,10 +22,10 @@ from router.keys import Keys
 from router.models import (
     Contact,
     Offer,
-    OfferStatus,
     Presence,
     Responder,
 )
+from router.store import redis_transition
 from router.store.base import Conflict, Store, StoreUnavailable
 from router.store.connect import OUTAGE, connect
 from router.store.records import ContactCodec, with_rev
@@ -34,7 +33,7 @@ from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
-from router.store.shapes import Transition
+from router.store.shapes import DispatchState, DispatchView, StateSeen, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -72,6 +71,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         wait_replicas: int = 0,
     ) -> None:
         self.hotline = hotline
+        self.seen = StateSeen()
         self.wait_replicas = wait_replicas
         self._replicas_missing_until = 0.0
         self._responder_cache: dict[str, Responder] = {}
@@ -106,75 +106,24 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return script
 
     # -- transitions -------------------------------------------------------
-    def _payload(self, t: Transition) -> str:
-        rev = (t.expect_rev or 0) + 1
-        contact = with_rev(t.contact, rev)
-        payload: dict[str, Any] = {
-            "id": contact.id,
-            "expect_rev": False if t.expect_rev is None else t.expect_rev,
-            "rev": rev,
-            "contact": self.codec.encode(contact),
-            "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
-            "dequeue": t.dequeue,
-            "open": str(to_ms(contact.received_at)) if contact.is_open else False,
-            "sender_key": contact.sender_key or False,
-            "arrival": False
-            if t.arrival is None
-            else {
-                "key": t.arrival[0],
-                "member": f"{t.arrival[0]}|{to_ms(t.arrival[1]):015d}|{t.contact.id}",
-                "forget": f"{t.arrival[0]}|{to_ms(t.arrival[2]):015d}",
-            },
-            "offers": [
-                {
-                    "id": o.id,
-                    "json": o.model_dump_json(),
-                    "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
-                }
-                for o in t.offers
-            ],
-            "loads": [
-                {"field": f"{c.responder}|{c.channel}", "delta": c.delta, "cap": c.capacity} for c in t.loads
-            ],
-            "require_available": list(t.require_available),
-            "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
-            "disarm": list(t.disarm),
-            "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
-            "events": [e.model_dump_json() for e in t.events],
-            "queue_empty": t.queue_empty,
-        }
-        return json.dumps(payload)
+    def _script_call(self, t: Transition) -> tuple[AsyncScript, list[str], list[Any]]:
+        """transition.lua's call for `t`: the script, its keys, its arguments."""
+        return (
+            self._transition,
+            redis_transition.keys(self.k, t),
+            [redis_transition.payload(t, self.codec), self.k.wake],
+        )
 
-    def _transition_keys(self, t: Transition) -> list[str]:
-        k = self.k
-        return [
-            k.contacts,
-            k.revs,
-            k.queue,
-            k.open,
-            k.offers,
-            k.pending,
-            k.load,
-            k.presence,
-            k.idle,
-            k.timers,
-            k.timer_data,
-            k.events,
-            k.senders,
-            k.arrivals,
-            k.contact_offers(t.contact.id),
-            k.dispatch_version,
-        ]
-
-    @staticmethod
-    def _outcome(t: Transition, result: Any) -> Contact | Conflict:
+    def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
         if status != "ok":
             return Conflict(str(value))
+        if len(result) > 3 and result[2]:
+            self.seen.saw(str(result[2]), int(result[3]))
         return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:
-        result = await self._call(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake])
+        result = await self._call(*self._script_call(t))
         outcome = self._outcome(t, result)
         if isinstance(outcome, Conflict):
             raise outcome
@@ -193,11 +142,31 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
         wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
-        calls = [(self._transition, self._transition_keys(t), [self._payload(t), self.k.wake]) for t in ts]
+        calls = [self._script_call(t) for t in ts]
         replies = await self._scripts_at_once(calls, wait)
         if wait and int(replies[-1]) < self.wait_replicas:
             self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
         return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
+
+    async def apply_and_view(
+        self, t: Transition, known: DispatchState | None, limit: int = 500
+    ) -> tuple[Contact | Conflict, DispatchView]:
+        if isinstance(self.redis, RedisCluster):
+            return await super().apply_and_view(t, known, limit)  # no scripts in a cluster pipeline
+        wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
+        view_keys, view_args = self._view_call(known, "always", limit)
+        replies = await self._scripts_at_once(
+            [
+                self._script_call(t),
+                (self._read_view, view_keys, view_args),
+            ],
+            wait,
+        )
+        if wait and int(replies[-1]) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
+        state, _, queued, page, _, _ = self._view_parse(replies[1], known, "always")
+        assert state is not None  # a state is wanted: read whole, or `known` still holds
+        return self._outcome(t, replies[0]), DispatchView(state, queued, page)
 
     async def _scripts_at_once(
         self, calls: list[tuple[AsyncScript, list[str], list[Any]]], wait: bool = False
@@ -304,11 +273,14 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     # -- responders ------------------------------------------------------------
     async def put_responder(self, responder: Responder, now: datetime) -> bool:
         k = self.k
-        created = await self._call(
-            self._put_responder,
-            [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
-            [responder.id, responder.model_dump_json(), to_ms(now)],
-        )
+        try:
+            created = await self._call(
+                self._put_responder,
+                [k.responders, k.presence, k.idle, k.dispatch_version, k.responders_version],
+                [responder.id, responder.model_dump_json(), to_ms(now)],
+            )
+        finally:
+            self.seen.moved()  # written, or perhaps written: a state read before is not the state
         return bool(created)
 
     async def get_responder(self, responder_id: str) -> Responder | None:
@@ -320,11 +292,14 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return [Responder.model_validate_json(raws[k]) for k in sorted(raws)]
 
     async def set_presence(self, responder_id: str, status: Presence, now: datetime) -> None:
-        await self._call(
-            self._set_presence,
-            [self.k.presence, self.k.idle, self.k.dispatch_version],
-            [responder_id, status, to_ms(now)],
-        )
+        try:
+            await self._call(
+                self._set_presence,
+                [self.k.presence, self.k.idle, self.k.dispatch_version],
+                [responder_id, status, to_ms(now)],
+            )
+        finally:
+            self.seen.moved()
 
     async def presence(self) -> dict[str, Presence]:
         return cast(dict[str, Presence], await self.redis.hgetall(self.k.presence))

@@ -39,17 +39,15 @@ class Views(RedisParts):
     _contact_view: AsyncScript
     _responder_cache: dict[str, Responder]
 
-    async def _view(
+    def _view_call(
         self,
         known: DispatchState | None,
         queue: str,
         limit: int = 0,
         sender_keys: list[str] | None = None,
         want_state: bool = True,
-    ) -> tuple[DispatchState | None, int, int, list[Contact] | None, list[datetime], int]:
-        """One read_view.lua call: the dispatch state unless not wanted (`known` reused while its
-        version holds), the roster head, the queue's length and page; with `sender_keys`
-        (intake) a new sequence number and those keys' earlier arrivals."""
+    ) -> tuple[list[str], list[Any]]:
+        """read_view.lua's keys and arguments (see `_view`)."""
         k = self.k
         keys = [
             k.dispatch_version,
@@ -66,7 +64,26 @@ class Views(RedisParts):
         ]
         held = "-" if not want_state else (known.version if known is not None else "")
         intake = sender_keys is not None
-        args = [held, queue, limit, "1" if intake else "", *(sender_keys or [])]
+        return keys, [held, queue, limit, "1" if intake else "", *(sender_keys or [])]
+
+    async def _view(
+        self,
+        known: DispatchState | None,
+        queue: str,
+        limit: int = 0,
+        sender_keys: list[str] | None = None,
+        want_state: bool = True,
+    ) -> tuple[DispatchState | None, int, int, list[Contact] | None, list[datetime], int]:
+        """One read_view.lua call: the dispatch state unless not wanted (`known` reused while its
+        version holds), the roster head, the queue's length and page; with `sender_keys`
+        (intake) a new sequence number and those keys' earlier arrivals."""
+        keys, args = self._view_call(known, queue, limit, sender_keys, want_state)
+        reply = await self._read_view(keys=keys, args=args)
+        return self._view_parse(reply, known, queue, want_state)
+
+    def _view_parse(
+        self, reply: Any, known: DispatchState | None, queue: str, want_state: bool = True
+    ) -> tuple[DispatchState | None, int, int, list[Contact] | None, list[datetime], int]:
         (
             version,
             head,
@@ -79,7 +96,7 @@ class Views(RedisParts):
             pairs,
             found,
             seq,
-        ) = await self._read_view(keys=keys, args=args)
+        ) = reply
         state: DispatchState | None = None
         if changed:
             if changed == 2 and known is not None:

@@ -21,23 +21,40 @@ import os
 import runpy
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from redis.asyncio.connection import AbstractConnection
+from router.store.wire import SENDERS
 
 _count = [0, 0]  # round trips, dumps written
 
 
+def count_sends(tally: list[int]) -> Callable[[], None]:
+    """Count in tally[0] every request written to Redis by this process (each round trip passes
+    through one of SENDERS' `send_packed_command`); returns what undoes the patch."""
+    originals = [(cls, cls.__dict__["send_packed_command"]) for cls in SENDERS]
+
+    def wrap(original: Any) -> Any:
+        async def counted(self: Any, command: Any, check_health: bool = True) -> None:
+            tally[0] += 1
+            await original(self, command, check_health)
+
+        return counted
+
+    for cls, original in originals:
+        setattr(cls, "send_packed_command", wrap(original))  # noqa: B010 - patched on purpose
+
+    def restore() -> None:
+        for cls, original in originals:
+            setattr(cls, "send_packed_command", original)  # noqa: B010
+
+    return restore
+
+
 def _patch() -> None:
-    original = AbstractConnection.send_packed_command
-
-    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
-        _count[0] += 1
-        await original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    count_sends(_count)
 
 
 def _dumper(path: Path) -> Any:

@@ -8,11 +8,12 @@ virtual clock, each operation driven alone (one at a time, the unbatched worst c
   - accept: that offer accepted; close: the contact closed;
   - escalation, one at a time: contacts taken in with nobody on call, then the clock moved to
     each one's escalation in turn and `TimerRunner.fire_due()` called;
+  - escalation paging the backup: a primary and a backup on call, both away; one at a time.
   - escalation, burst: as many due at once and one `fire_due()` (batched).
-Counted per phase: round trips = requests redis-py's asyncio connections wrote (a single
-command, a pipeline or a MULTI/EXEC block: one each; simulations/bench/_counted.py patches the
-same method here), Redis commands from `INFO commandstats` (commands run inside scripts
-included), and this process's CPU (`time.process_time()`).
+Counted per phase: round trips = requests this process's Redis connections wrote (a single
+command, a pipeline or a MULTI/EXEC block: one each; `_counted.count_sends` counts them where
+every one passes, router/store/wire.py's SENDERS), Redis commands from `INFO commandstats`
+(commands run inside scripts included), and this process's CPU (`time.process_time()`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from redis.asyncio.connection import AbstractConnection
-
 from router.clock import VirtualClock
 from router.models import ContactIn, Responder
 from router.service import Service
 from schedules.model import Roster
 from schedules.shift import Shift
+from simulations.bench._counted import count_sends
 from simulations.bench._inproc import engine_on, intake_many
 from simulations.bench._measure import Usage, cost_line, proc_cpu_s, redis_counts
 
@@ -50,17 +50,11 @@ _trips = [0]
 @contextmanager
 def counting() -> Iterator[None]:
     """Count every request this process writes to Redis (restored on exit)."""
-    original = AbstractConnection.send_packed_command
-
-    async def counted(self: Any, command: Any, check_health: bool = True) -> None:
-        _trips[0] += 1
-        await original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
+    restore = count_sends(_trips)
     try:
         yield
     finally:
-        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+        restore()
 
 
 REDIS_PID = [0]
@@ -91,6 +85,19 @@ async def on_call(svc: Service, count: int) -> None:
         shifts.append(Shift(responder=rid, role="primary", start=START, end=end))
     roster = Roster(timezone="UTC", shifts=shifts)
     await engine.rosters.put_draft("bench", roster, START, end)
+    await engine.rosters.publish("bench", START, end, force=True, by="bench")
+
+
+async def away_on_call(svc: Service) -> None:
+    """A primary and a backup on call, both away: escalations page the backup, nobody takes one."""
+    engine = svc.engine
+    end = START + timedelta(days=2)
+    shifts = []
+    for rid, role in (("p", "primary"), ("b", "backup")):
+        await engine.put_responder(Responder(id=rid, name=rid, channels=["chat"], capacity={"chat": 100}))
+        await engine.set_presence(rid, "away")
+        shifts.append(Shift(responder=rid, role=role, start=START, end=end))
+    await engine.rosters.put_draft("bench", Roster(timezone="UTC", shifts=shifts), START, end)
     await engine.rosters.publish("bench", START, end, force=True, by="bench")
 
 
@@ -144,6 +151,18 @@ async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[st
                 await svc.runner.fire_due()
 
         out["escalation, one at a time"] = await phase(url, ops, one_at_a_time)
+    clock = VirtualClock(START)
+    async with engine_on(url, proto, workdir, clock, hotline="page") as svc:
+        await away_on_call(svc)
+        step = timedelta(seconds=1)
+        await intake_many(svc, clock, ops, "5", at=lambda i: START + i * step)
+
+        async def paging() -> None:
+            for i in range(ops):
+                clock.set(START + timedelta(seconds=ESCALATE_AFTER_S) + i * step)
+                await svc.runner.fire_due()
+
+        out["escalation paging the backup, one at a time"] = await phase(url, ops, paging)
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="burst") as svc:
         await intake_many(svc, clock, ops, "4")

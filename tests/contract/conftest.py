@@ -6,7 +6,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import redis.asyncio as aioredis
 
 from router.store import MemoryStore, RedisStore, Store
 from router.store.connect import connect
@@ -32,7 +31,7 @@ async def store(request: pytest.FixtureRequest, redis_srv: RedisServer) -> Async
         yield s
         await s.close()
         return
-    client = aioredis.Redis.from_url(redis_srv.url, decode_responses=True)
+    client = connect(redis_srv.url)
     await client.flushdb()
     s = RedisStore(client, "t")
     yield s

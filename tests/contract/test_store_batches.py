@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import AbstractConnection
 
 from router import transitions as tr
 from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
 from router.store import Conflict, LoadChange, MemoryStore, RedisStore, Store, Transition
 from router.store.memory_setup import MARKS_SWEEP_AT
+from router.store.wire import SENDERS
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
 
@@ -135,13 +136,8 @@ async def test_apply_many_is_one_round_trip_and_survives_forgotten_scripts(
     a = await intake(store, contact("a"), 1)
     b = await intake(store, contact("b", 2), 2)
     sent = [0]
-    original = AbstractConnection.send_packed_command
-
-    async def counted(self: AbstractConnection, command: object, check_health: bool = True) -> None:
-        sent[0] += 1
-        await original(self, command, check_health)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    for cls in SENDERS:  # every round trip passes through one of these
+        monkeypatch.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
     raised = [c.model_copy(update={"escalation_level": 1}) for c in (a, b)]
     first = await store.apply_many([Transition(contact=c, expect_rev=c.rev) for c in raised])
     assert [getattr(w, "rev", None) for w in first] == [2, 2]
@@ -153,3 +149,26 @@ async def test_apply_many_is_one_round_trip_and_survives_forgotten_scripts(
     assert [getattr(w, "rev", None) for w in second] == [3, 3]
     got = await store.get_contact("a")
     assert got is not None and got.escalation_level == 2 and got.rev == 3
+
+
+def _counting(original: Any, sent: list[int]) -> Any:
+    async def counted(self: object, command: object, check_health: bool = True) -> None:
+        sent[0] += 1
+        await original(self, command, check_health)
+
+    return counted
+
+
+async def test_apply_and_view_is_one_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not isinstance(store, RedisStore) or isinstance(store.redis, RedisCluster):
+        pytest.skip("scripts are Redis's; a cluster pipeline sends each call on its own")
+    a = await intake(store, contact("a"), 1)
+    known = (await store.dispatch_view(None)).state
+    sent = [0]
+    for cls in SENDERS:
+        monkeypatch.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
+    raised = a.model_copy(update={"escalation_level": 1})
+    written, view = await store.apply_and_view(Transition(contact=raised, expect_rev=a.rev), known)
+    assert getattr(written, "rev", None) == 2 and [c.id for c in view.queue or []] == ["a"]
+    assert view.queue is not None and view.queue[0].escalation_level == 1  # read after the write
+    assert sent[0] == 1, "the write and the read after it are one round trip"

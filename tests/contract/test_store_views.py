@@ -144,3 +144,20 @@ def test_with_rev_is_model_copy_with_the_revision() -> None:
     assert with_rev(c, 7) == c.model_copy(update={"rev": 7})
     assert with_rev(c, 7).model_fields_set == c.model_copy(update={"rev": 7}).model_fields_set
     assert c.rev != 7, "the original is left as it was"
+
+
+async def test_apply_and_view_reads_after_the_write(store: Store) -> None:
+    known = await held_state(store)
+    c = await intake(store, contact("a"), 1)
+    await intake(store, contact("b", 2), 2)
+    held = c.model_copy(update={"status": ContactStatus.assigned, "responder": "ana"})
+    taken = Transition(contact=held, expect_rev=c.rev, dequeue=True, loads=[LoadChange("ana", "sms", 1, 2)])
+    written, view = await store.apply_and_view(taken, known)
+    assert not isinstance(written, Conflict) and written.rev == c.rev + 1
+    # The view is the state and queue as the write left them.
+    assert view.state.version != known.version and view.state.loads == {("ana", "sms"): 1}
+    assert view.queued == 1 and [q.id for q in view.queue or []] == ["b"]
+    # A write its guard refuses changes nothing, and the view is still read.
+    refused, after = await store.apply_and_view(Transition(contact=held, expect_rev=c.rev), view.state)
+    assert isinstance(refused, Conflict)
+    assert after.state.version == view.state.version and [q.id for q in after.queue or []] == ["b"]

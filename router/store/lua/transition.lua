@@ -16,10 +16,15 @@
 -- KEYS[14] arrivals    ZSET "sender key|ms|contact id" (score 0, by member): repeat contacts
 -- KEYS[15] contact_offers  SET every offer id made for this contact (forgotten with it)
 -- KEYS[16] dispatch_version  STRING bumped when loads or idle times change (dispatch's cache)
+-- KEYS[17] responders_version  STRING bumped when a responder record is written
+-- KEYS[18] roster_head  STRING newest published roster version
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
 --
--- Returns {"ok", rev} or {"conflict", reason}; on conflict nothing was written.
+-- Returns {"ok", rev, state version, roster head} or {"conflict", reason}; on conflict nothing was
+-- written. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
+-- the first read made the counters) and the roster head are as this write left them: a dispatch
+-- pass that found nobody free in that very state need not read it again (router/dispatching.py).
 
 local p = cjson.decode(ARGV[1])
 local id = p.id
@@ -98,4 +103,6 @@ end
 if soonest ~= nil and (earliest == nil or soonest < tonumber(earliest)) then
   redis.call('PUBLISH', ARGV[2], soonest)
 end
-return {'ok', rev}
+local dispatch, responders = redis.call('GET', KEYS[16]), redis.call('GET', KEYS[17])
+local version = (dispatch and responders) and (dispatch .. '/' .. responders) or ''
+return {'ok', rev, version, redis.call('GET', KEYS[18]) or '0'}

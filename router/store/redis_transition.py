@@ -1,0 +1,75 @@
+"""A transition as transition.lua takes it: its keys and its one JSON argument."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.clock import to_ms
+from router.keys import Keys
+from router.models import OfferStatus
+from router.store.records import ContactCodec, with_rev
+from router.store.shapes import Transition
+
+
+def payload(t: Transition, codec: ContactCodec) -> str:
+    rev = (t.expect_rev or 0) + 1
+    contact = with_rev(t.contact, rev)
+    payload: dict[str, Any] = {
+        "id": contact.id,
+        "expect_rev": False if t.expect_rev is None else t.expect_rev,
+        "rev": rev,
+        "contact": codec.encode(contact),
+        "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
+        "dequeue": t.dequeue,
+        "open": str(to_ms(contact.received_at)) if contact.is_open else False,
+        "sender_key": contact.sender_key or False,
+        "arrival": False
+        if t.arrival is None
+        else {
+            "key": t.arrival[0],
+            "member": f"{t.arrival[0]}|{to_ms(t.arrival[1]):015d}|{t.contact.id}",
+            "forget": f"{t.arrival[0]}|{to_ms(t.arrival[2]):015d}",
+        },
+        "offers": [
+            {
+                "id": o.id,
+                "json": o.model_dump_json(),
+                "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
+            }
+            for o in t.offers
+        ],
+        "loads": [
+            {"field": f"{c.responder}|{c.channel}", "delta": c.delta, "cap": c.capacity} for c in t.loads
+        ],
+        "require_available": list(t.require_available),
+        "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
+        "disarm": list(t.disarm),
+        "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
+        "events": [e.model_dump_json() for e in t.events],
+        "queue_empty": t.queue_empty,
+    }
+    return json.dumps(payload)
+
+
+def keys(k: Keys, t: Transition) -> list[str]:
+    return [
+        k.contacts,
+        k.revs,
+        k.queue,
+        k.open,
+        k.offers,
+        k.pending,
+        k.load,
+        k.presence,
+        k.idle,
+        k.timers,
+        k.timer_data,
+        k.events,
+        k.senders,
+        k.arrivals,
+        k.contact_offers(t.contact.id),
+        k.dispatch_version,
+        k.responders_version,
+        k.version_head,
+    ]

@@ -1,0 +1,101 @@
+"""The store's Redis connections (router/store/wire.py) put the same bytes on the wire as
+redis-py's own, and fail the way it does."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+import pytest
+from redis.asyncio.connection import Connection
+from redis.exceptions import DataError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from router.store.connect import connect
+from router.store.wire import WireConnection
+from tests.redis_server import RedisServer, redis_server
+
+BIG = json.dumps({"contact": "x" * 7000, "é": "ü"})
+
+SHAPES: list[tuple[Any, ...]] = [
+    ("GET", "k"),
+    ("SET", "k", "v"),
+    ("CONFIG GET", "maxmemory"),  # a command name of two words goes as two
+    (b"CLIENT SETNAME", b"n"),
+    ("ZADD", "q", 0.1, "a", 3, "b", 1e20, "c"),
+    ("EVALSHA", "a" * 40, 2, "k1", "k2", BIG, "1", "0"),
+    ("SET", "k", b"\x00\xff bytes", "é"),
+    ("SET", "k", memoryview(b"viewed")),  # hiredis does not pack it: redis-py's own packing does
+]
+
+
+@pytest.mark.parametrize("args", SHAPES, ids=lambda a: str(a[0]))
+def test_packs_the_bytes_redis_py_packs(args: tuple[Any, ...]) -> None:
+    mine = b"".join(bytes(p) for p in WireConnection().pack_command(*args))
+    theirs = b"".join(bytes(p) for p in Connection().pack_command(*args))
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("value", [None, True, {"a": 1}])
+def test_a_value_redis_cannot_take_is_refused_as_redis_py_refuses_it(value: Any) -> None:
+    with pytest.raises(DataError):
+        WireConnection().pack_command("SET", "k", value)
+
+
+async def test_the_store_client_round_trips_on_a_real_server(redis_srv: RedisServer) -> None:
+    client = connect(redis_srv.url)
+    try:
+        conn = await client.connection_pool.get_connection()
+        assert isinstance(conn, WireConnection)
+        await client.connection_pool.release(conn)
+        assert await client.eval("return ARGV[1]", 1, "wire:k", BIG) == BIG
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.set("wire:a", "é")
+            pipe.get("wire:a")
+            pipe.delete("wire:a")
+            assert await pipe.execute() == [True, "é", 1]
+    finally:
+        await client.aclose()
+
+
+async def test_a_connection_the_server_dropped_is_made_again(redis_srv: RedisServer) -> None:
+    client = connect(redis_srv.url)
+    try:
+        await client.set("wire:kept", "1")
+        mine = await client.client_id()
+        other = connect(redis_srv.url)
+        try:
+            assert await other.client_kill_filter(_id=mine) == 1
+        finally:
+            await other.aclose()
+        # the next command finds its connection closed and comes back through redis-py's retry
+        assert await client.get("wire:kept") == "1"
+        assert await client.client_id() != mine
+    finally:
+        await client.delete("wire:kept")
+        await client.aclose()
+
+
+async def test_a_write_that_backs_up_waits_under_the_socket_timeout() -> None:
+    # A server of its own, stopped (SIGSTOP) once connected: it reads nothing, so the kernel's
+    # buffers fill, then the transport's, and the write takes redis-py's timed path.
+    # (appendonly: redis_server() starts one of its own even when REDIS_URL names a shared one)
+    with redis_server(appendonly=True) as srv:
+        assert srv.proc is not None
+        conn = WireConnection(host="127.0.0.1", port=srv.port, socket_timeout=0.3)
+        await conn.connect()  # type: ignore[no-untyped-call]
+        big = b"x" * (4 << 20)
+        os.kill(srv.proc.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(RedisTimeoutError):
+                await _write_many(conn, big, 64)
+            assert not conn.is_connected  # given up, as redis-py gives up on a timed-out write
+        finally:
+            os.kill(srv.proc.pid, signal.SIGCONT)
+
+
+async def _write_many(conn: WireConnection, chunk: bytes, times: int) -> None:
+    for _ in range(times):
+        await conn.send_packed_command([chunk], check_health=False)
