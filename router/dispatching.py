@@ -27,11 +27,12 @@ from schedules import OnCall
 
 log = structlog.get_logger("router")
 
+# A dispatch view read right after a write, with StateSeen.moves as it was sent.
+Prefetched = tuple[DispatchView, int]
+
 QUEUE_PAGE = 500
 # A dispatch state held longer than this is read whole again (see Dispatching._held).
 STATE_MAX_AGE_S = 5.0
-# A view read with a write serves the pass that follows it, not one long after (that one reads).
-PREFETCHED_FOR_S = 0.5
 # Passes one dispatch call makes for others who asked meanwhile before it hands over to a task.
 PASSES_PER_CALL = 4
 # Offers one caller (often an HTTP request) makes before a background task carries on.
@@ -56,7 +57,6 @@ class Dispatching:
     _known_at: float
     _nobody_free: str | None
     _read_moves: int
-    _prefetched: tuple[DispatchView, int, float] | None
 
     keyring: Keyring
     sender_limit: int
@@ -132,12 +132,14 @@ class Dispatching:
         return await self.store.apply(t)
 
     # -- dispatch passes ----------------------------------------------------------------
-    async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
+    async def dispatch(self, budget: int | None = OFFERS_PER_CALL, view: Prefetched | None = None) -> int:
         """Offer every waiting contact that someone free can take. Returns offers made.
 
         Runs on every event that can free a match; concurrent calls fold into one more pass.
         A caller (often an HTTP request) makes at most `budget` offers; a background task
-        carries on past that, so nobody waits for everyone else's contacts.
+        carries on past that, so nobody waits for everyone else's contacts. `view`: what the
+        caller's own write read after itself (`_apply_then_view`), for this call's first pass
+        only (a call folded into a running pass drops it: that pass reads again).
         """
         if self._dispatch_lock.locked():
             self._dispatch_again = True
@@ -147,7 +149,8 @@ class Dispatching:
             for _ in range(PASSES_PER_CALL):
                 self._dispatch_again = False
                 left = None if budget is None else budget - made
-                n, conflicted = await self._dispatch_pass(left)
+                n, conflicted = await self._dispatch_pass(left, view)
+                view = None
                 made += n
                 if left is not None and n >= left:
                     break
@@ -209,32 +212,30 @@ class Dispatching:
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version)
 
-    async def _read(self) -> tuple[Snapshot, DispatchView]:
+    async def _read(self, pre: Prefetched | None = None) -> tuple[Snapshot, DispatchView]:
         """One round trip: the dispatch state (the one held, while nothing in it changed), the
         queue's length and, unless the last pass found nobody free in this same state, its
-        first page."""
-        pre, self._prefetched = self._prefetched, None
-        if pre is not None and time.monotonic() - pre[2] < PREFETCHED_FOR_S:
-            # What a write that freed someone read after itself, in its own round trip.
-            view, self._read_moves, _ = pre
+        first page. None with `pre`: what the caller's own write read after itself."""
+        if pre is not None:
+            view, self._read_moves = pre
         else:
             known = self._held()
             quiet = known is not None and known.version == self._nobody_free
-            self._read_moves = self.store.seen.moves  # as the read is sent (see _still_nobody_free)
+            self._read_moves = self.store.seen.moves  # as the read is sent (see _current)
             view = await self.store.dispatch_view(known, "changed" if quiet else "always", QUEUE_PAGE)
         self._hold(view.state)
         # The roster's index is rebuilt only when the head version read with the rest has moved.
         oncall, version = await self.rosters.on_call(self.clock.now(), view.state.roster_head)
         return self._snapshot(view.state, oncall, version), view
 
-    async def _apply_then_view(self, t: Transition) -> Contact:
-        """Apply `t` and read, after it and in its round trip, what the next pass reads (the
-        write frees someone: that pass reads nothing more)."""
+    async def _apply_then_view(self, t: Transition, into: list[Prefetched]) -> Contact:
+        """Apply `t` and read, after it and in its round trip, what the pass that follows reads
+        (the write frees someone); the view goes `into` the caller's hands, for its `dispatch`."""
         moves = self.store.seen.moves
         written, view = await self.store.apply_and_view(t, self._held(), QUEUE_PAGE)
         if isinstance(written, Conflict):
             raise written
-        self._prefetched = (view, moves, time.monotonic())
+        into[:] = [(view, moves)]
         return written
 
     def _current(self) -> DispatchState | None:
@@ -323,10 +324,12 @@ class Dispatching:
         for responder, o in zip(chosen, t.offers, strict=True):
             await self._safely("offer", self.notifier.offer(responder, o, written))
 
-    async def _dispatch_pass(self, budget: int | None = None) -> tuple[int, bool]:
-        if await self._still_nobody_free():
+    async def _dispatch_pass(
+        self, budget: int | None = None, pre: Prefetched | None = None
+    ) -> tuple[int, bool]:
+        if pre is None and await self._still_nobody_free():
             return 0, False
-        snap, view = await self._read()
+        snap, view = await self._read(pre)
         if not snap.anyone_free():
             # Until something in the state changes, the next pass need not read the queue.
             self._nobody_free = view.state.version

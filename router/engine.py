@@ -16,7 +16,7 @@ from protocols import Protocol
 from router import aftercare, intake, ladder, staffing, wrapup
 from router import transitions as tr
 from router.clock import Clock
-from router.dispatching import Dispatching
+from router.dispatching import Dispatching, Prefetched
 from router.errors import Invalid, NotFound
 from router.keyring import Keyring
 from router.metrics import Metrics
@@ -33,7 +33,7 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
-from router.store import Conflict, ContactView, DispatchState, DispatchView, Store, Transition
+from router.store import Conflict, ContactView, DispatchState, Store, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -76,8 +76,6 @@ class Engine(Dispatching, StaffActions):
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
-        # read with a write that freed someone, for the pass that follows (see _apply_then_view)
-        self._prefetched: tuple[DispatchView, int, float] | None = None
 
     @property
     def ladder_len(self) -> int:
@@ -118,10 +116,11 @@ class Engine(Dispatching, StaffActions):
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        contact = await self._change(offer.contact_id, build, first, then_dispatch=True)
+        after: list[Prefetched] = []
+        contact = await self._change(offer.contact_id, build, first, view_into=after)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
-        await self.dispatch()
+        await self.dispatch(view=next(iter(after), None))
         return await self.store.get_contact(contact.id) or contact
 
     async def _offers_of(self, contact: Contact) -> list[Offer]:
@@ -198,8 +197,9 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.set_language(c, language, self.clock.now())
 
-        contact = await self._change(contact_id, build, then_dispatch=True)
-        await self.dispatch()
+        after: list[Prefetched] = []
+        contact = await self._change(contact_id, build, view_into=after)
+        await self.dispatch(view=next(iter(after), None))
         return contact
 
     async def release(self, contact_id: str, reason: str) -> Contact:
@@ -208,9 +208,10 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.release(c, self.clock.now(), reason)
 
-        await self._change(contact_id, build, then_dispatch=True)
+        after: list[Prefetched] = []
+        await self._change(contact_id, build, view_into=after)
         log.info("released", contact_id=contact_id, reason=reason)
-        await self.dispatch()
+        await self.dispatch(view=next(iter(after), None))
         return await self.get_contact(contact_id)
 
     async def arm_grace(self, contact_id: str, due: datetime) -> None:
@@ -250,10 +251,11 @@ class Engine(Dispatching, StaffActions):
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
-        contact = await self._change(contact_id, build, current, then_dispatch=True)
+        after: list[Prefetched] = []
+        contact = await self._change(contact_id, build, current, view_into=after)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
-        await self.dispatch()
+        await self.dispatch(view=next(iter(after), None))
         return contact
 
     async def hand_off(self, contact_id: str, partner: str, how: str) -> Contact:
@@ -267,9 +269,10 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             return t
 
-        contact = await self._change(contact_id, build, then_dispatch=True)
+        after: list[Prefetched] = []
+        contact = await self._change(contact_id, build, view_into=after)
         log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
-        await self.dispatch()
+        await self.dispatch(view=next(iter(after), None))
         return contact
 
     async def abandon(self, contact_id: str) -> Contact:
@@ -286,12 +289,13 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(callback)
             return t
 
-        contact = await self._change(contact_id, build, then_dispatch=True)
+        after: list[Prefetched] = []
+        contact = await self._change(contact_id, build, view_into=after)
         self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
         log.info(
             "abandoned", contact_id=contact_id, waited_s=tr.seconds(contact.received_at, self.clock.now())
         )
-        await self.dispatch()
+        await self.dispatch(view=next(iter(after), None))
         return contact
 
     def _observe_answer(self, contact: Contact) -> None:
@@ -371,9 +375,9 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition]],
         first: Contact | None = None,
-        then_dispatch: bool = False,
+        view_into: list[Prefetched] | None = None,
     ) -> Contact:
-        contact = await self.change_or_stale(contact_id, build, first, then_dispatch)
+        contact = await self.change_or_stale(contact_id, build, first, view_into)
         assert contact is not None
         return contact
 
@@ -382,12 +386,12 @@ class Engine(Dispatching, StaffActions):
         contact_id: str,
         build: Callable[[Contact], Awaitable[Transition | None]],
         first: Contact | None = None,
-        then_dispatch: bool = False,
+        view_into: list[Prefetched] | None = None,
     ) -> Contact | None:
         """Read (the contact with its offers, one round trip), decide, apply; on a concurrent
         change, read again and decide again. `first`: the contact as the caller just read it.
-        `then_dispatch`: the caller dispatches next, and the write frees someone: what the pass
-        reads is read with the write, in its round trip.
+        `view_into`: the caller dispatches next, and the write frees someone: what that pass
+        reads is read with the write, in its round trip, and handed back here.
 
         None when `build` finds nothing left to do (a stale timer)."""
         for _ in range(MAX_RETRIES):
@@ -399,7 +403,9 @@ class Engine(Dispatching, StaffActions):
             if t is None:
                 return None
             try:
-                written = await (self._apply_then_view(t) if then_dispatch else self.store.apply(t))
+                written = await (
+                    self.store.apply(t) if view_into is None else self._apply_then_view(t, view_into)
+                )
             except Conflict:
                 await asyncio.sleep(0)
                 continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from router.dispatching import OFFERS_PER_CALL
+from router.dispatching import OFFERS_PER_CALL, Prefetched
 from router.engine import Engine
 
 
@@ -10,7 +10,7 @@ class SimEngine(Engine):
     """Every decision is the real Engine's; only a dispatch pass that cannot do anything is
     skipped. Driven one coroutine at a time on a MemoryStore (whose queue length is a dict's)."""
 
-    async def dispatch(self, budget: int | None = OFFERS_PER_CALL) -> int:
+    async def dispatch(self, budget: int | None = OFFERS_PER_CALL, view: Prefetched | None = None) -> int:
         # A pass over an empty queue offers nothing, arms no redispatch and writes nothing;
         # what it leaves behind (the dispatch state it holds, whether it found nobody free)
         # decides only what the next pass reads in its one round trip, never what it decides.
@@ -20,4 +20,4 @@ class SimEngine(Engine):
         # as before.
         if not self._dispatch_lock.locked() and not await self.store.queue_depth():
             return 0
-        return await super().dispatch(budget)
+        return await super().dispatch(budget, view)
