@@ -137,31 +137,29 @@ async def measure(ops: int) -> dict[str, dict[str, Any]]:
     return out
 
 
+async def one_by_one(svc: Service, clock: VirtualClock, ops: int, tag: str) -> Callable[[], Awaitable[None]]:
+    """`ops` contacts taken in a second apart; what fires their escalations one at a time."""
+    step = timedelta(seconds=1)
+    await intake_many(svc, clock, ops, tag, at=lambda i: START + i * step)
+
+    async def fire() -> None:
+        for i in range(ops):
+            clock.set(START + timedelta(seconds=ESCALATE_AFTER_S) + i * step)
+            await svc.runner.fire_due()
+
+    return fire
+
+
 async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[str, dict[str, Any]]:
     """Nobody on call (a hotline of its own): one at a time, then a burst."""
     out = {}
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="esc") as svc:
-        step = timedelta(seconds=1)
-        await intake_many(svc, clock, ops, "3", at=lambda i: START + i * step)
-
-        async def one_at_a_time() -> None:
-            for i in range(ops):
-                clock.set(START + timedelta(seconds=ESCALATE_AFTER_S) + i * step)
-                await svc.runner.fire_due()
-
-        out["escalation, one at a time"] = await phase(url, ops, one_at_a_time)
+        out["escalation, one at a time"] = await phase(url, ops, await one_by_one(svc, clock, ops, "3"))
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="page") as svc:
         await away_on_call(svc)
-        step = timedelta(seconds=1)
-        await intake_many(svc, clock, ops, "5", at=lambda i: START + i * step)
-
-        async def paging() -> None:
-            for i in range(ops):
-                clock.set(START + timedelta(seconds=ESCALATE_AFTER_S) + i * step)
-                await svc.runner.fire_due()
-
+        paging = await one_by_one(svc, clock, ops, "5")
         out["escalation paging the backup, one at a time"] = await phase(url, ops, paging)
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="burst") as svc:
