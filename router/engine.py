@@ -15,8 +15,9 @@ import structlog
 from protocols import Protocol
 from router import aftercare, intake, ladder, staffing, wrapup
 from router import transitions as tr
+from router.changing import Changing
 from router.clock import Clock
-from router.dispatching import Dispatching, Prefetched
+from router.dispatching import Dispatching
 from router.errors import Invalid, NotFound
 from router.keyring import Keyring
 from router.metrics import Metrics
@@ -33,13 +34,10 @@ from router.models import (
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
-from router.store import Conflict, ContactView, DispatchState, Store, Transition
+from router.store import DispatchState, Store, Transition
 from schedules import OnCall
 
 log = structlog.get_logger("router")
-MAX_RETRIES = 50
-# Contacts whose offers, as read with them, are kept for the decision that follows.
-OFFERS_READ_KEPT = 1000
 
 
 class Listener(TypingProtocol):
@@ -53,7 +51,7 @@ def new_id(prefix: str) -> str:
 
 
 @dataclass
-class Engine(Dispatching, StaffActions):
+class Engine(Dispatching, Changing, StaffActions):
     store: Store
     clock: Clock
     protocol: Protocol
@@ -71,8 +69,6 @@ class Engine(Dispatching, StaffActions):
         self._later: asyncio.Task[None] | None = None
         self._known: DispatchState | None = None
         self._known_at = 0.0
-        # A contact's offers as read with it, by (id, revision): every offer is written with its
-        # contact's revision, so what was read with a revision holds for it.
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
@@ -116,41 +112,11 @@ class Engine(Dispatching, StaffActions):
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        after: list[Prefetched] = []
-        contact = await self._change(offer.contact_id, build, first, view_into=after)
+        contact, view = await self._change_freeing(offer.contact_id, build, first)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
-        await self.dispatch(view=next(iter(after), None))
+        await self.dispatch(view=view)
         return await self.store.get_contact(contact.id) or contact
-
-    async def _offers_of(self, contact: Contact) -> list[Offer]:
-        read = self._offers_read.get((contact.id, contact.rev))
-        return read if read is not None else await self.store.get_offers(contact.offer_ids)
-
-    async def _read_contact(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
-        """A contact with its offers in one read; the offers kept for the decision that follows."""
-        view = await self.store.contact_view(contact_id, offer_id)
-        if view.contact is not None and view.offers is not None:
-            if len(self._offers_read) >= OFFERS_READ_KEPT:
-                self._offers_read.clear()
-            self._offers_read[(view.contact.id, view.contact.rev)] = view.offers
-        return view
-
-    async def _offer_in(self, c: Contact, offer_id: str) -> tuple[Offer, list[Offer]]:
-        """The offer as read with the contact's others (one read), unless it is not among them."""
-        others = await self._offers_of(c)
-        found = next((o for o in others if o.id == offer_id), None) or await self.store.get_offer(offer_id)
-        if found is None:
-            raise NotFound(f"no offer {offer_id}")
-        return found, others
-
-    async def _offer(self, offer_id: str, by: str | None) -> tuple[Offer, Contact | None]:
-        """The offer (theirs, when `by` is given) and its contact as read with it."""
-        view = await self._read_contact(offer_id=offer_id)
-        offer = view.offer
-        if offer is None or (by is not None and offer.responder != by):
-            raise NotFound(f"no offer {offer_id}")
-        return offer, view.contact
 
     # -- conversation and closing -------------------------------------------------
     async def answered(self, contact_id: str, how: str = "bridged") -> Contact:
@@ -197,9 +163,8 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.set_language(c, language, self.clock.now())
 
-        after: list[Prefetched] = []
-        contact = await self._change(contact_id, build, view_into=after)
-        await self.dispatch(view=next(iter(after), None))
+        contact, view = await self._change_freeing(contact_id, build)
+        await self.dispatch(view=view)
         return contact
 
     async def release(self, contact_id: str, reason: str) -> Contact:
@@ -208,10 +173,9 @@ class Engine(Dispatching, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.release(c, self.clock.now(), reason)
 
-        after: list[Prefetched] = []
-        await self._change(contact_id, build, view_into=after)
+        _, view = await self._change_freeing(contact_id, build)
         log.info("released", contact_id=contact_id, reason=reason)
-        await self.dispatch(view=next(iter(after), None))
+        await self.dispatch(view=view)
         return await self.get_contact(contact_id)
 
     async def arm_grace(self, contact_id: str, due: datetime) -> None:
@@ -251,11 +215,10 @@ class Engine(Dispatching, StaffActions):
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
 
-        after: list[Prefetched] = []
-        contact = await self._change(contact_id, build, current, view_into=after)
+        contact, view = await self._change_freeing(contact_id, build, current)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
-        await self.dispatch(view=next(iter(after), None))
+        await self.dispatch(view=view)
         return contact
 
     async def hand_off(self, contact_id: str, partner: str, how: str) -> Contact:
@@ -269,10 +232,9 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             return t
 
-        after: list[Prefetched] = []
-        contact = await self._change(contact_id, build, view_into=after)
+        contact, view = await self._change_freeing(contact_id, build)
         log.warning("handed_off", contact_id=contact_id, partner=partner, via=how)
-        await self.dispatch(view=next(iter(after), None))
+        await self.dispatch(view=view)
         return contact
 
     async def abandon(self, contact_id: str) -> Contact:
@@ -289,13 +251,12 @@ class Engine(Dispatching, StaffActions):
                 t.arm.append(callback)
             return t
 
-        after: list[Prefetched] = []
-        contact = await self._change(contact_id, build, view_into=after)
+        contact, view = await self._change_freeing(contact_id, build)
         self.metrics.abandoned.labels(contact.channel, contact.priority.value).inc()
         log.info(
             "abandoned", contact_id=contact_id, waited_s=tr.seconds(contact.received_at, self.clock.now())
         )
-        await self.dispatch(view=next(iter(after), None))
+        await self.dispatch(view=view)
         return contact
 
     def _observe_answer(self, contact: Contact) -> None:
@@ -370,49 +331,6 @@ class Engine(Dispatching, StaffActions):
         return [o for o in offers if responder is None or o.responder == responder]
 
     # -- plumbing -----------------------------------------------------------------------
-    async def _change(
-        self,
-        contact_id: str,
-        build: Callable[[Contact], Awaitable[Transition]],
-        first: Contact | None = None,
-        view_into: list[Prefetched] | None = None,
-    ) -> Contact:
-        contact = await self.change_or_stale(contact_id, build, first, view_into)
-        assert contact is not None
-        return contact
-
-    async def change_or_stale(
-        self,
-        contact_id: str,
-        build: Callable[[Contact], Awaitable[Transition | None]],
-        first: Contact | None = None,
-        view_into: list[Prefetched] | None = None,
-    ) -> Contact | None:
-        """Read (the contact with its offers, one round trip), decide, apply; on a concurrent
-        change, read again and decide again. `first`: the contact as the caller just read it.
-        `view_into`: the caller dispatches next, and the write frees someone: what that pass
-        reads is read with the write, in its round trip, and handed back here.
-
-        None when `build` finds nothing left to do (a stale timer)."""
-        for _ in range(MAX_RETRIES):
-            contact = first or (await self._read_contact(contact_id)).contact
-            first = None
-            if contact is None:
-                raise NotFound(f"no contact {contact_id}")
-            t = await build(contact)
-            if t is None:
-                return None
-            try:
-                written = await (
-                    self.store.apply(t) if view_into is None else self._apply_then_view(t, view_into)
-                )
-            except Conflict:
-                await asyncio.sleep(0)
-                continue
-            await self._emit(written, t.events)
-            return written
-        raise RuntimeError(f"contact {contact_id} kept changing under {MAX_RETRIES} attempts")
-
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
         # Inline rather than through _safely: every event of every transition passes here.
         for listener in self.listeners:

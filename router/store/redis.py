@@ -141,40 +141,36 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         if isinstance(self.redis, RedisCluster):
             # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
-        wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
-        calls = [self._script_call(t) for t in ts]
-        replies = await self._scripts_at_once(calls, wait)
-        if wait and int(replies[-1]) < self.wait_replicas:
-            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
-        return [self._outcome(t, r) for t, r in zip(ts, replies, strict=False)]
+        replies = await self._scripts_at_once([self._script_call(t) for t in ts])
+        return [self._outcome(t, r) for t, r in zip(ts, replies, strict=True)]
 
     async def apply_and_view(
         self, t: Transition, known: DispatchState | None, limit: int = 500
     ) -> tuple[Contact | Conflict, DispatchView]:
         if isinstance(self.redis, RedisCluster):
             return await super().apply_and_view(t, known, limit)  # no scripts in a cluster pipeline
-        wait = bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
         view_keys, view_args = self._view_call(known, "always", limit)
-        replies = await self._scripts_at_once(
-            [
-                self._script_call(t),
-                (self._read_view, view_keys, view_args),
-            ],
-            wait,
+        written, viewed = await self._scripts_at_once(
+            [self._script_call(t), (self._read_view, view_keys, view_args)]
         )
-        if wait and int(replies[-1]) < self.wait_replicas:
-            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
-        state, _, queued, page, _, _ = self._view_parse(replies[1], known, "always")
+        state, _, queued, page, _, _ = self._view_parse(viewed, known, "always")
         assert state is not None  # a state is wanted: read whole, or `known` still holds
-        return self._outcome(t, replies[0]), DispatchView(state, queued, page)
+        return self._outcome(t, written), DispatchView(state, queued, page)
 
-    async def _scripts_at_once(
-        self, calls: list[tuple[AsyncScript, list[str], list[Any]]], wait: bool = False
-    ) -> list[Any]:
-        """Several script calls (and WAIT for a replica) in one round trip. By EVALSHA directly:
-        redis-py's own pipelined scripts ask SCRIPT EXISTS first, one more round trip each time.
-        A script Redis no longer holds (a restart, SCRIPT FLUSH) is loaded and those calls sent
-        again (NOSCRIPT means it did not run)."""
+    def _waiting(self) -> bool:
+        """Whether writes wait for a replica now. Behind Sentinel, a write the master acknowledged
+        but never replicated is lost when a replica is promoted: WAIT in the same round trip, so
+        a transition returns once a replica holds it too. When none answers within the wait (the
+        replica is down, or was just promoted and has none yet), writes go on without waiting
+        for a while rather than each paying the wait: the hotline keeps answering on the master."""
+        return bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
+
+    async def _scripts_at_once(self, calls: list[tuple[AsyncScript, list[str], list[Any]]]) -> list[Any]:
+        """Several script calls (and WAIT for a replica, see `_waiting`) in one round trip; their
+        replies. By EVALSHA directly: redis-py's own pipelined scripts ask SCRIPT EXISTS first,
+        one more round trip each time. A script Redis no longer holds (a restart, SCRIPT FLUSH)
+        is loaded and those calls sent again (NOSCRIPT means it did not run)."""
+        wait = self._waiting()
         replies: list[Any] = [None] * len(calls)
         acked: Any = None
         todo = list(range(len(calls)))
@@ -196,23 +192,17 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             for script in {id(calls[i][0]): calls[i][0] for i in missing}.values():
                 await self.redis.script_load(script.script)
             todo = missing
+        if wait and int(acked) < self.wait_replicas:
+            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
         for reply in replies:
             if isinstance(reply, Exception):
                 raise reply
-        return [*replies, acked] if wait else replies
+        return replies
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        if not self.wait_replicas or time.monotonic() < self._replicas_missing_until:
+        if not self._waiting():
             return await script(keys=keys, args=args)
-        # Behind Sentinel, a write the master acknowledged but never replicated is lost when a
-        # replica is promoted. WAIT in the same round trip: the transition returns once a
-        # replica holds it too. When none answers within the wait (the replica is down, or
-        # was just promoted and has none yet), writes go on without waiting for a while rather
-        # than each paying the wait: the hotline keeps answering on the master alone.
-        result, acked = await self._scripts_at_once([(script, keys, args)], wait=True)
-        if int(acked) < self.wait_replicas:
-            self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
-        return result
+        return (await self._scripts_at_once([(script, keys, args)]))[0]
 
     async def next_seq(self) -> int:
         return int(await self.redis.incr(self.k.seq))
