@@ -54,7 +54,6 @@ class Dispatching:
     _later: asyncio.Task[None] | None
     # The dispatch state as last read, and its version when a pass last found nobody free.
     _known: DispatchState | None
-    _known_at: float
     _nobody_free: str | None
     _read_moves: int
 
@@ -195,14 +194,19 @@ class Dispatching:
         """The dispatch state this instance holds, while young enough to offer for reuse. The
         version alone would do, but a Sentinel failover can lose the last writes and then count
         the same numbers again over a different state: a full read now and then bounds that."""
-        if self._known is not None and time.monotonic() - self._known_at > STATE_MAX_AGE_S:
-            self._known = None
-        return self._known
+        known = self._known
+        if known is not None and time.monotonic() - known.read_at > STATE_MAX_AGE_S:
+            known = None
+        if known is not None:
+            # Carried through this instance's own writes since (loads and idle times they moved,
+            # one version each): the read then finds it current and sends nothing back. Its age
+            # stays that of the read it was carried from.
+            known = self.store.seen.carry(known)
+        self._known = known
+        return known
 
     def _hold(self, state: DispatchState | None) -> None:
-        if state is not None and state is not self._known:
-            if self._known is None or state.version != self._known.version:
-                self._known_at = time.monotonic()
+        if state is not None:
             self._known = state
 
     async def snapshot_now(self) -> Snapshot:

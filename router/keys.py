@@ -145,6 +145,12 @@ class Keys:
         return self._k("dispatch_version")
 
     @property
+    def dispatch_steps(self) -> str:
+        """HASH dispatch number -> what the transition that bumped it to that number changed in
+        loads and idle times (the newest 256; router/store/seen.py)."""
+        return self._k("dispatch_steps")
+
+    @property
     def responders_version(self) -> str:
         """STRING counter bumped when a responder record is written: the parsed records are
         reused while it holds, even as loads and idle times move."""

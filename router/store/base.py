@@ -18,12 +18,12 @@ from router.models import (
     Timer,
     TokenRecord,
 )
+from router.store.seen import StateSeen
 from router.store.shapes import (
     ContactView,
     DispatchState,
     DispatchView,
     IntakeState,
-    StateSeen,
     StreamInfo,
     Tail,
     TimerBatch,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -23,12 +24,12 @@ from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.ordered import DueTimes, SortedScores
 from router.store.records import with_rev
+from router.store.seen import StateSeen
 from router.store.shapes import (
     ContactView,
     DispatchState,
     DispatchView,
     IntakeState,
-    StateSeen,
     StreamInfo,
     TimerBatch,
     Transition,
@@ -252,6 +253,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             idle=dict(self._idle_at),
             roster_head=max(self._versions, default=0),
             version=self._version(),
+            read_at=time.monotonic(),
         )
 
     async def dispatch_view(

@@ -7,7 +7,7 @@ import asyncio
 
 from router.models import Activation, FeedRecord, TokenRecord
 from router.store.base import Conflict
-from router.store.shapes import StateSeen
+from router.store.seen import StateSeen
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000

@@ -33,7 +33,8 @@ from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
-from router.store.shapes import DispatchState, DispatchView, StateSeen, Transition
+from router.store.seen import StateSeen
+from router.store.shapes import DispatchState, DispatchView, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -120,6 +121,8 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             return Conflict(str(value))
         if len(result) > 3 and result[2]:
             self.seen.saw(str(result[2]), int(result[3]))
+            if t.loads or t.idle:
+                self.seen.stepped(str(result[2]), t.loads, t.idle)
         return with_rev(t.contact, int(value))
 
     async def apply(self, t: Transition) -> Contact:

@@ -9,6 +9,7 @@ from router.clock import to_ms
 from router.keys import Keys
 from router.models import OfferStatus
 from router.store.records import ContactCodec, with_rev
+from router.store.seen import step_record
 from router.store.shapes import Transition
 
 
@@ -48,6 +49,7 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
         "events": [e.model_dump_json() for e in t.events],
         "queue_empty": t.queue_empty,
+        "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
     }
     return json.dumps(payload)
 
@@ -72,4 +74,5 @@ def keys(k: Keys, t: Transition) -> list[str]:
         k.dispatch_version,
         k.responders_version,
         k.version_head,
+        k.dispatch_steps,
     ]

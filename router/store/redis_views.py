@@ -3,6 +3,7 @@ call each (read_view.lua), with the parsed dispatch state reused while its versi
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,7 @@ from router.clock import from_ms
 from router.models import Contact, Offer, Responder
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
+from router.store.seen import advance, parse_step
 from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState
 
 RESPONDER_CACHE = 2000
@@ -61,6 +63,7 @@ class Views(RedisParts):
             k.arrivals,
             k.seq,
             k.responders_version,
+            k.dispatch_steps,
         ]
         held = "-" if not want_state else (known.version if known is not None else "")
         intake = sender_keys is not None
@@ -98,7 +101,12 @@ class Views(RedisParts):
             seq,
         ) = reply
         state: DispatchState | None = None
-        if changed:
+        if changed == 3 and known is not None:
+            # Only loads and idle times moved, by transitions whose steps the store still keeps.
+            number, _, part = known.version.partition("/")
+            steps = [parse_step(int(number) + i + 1, part, raw) for i, raw in enumerate(responders)]
+            state = replace(advance(known, steps, str(version)), roster_head=int(head))
+        elif changed:
             if changed == 2 and known is not None:
                 records = known.responders  # only loads, presence or idle times moved
             else:
@@ -110,6 +118,7 @@ class Views(RedisParts):
                 idle={rid: from_ms(float(score)) for rid, score in _pairs(idle).items()},
                 roster_head=int(head),
                 version=str(version),
+                read_at=time.monotonic(),
             )
         elif want_state and known is not None:
             state = replace(known, roster_head=int(head))

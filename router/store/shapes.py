@@ -21,6 +21,9 @@ class DispatchState:
     # Changes whenever responders, presence, loads or idle times do: a reader holding this
     # version may keep its copy (never mutate it: it is shared by every pass that reuses it).
     version: str = ""
+    # time.monotonic() when the store was last read whole for it (kept by a state carried
+    # forward or found unchanged): how old the reader's copy really is.
+    read_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -122,32 +125,3 @@ class Transition:
     arrival: tuple[str, datetime, datetime] | None = None
     # Guard: the ready queue is empty (intake offering a new contact at once jumps nobody).
     queue_empty: bool = False
-
-
-@dataclass
-class StateSeen:
-    """The dispatch state's version and the roster head as the newest of this process's writes
-    found them. Each part is the highest seen, since replies to writes on several connections
-    arrive in any order (every part only ever grows in the store). A dispatch pass that found
-    nobody free in this very state need not read it again (router/dispatching.py)."""
-
-    dispatch: int = -1
-    responders: int = -1
-    roster_head: int = -1
-    # Writes by this process that change what dispatch reads without telling the version they
-    # left (a responder, a presence, a roster published): a state read before one completed is
-    # not this state, whatever its version says.
-    moves: int = 0
-
-    def saw(self, version: str, roster_head: int) -> None:
-        dispatch, _, responders = version.partition("/")
-        self.dispatch = max(self.dispatch, int(dispatch))
-        self.responders = max(self.responders, int(responders))
-        self.roster_head = max(self.roster_head, roster_head)
-
-    def moved(self) -> None:
-        self.moves += 1
-
-    def is_state(self, version: str, roster_head: int) -> bool:
-        """Whether the newest write found the state at `version` with this roster head."""
-        return roster_head == self.roster_head and version == f"{self.dispatch}/{self.responders}"

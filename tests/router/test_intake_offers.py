@@ -3,12 +3,16 @@ it: one read and one write for the lot, with the same events as intake then a pa
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from protocols import default_protocol
 from router import intake
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import ContactStatus
-from router.store import DispatchState, IntakeState, MemoryStore, Transition
+from router.store import DispatchState, IntakeState, MemoryStore, RedisStore, Transition
 from tests.conftest import counter_ids
 from tests.router.helpers import events_of, pending_for, sms, staff
 
@@ -64,3 +68,28 @@ async def test_a_contact_queued_meanwhile_is_served_first(clock: VirtualClock) -
     assert (await engine.get_contact("c_ahead")).offer_ids == ["o_0002"]
     stored = await engine.get_contact(c.id)
     assert stored.rev == 2 and stored.offer_ids == ["o_0003"]
+
+
+async def test_intakes_here_carry_the_held_state_so_the_next_read_brings_none(engine: Engine) -> None:
+    if not isinstance(engine.store, RedisStore):
+        pytest.skip("the memory store's reads cost nothing to carry")
+    store = engine.store
+    await staff(engine, ["ana", "ben"], capacity={"sms": 5})
+    changes: list[int] = []  # read_view.lua's answer: 0 unchanged, 1-2 read whole, 3 steps since
+    parse = store._view_parse
+
+    def counted(reply: Any, *args: Any, **kwargs: Any) -> Any:
+        changes.append(reply[3])
+        return parse(reply, *args, **kwargs)
+
+    store._view_parse = counted  # type: ignore[method-assign]
+    await engine.intake(sms(sender="+15550000001"))
+    changes.clear()
+    for i in range(2, 7):
+        c = await engine.intake(sms(sender=f"+1555000000{i}"))
+        assert (await engine.get_contact(c.id)).status == ContactStatus.offered
+    assert changes == [0] * 5, "intake's read brought back what only its own writes had changed"
+    held = engine._held()
+    assert held is not None
+    whole = await store.dispatch_state()
+    assert (held.version, held.loads, held.idle) == (whole.version, whole.loads, whole.idle)

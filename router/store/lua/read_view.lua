@@ -11,6 +11,8 @@
 -- KEYS[9]  arrivals          ZSET "sender key|ms|contact id" (intake only)
 -- KEYS[10] seq               STRING contact sequence counter (intake only)
 -- KEYS[11] responders_version  STRING counter bumped when a responder record is written
+-- KEYS[12] dispatch_steps  HASH dispatch number -> what the transition to it changed in loads
+--          and idle times (transition.lua)
 -- ARGV[1]  the caller's version ("<dispatch>/<responders>"; "" when it holds none; "-" when it
 --          wants no state): the state is returned only when it differs, and the responders'
 --          records only when their own part differs
@@ -20,7 +22,8 @@
 -- ARGV[5..] sender keys (intake): their earlier arrivals
 --
 -- Returns {version, roster head, queue length, changed (0: no, 1: all, 2: all but the
---          responders' records), {responders}, {presence},
+--          responders' records, 3: only the steps from the caller's version to this one, in
+--          place of the responders' records), {responders | steps}, {presence},
 --          {load}, {idle with scores}, {{id, record}, ...}, {{arrival members} per key}, seq}
 
 local function counter(key)
@@ -34,17 +37,35 @@ local function counter(key)
   end
   return value
 end
-local held_responders = string.match(ARGV[1], '/(.*)$')
+-- A caller this many numbers behind or fewer catches up from the steps, when they are all kept.
+local CATCH_UP = 64
+local held_dispatch, held_responders = string.match(ARGV[1], '^(%d*)/(.*)$')
 local responders_version = counter(KEYS[11])
-local version = counter(KEYS[1]) .. '/' .. responders_version
+local dispatch = counter(KEYS[1])
+local version = dispatch .. '/' .. responders_version
 local changed = 0
-if ARGV[1] ~= '-' and version ~= ARGV[1] then
-  changed = responders_version == held_responders and 2 or 1
-end
 local out = {version, redis.call('GET', KEYS[2]) or '0', redis.call('ZCARD', KEYS[3]), changed}
 out[5], out[6], out[7], out[8] = {}, {}, {}, {}
+if ARGV[1] ~= '-' and version ~= ARGV[1] then
+  changed = responders_version == held_responders and 2 or 1
+  local from, to = tonumber(held_dispatch), tonumber(dispatch)
+  if changed == 2 and from and to > from and to - from <= CATCH_UP then
+    local numbers = {}
+    for n = from + 1, to do numbers[#numbers + 1] = n end
+    local steps = redis.call('HMGET', KEYS[12], unpack(numbers))
+    local whole = true
+    for _, step in ipairs(steps) do
+      if step == false then whole = false end
+    end
+    if whole then
+      changed = 3
+      out[5] = steps
+    end
+  end
+  out[4] = changed
+end
 if changed == 1 then out[5] = redis.call('HGETALL', KEYS[5]) end
-if changed > 0 then
+if changed == 1 or changed == 2 then
   out[6] = redis.call('HGETALL', KEYS[6])
   out[7] = redis.call('HGETALL', KEYS[7])
   out[8] = redis.call('ZRANGE', KEYS[8], 0, -1, 'WITHSCORES')

@@ -18,6 +18,9 @@
 -- KEYS[16] dispatch_version  STRING bumped when loads or idle times change (dispatch's cache)
 -- KEYS[17] responders_version  STRING bumped when a responder record is written
 -- KEYS[18] roster_head  STRING newest published roster version
+-- KEYS[19] dispatch_steps  HASH dispatch number -> the loads and idle times that write changed
+--          (the newest 256: a reader holding the state a few numbers behind catches up from
+--          them, read_view.lua; router/store/seen.py)
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
 --
@@ -79,7 +82,11 @@ for _, l in ipairs(p.loads) do
   if held <= 0 then redis.call('HDEL', KEYS[7], l.field) end
 end
 for _, i in ipairs(p.idle) do redis.call('ZADD', KEYS[9], i.ms, i.rid) end
-if #p.loads > 0 or #p.idle > 0 then redis.call('INCR', KEYS[16]) end
+if #p.loads > 0 or #p.idle > 0 then
+  local number = redis.call('INCR', KEYS[16])
+  redis.call('HSET', KEYS[19], number, p.step)
+  redis.call('HDEL', KEYS[19], number - 256)
+end
 for _, tid in ipairs(p.disarm) do
   redis.call('ZREM', KEYS[10], tid)
   redis.call('HDEL', KEYS[11], tid)
