@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from protocols import HANDLE_WITH_CARE, Partner, Protocol
-from router.models import Contact, Message, Timer, TimerKind, trusted
+from router.models import Contact, Message
 from router.store import Transition
+from router.timer_models import Timer, TimerKind
 from router.transitions import record
+from router.trusted_records import trusted
 
 
 def callback_timer(

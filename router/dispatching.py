@@ -19,10 +19,12 @@ from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
 from router.keyring import Keyring
 from router.metrics import Metrics
-from router.models import Contact, ContactIn, ContactStatus, Event, Responder, Timer, TimerKind
+from router.models import Contact, ContactIn, ContactStatus, Event, Responder
 from router.notify import Notifier
 from router.rosters import Rosters
 from router.store import Conflict, DispatchState, DispatchView, Store, Transition
+from router.timer_models import Timer, TimerKind
+from router.trusted_records import evolve
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -116,7 +118,7 @@ class Dispatching:
             await self.dispatch()
         else:
             # As received: the offer made in the same write follows it on the timeline.
-            return tr.evolve(built.transition.contact, {"rev": written.rev})
+            return evolve(built.transition.contact, {"rev": written.rev})
         return written  # as intake wrote it (queued); dispatch may already have offered it
 
     async def _write_intake(

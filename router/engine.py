@@ -13,7 +13,7 @@ from typing import Protocol as TypingProtocol
 import structlog
 
 from protocols import Protocol
-from router import aftercare, intake, ladder, staffing, wrapup
+from router import aftercare, endings, intake, ladder, staffing, wrapup
 from router import transitions as tr
 from router.changing import Changing
 from router.clock import Clock
@@ -21,20 +21,12 @@ from router.dispatching import Dispatching
 from router.errors import Invalid, NotFound
 from router.keyring import Keyring
 from router.metrics import Metrics
-from router.models import (
-    Contact,
-    Event,
-    Offer,
-    OfferStatus,
-    Presence,
-    Responder,
-    Timer,
-    TimerKind,
-)
+from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
 from router.staff_actions import StaffActions
 from router.store import DispatchState, Store, Transition
+from router.timer_models import Timer, TimerKind
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -209,7 +201,9 @@ class Engine(Dispatching, Changing, StaffActions):
 
         async def build(c: Contact) -> Transition:
             now = self.clock.now()
-            t = tr.close(c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome)
+            t = endings.close(
+                c, await self._offers_of(c), disposition, notes, now, self.ladder_len, by, outcome
+            )
             original = await self.store.get_contact(c.callback_for) if c.callback_for else None
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
             return t
@@ -226,7 +220,7 @@ class Engine(Dispatching, Changing, StaffActions):
 
         async def build(c: Contact) -> Transition:
             now = self.clock.now()
-            t = tr.hand_off(c, await self._offers_of(c), now, self.ladder_len, partner, how)
+            t = endings.hand_off(c, await self._offers_of(c), now, self.ladder_len, partner, how)
             if self.protocol.referral_follow_up.handoffs_too:
                 t.arm.append(aftercare.follow_up_timer(self.protocol, c, now))
             return t
@@ -241,7 +235,7 @@ class Engine(Dispatching, Changing, StaffActions):
 
         async def build(c: Contact) -> Transition:
             now = self.clock.now()
-            t = tr.abandon(c, await self._offers_of(c), now, self.ladder_len)
+            t = endings.abandon(c, await self._offers_of(c), now, self.ladder_len)
             # a callback task itself left unanswered is not called back again (its ladder ran)
             callback = (
                 None if c.callback_for else aftercare.callback_timer(self.protocol, c, "abandoned", now)

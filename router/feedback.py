@@ -16,8 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from protocols import Protocol
-from router.models import Timer, TimerKind
 from router.store import Store
+from router.timer_models import Timer, TimerKind
 
 PREFIX = "tally:feedback:"
 # How long after the close a reply is still read as the answer (a store mark's lifetime).

@@ -11,8 +11,10 @@ from protocols import Priority, Protocol, Triage
 from router import ladder
 from router import transitions as tr
 from router.errors import RouterError
-from router.models import Contact, ContactIn, ContactStatus, Rung, Timer, TimerKind, trusted
+from router.models import Contact, ContactIn, ContactStatus
 from router.store import Transition
+from router.timer_models import Rung, Timer, TimerKind
+from router.trusted_records import evolve, trusted
 
 AFTER_HOURS = "after_hours"
 # Arrivals are remembered this long when the protocol has no repeat rule of its own.
@@ -110,7 +112,7 @@ def build(
         opening=p.text(incoming.channel, "callback", incoming.language) if incoming.callback_for else None,
     )
     if incoming.body:
-        contact = tr.evolve(tr.message_in(contact, incoming.body, now).contact, {"timeline": []})
+        contact = evolve(tr.message_in(contact, incoming.body, now).contact, {"timeline": []})
     timers = [
         trusted(
             Timer,

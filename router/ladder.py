@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from router.models import Contact, Rung, Timer, TimerKind, trusted
+from router.models import Contact
 from router.store import Transition
-from router.transitions import evolve, record, seconds
+from router.timer_models import Rung, Timer, TimerKind
+from router.transitions import record, seconds
+from router.trusted_records import evolve, trusted
 
 ALL_ROLES = ["primary", "backup", "supervisor"]
 

@@ -11,9 +11,10 @@ from protocols import Protocol
 from router import staffing
 from router.clock import Clock
 from router.errors import InvalidState, NotFound
-from router.models import Contact, Offer, Timer
+from router.models import Contact, Offer
 from router.notify import Notifier
 from router.store import Store, Transition
+from router.timer_models import Timer
 
 log = structlog.get_logger("router")
 

@@ -16,18 +16,10 @@ from router import transitions as tr
 from router.clock import to_ms
 from router.dispatcher import SLACK, in_wrap_up
 from router.errors import Invalid, InvalidState
-from router.models import (
-    Contact,
-    ContactStatus,
-    Offer,
-    OfferStatus,
-    Presence,
-    Responder,
-    Timer,
-    TimerKind,
-    trusted,
-)
+from router.models import Contact, ContactStatus, Offer, OfferStatus, Presence, Responder
 from router.store import LoadChange, Transition
+from router.timer_models import Timer, TimerKind
+from router.trusted_records import trusted
 
 S = ContactStatus
 MAX_BREAK = timedelta(hours=4)

@@ -14,8 +14,9 @@ from protocols import Partner, Priority
 from router import aftercare, intake, ladder, waiting
 from router import transitions as tr
 from router.engine import Engine
-from router.models import Contact, OfferStatus, Timer, TimerKind
+from router.models import Contact, OfferStatus
 from router.store import Conflict, StoreUnavailable, TimerBatch, Transition
+from router.timer_models import Timer, TimerKind
 from schedules import OnCall
 
 log = structlog.get_logger("router.timers")

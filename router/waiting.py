@@ -9,8 +9,9 @@ from datetime import datetime
 
 from protocols import Protocol
 from router.dispatcher import speaks
-from router.models import Contact, Message, Responder, Timer, TimerKind
+from router.models import Contact, Message, Responder
 from router.store import Transition
+from router.timer_models import Timer, TimerKind
 from router.transitions import record
 
 

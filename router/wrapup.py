@@ -10,8 +10,10 @@ from typing import Any
 from protocols import HANDLE_WITH_CARE, Protocol
 from router import aftercare, staffing
 from router import transitions as tr
-from router.models import Contact, ContactStatus, Timer, TimerKind, trusted
+from router.models import Contact, ContactStatus
 from router.store import Transition
+from router.timer_models import Timer, TimerKind
+from router.trusted_records import trusted
 
 FOLLOW_UP = "follow_up"
 

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from router.clock import VirtualClock, from_ms, to_ms
 from router.errors import InvalidState, NotFound
 from router.metrics import UnrecordedMetrics
-from router.models import Contact, ContactIn, ContactStatus, Offer, Responder, trusted
+from router.models import Contact, ContactIn, ContactStatus, Offer, Responder
 from router.notify import Notifier, Page
 from router.store import MemoryStore
 from router.timers import TimerRunner
+from router.trusted_records import trusted
 from schedules import Roster, Shift
 from simulations.quiet import quiet_router_logs as quiet_router_logs  # re-exported: its old home
 from simulations.report import Tally

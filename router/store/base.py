@@ -7,17 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from router.models import (
-    Activation,
-    Contact,
-    Event,
-    FeedRecord,
-    Offer,
-    Presence,
-    Responder,
-    Timer,
-    TokenRecord,
-)
+from router.models import Activation, Contact, Event, FeedRecord, Offer, Presence, Responder, TokenRecord
 from router.store.seen import StateSeen
 from router.store.shapes import (
     ContactView,
@@ -29,6 +19,7 @@ from router.store.shapes import (
     TimerBatch,
     Transition,
 )
+from router.timer_models import Timer
 from schedules import Roster, RosterVersion
 
 

@@ -10,15 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from router.clock import from_ms, to_ms
-from router.models import (
-    Contact,
-    Event,
-    Offer,
-    OfferStatus,
-    Presence,
-    Responder,
-    Timer,
-)
+from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
 from router.store.base import Conflict, Store
 from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
@@ -34,6 +26,7 @@ from router.store.shapes import (
     TimerBatch,
     Transition,
 )
+from router.timer_models import Timer
 
 
 def _position(sid: str) -> tuple[int, int]:

@@ -10,11 +10,12 @@ from typing import Any, cast
 from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
-from router.models import Event, Timer
+from router.models import Event
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
 from router.store.shapes import StreamInfo, Tail, TimerBatch
+from router.timer_models import Timer
 
 
 def _event_name(raw: str) -> str | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from router.models import Contact, Event, Offer, Presence, Responder, Timer
+from router.models import Contact, Event, Offer, Presence, Responder
+from router.timer_models import Timer
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from router import transitions as tr
-from router.models import Contact, ContactStatus, Responder, Timer, TimerKind
+from router.models import Contact, ContactStatus, Responder
 from router.store import Conflict, LoadChange, MemoryStore, RedisStore, Store, Transition
 from router.store.memory_setup import MARKS_SWEEP_AT
 from router.store.wire import SENDERS
+from router.timer_models import Timer, TimerKind
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev, intake
 

@@ -19,12 +19,11 @@ from router.models import (
     Offer,
     OfferStatus,
     Responder,
-    Timer,
-    TimerKind,
     TokenRecord,
 )
 from router.store import Conflict, LoadChange, RedisStore, Store, Transition
 from router.store.sealing import Sealer
+from router.timer_models import Timer, TimerKind
 from schedules import RosterVersion, Shift
 from tests.conftest import START
 

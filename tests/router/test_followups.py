@@ -10,7 +10,8 @@ from router import feedback
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import Invalid
-from router.models import Contact, TimerKind
+from router.models import Contact
+from router.timer_models import TimerKind
 from router.timers import TimerRunner
 from tests.router.helpers import sms, staff
 

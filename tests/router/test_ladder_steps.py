@@ -7,7 +7,7 @@ from datetime import timedelta
 from protocols import EscalationStep
 from router.clock import VirtualClock
 from router.engine import Engine
-from router.models import Timer, TimerKind
+from router.timer_models import Timer, TimerKind
 from tests.router.helpers import advance, sms, staff
 
 

@@ -10,17 +10,9 @@ import pytest
 
 from protocols import Priority, default_protocol
 from router import intake
-from router.models import (
-    Contact,
-    ContactIn,
-    ContactStatus,
-    Event,
-    Offer,
-    TimelineEntry,
-    Timer,
-    TimerKind,
-    trusted,
-)
+from router.models import Contact, ContactIn, ContactStatus, Event, Offer, TimelineEntry
+from router.timer_models import Timer, TimerKind
+from router.trusted_records import trusted
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -11,9 +11,10 @@ import structlog
 from router import engine as engine_module
 from router.engine import Engine
 from router.metrics import UnrecordedMetrics
-from router.models import Contact, ContactStatus, Offer, Timer, TimerKind
+from router.models import Contact, ContactStatus, Offer
 from router.store import MemoryStore
-from router.transitions import evolve
+from router.timer_models import Timer, TimerKind
+from router.trusted_records import evolve
 from simulations import Scenario, Simulation, parse_scenario, quiet_router_logs, runner
 from simulations.sim_engine import SimEngine
 

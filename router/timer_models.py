@@ -1,0 +1,67 @@
+"""A contact's timers and the escalation rungs they carry: its follow-ups, kept apart from its record."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
+
+from router.models import Model, _empty_list
+
+
+class TimerKind(StrEnum):
+    offer_timeout = "offer_timeout"
+    escalate = "escalate"
+    breach = "breach"
+    shift_change = "shift_change"
+    redispatch = "redispatch"
+    abandon_grace = "abandon_grace"
+    callback = "callback"
+    follow_up = "follow_up"
+    hold = "hold"
+    language_fallback = "language_fallback"
+    answer_timeout = "answer_timeout"
+    break_end = "break_end"
+    # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
+    tally = "tally"
+
+
+class Rung(Model):
+    """An escalation step still to come, as the ladder stood when its contact arrived: due
+    `after` the contact's arrival (the same for every contact of one protocol version)."""
+
+    step: int
+    after: timedelta
+    notify: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list)
+    partner: str | None = None
+
+
+class Timer(Model):
+    """A follow-up due at `due`; `token` fences it to the step it belongs to."""
+
+    id: str
+    kind: TimerKind
+    due: AwareDatetime
+    contact_id: str | None = None
+    offer_id: str | None = None
+    step: int | None = None
+    notify: list[str] = Field(default_factory=list)
+    via: list[str] = Field(default_factory=list)
+    # An escalation step's partner, snapshotted with the ladder the contact climbs.
+    partner: str | None = None
+    # An escalation step's successors: the step armed when this one fires (one at a time).
+    then: list[Rung] = Field(default_factory=list)
+
+    _lists = field_validator("notify", "via", "then", mode="before")(_empty_list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_then(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Only escalation steps with more to come carry `then`: every other timer is written
+        # as before the ladder was armed a step at a time.
+        data: dict[str, Any] = handler(self)
+        if not self.then:
+            data.pop("then", None)
+        return data
