@@ -38,6 +38,13 @@ LAG_EVERY_S = 5.0
 # While the timers fire a burst, filing waits this long at most at a stretch, looking every DEFER_POLL_S.
 DEFER_MAX_S = 10.0
 DEFER_POLL_S = 0.1
+# A batch is prepared and sent in slices of this many rows, the event loop free between them: a
+# whole batch's SQL work in one go (400 events a second under steady escalations at 200/s) held
+# the loop for 5-27 ms on a 2-core machine, and every timer due meanwhile fired that much late;
+# in slices of 50 the longest hold was 3-5 ms (simulations/bench/ledger_stalls.py).
+SLICE = 50
+# Events are read from the stream, and parsed, this many at a time.
+READ_PAGE = 50
 
 
 def position(stream_id: str) -> tuple[int, int]:
@@ -63,6 +70,12 @@ async def _set_cursor(conn: AsyncConnection, stream_id: str, now: datetime) -> N
     await conn.execute(
         stmt.on_conflict_do_update(index_elements=["name"], set_={"stream_id": stream_id, "updated_at": now})
     )
+
+
+async def _sliced(conn: AsyncConnection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """One statement, built once, executed a slice of rows at a time."""
+    for i in range(0, len(rows), SLICE):
+        await conn.execute(statement, rows[i : i + SLICE])
 
 
 def _contact_update(conn: AsyncConnection, keys: tuple[str, ...]) -> Any:
@@ -122,7 +135,7 @@ class Writer:
         async with self.ledger.reading() as conn:
             found = await read_cursor(conn)
         start = found[0] if found else "0"
-        batch = await self.store.read_events(start, self.batch)
+        batch = await self._read_batch(start)
         now = self.clock.now()
         if not batch:
             if found and now - found[1] >= HEARTBEAT:
@@ -142,6 +155,17 @@ class Writer:
         if len(batch) < self.batch:
             self._lag(0)
         return len(batch)
+
+    async def _read_batch(self, start: str) -> list[tuple[str, Event]]:
+        """Up to `batch` events after `start`, read (and parsed) a page at a time."""
+        batch: list[tuple[str, Event]] = []
+        while len(batch) < self.batch:
+            want = min(READ_PAGE, self.batch - len(batch))
+            page = await self.store.read_events(batch[-1][0] if batch else start, want)
+            batch += page
+            if len(page) < want:
+                break
+        return batch
 
     async def zone(self) -> ZoneInfo:
         """The time zone of the protocol in force (the shipped default's before any activation)."""
@@ -170,7 +194,9 @@ class Writer:
         timeline: list[dict[str, Any]] = []
         accesses: list[dict[str, Any]] = []
         rows: dict[str, dict[str, Any]] = {}
-        for sid, ev in batch:
+        for i, (sid, ev) in enumerate(batch):
+            if i and not i % SLICE:
+                await asyncio.sleep(0)  # let timers and requests run between slices
             if ev.event == "audit":
                 accesses.append(facts.audit_row(sid, ev))
                 continue
@@ -187,14 +213,15 @@ class Writer:
             if found is not None and ev.contact_id:
                 facts.merge(rows.setdefault(ev.contact_id, {"id": ev.contact_id}), found)
         if timeline:
-            await conn.execute(on_conflict_nothing(upsert(conn, events), ["stream_id"]), timeline)
+            await _sliced(conn, on_conflict_nothing(upsert(conn, events), ["stream_id"]), timeline)
         if accesses:
-            await conn.execute(on_conflict_nothing(upsert(conn, audit), ["stream_id"]), accesses)
+            await _sliced(conn, on_conflict_nothing(upsert(conn, audit), ["stream_id"]), accesses)
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for row in rows.values():
             by_shape[tuple(sorted(row))].append(row)
         for keys, group in by_shape.items():
-            await conn.execute(_contact_update(conn, keys), group)
+            # One row per contact: a slice never splits a contact's facts.
+            await _sliced(conn, _contact_update(conn, keys), group)
         return list(rows)
 
     async def catch_up(self) -> int:

@@ -1,0 +1,63 @@
+"""A batch is filed in slices, the event loop free between them (a timer due meanwhile is not
+held for the whole batch), and still in one transaction with its cursor: every event, once."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from protocols import default_protocol
+from router.clock import VirtualClock
+from router.engine import Engine
+from router.ledger import Ledger, writer
+from router.ledger.schema import contacts, events
+from router.ledger.writer import Writer, read_cursor
+from router.store import MemoryStore
+from tests.ledger.helpers import DAYTIME
+from tests.router.helpers import sms
+
+
+async def test_a_batch_larger_than_a_slice_is_filed_whole_with_the_loop_free_between(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = MemoryStore("t")
+    engine = Engine(store, VirtualClock(DAYTIME), default_protocol())
+    n = writer.SLICE * 2 + writer.READ_PAGE + 7  # several slices and read pages, the last partial
+    for i in range(n):
+        await engine.intake(sms("hello", sender=f"+1555{i:07d}"))
+    w = Writer(store, ledger, VirtualClock(DAYTIME))
+    sent: list[int] = []  # rows per statement the writer sends
+    execute = AsyncConnection.execute
+
+    async def counted(self: AsyncConnection, statement: Any, rows: Any = None, **kw: Any) -> Any:
+        if isinstance(rows, list):
+            sent.append(len(rows))
+        return await execute(self, statement, rows, **kw)
+
+    monkeypatch.setattr(AsyncConnection, "execute", counted)
+    turns = [0]
+
+    async def other_work() -> None:
+        while True:
+            turns[0] += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(other_work())
+    try:
+        await asyncio.sleep(0)
+        started = turns[0]
+        assert await w.step() == n, "one step files the whole batch"
+        assert turns[0] - started >= 4, "the loop ran nothing else while the batch was filed"
+        assert sent and max(sent) <= writer.SLICE, f"rows sent at once: {max(sent)}"
+    finally:
+        task.cancel()
+    stream = await store.read_events("0", 10 * n)
+    async with ledger.reading() as conn:
+        assert (await read_cursor(conn) or ("", None))[0] == stream[-1][0]
+        assert (await conn.execute(select(func.count()).select_from(events))).scalar() == len(stream)
+        assert (await conn.execute(select(func.count()).select_from(contacts))).scalar() == n
+    assert await w.step() == 0, "nothing filed twice"
