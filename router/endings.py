@@ -9,7 +9,7 @@ from router.closing import closing_facts
 from router.errors import InvalidState
 from router.models import Contact, ContactStatus, Offer
 from router.store.shapes import LoadChange, Transition
-from router.transitions import _cancel_others, changed, contact_timer_ids, seconds
+from router.transitions import cancel_others, changed, contact_timer_ids, seconds
 
 S = ContactStatus
 
@@ -22,7 +22,7 @@ def _ending(
     t = Transition(
         contact=contact, expect_rev=contact.rev, dequeue=True, disarm=contact_timer_ids(contact, ladder_len)
     )
-    _cancel_others(t, contact, offers, now)
+    cancel_others(t, contact, offers, now)
     if contact.responder and contact.status in (S.assigned, S.answered):
         t.loads.append(LoadChange(contact.responder, contact.channel, -1))
         t.idle[contact.responder] = now

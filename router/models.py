@@ -37,7 +37,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _empty_list(value: Any) -> Any:
+def empty_list(value: Any) -> Any:
     # Lua's cjson writes an empty table as {}: read it back as the empty list it was.
     return [] if value == {} else value
 
@@ -128,7 +128,7 @@ class Contact(Model):
 
     _lists = field_validator(
         "flags", "skills", "audience", "messages", "timeline", "offer_ids", mode="before"
-    )(_empty_list)
+    )(empty_list)
 
     @field_validator("declined", "outcome", mode="before")
     @classmethod
@@ -204,7 +204,7 @@ class Responder(ResponderIn):
     # Never shown by the API: the address being confirmed and the code's keyed hash.
     pending_change: ContactChange | None = None
 
-    _lists = field_validator("languages", "channels", "skills", mode="before")(_empty_list)
+    _lists = field_validator("languages", "channels", "skills", mode="before")(empty_list)
 
     def capacity_for(self, channel: str) -> int:
         if channel not in self.channels:

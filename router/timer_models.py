@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
-from router.models import Model, _empty_list
+from router.models import Model, empty_list
 
 
 class TimerKind(StrEnum):
@@ -55,7 +55,7 @@ class Timer(Model):
     # An escalation step's successors: the step armed when this one fires (one at a time).
     then: list[Rung] = Field(default_factory=list)
 
-    _lists = field_validator("notify", "via", "then", mode="before")(_empty_list)
+    _lists = field_validator("notify", "via", "then", mode="before")(empty_list)
 
     @model_serializer(mode="wrap")
     def _without_empty_then(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:

@@ -145,7 +145,7 @@ def _pending(contact: Contact, offer: Offer) -> bool:
     )
 
 
-def _cancel_others(t: Transition, contact: Contact, others: Sequence[Offer], now: datetime) -> None:
+def cancel_others(t: Transition, contact: Contact, others: Sequence[Offer], now: datetime) -> None:
     """Every other pending offer of the contact ends: loads given back, timers disarmed."""
     for other in others:
         if other.status != OfferStatus.pending or other.id not in contact.offer_ids:
@@ -175,7 +175,7 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
         },
     )
     t = Transition(contact=c, expect_rev=contact.rev, offers=[o], disarm=[f"offer:{offer.id}"], events=[ev])
-    _cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
+    cancel_others(t, contact, [x for x in others if x.id != offer.id], now)
     if (
         contact.opening
         and contact.channel in OPENING_SENT

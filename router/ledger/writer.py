@@ -38,13 +38,11 @@ LAG_EVERY_S = 5.0
 # While the timers fire a burst, filing waits this long at most at a stretch, looking every DEFER_POLL_S.
 DEFER_MAX_S = 10.0
 DEFER_POLL_S = 0.1
-# A batch is prepared and sent in slices of this many rows, the event loop free between them: a
+# A batch is read, prepared and sent in slices of this many events or rows, the loop free between: a
 # whole batch's SQL work in one go (400 events a second under steady escalations at 200/s) held
 # the loop for 5-27 ms on a 2-core machine, and every timer due meanwhile fired that much late;
 # in slices of 50 the longest hold was 3-5 ms (simulations/bench/ledger_stalls.py).
 SLICE = 50
-# Events are read from the stream, and parsed, this many at a time.
-READ_PAGE = 50
 
 
 def position(stream_id: str) -> tuple[int, int]:
@@ -157,10 +155,10 @@ class Writer:
         return len(batch)
 
     async def _read_batch(self, start: str) -> list[tuple[str, Event]]:
-        """Up to `batch` events after `start`, read (and parsed) a page at a time."""
+        """Up to `batch` events after `start`, read (and parsed) a slice at a time."""
         batch: list[tuple[str, Event]] = []
         while len(batch) < self.batch:
-            want = min(READ_PAGE, self.batch - len(batch))
+            want = min(SLICE, self.batch - len(batch))
             page = await self.store.read_events(batch[-1][0] if batch else start, want)
             batch += page
             if len(page) < want:

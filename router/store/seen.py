@@ -33,12 +33,19 @@ class Step:
     idle: tuple[tuple[str, int], ...]  # (responder, last routed, epoch ms)
 
 
+Changes = tuple[tuple[tuple[str, str, int], ...], tuple[tuple[str, int], ...]]
+
+
+def changes(loads: list[LoadChange], idle: dict[str, datetime]) -> Changes:
+    """A transition's loads and idle times in a step's form."""
+    return tuple((c.responder, c.channel, c.delta) for c in loads), tuple(
+        (r, to_ms(at)) for r, at in idle.items()
+    )
+
+
 def step_record(loads: list[LoadChange], idle: dict[str, datetime]) -> str:
     """A transition's changes as transition.lua keeps them beside the number it bumps."""
-    return json.dumps(
-        [[[c.responder, c.channel, c.delta] for c in loads], [[rid, to_ms(at)] for rid, at in idle.items()]],
-        separators=(",", ":"),
-    )
+    return json.dumps(changes(loads, idle), separators=(",", ":"))
 
 
 def parse_step(number: int, responders: str, record: str) -> Step:
@@ -90,12 +97,7 @@ class StateSeen:
     def stepped(self, version: str, loads: list[LoadChange], idle: dict[str, datetime]) -> None:
         """A write of this process changed loads or idle times and left the state at `version`."""
         number, _, responders = version.partition("/")
-        self.steps[int(number)] = Step(
-            int(number),
-            responders,
-            tuple((c.responder, c.channel, c.delta) for c in loads),
-            tuple((rid, to_ms(at)) for rid, at in idle.items()),
-        )
+        self.steps[int(number)] = Step(int(number), responders, *changes(loads, idle))
         if len(self.steps) > STEPS_KEPT:
             del self.steps[next(iter(self.steps))]
 

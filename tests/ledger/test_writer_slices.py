@@ -26,7 +26,7 @@ async def test_a_batch_larger_than_a_slice_is_filed_whole_with_the_loop_free_bet
 ) -> None:
     store = MemoryStore("t")
     engine = Engine(store, VirtualClock(DAYTIME), default_protocol())
-    n = writer.SLICE * 2 + writer.READ_PAGE + 7  # several slices and read pages, the last partial
+    n = writer.SLICE * 3 + 7  # several slices, the last partial
     for i in range(n):
         await engine.intake(sms("hello", sender=f"+1555{i:07d}"))
     w = Writer(store, ledger, VirtualClock(DAYTIME))
