@@ -21,6 +21,7 @@ from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import Contact, ContactIn, ContactStatus, Event, Responder
 from router.notify import Notifier
+from router.owed_pages import danger, owed_id
 from router.rosters import Rosters
 from router.store import Conflict, DispatchState, DispatchView, Store, Transition
 from router.timer_models import Timer, TimerKind
@@ -65,7 +66,15 @@ class Dispatching:
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
         raise NotImplementedError
 
-    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
+    async def page(
+        self,
+        contact: Contact,
+        notify: list[str],
+        via: list[str],
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
+    ) -> None:
         raise NotImplementedError
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
@@ -112,7 +121,11 @@ class Dispatching:
         if built.triage.page_now:
             # Imminent danger: the supervisor hears now, not when the ladder would have got there.
             await self.page(
-                written, list(built.triage.page_now), list(built.triage.page_via), "imminent_danger"
+                written,
+                list(built.triage.page_now),
+                list(built.triage.page_via),
+                "imminent_danger",
+                owed=owed_id(danger(written.id)),
             )
         if offer is None:
             await self.dispatch()

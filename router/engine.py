@@ -24,7 +24,7 @@ from router.metrics import Metrics
 from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
 from router.notify import LogNotifier, Notifier, Page, record_pages
 from router.rosters import Rosters
-from router.staff_actions import StaffActions
+from router.staff_actions import StaffActions, owed_debrief
 from router.store import DispatchState, Store, Transition
 from router.timer_models import Timer, TimerKind
 from schedules import OnCall
@@ -206,6 +206,8 @@ class Engine(Dispatching, Changing, StaffActions):
             )
             original = await self.store.get_contact(c.callback_for) if c.callback_for else None
             wrapup.on_close(self.protocol, c, original, t, disposition, outcome or {}, now)
+            if (debrief := owed_debrief(self.protocol, t.contact, now)) is not None:
+                t.arm.append(debrief)
             return t
 
         contact, view = await self._change_freeing(contact_id, build, current)
@@ -280,16 +282,20 @@ class Engine(Dispatching, Changing, StaffActions):
 
     # -- timers ---------------------------------------------------------------------
     async def page(
-        self, contact: Contact, notify: list[str], via: list[str], reason: str, oncall: OnCall | None = None
+        self,
+        contact: Contact,
+        notify: list[str],
+        via: list[str],
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
     ) -> None:
         """Page everyone on call now in the named roles (escalations, breaches, imminent danger);
-        a burst of escalations hands in the on-call set it read once."""
+        a burst of escalations hands in the on-call set it read once. `owed`: the timer its write
+        armed to keep these pages owed (router/owed_pages.py), cleared with their record."""
         if oncall is None:
             oncall, _ = await self.rosters.on_call(self.clock.now())
-        targets: dict[str, None] = {}
-        for role in ladder.widen([], notify):
-            for rid in oncall.role(role):  # type: ignore[arg-type]
-                targets.setdefault(rid, None)
+        targets = ladder.paged(oncall, notify)
         sent: list[Page] = []
         # The responders' records as dispatch holds them, when this instance's newest write
         # found that very state (nobody changed a record since): no read per person paged.
@@ -301,7 +307,7 @@ class Engine(Dispatching, Changing, StaffActions):
                 await self._safely(reason, self.notifier.page(page))
                 sent.append(page)
         # One write for the lot: the audit trail, and how every instance's consoles hear them.
-        await self._safely("page_record", record_pages(self.store, sent, self.clock.now()))
+        await self._safely("page_record", record_pages(self.store, sent, self.clock.now(), owed))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

@@ -16,6 +16,8 @@ from router.dispatcher import choose_all
 from router.engine import Engine
 from router.errors import Invalid, InvalidState
 from router.models import Contact, ContactStatus
+from router.owed_pages import danger as danger_source
+from router.owed_pages import owed, owed_id
 from router.store import Conflict, Transition
 
 log = structlog.get_logger("router")
@@ -62,6 +64,9 @@ def raise_flags(
         update["audience"] = ladder.widen(contact.audience, list(p.imminent_danger.offer_to))
         if p.imminent_danger.skip_ladder:
             t.disarm += [f"esc:{contact.id}:{i}" for i in range(p.longest_ladder)]
+        if p.imminent_danger.page and not contact.parallel:
+            d = p.imminent_danger
+            t.arm.append(owed(danger_source(contact.id), contact.id, "imminent_danger", d.page, d.via, now))
     c = contact.model_copy(update=update)
     c, ev = tr.record(
         c, now, "flags_added", flags=new, by=by, priority=level.value, from_priority=contact.priority.value
@@ -90,7 +95,8 @@ async def add_flags(
     log.info("flags_added", contact_id=contact.id, flags=flags, priority=contact.priority.value, by=by)
     if contact.parallel and not before.parallel:
         danger = p.imminent_danger
-        await engine.page(contact, list(danger.page), list(danger.via), "imminent_danger")
+        pages = owed_id(danger_source(contact.id))
+        await engine.page(contact, list(danger.page), list(danger.via), "imminent_danger", owed=pages)
         if contact.status == ContactStatus.offered:
             await _offer_the_rest(engine, contact.id)
     await engine.dispatch()

@@ -12,6 +12,7 @@ from router import ladder
 from router import transitions as tr
 from router.errors import RouterError
 from router.models import Contact, ContactIn, ContactStatus
+from router.owed_pages import danger, owed
 from router.store import Transition
 from router.timer_models import Rung, Timer, TimerKind
 from router.trusted_records import evolve, trusted
@@ -129,6 +130,11 @@ def build(
         # The first step only; each step arms the next when it fires (router/ladder.py).
         timers.append(ladder.step_timer(contact.id, now, rungs[0], list(rungs[1:])))
     timers += waiting_timers(p, contact, now)
+    if triage.page_now:
+        # Imminent danger is paged right after this write; kept owed in it (router/owed_pages.py).
+        timers.append(
+            owed(danger(contact.id), contact.id, "imminent_danger", triage.page_now, triage.page_via, now)
+        )
     memory = p.repeat_window or DEFAULT_MEMORY
     fields = {
         "channel": contact.channel,

@@ -10,10 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from router.models import Contact
+from router.owed_pages import owed
 from router.store import Transition
 from router.timer_models import Rung, Timer, TimerKind
 from router.transitions import record, seconds
 from router.trusted_records import evolve, trusted
+from schedules import OnCall
 
 ALL_ROLES = ["primary", "backup", "supervisor"]
 
@@ -25,6 +27,15 @@ def widen(audience: list[str], notify: list[str]) -> list[str]:
             if role in ALL_ROLES and role not in roles:
                 roles.append(role)
     return roles
+
+
+def paged(oncall: OnCall, notify: list[str]) -> list[str]:
+    """Who a page to these roles reaches among those on call, each once, in role order."""
+    targets: dict[str, None] = {}
+    for role in widen([], notify):
+        for rid in oncall.role(role):  # type: ignore[arg-type]
+            targets.setdefault(rid, None)
+    return list(targets)
 
 
 def step_timer(contact_id: str, received_at: datetime, rung: Rung, then: list[Rung]) -> Timer:
@@ -69,9 +80,11 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
         via=timer.via,
         waited_s=seconds(contact.received_at, now),
     )
-    # The next step in the same write: a kill between the two can lose neither.
+    # The next step and this one's pages in the same write: a kill after it can lose neither.
     then = timer.then
     arm = [step_timer(contact.id, contact.received_at, then[0], then[1:])] if then else []
+    if timer.notify:
+        arm.append(owed(timer.id, contact.id, "escalation", timer.notify, timer.via, now, timer.partner))
     return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], arm=arm, events=[ev])
 
 
@@ -97,4 +110,7 @@ def breach(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
         channel=contact.channel,
         priority=contact.priority.value,
     )
-    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], events=[ev])
+    # Its pages, its language widening and its partner's hand-off are owed even with nobody
+    # named to page: the timer carries them all.
+    pages = owed(timer.id, contact.id, "breach", timer.notify, timer.via, now, timer.partner)
+    return Transition(contact=c, expect_rev=contact.rev, disarm=[timer.id], arm=[pages], events=[ev])

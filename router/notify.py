@@ -46,11 +46,11 @@ def page_event(page: Page, now: datetime) -> Event:
     )
 
 
-async def record_pages(store: Store, pages: list[Page], now: datetime) -> None:
+async def record_pages(store: Store, pages: list[Page], now: datetime, owed: str | None = None) -> None:
     """Put pages on the stream in one write: the audit trail, and how every instance's consoles
-    hear them."""
-    if pages:
-        await store.record([page_event(page, now) for page in pages])
+    hear them. `owed`: the timer that kept them owed (router/owed_pages.py), cleared in that write."""
+    if pages or owed:
+        await store.record([page_event(page, now) for page in pages], done=[owed] if owed else [])
 
 
 class Notifier(abc.ABC):

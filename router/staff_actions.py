@@ -8,15 +8,24 @@ from datetime import datetime
 import structlog
 
 from protocols import Protocol
-from router import staffing
+from router import owed_pages, staffing
 from router.clock import Clock
 from router.errors import InvalidState, NotFound
 from router.models import Contact, Offer
 from router.notify import Notifier
 from router.store import Store, Transition
 from router.timer_models import Timer
+from schedules import OnCall
 
 log = structlog.get_logger("router")
+
+
+def owed_debrief(p: Protocol, closed: Contact, now: datetime) -> Timer | None:
+    """The debrief page a close owes (Standard 31), kept owed in the close's own write."""
+    d = p.debrief
+    if d is None or closed.responder is None or not d.page or not d.applies(closed.flags, closed.disposition):
+        return None
+    return owed_pages.owed(f"debrief:{closed.id}", closed.id, "debrief", d.page, d.via, now)
 
 
 class StaffActions:
@@ -31,7 +40,15 @@ class StaffActions:
     async def dispatch(self, budget: int | None = 100) -> int:
         raise NotImplementedError
 
-    async def page(self, contact: Contact, notify: list[str], via: list[str], reason: str) -> None:
+    async def page(
+        self,
+        contact: Contact,
+        notify: list[str],
+        via: list[str],
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
+    ) -> None:
         raise NotImplementedError
 
     async def change_or_stale(
@@ -57,7 +74,10 @@ class StaffActions:
             return
         if not debrief.applies(contact.flags, contact.disposition):
             return
-        await self.page(contact, list(debrief.page), list(debrief.via), "debrief")
+        # Kept owed in the close's write; cleared with the page's record.
+        pages = owed_debrief(self.protocol, contact, self.clock.now())
+        owed = pages.id if pages is not None else None
+        await self.page(contact, list(debrief.page), list(debrief.via), "debrief", owed=owed)
         responder = await self.store.get_responder(contact.responder)
         if responder is not None:
             minutes = int(debrief.break_for.total_seconds() // 60)

@@ -26,6 +26,9 @@ class TimerKind(StrEnum):
     break_end = "break_end"
     # An anonymous count kept until `due` (feedback answers): firing it only forgets it.
     tally = "tally"
+    # Pages a write has promised (escalation, breach, danger, debrief), armed in that write and
+    # cleared when they are sent: it fires only when the instance died before sending them.
+    pages = "pages"
 
 
 class Rung(Model):
@@ -54,14 +57,18 @@ class Timer(Model):
     partner: str | None = None
     # An escalation step's successors: the step armed when this one fires (one at a time).
     then: list[Rung] = Field(default_factory=list)
+    # Owed pages: why they are sent (escalation, breach, imminent_danger, debrief).
+    reason: str | None = None
 
     _lists = field_validator("notify", "via", "then", mode="before")(empty_list)
 
     @model_serializer(mode="wrap")
     def _without_empty_then(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # Only escalation steps with more to come carry `then`: every other timer is written
-        # as before the ladder was armed a step at a time.
+        # Only escalation steps with more to come carry `then`, and only owed pages a `reason`:
+        # every other timer is written as before either existed.
         data: dict[str, Any] = handler(self)
         if not self.then:
             data.pop("then", None)
+        if self.reason is None:
+            data.pop("reason", None)
         return data

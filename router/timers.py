@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from protocols import Partner, Priority
-from router import aftercare, intake, ladder, waiting
+from router import aftercare, intake, ladder, owed_pages, waiting
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact, OfferStatus
@@ -154,6 +154,12 @@ class TimerRunner:
             await engine.store.complete(timer.id)
         retry: list[Timer] = []
         oncall, _ = await engine.rosters.on_call(now, claim.roster_head) if planned else (None, None)
+        if oncall is not None:
+            for timer, t in planned:
+                # A step that pages nobody on call owes nothing (a burst with nobody rostered
+                # writes no pages to clear); the pages are worked out from this very on-call set.
+                if timer.kind == TimerKind.escalate and not ladder.paged(oncall, timer.notify):
+                    t.arm = [a for a in t.arm if a.kind != TimerKind.pages]
         outcomes = await engine.store.apply_many([t for _, t in planned])
         for (timer, t), outcome in zip(planned, outcomes, strict=True):
             if isinstance(outcome, Conflict):
@@ -161,7 +167,7 @@ class TimerRunner:
                 continue
             await engine._emit(outcome, t.events)
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
-            await self._escalated(timer, outcome, reason, oncall)
+            await self._escalated(timer, outcome, reason, oncall, _owed(t))
         return retry
 
     # -- what each kind of timer does -------------------------------------------------
@@ -203,6 +209,8 @@ class TimerRunner:
         elif timer.kind == TimerKind.language_fallback:
             await self._widen_language(timer.contact_id, "fallback")
             await self.engine.store.complete(timer.id)
+        elif timer.kind == TimerKind.pages:
+            await self._fire_owed_pages(timer)
 
     async def _fire_simple(
         self, timer: Timer, step: Callable[[Contact, datetime], Transition | None]
@@ -275,19 +283,45 @@ class TimerRunner:
     ) -> None:
         assert timer.contact_id is not None
 
+        built: list[Transition] = []
+
         async def build(c: Contact) -> Transition | None:
-            return step(c, timer, self.engine.clock.now())
+            t = step(c, timer, self.engine.clock.now())
+            built[:] = [t] if t else []
+            return t
 
         contact = await self.engine.change_or_stale(timer.contact_id, build)
         if contact is None:
             await self.engine.store.complete(timer.id)
             return
-        await self._escalated(timer, contact, reason)
+        await self._escalated(timer, contact, reason, owed=_owed(built[0]))
+
+    async def _fire_owed_pages(self, timer: Timer) -> None:
+        """Pages a write promised and its instance did not live to send: sent now, unless they
+        were about a contact left waiting that someone has answered since."""
+        assert timer.contact_id is not None
+        contact = await self.engine.get_contact(timer.contact_id)
+        reason = timer.reason or "escalation"
+        if reason in owed_pages.ABOUT_WAITING and not contact.is_unanswered:
+            log.info("owed_pages_moot", contact_id=contact.id, reason=reason)
+            await self.engine.store.complete(timer.id)
+            return
+        log.warning("owed_pages_recovered", contact_id=contact.id, reason=reason)
+        if reason in owed_pages.ABOUT_WAITING:
+            await self._after_escalation(timer, contact, reason, owed=timer.id)
+        else:
+            await self.engine.page(contact, timer.notify, timer.via, reason, owed=timer.id)
 
     async def _escalated(
-        self, timer: Timer, contact: Contact, reason: str, oncall: OnCall | None = None
+        self,
+        timer: Timer,
+        contact: Contact,
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
     ) -> None:
-        """After an escalation step or a breach is written: count it, page, hand off if due."""
+        """After an escalation step or a breach is written: count it, then what it owes. `owed`:
+        the pages timer its write armed, cleared once they are out."""
         labels = (contact.channel, contact.priority.value)
         if reason == "breach":
             self.engine.metrics.breaches.labels(*labels).inc()
@@ -300,17 +334,33 @@ class TimerRunner:
             notify=timer.notify,
             waited_s=tr.seconds(contact.received_at, self.engine.clock.now()),
         )
-        await self.engine.page(contact, timer.notify, timer.via, reason, oncall)
+        await self._after_escalation(timer, contact, reason, oncall, owed)
+
+    async def _after_escalation(
+        self,
+        timer: Timer,
+        contact: Contact,
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
+    ) -> None:
+        """What an escalation or breach owes once written: its pages, and for a breach (or a step
+        naming a partner) the language widened and the hand-off. `owed` is cleared in the pages'
+        own record when nothing follows them, else after the rest."""
+        more = reason == "breach" or "partner" in timer.notify
+        await self.engine.page(contact, timer.notify, timer.via, reason, oncall, None if more else owed)
         if reason == "breach":
             # No contact goes unoffered to its breach because of language.
             await self._widen_language(contact.id, "breach")
-        if "partner" in timer.notify or reason == "breach":
+        if more:
             protocol = self.engine.protocol
             # The step's own partner travels in its timer; else the protocol's overflow partner.
             partner = protocol.partner(timer.partner) if timer.partner else None
             partner = partner or protocol.overflow_partner_for(None)
             if partner is not None:
                 await self._handoff(contact.id, partner)
+            if owed:
+                await self.engine.store.complete(owed)
 
     async def _handoff(self, contact_id: str, partner: Partner) -> None:
         async def build(c: Contact) -> Transition | None:
@@ -318,3 +368,8 @@ class TimerRunner:
 
         if await self.engine.change_or_stale(contact_id, build) is not None:
             log.warning("partner_handoff", contact_id=contact_id, partner=partner.id)
+
+
+def _owed(t: Transition) -> str | None:
+    """The pages timer a written transition armed, if any."""
+    return next((a.id for a in t.arm if a.kind == TimerKind.pages), None)

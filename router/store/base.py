@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -192,7 +192,8 @@ class Store(abc.ABC):
         return TimerBatch(timers, contacts, await self.next_due(), await self.head_version())
 
     @abc.abstractmethod
-    async def complete(self, timer_id: str) -> None: ...
+    async def complete(self, *timer_ids: str) -> None:
+        """Forget these timers (done, or stale); one write for any number."""
 
     @abc.abstractmethod
     async def next_due(self) -> datetime | None: ...
@@ -238,8 +239,9 @@ class Store(abc.ABC):
         return Tail(rows[-1][0] if rows else None, len(rows), [(i, e) for i, e in rows if wanted(e.event)])
 
     @abc.abstractmethod
-    async def record(self, events: list[Event]) -> list[str]:
-        """Append events that belong to no contact transition (audit, debriefs); their positions."""
+    async def record(self, events: list[Event], done: Sequence[str] = ()) -> list[str]:
+        """Append events that belong to no contact transition (audit, pages); their positions.
+        `done`: timers completed in the same write (owed pages cleared as their record lands)."""
 
     @abc.abstractmethod
     async def stream_info(self) -> StreamInfo: ...

@@ -6,6 +6,7 @@ import asyncio
 import bisect
 import contextlib
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -315,9 +316,10 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         nxt = None if earliest is None else from_ms(earliest)
         return TimerBatch(claimed, contacts, nxt, max(self._versions, default=0))
 
-    async def complete(self, timer_id: str) -> None:
-        self._timers.pop(timer_id)
-        self._timer_data.pop(timer_id, None)
+    async def complete(self, *timer_ids: str) -> None:
+        for timer_id in timer_ids:
+            self._timers.pop(timer_id)
+            self._timer_data.pop(timer_id, None)
 
     async def next_due(self) -> datetime | None:
         earliest = self._timers.earliest()
@@ -345,7 +347,8 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             await asyncio.wait_for(self._appended.wait(), block_s)
         return await self.read_events(after, count)
 
-    async def record(self, events: list[Event]) -> list[str]:
+    async def record(self, events: list[Event], done: Sequence[str] = ()) -> list[str]:
+        await self.complete(*done)
         for event in events:
             self._append(event)
         return [sid for sid, _ in self._events[len(self._events) - len(events) :]] if events else []

@@ -3,7 +3,7 @@ writer read in order (sorted sets leased by claim scripts, and the hotline's str
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -74,10 +74,12 @@ class QueuesAndStream(RedisParts):
             roster_head=int(head or 0),
         )
 
-    async def complete(self, timer_id: str) -> None:
+    async def complete(self, *timer_ids: str) -> None:
+        if not timer_ids:
+            return
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(self.k.timers, timer_id)
-            pipe.hdel(self.k.timer_data, timer_id)
+            pipe.zrem(self.k.timers, *timer_ids)
+            pipe.hdel(self.k.timer_data, *timer_ids)
             await pipe.execute()
 
     async def next_due(self) -> datetime | None:
@@ -148,13 +150,16 @@ class QueuesAndStream(RedisParts):
                     kept.append((sid, event))
         return Tail(rows[-1][0], len(rows), kept)
 
-    async def record(self, events: list[Event]) -> list[str]:
-        if not events:
+    async def record(self, events: list[Event], done: Sequence[str] = ()) -> list[str]:
+        if not events and not done:
             return []
         async with self.redis.pipeline(transaction=True) as pipe:
             for event in events:
                 pipe.xadd(self.k.events, {"e": event.model_dump_json()})
-            return cast(list[str], await pipe.execute())
+            if done:
+                pipe.zrem(self.k.timers, *done)
+                pipe.hdel(self.k.timer_data, *done)
+            return cast(list[str], (await pipe.execute())[: len(events)])
 
     async def stream_info(self) -> StreamInfo:
         async with self.redis.pipeline(transaction=False) as pipe:

@@ -220,6 +220,21 @@ async def test_timers_claim_lease_and_complete(store: Store) -> None:
     assert sorted(t.id for t in await store.timers()) == ["t2", "t3"]
 
 
+async def test_several_timers_completed_at_once_and_with_a_record(store: Store) -> None:
+    await intake(store, contact(), 1, [timer("t1", 10), timer("t2", 20), timer("t3", 30), timer("t4", 40)])
+    await store.complete("t1", "t3", "gone")
+    await store.complete()
+    assert [t.id for t in await store.timers()] == ["t2", "t4"]
+    # owed pages are cleared in the very write that records them
+    before = len(await store.read_events())
+    ids = await store.record([Event(at=START, event="paged", contact_id="c1")], done=["t4"])
+    assert len(ids) == 1 and [t.id for t in await store.timers()] == ["t2"]
+    assert [e.event for _, e in (await store.read_events())[before:]] == ["paged"]
+    # with nothing to record, the timers still go
+    assert await store.record([], done=["t2"]) == []
+    assert await store.timers() == []
+
+
 async def test_transition_disarms_timers(store: Store) -> None:
     await intake(store, contact(), 1, [timer("t1", 10), timer("t2", 20)])
     c = await store.get_contact("c1")
