@@ -186,6 +186,17 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+_pools: dict[int, Executor] = {}
+
+
+def _pool(workers: int) -> Executor:
+    """One pool per worker count for the life of the process: the staffing planner runs
+    several trials, and starting two workers costs ~0.9 s each time (shut down at exit)."""
+    if workers not in _pools:
+        _pools[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    return _pools[workers]
+
+
 @dataclass
 class Segmented:
     """A run in segments: what it measured, and its compliance report when one was asked for."""
@@ -231,11 +242,10 @@ async def run_segments(
             finished(await run_segment_async(task))
     else:
         loop = asyncio.get_running_loop()
-        pool: Executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
-        with pool:
-            futures = [loop.run_in_executor(pool, run_segment, task) for task in tasks]
-            for future in asyncio.as_completed(futures):
-                finished(await future)
+        pool = _pool(workers)
+        futures = [loop.run_in_executor(pool, run_segment, task) for task in tasks]
+        for future in asyncio.as_completed(futures):
+            finished(await future)
     parts = sorted(done, key=lambda r: r.index)
     return await _merge(sc, parts, edges, roster, t0, cpu, workers)
 
