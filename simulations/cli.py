@@ -16,9 +16,9 @@ from pydantic import ValidationError
 from schedules import Roster, Shift
 from simulations.chart import staffing_svg
 from simulations.progress import ProgressBar
-from simulations.results import results
-from simulations.runner import Simulation, quiet_router_logs
+from simulations.runner import quiet_router_logs
 from simulations.scenario import WEEK_HOURS, Scenario, ScenarioError, load_scenario
+from simulations.segments import MAX_WORKERS, default_workers, simulate
 from simulations.staffing import Plan, check_roster, plan, primaries_by_hour, table
 
 
@@ -28,6 +28,27 @@ def _progress_flags(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress bar on stderr (default: when stderr is a terminal)",
+    )
+
+
+def _workers(text: str) -> int:
+    """--workers: a whole number of processes, at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a whole number of processes, not {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"give at least 1 process, not {n}")
+    return n
+
+
+def _workers_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="processes for a run long enough to split into segments (default: the cores "
+        f"available, at most {MAX_WORKERS}); changes how fast, never what is reported",
     )
 
 
@@ -54,7 +75,8 @@ def render(r: dict[str, Any], target_s: float) -> str:
     c, t, u = r["contacts"], r["time_to_answer_s"], r["utilisation"]
     lines = [
         f"scenario {r['scenario']}: seed {r['seed']}, {r['window']['days']:g} days from "
-        f"{r['window']['from']} after {_dur(r['window']['warmup_s'])} warm-up",
+        f"{r['window']['from']} after {_dur(r['window']['warmup_s'])} warm-up"
+        + (f", in {r['segments']} segments" if r.get("segments") else ""),
         f"contacts       {c['received']:,} received, {c['answered']:,} answered, "
         f"{c['abandoned']:,} abandoned, {c['unanswered_at_end']:,} still waiting at the end",
         f"within target  {r['within_target_pct']}% answered within {_dur(target_s)}",
@@ -82,10 +104,11 @@ def render(r: dict[str, Any], target_s: float) -> str:
     return "\n".join(lines)
 
 
-async def _simulate(sim: Simulation, bar: ProgressBar) -> dict[str, Any]:
-    await sim.run()
-    bar.close()
-    return await results(sim)
+async def _simulate(sc: Scenario, days: float | None, workers: int, bar: ProgressBar) -> dict[str, Any]:
+    try:
+        return await simulate(sc, days, workers, progress=bar)
+    finally:
+        bar.close()
 
 
 def simulate_main(argv: list[str]) -> int:
@@ -96,6 +119,7 @@ def simulate_main(argv: list[str]) -> int:
     p.add_argument("--days", type=float, default=None, help="days measured after the warm-up")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: the scenario's)")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    _workers_flag(p)
     _progress_flags(p)
     args = p.parse_args(argv)
     try:
@@ -108,7 +132,8 @@ def simulate_main(argv: list[str]) -> int:
         return 2
     bar = ProgressBar("simulating", enabled=args.progress)
     with quiet_router_logs():
-        report = asyncio.run(_simulate(Simulation(sc, days=args.days, progress=bar), bar))
+        workers = args.workers or default_workers()
+        report = asyncio.run(_simulate(sc, args.days, workers, bar))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
@@ -143,6 +168,7 @@ def staffing_main(argv: list[str]) -> int:
     p.add_argument("--min", type=int, default=1, dest="least", help="never fewer than this many on call")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--json", action="store_true")
+    _workers_flag(p)
     _progress_flags(p)
     args = p.parse_args(argv)
     try:
@@ -155,7 +181,10 @@ def staffing_main(argv: list[str]) -> int:
         return 2
     bar = ProgressBar("planning", enabled=args.progress)
     with quiet_router_logs():
-        result = asyncio.run(plan(sc, args.target, args.weeks, args.rounds, args.least, progress=bar))
+        workers = args.workers or default_workers()
+        result = asyncio.run(
+            plan(sc, args.target, args.weeks, args.rounds, args.least, progress=bar, workers=workers)
+        )
     bar.close()
     check = _check(sc, result, draft)
     if args.svg:

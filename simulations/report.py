@@ -129,14 +129,14 @@ def lag1(series: list[float]) -> float | None:
 
 
 def waits(
-    records: list[ContactRecord], until: datetime, thresholds: list[float], batches: int
+    records: list[ContactRecord], waited: list[float], thresholds: list[float], batches: int
 ) -> dict[str, Any]:
-    """Mean wait (answered contacts) and P(wait > t) (every contact), each with a 95% CI."""
+    """Mean wait (answered contacts) and P(wait > t) (every contact), each with a 95% CI;
+    `waited` is each record's ContactRecord.waited, in the same order."""
     answered = [r.answered_s for r in records if r.answered_s is not None]
     mean, ci = batch_ci(answered, batches)
     size = len(answered) // batches
     means = [sum(answered[i * size : (i + 1) * size]) / size for i in range(batches)] if size else []
-    waited = [r.waited(until) for r in records]
     p_over: dict[str, Any] = {}
     for t in thresholds:
         value, pci = batch_ci([1.0 if w > t else 0.0 for w in waited], batches, ceiling=1.0)

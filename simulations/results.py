@@ -13,6 +13,7 @@ from router.models import DEFAULT_CAPACITY
 from schedules import RosterVersion
 from simulations import erlang
 from simulations.distributions import Constant, Exponential
+from simulations.measured import Measured
 from simulations.report import waits
 from simulations.runner import Simulation
 from simulations.scenario import Scenario
@@ -73,18 +74,23 @@ async def results(sim: Simulation) -> dict[str, Any]:
     """The production compliance report (router.reports, from a ledger the production writer
     fills from the store's events) plus what only a simulation can give: waits with confidence
     intervals, utilisation."""
-    sc = sim.scenario
-    records = sim.tally.window(sim.w0, sim.w1)
-    roster = await sim.store.latest_version()
-    report = await ledger_report(sim, roster)
-    wait = waits(records, sim.end, sc.thresholds, sc.batches)
+    report = await ledger_report(sim, await sim.store.latest_version())
+    return figures(Measured.of(sim), report)
+
+
+def figures(m: Measured, report: dict[str, Any]) -> dict[str, Any]:
+    """`results` from what a run measured and the compliance report over its window (one
+    `Simulation`'s, or the merge of its segments': simulations/segments.py)."""
+    sc = m.scenario
+    records = m.records
+    wait = waits(records, m.waited(), sc.thresholds, sc.batches)
     out: dict[str, Any] = {
         "scenario": sc.name,
-        "seed": sim.seed_used,
+        "seed": m.seed,
         "window": {
-            "from": sim.w0.isoformat(),
-            "to": sim.w1.isoformat(),
-            "days": (sim.w1 - sim.w0).total_seconds() / 86400,
+            "from": m.w0.isoformat(),
+            "to": m.w1.isoformat(),
+            "days": (m.w1 - m.w0).total_seconds() / 86400,
             "warmup_s": sc.warmup,
         },
         "within_target_pct": report["within_target_pct"],
@@ -111,8 +117,8 @@ async def results(sim: Simulation) -> dict[str, Any]:
             "expired": sum(r.expired for r in records),
         },
         "escalations": sum(r.escalations for r in records),
-        "pages": sim.notifier.pages,
-        "utilisation": sim.utilisation.report(),
+        "pages": m.pages,
+        "utilisation": m.utilisation.report(),
         "compliance": report,
     }
     theory = mmc_theory(sc)

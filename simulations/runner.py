@@ -41,6 +41,9 @@ class _SimNotifier(Notifier):
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
         self.pages = 0
+        # When each page went out (pages are rare): a segment of a longer run counts only
+        # its own stretch of time (simulations/segments.py).
+        self.paged_at: list[datetime] = []
         self.error: BaseException | None = None
 
     async def offer(self, responder: Responder, offer: Offer, contact: Contact) -> None:
@@ -54,11 +57,13 @@ class _SimNotifier(Notifier):
 
     async def page(self, page: Page) -> None:
         self.pages += 1
+        self.paged_at.append(self.sim.clock.now())
 
 
-def counter_ids() -> Callable[[str], str]:
-    """Deterministic ids, so two runs with one seed match event for event."""
-    seq = itertools.count(1)
+def counter_ids(first: int = 1) -> Callable[[str], str]:
+    """Deterministic ids, so two runs with one seed match event for event. Segments of one run
+    start at different `first`s, so their contacts can share one ledger."""
+    seq = itertools.count(first)
     return lambda prefix: f"{prefix}_{next(seq):09d}"
 
 
@@ -73,6 +78,7 @@ class Simulation:
     roster: Callable[[datetime, datetime], list[Shift]] | None = None
     progress: Progress | None = None
     tally: Tally = field(default_factory=Tally)
+    first_id: int = 1
 
     def __post_init__(self) -> None:
         sc = self.scenario
@@ -91,7 +97,7 @@ class Simulation:
             sc.protocol,
             notifier=self.notifier,
             metrics=UnrecordedMetrics(),
-            id_factory=counter_ids(),
+            id_factory=counter_ids(self.first_id),
         )
         self.engine.listeners.append(self.tally)
         self.timers = TimerRunner(self.engine)

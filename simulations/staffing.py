@@ -3,6 +3,7 @@ and a check of a draft roster against it."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,8 +12,9 @@ from typing import Any
 from schedules import OnCallIndex, Shift
 from simulations import erlang
 from simulations.report import ContactRecord
-from simulations.runner import Progress, Simulation
+from simulations.runner import Progress
 from simulations.scenario import DAYS, WEEK_HOURS, Scenario
+from simulations.segments import measure
 
 HOUR = timedelta(hours=1)
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -137,18 +139,22 @@ def wilson_upper(missed: int, n: int, z: float = 1.96) -> float:
     return (centre + spread) / (1 + z * z / n)
 
 
-async def trial(sc: Scenario, required: list[int], weeks: float, progress: Progress | None) -> Trial:
-    sim = Simulation(
-        sc, days=7 * weeks, roster=lambda a, b: plan_shifts(sc, required, a, b), progress=progress
-    )
-    await sim.run()
-    records = sim.tally.window(sim.w0, sim.w1)
+async def trial(
+    sc: Scenario, required: list[int], weeks: float, progress: Progress | None, workers: int = 1
+) -> Trial:
+    """`weeks` simulated with `required` on call: in segments on `workers` cores when that long
+    (simulations/segments.py); the roster is a partial of a module-level function, so a worker
+    process can be handed it."""
+    roster = functools.partial(plan_shifts, sc, required)
+    m = await measure(sc, 7 * weeks, roster, workers, progress)
     seen = [0] * WEEK_HOURS
     missed = [0] * WEEK_HOURS
-    for r in records:
-        how = sc.hour_of_week(r.received_at)
-        seen[how] += 1
-        missed[how] += not kept(r, sim.end)
+    for part in m.parts:
+        for r in part.records:
+            how = sc.hour_of_week(r.received_at)
+            seen[how] += 1
+            missed[how] += not kept(r, part.end)
+    records = m.records
     n = len(records)
     answered = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
     return Trial(
@@ -166,6 +172,7 @@ async def plan(
     rounds: int = 4,
     least: int = 1,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> Plan:
     """Erlang C's guess; then simulate and add a responder to every hour of the week that
     missed the target, until none does (at most `rounds` runs). Then try one fewer in every
@@ -186,14 +193,14 @@ async def plan(
         result.hour_pct = [t.pct(h) for h in range(WEEK_HOURS)]
         result.overall_pct, result.answered_pct = t.kept_pct, t.answered_pct
 
-    current = await trial(sc, result.required, weeks, progress)
+    current = await trial(sc, result.required, weeks, progress, workers)
     adopt(current, result.required)
     result.rounds = 1
     while current.short(pct) and result.rounds < rounds:
         bigger = list(result.required)
         for h in current.short(pct):
             bigger[h] += 1
-        current = await trial(sc, bigger, weeks, progress)
+        current = await trial(sc, bigger, weeks, progress, workers)
         adopt(current, bigger)
         result.rounds += 1
     if current.short(pct):
@@ -201,7 +208,7 @@ async def plan(
     cut = [max(least, c - 1) for c in result.required]
     if cut == result.required:
         return result
-    probe = await trial(sc, cut, weeks, progress)
+    probe = await trial(sc, cut, weeks, progress, workers)
     result.rounds += 1
     limit = 1 - pct / 100
     smaller = [
@@ -211,7 +218,7 @@ async def plan(
         for h, c in enumerate(cut)
     ]
     if smaller != result.required:
-        confirm = await trial(sc, smaller, weeks, progress)
+        confirm = await trial(sc, smaller, weeks, progress, workers)
         result.rounds += 1
         if not confirm.short(pct):
             adopt(confirm, smaller)

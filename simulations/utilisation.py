@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,30 @@ class Utilisation:
         for rid, since in list(self.since.items()):
             self._add(rid, since, at, self.busy, self.busy_how)
         self.since.clear()
+
+    def sums(self) -> BusyTime:
+        return BusyTime(dict(self.busy), dict(self.oncall), list(self.busy_how), list(self.oncall_how))
+
+    def report(self) -> dict[str, Any]:
+        return self.sums().report()
+
+
+@dataclass
+class BusyTime:
+    """Seconds busy and on call, per responder and per hour of the week: what the report is
+    made of, and what the segments of one run add up (simulations/segments.py)."""
+
+    busy: dict[str, float] = field(default_factory=dict)
+    oncall: dict[str, float] = field(default_factory=dict)
+    busy_how: list[float] = field(default_factory=lambda: [0.0] * WEEK_HOURS)
+    oncall_how: list[float] = field(default_factory=lambda: [0.0] * WEEK_HOURS)
+
+    def add(self, other: BusyTime) -> None:
+        for mine, theirs in ((self.busy, other.busy), (self.oncall, other.oncall)):
+            for rid, s in theirs.items():
+                mine[rid] = mine.get(rid, 0.0) + s
+        self.busy_how = [a + b for a, b in zip(self.busy_how, other.busy_how, strict=True)]
+        self.oncall_how = [a + b for a, b in zip(self.oncall_how, other.oncall_how, strict=True)]
 
     def report(self) -> dict[str, Any]:
         def pct(busy: float, oncall: float) -> float | None:

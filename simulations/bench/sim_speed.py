@@ -6,6 +6,10 @@ Never run by the test suite. Two runs on the real engine with the in-memory stor
 `quick` is the M/M/c case (instant responders, one channel: the engine's floor cost per
 contact); `year` is a busy four-channel hotline with realistic responders (reaction times,
 declines, phones ringing out, callers hanging up, escalations), sized to `--contacts`.
+Then each again in segments (simulations/segments.py) with 1 and with 2 worker processes, side
+by side: contacts per wall second, per CPU second across the processes, and the ratio of wall
+times. `contacts` of a segmented run counts each instant's arrivals once (its segments' warm-ups
+are work, not contacts); its CPU is the segments' own plus the caller's, not the pool's start-up.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from simulations.progress import ProgressBar
 from simulations.results import results
 from simulations.runner import Simulation, quiet_router_logs
 from simulations.scenario import Scenario, parse_scenario
+from simulations.segments import run_segments
 
 YEAR_CONTACTS = 200_000
 # Share of contacts and a daily rhythm (relative weight per hour from 00:00).
@@ -112,6 +117,29 @@ async def timed(sc: Scenario, label: str, report: bool) -> dict[str, Any]:
     }
 
 
+async def timed_segments(sc: Scenario, workers: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    with quiet_router_logs():
+        run = await run_segments(sc, workers=workers)
+    wall = time.perf_counter() - started
+    m = run.measured
+    records = m.records
+    within = sum(1 for r in records if r.answered_s is not None and r.answered_s <= r.target_s)
+    return {
+        "scenario": sc.name,
+        "segments": m.segments,
+        "workers": run.workers,
+        "contacts": m.arrivals,
+        "wall_s": round(wall, 2),
+        "contacts_per_s": round(m.arrivals / wall, 1),
+        "cpu_s": round(run.cpu_s, 2),
+        "contacts_per_cpu_s": round(m.arrivals / run.cpu_s, 1),
+        "timers_fired": m.timers_fired,
+        "within_target_pct": round(100 * within / len(records), 2) if records else None,
+        "breaches": sum(1 for r in records if r.breached_s is not None),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulations.bench.sim_speed", description=__doc__)
     p.add_argument("--contacts", type=int, default=YEAR_CONTACTS, help="size of the busy-hotline run")
@@ -120,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         "--report",
         action="store_true",
         help="also time the production compliance report (router.reports) on each run",
+    )
+    p.add_argument(
+        "--segmented",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run each scenario in segments with 1 and 2 worker processes",
     )
     args = p.parse_args(argv)
     print(
@@ -140,6 +174,21 @@ def main(argv: list[str] | None = None) -> int:
             f"{run['timers_fired']:,} timers fired, {run['within_target_pct']}% within target, "
             f"{run['breaches']:,} breaches{report}"
         )
+    if args.segmented:
+        print("segmented (simulations/segments.py), worker processes 1 and 2 side by side:")
+        for sc in (mmc(args.quick), busy_hotline(args.contacts)):
+            one, two = (asyncio.run(timed_segments(sc, w)) for w in (1, 2))
+            for run in (one, two):
+                print(
+                    f"{run['scenario']:<22} {run['segments']:>3} segments, {run['workers']} worker(s): "
+                    f"{run['contacts']:>8,} contacts in {run['wall_s']:>7.1f}s wall: "
+                    f"{run['contacts_per_s']:>7.1f} contacts/s "
+                    f"({run['contacts_per_cpu_s']:.1f} per CPU second across processes), "
+                    f"{run['timers_fired']:,} timers fired, {run['within_target_pct']}% within target, "
+                    f"{run['breaches']:,} breaches"
+                )
+            ratio = one["wall_s"] / two["wall_s"]
+            print(f"{'':<22} 2 workers / 1 worker: {ratio:.2f}x the contacts per wall second")
     # ru_maxrss is kilobytes on Linux: the store keeps every contact and event in memory.
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory: {rss_mb:,.0f} MB")

@@ -1,0 +1,114 @@
+"""A run in segments on several processes: the same report whatever the worker count, a plain
+`Simulation` when one segment long, and the same figures as a whole run, statistically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from simulations import Simulation, parse_scenario, quiet_router_logs
+from simulations.bench.sim_speed import busy_hotline
+from simulations.cli import simulate_main, staffing_main
+from simulations.report import batch_ci
+from simulations.results import figures, results
+from simulations.scenario import Scenario
+from simulations.segments import SEGMENT_DAYS, boundaries, run_segments, segments_for, simulate
+from tests.simulations.test_erlang import Case, check
+
+SMALL = {
+    "name": "small",
+    "warmup": "2h",
+    "drain": "2h",
+    "seed": 5,
+    "responders": {"count": 2, "channels": ["voice", "sms"], "capacity": {"voice": 1, "sms": 2}},
+    "arrivals": {"voice": 6, "sms": 4},
+    "handle": {"voice": {"kind": "exponential", "mean": "12m"}, "sms": "20m"},
+    "patience": {"voice": {"kind": "exponential", "mean": "10m"}},
+    "behaviour": {"react": "20s", "accept": 0.9, "no_answer": 0.05},
+}
+
+
+def small(days: float) -> Scenario:
+    return parse_scenario({**SMALL, "days": days})
+
+
+def test_the_policy_depends_on_the_window_alone() -> None:
+    assert segments_for(SEGMENT_DAYS * 2 - 0.01) == 1
+    assert segments_for(28) == 2
+    assert segments_for(365) == 26
+    edges = boundaries(small(1).start, 365 / 7, 7)
+    assert len(edges) == 8 and all(e.microsecond % 1000 == 0 for e in edges)
+
+
+async def test_workers_change_nothing_but_speed() -> None:
+    sc = small(3)
+    with quiet_router_logs():
+        one = await run_segments(sc, workers=1, ledger=True, count=3)
+        two = await run_segments(sc, workers=2, ledger=True, count=3)
+    assert one.compliance is not None and two.compliance is not None
+    a = json.dumps(figures(one.measured, one.compliance), sort_keys=True)
+    b = json.dumps(figures(two.measured, two.compliance), sort_keys=True)
+    assert a == b
+    assert one.measured.segments == 3 and one.measured.records
+    # Contacts of three segments in one ledger: every one of them counted once.
+    assert one.compliance["contacts"] + one.compliance["callback_tasks"] == len(one.measured.records)
+
+
+async def test_one_segment_is_a_plain_simulation() -> None:
+    sc = small(2)
+    with quiet_router_logs():
+        plain = await results(await Simulation(sc).run())
+        via = await simulate(sc, workers=2)
+    assert json.dumps(via, sort_keys=True) == json.dumps(plain, sort_keys=True)
+
+
+async def test_segmented_mmc_agrees_with_erlang_c() -> None:
+    case = Case(servers=3, per_hour=60.0, mean_s=120, days=6, seed=21)  # rho 0.67, ~8,600 contacts
+    sc = parse_scenario(
+        {
+            "name": "mm3",
+            "seed": case.seed,
+            "days": case.days,
+            "warmup": "2h",
+            "responders": {"count": case.servers, "channels": ["voice"], "capacity": {"voice": 1}},
+            "arrivals": {"voice": case.per_hour},
+            "handle": {"voice": {"kind": "exponential", "mean": case.mean_s}},
+            "protocol": {"response_target": "30d", "offer_timeout": "30d", "wrap_up": "0s"},
+        }
+    )
+    with quiet_router_logs():
+        run = await run_segments(sc, workers=2, count=3)
+    records = run.measured.records
+    assert records and all(r.answered_s is not None for r in records)
+    assert check(case, records) == []
+
+
+async def test_busy_hotline_within_target_agrees_with_a_whole_run() -> None:
+    sc = busy_hotline(3000)
+    with quiet_router_logs():
+        whole = await Simulation(sc).run()
+        parts = await run_segments(sc, workers=2, count=2)
+    within = [
+        1.0 if r.answered_s is not None and r.answered_s <= r.target_s else 0.0
+        for r in whole.tally.window(whole.w0, whole.w1)
+    ]
+    _, ci = batch_ci(within, 10, 0.99, ceiling=1.0)
+    seg = parts.measured.records
+    share = sum(1 for r in seg if r.answered_s is not None and r.answered_s <= r.target_s) / len(seg)
+    assert ci is not None and ci[0] <= share <= ci[1], (share, ci)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5"])
+@pytest.mark.parametrize("command", [simulate_main, staffing_main])
+def test_bad_workers_are_refused_naming_the_option(
+    command: object, value: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps({**SMALL, "days": 1}))
+    assert callable(command)
+    with pytest.raises(SystemExit) as exit_:
+        command([str(path), "--workers", value])
+    assert exit_.value.code == 2
+    assert "--workers" in capsys.readouterr().err
