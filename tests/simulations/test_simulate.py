@@ -167,3 +167,21 @@ async def test_progress_is_reported() -> None:
     await run({**SMALL, "days": 3}, progress=lambda done, n: seen.append((done, n)))
     assert seen and all(0 <= d <= 1 for d, _ in seen)
     assert [n for _, n in seen] == sorted(n for _, n in seen)
+
+
+async def test_every_breach_is_counted_past_the_reports_first_page() -> None:
+    _, r = await run(
+        {
+            "responders": {"count": 1, "channels": ["voice"]},
+            "arrivals": {"voice": 120},
+            "handle": {"voice": "5m"},
+            "behaviour": {"no_answer": 1.0},
+            "protocol": {"response_target": "5m", "offer_timeout": "30s"},
+            "days": 0.6,
+            "drain": "10m",
+            "seed": 2,
+        }
+    )
+    n = r["contacts"]["received"]
+    assert n > 50  # the report lists 50 breaches a page
+    assert r["breaches"] == n == r["contacts"]["unanswered_at_end"]
