@@ -18,7 +18,7 @@ from simulations.chart import staffing_svg
 from simulations.progress import ProgressBar
 from simulations.runner import quiet_router_logs
 from simulations.scenario import WEEK_HOURS, Scenario, ScenarioError, load_scenario
-from simulations.segments import MAX_WORKERS, default_workers, simulate
+from simulations.segments import MAX_WORKERS, simulate, workers_for
 from simulations.staffing import Plan, check_roster, plan, primaries_by_hour, table
 
 
@@ -47,8 +47,9 @@ def _workers_flag(p: argparse.ArgumentParser) -> None:
         "--workers",
         type=_workers,
         default=None,
-        help="processes for a run long enough to split into segments (default: the cores "
-        f"available, at most {MAX_WORKERS}); changes how fast, never what is reported",
+        help="processes for a run long enough to split into segments (default: one for a light "
+        f"run, else the cores available, at most {MAX_WORKERS}); changes how fast, never what is "
+        "reported",
     )
 
 
@@ -132,7 +133,7 @@ def simulate_main(argv: list[str]) -> int:
         return 2
     bar = ProgressBar("simulating", enabled=args.progress)
     with quiet_router_logs():
-        workers = args.workers or default_workers()
+        workers = args.workers or workers_for(sc, args.days)
         report = asyncio.run(_simulate(sc, args.days, workers, bar))
     if args.json:
         print(json.dumps(report, indent=2))
@@ -181,7 +182,7 @@ def staffing_main(argv: list[str]) -> int:
         return 2
     bar = ProgressBar("planning", enabled=args.progress)
     with quiet_router_logs():
-        workers = args.workers or default_workers()
+        workers = args.workers or workers_for(sc, 7 * args.weeks)
         result = asyncio.run(
             plan(sc, args.target, args.weeks, args.rounds, args.least, progress=bar, workers=workers)
         )

@@ -14,7 +14,15 @@ from simulations.cli import simulate_main, staffing_main
 from simulations.report import batch_ci
 from simulations.results import figures, results
 from simulations.scenario import Scenario
-from simulations.segments import SEGMENT_DAYS, boundaries, run_segments, segments_for, simulate
+from simulations.segments import (
+    SEGMENT_DAYS,
+    boundaries,
+    default_workers,
+    run_segments,
+    segments_for,
+    simulate,
+    workers_for,
+)
 from tests.simulations.test_erlang import Case, check
 
 SMALL = {
@@ -32,6 +40,13 @@ SMALL = {
 
 def small(days: float) -> Scenario:
     return parse_scenario({**SMALL, "days": days})
+
+
+def test_a_light_run_starts_no_workers_by_default() -> None:
+    # 10 contacts an hour: 6,720 in four weeks, 87,600 in a year.
+    assert workers_for(small(28)) == 1
+    assert workers_for(small(365)) == default_workers()
+    assert workers_for(small(365), days=28) == 1
 
 
 def test_the_policy_depends_on_the_window_alone() -> None:
