@@ -194,3 +194,12 @@ class Keys:
     def leader(self) -> str:
         """STRING leader lock for calendar-like jobs, with a TTL."""
         return self._k("leader")
+
+    @property
+    def ledger_lock(self) -> str:
+        """STRING the ledger writer's lock, with a TTL: apart from the jobs' leader, so a writer
+        in a process of its own (`safetynet ledger write`) never takes the jobs' turn."""
+        return self._k("ledger_lock")
+
+    def lock(self, name: str) -> str:
+        return self.ledger_lock if name == "ledger" else self.leader

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 
@@ -110,6 +110,12 @@ class Service:
         except StartupError:
             await store.close()
             raise
+        if settings.ledger_writer == "process" and settings.redis_url.startswith("memory://"):
+            await store.close()
+            raise StartupError(
+                "SAFETYNET_LEDGER_WRITER=process needs a store that another process can read: set "
+                "SAFETYNET_REDIS_URL to a Redis server, or leave SAFETYNET_LEDGER_WRITER at serve"
+            )
         clock = clock or SystemClock()
         if protocol is None:
             protocol = await policy.choose_at_start(store, file_text, settings.protocol, clock.now())
@@ -123,13 +129,7 @@ class Service:
         )
         runner = TimerRunner(engine, lease_s=settings.timer_lease_s)
         writer = Writer(store, ledger, clock, engine.metrics, busy=runner.bursting)
-        bounds = Bounds(
-            store,
-            ledger,
-            clock,
-            window=timedelta(seconds=settings.stream_window_s),
-            grace=timedelta(seconds=settings.closed_grace_s),
-        )
+        bounds = Bounds.of(settings, store, ledger, clock)
         return cls(
             settings=settings,
             store=store,
@@ -151,9 +151,13 @@ class Service:
         self.tasks.append(asyncio.create_task(self._supervise(self.feed.run), name="views"))
         self.tasks.append(asyncio.create_task(self._supervise(self.outbox.run), name="outbox"))
         self.jobs = Jobs(self.engine, retention=self.purge)
-        # The writer holds the jobs' leader lock under the same name: one leader does both.
+        # The writer takes a lock of its own (`ledger`), apart from the jobs' leader: a writer
+        # process beside the instances never takes the jobs' turn.
         self.writer.owner = self.jobs.owner
-        self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
+        if self.settings.ledger_writer == "serve":
+            self.tasks.append(asyncio.create_task(self._supervise(self.write_ledger), name="ledger"))
+        else:
+            self.writer.elsewhere = True
         self.jobs.start()
 
     async def write_ledger(self) -> None:

@@ -47,6 +47,10 @@ class Settings(BaseModel):
     closed_grace_s: float = Field(default=86400.0, ge=0)
     # /readyz reports the ledger writer stalled when it is behind and silent this long.
     ledger_stall_s: float = Field(default=60.0, gt=0)
+    # Who files the ledger: `serve` (every instance runs the writer; whichever holds its lock
+    # files) or `process` (`serve` runs none: `safetynet ledger write` processes file it, off the
+    # instances' event loops and cores; Redis only).
+    ledger_writer: Literal["serve", "process"] = "serve"
 
     def ledger_database(self) -> str:
         """The ledger URL: the setting, or a SQLite file in the data directory (in memory when

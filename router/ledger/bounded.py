@@ -14,6 +14,7 @@ from router.clock import Clock
 from router.ledger.db import Ledger
 from router.ledger.schema import contacts
 from router.ledger.writer import after, position, read_cursor
+from router.settings import Settings
 from router.store import Store
 
 log = structlog.get_logger("router.ledger")
@@ -33,6 +34,17 @@ class Bounds:
     grace: timedelta = timedelta(hours=24)
     every: timedelta = timedelta(minutes=1)
     last: datetime | None = field(default=None)
+
+    @classmethod
+    def of(cls, settings: Settings, store: Store, ledger: Ledger, clock: Clock) -> Bounds:
+        """The bounds the settings ask for (`stream_window_s`, `closed_grace_s`)."""
+        return cls(
+            store,
+            ledger,
+            clock,
+            window=timedelta(seconds=settings.stream_window_s),
+            grace=timedelta(seconds=settings.closed_grace_s),
+        )
 
     async def __call__(self) -> None:
         now = self.clock.now()

@@ -10,6 +10,7 @@ from protocols import default_protocol
 from router import policy
 from router.clock import SystemClock
 from router.ledger import Ledger, retention, summary
+from router.ledger.bounded import Bounds
 from router.ledger.writer import Writer
 from router.service import StartupError, open_ledger, open_store
 from router.settings import Settings
@@ -40,11 +41,14 @@ async def ledger_main(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "summarise":
                 protocol = await policy.in_force(store) or default_protocol()
                 return await summarise(ledger, ZoneInfo(protocol.timezone))
-            writer = Writer(store, ledger, SystemClock(), batch=max(1, args.batch))
+            clock = SystemClock()
+            writer = Writer(store, ledger, clock, batch=max(1, args.batch))
             if args.once:
                 print(f"filed {await writer.catch_up()} events")
                 return 0
-            await writer.run()
+            # As `serve`'s writer does: once filed, the stream is trimmed and ended contacts
+            # leave Redis (the instances run no writer with SAFETYNET_LEDGER_WRITER=process).
+            await writer.run(Bounds.of(settings, store, ledger, clock))
             return 0
         finally:
             await store.close()

@@ -1,9 +1,10 @@
 """How a report reads the ledger without writing: it waits, briefly, for the writer to file
 the stream as it stood when the report was asked for, then says how far the ledger is filed.
 
-In `serve` every instance runs the writer loop (the leader's files; the others wait for the
-lock): a report nudges the local loop and waits for the cursor to pass the stream's last
-position, at most `wait_s` seconds, and never files anything itself. A process whose loop is
+In `serve` every instance runs the writer loop (the lock holder's files; the others wait for
+the lock), or a `safetynet ledger write` process does (`ledger_writer = process`): a report
+nudges the local loop, if any, and waits for the cursor to pass the stream's last position, at
+most `wait_s` seconds, and never files anything itself. A process whose loop is
 not running (a service that was never started: the API tests, one-shot tools) has nobody to
 wait for; there the writer's own step files on the report's behalf, serialised with every
 reader by the ledger's gate and with the loop by the writer's lock, so no read ever meets a
@@ -59,7 +60,7 @@ async def filed(writer: Writer, wait_s: float | None = None) -> Filed:
         left = deadline - loop.time()
         if left <= 0:
             break
-        if not writer.running:
+        if not writer.running and not writer.elsewhere:
             if await writer.step() == 0:
                 break  # nothing more to file here (another writer is moving it: report as is)
             continue

@@ -118,6 +118,9 @@ class Writer:
     busy: Callable[[], bool] | None = None
     # (protocol version, its zone): the per-day summary is kept in the protocol's time zone
     zone_of: tuple[str | None, ZoneInfo] | None = None
+    # A writer process of its own files this ledger (`ledger_writer = process`): this process's
+    # loop never runs, and a report waits for that writer instead of filing itself.
+    elsewhere: bool = False
 
     async def step(self) -> int:
         """File the next batch after the cursor; how many events were new to the ledger.
@@ -251,7 +254,7 @@ class Writer:
                     continue
             deferred_since = None
             self.nudge.clear()  # this round files what is new (a nudge from now on asks again)
-            if await self.store.acquire_leader(self.owner, LOCK_TTL_S):
+            if await self.store.acquire_leader(self.owner, LOCK_TTL_S, "ledger"):
                 n = await self.step()
                 if n == self.batch and loop.time() - measured >= LAG_EVERY_S:
                     measured = loop.time()

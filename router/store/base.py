@@ -14,6 +14,7 @@ from router.store.shapes import (
     DispatchState,
     DispatchView,
     IntakeState,
+    Lock,
     StreamInfo,
     Tail,
     TimerBatch,
@@ -288,8 +289,9 @@ class Store(abc.ABC):
 
     # -- leadership and lifecycle ------------------------------------------------
     @abc.abstractmethod
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
-        """Take or renew the leader lock for `owner`; False when another owner holds it."""
+    async def acquire_leader(self, owner: str, ttl_s: float, lock: Lock = "jobs") -> bool:
+        """Take or renew a lock for `owner`; False when another owner holds it. Two locks: the
+        jobs' leader, and the ledger writer's (`ledger`), held independently."""
 
     @abc.abstractmethod
     async def activate_protocol(self, text: str, activation: Activation) -> None:

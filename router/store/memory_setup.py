@@ -8,6 +8,7 @@ import asyncio
 from router.models import Activation, FeedRecord, TokenRecord
 from router.store.base import Conflict
 from router.store.seen import StateSeen
+from router.store.shapes import Lock
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000
@@ -22,7 +23,7 @@ class MemorySetup:
         self._drafts: dict[str, str] = {}
         self._versions: dict[int, str] = {}
         self._tokens: dict[str, str] = {}
-        self._leader: tuple[str, float] | None = None
+        self._leaders: dict[str, tuple[str, float]] = {}
         self._marks: dict[str, float] = {}
         self._feeds: dict[str, str] = {}
         self._protocols: dict[str, str] = {}
@@ -64,11 +65,12 @@ class MemorySetup:
         return TokenRecord.model_validate_json(raw) if raw else None
 
     # -- leadership and lifecycle --------------------------------------------------------
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
+    async def acquire_leader(self, owner: str, ttl_s: float, lock: Lock = "jobs") -> bool:
         loop_now = asyncio.get_running_loop().time()
-        if self._leader and self._leader[0] != owner and self._leader[1] > loop_now:
+        held = self._leaders.get(lock)
+        if held and held[0] != owner and held[1] > loop_now:
             return False
-        self._leader = (owner, loop_now + ttl_s)
+        self._leaders[lock] = (owner, loop_now + ttl_s)
         return True
 
     async def activate_protocol(self, text: str, activation: Activation) -> None:

@@ -8,6 +8,7 @@ from redis.commands.core import AsyncScript
 from router.models import Activation, FeedRecord, TokenRecord
 from router.store.base import Conflict
 from router.store.redis_parts import RedisParts
+from router.store.shapes import Lock
 from schedules import Roster, RosterVersion
 
 
@@ -54,8 +55,8 @@ class SetupRecords(RedisParts):
         return TokenRecord.model_validate_json(raw) if raw else None
 
     # -- leadership and lifecycle --------------------------------------------------------
-    async def acquire_leader(self, owner: str, ttl_s: float) -> bool:
-        return bool(await self._call(self._leader, [self.k.leader], [owner, int(ttl_s * 1000)]))
+    async def acquire_leader(self, owner: str, ttl_s: float, lock: Lock = "jobs") -> bool:
+        return bool(await self._call(self._leader, [self.k.lock(lock)], [owner, int(ttl_s * 1000)]))
 
     async def activate_protocol(self, text: str, activation: Activation) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from router.models import Contact, Event, Offer, Presence, Responder
 from router.timer_models import Timer
+
+# The store's locks: the jobs' leader, and the ledger writer's (router/keys.py).
+Lock = Literal["jobs", "ledger"]
 
 
 @dataclass(frozen=True)

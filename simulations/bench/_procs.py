@@ -270,6 +270,27 @@ async def serve(
         stop_process(proc)
 
 
+@contextmanager
+def ledger_writer(
+    redis_url: str, workdir: Path, extra_env: Mapping[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`safetynet ledger write` in a process of its own, filing the ledger of the instances
+    started in `workdir` (their SQLite file) from their Redis; stopped on exit."""
+    log = workdir / "ledger-writer.log"
+    with log.open("wb") as out:
+        env = {"SAFETYNET_DATA_DIR": str(workdir), **(extra_env or {})}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "router.cli", "ledger", "write"],
+            env=serve_env(redis_url, workdir / "protocol.yaml", env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        stop_process(proc)
+
+
 async def read_events(redis_url: str, hotline: str = "default") -> list[dict[str, Any]]:
     """Every event of the hotline's stream, in order, read in pages; `_written_ms` is its stream time."""
     client: Any = aioredis.Redis.from_url(redis_url, decode_responses=True)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import sys
 import tempfile
@@ -30,9 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from simulations.bench._measure import Meter, cost_line
+from simulations.bench._measure import Meter, cost_line, proc_cpu_s
 from simulations.bench._procs import (
     Serve,
+    ledger_writer,
     machine,
     protocol_yaml,
     read_events,
@@ -43,6 +45,9 @@ from simulations.bench._procs import (
 
 CHANNELS = ("chat", "sms", "email", "voice")
 CAPACITY = 100  # the most a responder may hold per channel (router.models)
+# Who files the ledger while intake is measured: "serve" (the instance's own writer, the
+# default) or "process" (SAFETYNET_LEDGER_WRITER=process and a `safetynet ledger write` beside).
+WRITER = ["serve"]
 
 
 @dataclass
@@ -143,16 +148,23 @@ async def measure_level(
     load; latencies from the event stream, cost per contact (intake and its offer) over the load
     until the last offer (simulations/bench/_measure.py)."""
     text = protocol_yaml(response_target="20m", offer_timeout="10m", escalate_after="15m")
-    async with serve(redis_url, text, workdir, counted=True) as inst:
-        await put_on_call(inst, responders)
-        await generate(inst, 4, 2.0, 200, "9")  # warm-up, not measured
-        await asyncio.sleep(0.5)
-        meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)], redis_pid)
-        await meter.start()
-        load, extra = await drive(inst)
-        ids = {s.contact_id for s in load.sent}
-        offered, polls = await offered_times(redis_url, ids)
-        usage = await meter.stop({"xrange": polls})
+    apart = WRITER[0] == "process"
+    env = {"SAFETYNET_LEDGER_WRITER": "process"} if apart else None
+    async with serve(redis_url, text, workdir, env, counted=True) as inst:
+        with ledger_writer(redis_url, workdir) if apart else contextlib.nullcontext() as writer:
+            await put_on_call(inst, responders)
+            await generate(inst, 4, 2.0, 200, "9")  # warm-up, not measured
+            await asyncio.sleep(0.5)
+            meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)], redis_pid)
+            writer_cpu = proc_cpu_s(writer.pid) if writer else 0.0
+            await meter.start()
+            load, extra = await drive(inst)
+            ids = {s.contact_id for s in load.sent}
+            offered, polls = await offered_times(redis_url, ids)
+            usage = await meter.stop({"xrange": polls})
+            if writer:
+                writer_cpu = proc_cpu_s(writer.pid) - writer_cpu
+                extra["writer_cpu_us"] = 1e6 * writer_cpu / max(1, len(load.sent))
     got = [s for s in load.sent if s.contact_id in offered]
     send_to_offer = [offered[s.contact_id]["_written_ms"] / 1000 - s.sent_at for s in got]
     server_tto = [float(offered[s.contact_id]["time_to_offer_s"]) for s in got]

@@ -25,7 +25,7 @@ from typing import Any
 
 from simulations.bench._measure import cost_line
 from simulations.bench._procs import Serve, machine, redis_server
-from simulations.bench.intake import CAPACITY, CHANNELS, Load, Sent, measure_level
+from simulations.bench.intake import CAPACITY, CHANNELS, WRITER, Load, Sent, measure_level
 
 # After the last scheduled send, answers still outstanding are waited for this long, then dropped.
 DRAIN_S = 10.0
@@ -125,6 +125,8 @@ def report(r: dict[str, Any]) -> list[str]:
     ]
     if r.get("cost"):
         lines.append("  " + cost_line("cost per contact (intake + offer)", r["cost"]))
+    if "writer_cpu_us" in r:
+        lines.append(f"  the ledger writer process: {r['writer_cpu_us']:,.0f} µs CPU per contact taken in")
     return lines
 
 
@@ -143,8 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rates", default="500,2000", help="contacts per second, comma-separated")
     p.add_argument("--duration", type=float, default=10.0, help="seconds of load per rate")
     p.add_argument("--client", choices=("lean", "aiohttp"), default="lean", help="generator HTTP client")
+    p.add_argument(
+        "--ledger-writer",
+        choices=("serve", "process"),
+        default="serve",
+        help="who files the ledger: the serve itself, or a `safetynet ledger write` process beside it",
+    )
     args = p.parse_args(argv)
     CLIENT[0] = args.client
+    WRITER[0] = args.ledger_writer
     print(f"open-loop intake: {machine()}")
     for r in asyncio.run(run([float(x) for x in args.rates.split(",") if x.strip()], args.duration)):
         for line in report(r):

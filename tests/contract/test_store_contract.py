@@ -299,6 +299,16 @@ async def test_tokens_seq_and_leader(store: Store) -> None:
     assert await store.ping() is True
 
 
+async def test_the_jobs_and_the_ledger_writer_hold_locks_of_their_own(store: Store) -> None:
+    # A writer process beside the instances must never take the jobs' turn, nor they its.
+    assert await store.acquire_leader("jobs-instance", 30) is True
+    assert await store.acquire_leader("writer-process", 30, "ledger") is True
+    assert await store.acquire_leader("jobs-instance", 30, "ledger") is False
+    assert await store.acquire_leader("writer-process", 30, "jobs") is False
+    assert await store.acquire_leader("jobs-instance", 30, "jobs") is True
+    assert await store.acquire_leader("writer-process", 30, "ledger") is True
+
+
 async def test_mark_once(store: Store) -> None:
     assert await store.mark_once("reminder:x", 60) is True
     assert await store.mark_once("reminder:x", 60) is False
