@@ -6,7 +6,7 @@ from __future__ import annotations
 from protocols import default_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
-from router.fanout import SharedFeed
+from router.fanout import GATHER_S, IDLE_GATHER_S, SharedFeed, pause
 from router.metrics import Metrics
 from router.models import Contact, Event
 from router.store import MemoryStore
@@ -44,8 +44,11 @@ async def test_events_nobody_here_wants_read_no_contact() -> None:
         await engine.intake(sms(f"message {n}", sender=f"+1555000000{n}"))
     assert await feed.step() >= 3
     assert store.reads == 0 and idle.heard == [] and answers.heard == []
+    # Nothing given to anyone: the next read gathers longer (fewer reads of a busy stream).
+    assert not feed.delivered and pause(feed.delivered) == IDLE_GATHER_S > GATHER_S
     everything = View(None)  # a view that does not say is given every event, with its contact
     feed.views.append(everything)
     await engine.intake(sms("one more", sender="+15550000009"))
     assert await feed.step() >= 1
     assert "received" in everything.heard and store.reads == 1 and idle.heard == []
+    assert feed.delivered and pause(feed.delivered) == GATHER_S
