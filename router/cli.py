@@ -14,7 +14,7 @@ from protocols import ProtocolError
 from protocols.check import check_file
 from protocols.loader import read_text
 from protocols.manual import render_html, render_markdown
-from router import cli_admin, logs, policy
+from router import cli_admin, logs, policy, workers
 from router import web as console
 from router.api.app import Extension
 from router.audit import audit
@@ -58,7 +58,9 @@ async def _serve(args: argparse.Namespace) -> int:
         )
         logs.announce("serving_on", url=f"http://{args.host}:{port}")
 
-    await serve(service, args.host, args.port, ready, extensions=extensions(settings))
+    await serve(
+        service, args.host, args.port, ready, extensions=extensions(settings), reuse_port=args.reuse_port
+    )
     return 0
 
 
@@ -116,6 +118,14 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the service (Redis by default; memory:// allowed)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="instances on this port, a process each (default SAFETYNET_WORKERS, 1); Redis only",
+    )
+    # A worker of `--workers N`: binds the shared port with SO_REUSEPORT (router/workers.py).
+    s.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     d = sub.add_parser("demo", help="the whole system on the embedded store with synthetic traffic")
     d.add_argument("--host", default="127.0.0.1")
     d.add_argument("--port", type=int, default=8080)
@@ -145,7 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(given)
     try:
         if args.command == "serve":
-            return run(_serve(args), _settings(args).event_loop)
+            settings = _settings(args)
+            n = settings.workers if args.workers is None else args.workers
+            workers.check(settings, n, args.port)
+            if n > 1 and not args.reuse_port:
+                logs.configure(settings.log_level)
+                return workers.supervise(
+                    settings, workers.child_command(args.settings, args.host, args.port), n
+                )
+            return run(_serve(args), settings.event_loop)
         if args.command == "demo":
             return asyncio.run(run_demo(args))
         if args.command == "token":

@@ -39,8 +39,10 @@ async def serve(
     ready: Callable[[int], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
     extensions: Sequence[Extension] = (),
+    reuse_port: bool = False,
 ) -> None:
-    """Serve until SIGINT/SIGTERM (or `stop` is set); shut down cleanly."""
+    """Serve until SIGINT/SIGTERM (or `stop` is set); shut down cleanly. `reuse_port`: one of
+    `serve --workers N`, sharing the port with the others (router/workers.py)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -48,7 +50,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(create_app(service, extensions), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     bound = port
     # aiohttp exposes no public accessor for the bound port; asyncio's Server and uvloop's both

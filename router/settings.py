@@ -51,6 +51,8 @@ class Settings(BaseModel):
     # files) or `process` (`serve` runs none: `safetynet ledger write` processes file it, off the
     # instances' event loops and cores; Redis only).
     ledger_writer: Literal["serve", "process"] = "serve"
+    # `serve`'s instances on its port, a process each (router/workers.py); Redis only.
+    workers: int = Field(default=1, ge=1, le=64)
 
     def ledger_database(self) -> str:
         """The ledger URL: the setting, or a SQLite file in the data directory (in memory when

@@ -208,6 +208,15 @@ class Serve:
         return answer
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc): the instances of `serve --workers N`."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
 def serve_env(redis_url: str, protocol_file: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return {
         **os.environ,
@@ -228,25 +237,40 @@ async def serve(
     workdir: Path,
     extra_env: Mapping[str, str] | None = None,
     counted: bool = False,
+    workers: int = 1,
 ) -> AsyncIterator[Serve]:
     """`safetynet serve` (as `python -m router.cli serve`) on a free port; stopped on exit.
     The crash tests use it too (`extra_env` sets, say, a short timer lease). `counted`: its Redis
-    round trips are counted in the process (simulations/bench/_counted.py)."""
+    round trips are counted in the process (simulations/bench/_counted.py; not with `workers`
+    above 1, whose instances are the supervisor's children: `Serve.workers` lists their pids)."""
     protocol = workdir / "protocol.yaml"
     protocol.write_text(protocol_text)
     port = free_port()
     log = workdir / f"serve-{port}.log"
     count_file = workdir / f"serve-{port}.trips.json" if counted else None
-    module = ["simulations.bench._counted", str(count_file)] if count_file else ["router.cli"]
+    module = (
+        ["simulations.bench._counted", str(count_file)] if count_file and workers == 1 else ["router.cli"]
+    )
     with log.open("wb") as out:
         proc = subprocess.Popen(  # noqa: ASYNC220, S603 - our own server, started once
-            [sys.executable, "-m", *module, "serve", "--host", HOST, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                *module,
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             # the ledger (a SQLite file) lives in the work dir, shared by the instances started there
             env=serve_env(redis_url, protocol, {"SAFETYNET_DATA_DIR": str(workdir), **(extra_env or {})}),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    inst = Serve(port=port, proc=proc, log=log, count_file=count_file)
+    inst = Serve(port=port, proc=proc, log=log, count_file=count_file if workers == 1 else None)
     inst.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     inst.lean = LeanClient(port)
     try:
@@ -256,7 +280,7 @@ async def serve(
                 raise RuntimeError(f"safetynet serve exited: {log.read_text()[-2000:]}")
             try:
                 async with inst.session.get(inst.base + "/readyz") as resp:
-                    if resp.status == 200:
+                    if resp.status == 200 and len(children(proc.pid)) >= (workers if workers > 1 else 0):
                         break
             except aiohttp.ClientError:
                 pass

@@ -34,6 +34,7 @@ from typing import Any
 from simulations.bench._measure import Meter, cost_line, proc_cpu_s
 from simulations.bench._procs import (
     Serve,
+    children,
     ledger_writer,
     machine,
     protocol_yaml,
@@ -48,6 +49,9 @@ CAPACITY = 100  # the most a responder may hold per channel (router.models)
 # Who files the ledger while intake is measured: "serve" (the instance's own writer, the
 # default) or "process" (SAFETYNET_LEDGER_WRITER=process and a `safetynet ledger write` beside).
 WRITER = ["serve"]
+# `serve --workers N` (router/workers.py): the instances sharing the port. Above 1 the round
+# trips are not counted (the instances are the supervisor's children); their CPU is.
+SERVE_WORKERS = [1]
 
 
 @dataclass
@@ -150,12 +154,16 @@ async def measure_level(
     text = protocol_yaml(response_target="20m", offer_timeout="10m", escalate_after="15m")
     apart = WRITER[0] == "process"
     env = {"SAFETYNET_LEDGER_WRITER": "process"} if apart else None
-    async with serve(redis_url, text, workdir, env, counted=True) as inst:
+    n = SERVE_WORKERS[0]
+    async with serve(redis_url, text, workdir, env, counted=True, workers=n) as inst:
         with ledger_writer(redis_url, workdir) if apart else contextlib.nullcontext() as writer:
             await put_on_call(inst, responders)
             await generate(inst, 4, 2.0, 200, "9")  # warm-up, not measured
             await asyncio.sleep(0.5)
-            meter = Meter(redis_url, [(inst.proc.pid, inst.count_file)], redis_pid)
+            pids: list[tuple[int, Path | None]] = [(inst.proc.pid, inst.count_file)]
+            if n > 1:
+                pids = [(pid, None) for pid in children(inst.proc.pid)]
+            meter = Meter(redis_url, pids, redis_pid)
             writer_cpu = proc_cpu_s(writer.pid) if writer else 0.0
             await meter.start()
             load, extra = await drive(inst)

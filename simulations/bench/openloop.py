@@ -25,7 +25,7 @@ from typing import Any
 
 from simulations.bench._measure import cost_line
 from simulations.bench._procs import Serve, machine, redis_server
-from simulations.bench.intake import CAPACITY, CHANNELS, WRITER, Load, Sent, measure_level
+from simulations.bench.intake import CAPACITY, CHANNELS, SERVE_WORKERS, WRITER, Load, Sent, measure_level
 
 # After the last scheduled send, answers still outstanding are waited for this long, then dropped.
 DRAIN_S = 10.0
@@ -151,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         default="serve",
         help="who files the ledger: the serve itself, or a `safetynet ledger write` process beside it",
     )
+    p.add_argument("--workers", type=int, default=1, help="`serve --workers N`: instances on the port")
     args = p.parse_args(argv)
     CLIENT[0] = args.client
     WRITER[0] = args.ledger_writer
+    SERVE_WORKERS[0] = args.workers
     print(f"open-loop intake: {machine()}")
     for r in asyncio.run(run([float(x) for x in args.rates.split(",") if x.strip()], args.duration)):
         for line in report(r):
