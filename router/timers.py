@@ -156,9 +156,11 @@ class TimerRunner:
         oncall, _ = await engine.rosters.on_call(now, claim.roster_head) if planned else (None, None)
         if oncall is not None:
             for timer, t in planned:
-                # A step that pages nobody on call owes nothing (a burst with nobody rostered
-                # writes no pages to clear); the pages are worked out from this very on-call set.
-                if timer.kind == TimerKind.escalate and not ladder.paged(oncall, timer.notify):
+                # A step that pages nobody on call and hands nothing over owes nothing (a burst
+                # with nobody rostered writes no pages to clear); the pages are worked out from
+                # this very on-call set.
+                quiet = "partner" not in timer.notify and not ladder.paged(oncall, timer.notify)
+                if timer.kind == TimerKind.escalate and quiet:
                     t.arm = [a for a in t.arm if a.kind != TimerKind.pages]
         outcomes = await engine.store.apply_many([t for _, t in planned])
         for (timer, t), outcome in zip(planned, outcomes, strict=True):

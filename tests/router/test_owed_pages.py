@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from protocols import Protocol
+from protocols import Protocol, example_protocol
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.flagging import add_flags
@@ -217,3 +217,26 @@ async def test_a_debrief_paged_by_its_own_instance_owes_nothing(engine: Engine) 
     await engine.close(c.id, "support_given", None, "ana")
     assert pages(engine, "debrief") == ["sue"]
     assert await owed(engine.store) == []
+
+
+async def test_a_partner_step_whose_instance_died_is_handed_over_by_another(
+    store: Store, clock: VirtualClock
+) -> None:
+    rural = example_protocol("rural")  # at 12 minutes: the partner hotline, and the director paged
+    first = instance(store, clock, rural, LogNotifier())
+    await staff(first, ["ana"], [], ["dir"])
+    await first.set_presence("ana", "away")
+    c = await first.intake(sms("hello", sender="+15550002222"))
+    await advance(first, clock, 11 * 60, step=30)  # the first two steps, paged as usual
+    dying = instance(store, clock, rural, DiesPaging())
+    with pytest.raises(Died):
+        await advance(dying, clock, 60, step=30)
+    assert [t.reason for t in await owed(store)] == ["escalation"]
+    written = await store.get_contact(c.id)
+    assert written is not None and "partner_handoff" not in [e.event for e in written.timeline]
+    alive = instance(store, clock, rural, LogNotifier())
+    await advance(alive, clock, RECOVER_S, step=RECOVER_S)
+    assert pages(alive, "escalation") == ["dir"]
+    got = await store.get_contact(c.id)
+    assert got is not None and "partner_handoff" in [e.event for e in got.timeline]
+    assert await owed(store) == []
