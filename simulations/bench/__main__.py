@@ -11,7 +11,8 @@ started is stopped before the next benchmark begins.
   redis-server (and one, in the full run) vs Celery countdown (2 processes) vs APScheduler
   (misfire_grace_time 60 s and its default); cost per escalation of the serves.
 - steady: escalations falling due at 200/s for 30 s on one serve: lateness of each.
-- intake: one serve at fixed rates (open loop, 500/s and 2,000/s) and closed loop (c=1, c=16).
+- intake: one serve at fixed rates (open loop, 500/s and 2,000/s), 2,000/s again on
+  `serve --workers 2`, and closed loop (c=1, c=16).
 - costs: round trips, Redis commands and CPU per intake, accept, close, escalation (in-process).
 - sim, oncall: simulator speed (modest sizes) and on-call lookups.
 The summary ends with issue #13's targets and whether this run met each.
@@ -76,6 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         for r in fixed:
             for line in openloop.report(r):
                 print(line)
+        section(f"intake at 2,000/s (open loop), {duration:.0f} s, `serve --workers 2` (router/workers.py)")
+        intake.SERVE_WORKERS[0] = 2
+        try:
+            spread = asyncio.run(openloop.run([2000.0], duration))
+        finally:
+            intake.SERVE_WORKERS[0] = 1
+        for r in spread:
+            for line in openloop.report(r):
+                print(line)
+        fixed += spread
         section(f"intake, closed loop (c requests in flight), {duration:.0f} s each, one serve")
         closed = asyncio.run(intake.run([1, 16], duration, 12_000, 40))
         for r in closed:

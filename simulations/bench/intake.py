@@ -181,6 +181,7 @@ async def measure_level(
     last_answer = max((s.sent_at + s.round_trip_s for s in load.sent), default=0.0)
     return {
         **extra,
+        "workers": n,
         "requests": len(load.sent),
         "errors": load.errors,
         "elapsed_s": load.elapsed_s,

@@ -50,3 +50,24 @@ def test_targets_say_met_only_when_every_condition_holds() -> None:
     assert "ahead of every peer that keeps all its timers: MET" in lines[1]
     assert "per escalation <= 300 µs: MET" in lines[2]
     assert "steady 200/s: p99 <= 5 ms and none > 50 ms: NOT met" in lines[3]  # one over 50 ms
+
+
+def test_intake_on_several_workers_is_judged_apart_from_one_serve() -> None:
+    def run(rate: float, workers: int, taken: float, kept: bool, p99: float) -> dict[str, object]:
+        return {
+            "rate": rate,
+            "workers": workers,
+            "requests_per_s": taken,
+            "offers_per_s": taken,
+            "kept_up": kept,
+            "send_to_offer_s": stats(p99),
+            "cost": {"cpu_us": 1500.0, "round_trips": 2.1 if workers == 1 else None},
+        }
+
+    one = run(2000.0, 1, 740.0, False, 12.0)
+    two = run(2000.0, 2, 2000.0, True, 0.030)
+    lines = _summary.targets([], None, [one, two], [])
+    assert "intake 2,000/s sustained, send→offer p99 < 50 ms: NOT met (740 taken in/s" in lines[0]
+    assert "with `serve --workers 2`, p99 < 50 ms: MET (2,000 taken in/s" in lines[1]
+    table = _summary.intake_table([one, two], [])
+    assert table[3].startswith("| 2,000/s fixed |") and table[4].startswith("| 2,000/s fixed, 2 workers |")
