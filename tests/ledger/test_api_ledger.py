@@ -182,7 +182,8 @@ async def test_readyz_reports_a_stalled_writer_and_metrics_the_lag(client: Api) 
     assert (await client.ok("GET", "/readyz"))["ledger"]["behind"] is True
     await client.clock.advance(svc.settings.ledger_stall_s + 1)
     status, body = await client.call("GET", "/readyz")
-    assert status == 503 and body["status"] == "ledger_writer_stalled"
+    # Said, but still ready: the instance takes contacts whatever the ledger's state.
+    assert status == 200 and body["status"] == "ledger_writer_stalled"
     assert await svc.writer.measure_lag() > 0
     metrics = await (await client.client.get("/metrics")).text()
     assert "safetynet_ledger_lag_events" in metrics
