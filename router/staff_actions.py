@@ -21,9 +21,10 @@ log = structlog.get_logger("router")
 
 
 def owed_debrief(p: Protocol, closed: Contact, now: datetime) -> Timer | None:
-    """The debrief page a close owes (Standard 31), kept owed in the close's own write."""
+    """The debrief a close owes (Standard 31: the supervisor's page, the responder's notice),
+    kept owed in the close's own write."""
     d = p.debrief
-    if d is None or closed.responder is None or not d.page or not d.applies(closed.flags, closed.disposition):
+    if d is None or closed.responder is None or not d.applies(closed.flags, closed.disposition):
         return None
     return owed_pages.owed(f"debrief:{closed.id}", closed.id, "debrief", d.page, d.via, now)
 
@@ -74,12 +75,17 @@ class StaffActions:
             return
         if not debrief.applies(contact.flags, contact.disposition):
             return
-        # Kept owed in the close's write; cleared with the page's record.
-        pages = owed_debrief(self.protocol, contact, self.clock.now())
-        owed = pages.id if pages is not None else None
-        await self.page(contact, list(debrief.page), list(debrief.via), "debrief", owed=owed)
-        responder = await self.store.get_responder(contact.responder)
-        if responder is not None:
+        # Kept owed in the close's write; cleared once the page and the notice are out.
+        owed = owed_debrief(self.protocol, contact, self.clock.now())
+        await self.debrief(contact, list(debrief.page), list(debrief.via), owed.id if owed else None)
+
+    async def debrief(self, contact: Contact, notify: list[str], via: list[str], owed: str | None) -> None:
+        """The debrief a close owes: the supervisor paged, the responder told they may take a
+        break; then `owed` (its timer, router/owed_pages.py) cleared."""
+        await self.page(contact, notify, via, "debrief")
+        debrief = self.protocol.debrief
+        responder = await self.store.get_responder(contact.responder) if contact.responder else None
+        if responder is not None and debrief is not None:
             minutes = int(debrief.break_for.total_seconds() // 60)
             text = (
                 "That was a hard contact. A supervisor has been asked to debrief with you. "
@@ -87,6 +93,8 @@ class StaffActions:
                 "(or BREAK <minutes>), or use Break in the console."
             )
             await self._safely("debrief", self.notifier.notice(responder, text))
+        if owed:
+            await self.store.complete(owed)
 
     # -- breaks ----------------------------------------------------------------------
     async def take_break(self, responder_id: str, minutes: float | None = None) -> datetime:

@@ -311,6 +311,8 @@ class TimerRunner:
         log.warning("owed_pages_recovered", contact_id=contact.id, reason=reason)
         if reason in owed_pages.ABOUT_WAITING:
             await self._after_escalation(timer, contact, reason, owed=timer.id)
+        elif reason == "debrief":
+            await self.engine.debrief(contact, timer.notify, timer.via, owed=timer.id)
         else:
             await self.engine.page(contact, timer.notify, timer.via, reason, owed=timer.id)
 

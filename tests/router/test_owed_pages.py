@@ -205,6 +205,7 @@ async def test_a_debrief_whose_instance_died_after_the_close_is_paged_by_another
     alive = instance(store, clock, protocol, LogNotifier())
     await advance(alive, clock, RECOVER_S, step=RECOVER_S)
     assert pages(alive, "debrief") == ["sue"]
+    assert pages(alive, "notice") == ["ana"]  # the responder is told of the break, too
     assert await owed(store) == []
 
 
@@ -214,8 +215,9 @@ async def test_a_debrief_paged_by_its_own_instance_owes_nothing(engine: Engine) 
     [oid] = await pending_for(engine, "ana")
     await engine.accept(oid, "ana")
     await engine.send_message(c.id, "I'm here", "ana")
+    told = len(pages(engine, "notice"))  # the roster's own notices before
     await engine.close(c.id, "support_given", None, "ana")
-    assert pages(engine, "debrief") == ["sue"]
+    assert pages(engine, "debrief") == ["sue"] and len(pages(engine, "notice")) == told + 1
     assert await owed(engine.store) == []
 
 
