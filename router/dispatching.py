@@ -20,7 +20,7 @@ from router.dispatcher import Snapshot, choose, choose_all
 from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import Contact, ContactIn, ContactStatus, Event, Responder
-from router.notify import Notifier
+from router.notify import Notifier, Pager
 from router.owed_pages import danger, owed_id
 from router.rosters import Rosters
 from router.store import Conflict, DispatchState, DispatchView, Store, Transition
@@ -66,16 +66,7 @@ class Dispatching:
     async def _emit(self, contact: Contact, events: list[Event]) -> None:
         raise NotImplementedError
 
-    async def page(
-        self,
-        contact: Contact,
-        notify: list[str],
-        via: list[str],
-        reason: str,
-        oncall: OnCall | None = None,
-        owed: str | None = None,
-    ) -> None:
-        raise NotImplementedError
+    page: Pager
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         raise NotImplementedError

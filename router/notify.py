@@ -6,11 +6,13 @@ import abc
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 import structlog
 
 from router.models import Contact, Event, Offer, Responder
 from router.store import Store
+from schedules import OnCall
 
 log = structlog.get_logger("router.notify")
 
@@ -23,6 +25,20 @@ class Page:
     contact: Contact
     reason: str
     via: tuple[str, ...]
+
+
+class Pager(Protocol):
+    """`Engine.page`, as the engine's mixins that page (dispatching, staff actions) see it."""
+
+    async def __call__(
+        self,
+        contact: Contact,
+        notify: list[str],
+        via: list[str],
+        reason: str,
+        oncall: OnCall | None = None,
+        owed: str | None = None,
+    ) -> None: ...
 
 
 def for_console(page: Page) -> bool:

@@ -12,10 +12,9 @@ from router import owed_pages, staffing
 from router.clock import Clock
 from router.errors import InvalidState, NotFound
 from router.models import Contact, Offer
-from router.notify import Notifier
+from router.notify import Notifier, Pager
 from router.store import Store, Transition
 from router.timer_models import Timer
-from schedules import OnCall
 
 log = structlog.get_logger("router")
 
@@ -41,16 +40,7 @@ class StaffActions:
     async def dispatch(self, budget: int | None = 100) -> int:
         raise NotImplementedError
 
-    async def page(
-        self,
-        contact: Contact,
-        notify: list[str],
-        via: list[str],
-        reason: str,
-        oncall: OnCall | None = None,
-        owed: str | None = None,
-    ) -> None:
-        raise NotImplementedError
+    page: Pager
 
     async def change_or_stale(
         self, contact_id: str, build: Callable[[Contact], Awaitable[Transition | None]]

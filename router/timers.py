@@ -169,7 +169,8 @@ class TimerRunner:
                 continue
             await engine._emit(outcome, t.events)
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
-            await self._escalated(timer, outcome, reason, oncall, _owed(t))
+            self._escalated(timer, outcome, reason)
+            await self._after_escalation(timer, outcome, reason, oncall, _owed(t))
         return retry
 
     # -- what each kind of timer does -------------------------------------------------
@@ -296,7 +297,8 @@ class TimerRunner:
         if contact is None:
             await self.engine.store.complete(timer.id)
             return
-        await self._escalated(timer, contact, reason, owed=_owed(built[0]))
+        self._escalated(timer, contact, reason)
+        await self._after_escalation(timer, contact, reason, owed=_owed(built[0]))
 
     async def _fire_owed_pages(self, timer: Timer) -> None:
         """Pages a write promised and its instance did not live to send: sent now, unless they
@@ -316,16 +318,8 @@ class TimerRunner:
         else:
             await self.engine.page(contact, timer.notify, timer.via, reason, owed=timer.id)
 
-    async def _escalated(
-        self,
-        timer: Timer,
-        contact: Contact,
-        reason: str,
-        oncall: OnCall | None = None,
-        owed: str | None = None,
-    ) -> None:
-        """After an escalation step or a breach is written: count it, then what it owes. `owed`:
-        the pages timer its write armed, cleared once they are out."""
+    def _escalated(self, timer: Timer, contact: Contact, reason: str) -> None:
+        """An escalation step or a breach written: counted and logged (what it owes follows)."""
         labels = (contact.channel, contact.priority.value)
         if reason == "breach":
             self.engine.metrics.breaches.labels(*labels).inc()
@@ -338,7 +332,6 @@ class TimerRunner:
             notify=timer.notify,
             waited_s=tr.seconds(contact.received_at, self.engine.clock.now()),
         )
-        await self._after_escalation(timer, contact, reason, oncall, owed)
 
     async def _after_escalation(
         self,
@@ -349,8 +342,9 @@ class TimerRunner:
         owed: str | None = None,
     ) -> None:
         """What an escalation or breach owes once written: its pages, and for a breach (or a step
-        naming a partner) the language widened and the hand-off. `owed` is cleared in the pages'
-        own record when nothing follows them, else after the rest."""
+        naming a partner) the language widened and the hand-off. `owed` (the pages timer its
+        write armed) is cleared in the pages' own record when nothing follows them, else after
+        the rest."""
         more = reason == "breach" or "partner" in timer.notify
         await self.engine.page(contact, timer.notify, timer.via, reason, oncall, None if more else owed)
         if reason == "breach":
