@@ -13,19 +13,16 @@ from datetime import datetime
 import structlog
 
 from protocols import Protocol
-from router import intake
 from router import transitions as tr
 from router.clock import Clock, from_ms
 from router.dispatcher import Snapshot, choose, choose_all
 from router.keyring import Keyring
 from router.metrics import Metrics
-from router.models import Contact, ContactIn, ContactStatus, Event, Responder
+from router.models import Contact, ContactStatus, Event, Responder
 from router.notify import Notifier, Pager
-from router.owed_pages import danger, owed_id
 from router.rosters import Rosters
 from router.store import Conflict, DispatchState, DispatchView, Store, Transition
 from router.timer_models import Timer, TimerKind
-from router.trusted_records import evolve
 from schedules import OnCall
 
 log = structlog.get_logger("router")
@@ -59,6 +56,9 @@ class Dispatching:
     _known: DispatchState | None
     _nobody_free: str | None
     _read_moves: int
+    # Whether the newest read found nobody waiting (less those its pass then offered): intake
+    # in one round trip offers in its write only then (router/receiving.py).
+    _queue_was_empty: bool
 
     keyring: Keyring
     sender_limit: int
@@ -70,71 +70,6 @@ class Dispatching:
 
     async def _safely(self, kind: str, call: Awaitable[None]) -> None:
         raise NotImplementedError
-
-    # -- intake, and its offer in the same write -------------------------------------
-    async def intake(self, incoming: ContactIn) -> Contact:
-        """Triage, persist, enqueue and arm every timer in one step; then dispatch."""
-        now = self.clock.now()
-        p = self.protocol
-        # The address is hashed once: the first key is the one the contact is stored under.
-        keys = self.keyring.sender_keys(incoming.channel, incoming.sender)
-        key = keys[0]
-        memory = p.repeat_window or intake.DEFAULT_MEMORY
-        # One round trip reads what intake decides on (arrivals under every listed key, a
-        # sequence number, the roster head, and dispatch's state with the queue's length); one
-        # script writes it, with its offer when nobody waits ahead and someone free can take it.
-        state = await self.store.intake_state(keys, self._held(), dispatch=True)
-        self._hold(state.dispatch)
-        intake.check_flood(incoming, state.arrivals, now, self.sender_limit)
-        previous = [t for t in state.arrivals if t >= now - memory]
-        oncall, roster_version = await self.rosters.on_call(now, state.roster_head)
-        built = intake.build(incoming, p, now, self.id_factory("c"), state.seq, roster_version, key, previous)
-        offer = None
-        if state.dispatch is not None and not state.queued:
-            snap = self._snapshot(state.dispatch, oncall, roster_version)
-            offer = self._offer_at_intake(built.transition, snap)
-        written = await self._write_intake(built.transition, offer)
-        if written.status == ContactStatus.queued:
-            offer = None  # the offer's guard did not hold: queued as usual, dispatch decides
-        self.metrics.contacts.labels(written.channel, written.priority.value).inc()
-        log.info(
-            "contact_received",
-            contact_id=written.id,
-            channel=written.channel,
-            priority=written.priority.value,
-            flags=written.flags,
-            rules=list(built.triage.rules),
-        )
-        await self._emit(written, built.transition.events)
-        if offer is not None:
-            _, chosen, offered = offer
-            await self._offered(built.transition.contact, chosen, offered, now, written)
-        if built.triage.page_now:
-            # Imminent danger: the supervisor hears now, not when the ladder would have got there.
-            await self.page(
-                written,
-                list(built.triage.page_now),
-                list(built.triage.page_via),
-                "imminent_danger",
-                owed=owed_id(danger(written.id)),
-            )
-        if offer is None:
-            await self.dispatch()
-        else:
-            # As received: the offer made in the same write follows it on the timeline.
-            return evolve(built.transition.contact, {"rev": written.rev})
-        return written  # as intake wrote it (queued); dispatch may already have offered it
-
-    async def _write_intake(
-        self, t: Transition, offer: tuple[Transition, list[Responder], Transition] | None
-    ) -> Contact:
-        """Intake's one write: with its offer when there is one and its guards hold, else as is."""
-        if offer is not None:
-            try:
-                return await self.store.apply(offer[0])
-            except Conflict:
-                pass  # someone queued meanwhile, or the responder was taken
-        return await self.store.apply(t)
 
     # -- dispatch passes ----------------------------------------------------------------
     async def dispatch(self, budget: int | None = OFFERS_PER_CALL, view: Prefetched | None = None) -> int:
@@ -282,40 +217,6 @@ class Dispatching:
                 return
             contacts = await self.store.queued_contacts(QUEUE_PAGE, tr.queue_score(contacts[-1]))
 
-    def _offer_at_intake(
-        self, t: Transition, snap: Snapshot
-    ) -> tuple[Transition, list[Responder], Transition] | None:
-        """A new contact's offer folded into intake's own write, when someone free suits it (the
-        caller has seen nobody waiting ahead of it; the write is guarded on that): the merged
-        transition, whom it offers and the offer alone (for what follows the write)."""
-        if not snap.anyone_free():
-            return None
-        contact = t.contact
-        timeout = self.protocol.offer_timeout
-        if contact.parallel:
-            chosen = choose_all(contact, snap, timeout)
-        else:
-            choice = choose(contact, snap, timeout)
-            chosen = [choice.responder] if choice.responder else []
-        if not chosen:
-            return None
-        offered = tr.offer(
-            contact, chosen, [self.id_factory("o") for _ in chosen], contact.received_at, timeout
-        )
-        merged = Transition(
-            contact=offered.contact,
-            expect_rev=None,
-            offers=offered.offers,
-            loads=offered.loads,
-            require_available=offered.require_available,
-            idle=offered.idle,
-            arm=[*t.arm, *offered.arm],
-            events=[*t.events, *offered.events],
-            arrival=t.arrival,
-            queue_empty=True,
-        )
-        return merged, chosen, offered
-
     async def _offered(
         self, contact: Contact, chosen: list[Responder], t: Transition, now: datetime, written: Contact
     ) -> None:
@@ -340,6 +241,7 @@ class Dispatching:
         if pre is None and await self._still_nobody_free():
             return 0, False
         snap, view = await self._read(pre)
+        self._queue_was_empty = not view.queued
         if not snap.anyone_free():
             # Until something in the state changes, the next pass need not read the queue.
             self._nobody_free = view.state.version
@@ -375,6 +277,7 @@ class Dispatching:
         # lost a race (the contact or the responder changed meanwhile) is skipped, and the pass runs again.
         made, conflicted = 0, False
         outcomes = await self.store.apply_many([t for _, _, t, _ in planned])
+        self._queue_was_empty = sum(not isinstance(w, Conflict) for w in outcomes) >= view.queued
         for (contact, chosen, t, now), written in zip(planned, outcomes, strict=True):
             if isinstance(written, Conflict):
                 conflicted = True

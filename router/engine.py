@@ -17,12 +17,12 @@ from router import aftercare, endings, intake, ladder, staffing, wrapup
 from router import transitions as tr
 from router.changing import Changing
 from router.clock import Clock
-from router.dispatching import Dispatching
 from router.errors import Invalid, NotFound
 from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
 from router.notify import LogNotifier, Notifier, Page, record_pages
+from router.receiving import Receiving
 from router.rosters import Rosters
 from router.staff_actions import StaffActions, owed_debrief
 from router.store import DispatchState, Store, Transition
@@ -43,7 +43,7 @@ def new_id(prefix: str) -> str:
 
 
 @dataclass
-class Engine(Dispatching, Changing, StaffActions):
+class Engine(Receiving, Changing, StaffActions):
     store: Store
     clock: Clock
     protocol: Protocol
@@ -63,6 +63,7 @@ class Engine(Dispatching, Changing, StaffActions):
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
+        self._queue_was_empty = False
 
     @property
     def ladder_len(self) -> int:

@@ -49,6 +49,12 @@ class Metrics:
             ["channel", "priority"],
             registry=r,
         )
+        self.intake_guesses_missed = Counter(
+            "safetynet_intake_guesses_missed_total",
+            "Intakes written on a guess whose guard failed, then decided again (router/receiving.py)",
+            ["reason"],
+            registry=r,
+        )
         self.queue_depth = Gauge("safetynet_queue_depth", "Contacts waiting to be offered", registry=r)
         self.open_contacts = Gauge("safetynet_open_contacts", "Contacts not yet closed", registry=r)
         self.timer_lateness = Histogram(

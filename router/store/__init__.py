@@ -4,6 +4,7 @@ from router.store.base import Conflict, Store, StoreUnavailable
 from router.store.memory import MemoryStore
 from router.store.redis import RedisStore
 from router.store.shapes import (
+    SEQ_TO_ASSIGN,
     ContactView,
     DispatchState,
     DispatchView,
@@ -16,6 +17,7 @@ from router.store.shapes import (
 )
 
 __all__ = [
+    "SEQ_TO_ASSIGN",
     "Conflict",
     "ContactView",
     "DispatchState",

@@ -49,10 +49,17 @@ class Store(abc.ABC):
     async def apply(self, t: Transition) -> Contact:
         """Apply atomically; return the contact as written (rev bumped). Raises Conflict."""
 
-    @abc.abstractmethod
     async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
-        """Apply each transition atomically on its own, all in one round trip: per transition,
-        the contact as written or the Conflict that left it unwritten (a burst of timers)."""
+        """Apply each transition atomically on its own, all in one round trip (where the store
+        allows): per transition, the contact as written or the Conflict that left it unwritten
+        (a burst of timers)."""
+        results: list[Contact | Conflict] = []
+        for t in ts:
+            try:
+                results.append(await self.apply(t))
+            except Conflict as conflict:
+                results.append(conflict)
+        return results
 
     async def apply_and_view(
         self, t: Transition, known: DispatchState | None, limit: int = 500
@@ -65,6 +72,22 @@ class Store(abc.ABC):
         except Conflict as conflict:
             written = conflict
         return written, await self.dispatch_view(known, "always", limit)
+
+    # Whether `intake_and_view` is one round trip here (Redis; not Cluster, whose pipelines take
+    # no scripts): intake then writes what it guessed and reads only when a guess was wrong.
+    one_trip_intake = False
+
+    async def intake_and_view(
+        self, t: Transition, known: DispatchState | None, sender_keys: list[str]
+    ) -> tuple[Contact | Conflict, IntakeState]:
+        """Apply an intake (guarded on its guesses, router/receiving.py) and then read what
+        intake decides on, as `intake_state(sender_keys, known, dispatch=True)` but taking no
+        sequence number (seq 0): after the write, in one round trip where the store allows."""
+        try:
+            written: Contact | Conflict = await self.apply(t)
+        except Conflict as conflict:
+            written = conflict
+        return written, replace(await self.intake_state(sender_keys, known, dispatch=True), seq=0)
 
     @abc.abstractmethod
     async def next_seq(self) -> int: ...

@@ -90,15 +90,21 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
                 raise Conflict("unavailable")
         if t.queue_empty and len(self._queue):
             raise Conflict("queue")
+        self._check_guesses(t)
 
         rev = (current or 0) + 1
-        written = with_rev(t.contact, rev)
+        seq = None
+        if t.assign_seq:
+            self._seq += 1
+            seq = self._seq
+        written = with_rev(t.contact, rev, seq)
         self._revs[cid] = rev
         self._contacts[cid] = written
         if t.dequeue:
             self._queue.pop(cid)
         if t.enqueue_score is not None:
-            self._queue.set(cid, t.enqueue_score)
+            score = t.enqueue_score if seq is None else (t.score_base() or 0.0) + seq
+            self._queue.set(cid, score)
         if written.is_open:
             if cid not in self._open:  # a contact's arrival never changes
                 self._open[cid] = to_ms(written.received_at)
@@ -137,14 +143,17 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         self.seen.saw(self._version(), max(self._versions, default=0))
         return written
 
-    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
-        results: list[Contact | Conflict] = []
-        for t in ts:
-            try:
-                results.append(await self.apply(t))
-            except Conflict as conflict:
-                results.append(conflict)
-        return results
+    def _check_guesses(self, t: Transition) -> None:
+        """transition.lua's guards on what intake in one round trip guessed."""
+        t.check_numbered()
+        if t.expect_head is not None and t.expect_head != max(self._versions, default=0):
+            raise Conflict("roster")
+        if t.expect_version is not None and t.expect_version != self._version():
+            raise Conflict("moved")
+        if t.first_since is not None:
+            keys, since = t.first_since
+            if any(ms >= to_ms(since) for k in keys for ms in self._arrivals.get(k, [])):
+                raise Conflict("arrivals")
 
     def _arm(self, timers: list[Timer]) -> None:
         for timer in timers:

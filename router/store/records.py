@@ -24,12 +24,15 @@ PREFIX = "2|"
 CACHE = 10_000
 
 
-def with_rev(contact: Contact, rev: int) -> Contact:
-    """The contact at revision `rev`: `model_copy(update={"rev": rev})` without pydantic's generic
-    copy machinery (every transition's written record is one; a trusted record, not validated)."""
+def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
+    """The contact at revision `rev` (and with the sequence number the store gave it, when it
+    did): `model_copy(update={"rev": rev})` without pydantic's generic copy machinery (every
+    transition's written record is one; a trusted record, not validated)."""
     new = Contact.__new__(Contact)
     values = contact.__dict__.copy()
     values["rev"] = rev
+    if seq is not None:
+        values["seq"] = seq
     extra = contact.__pydantic_extra__
     object.__setattr__(new, "__dict__", values)
     object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))

@@ -34,7 +34,7 @@ from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
 from router.store.seen import StateSeen
-from router.store.shapes import DispatchState, DispatchView, Transition
+from router.store.shapes import DispatchState, DispatchView, IntakeState, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -123,7 +123,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             self.seen.saw(str(result[2]), int(result[3]))
             if t.loads or t.idle:
                 self.seen.stepped(str(result[2]), t.loads, t.idle)
-        return with_rev(t.contact, int(value))
+        return with_rev(t.contact, int(value), int(result[4]) if t.assign_seq else None)
 
     async def apply(self, t: Transition) -> Contact:
         result = await self._call(*self._script_call(t))
@@ -159,6 +159,22 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         state, _, queued, page, _, _ = self._view_parse(viewed, known, "always")
         assert state is not None  # a state is wanted: read whole, or `known` still holds
         return self._outcome(t, written), DispatchView(state, queued, page)
+
+    @property
+    def one_trip_intake(self) -> bool:  # type: ignore[override]
+        return not isinstance(self.redis, RedisCluster)
+
+    async def intake_and_view(
+        self, t: Transition, known: DispatchState | None, sender_keys: list[str]
+    ) -> tuple[Contact | Conflict, IntakeState]:
+        if isinstance(self.redis, RedisCluster):
+            return await super().intake_and_view(t, known, sender_keys)
+        view_keys, view_args = self._view_call(known, "none", 0, sender_keys, number=False)
+        written, viewed = await self._scripts_at_once(
+            [self._script_call(t), (self._read_view, view_keys, view_args)]
+        )
+        state, head, queued, _, arrivals, _ = self._view_parse(viewed, known, "none")
+        return self._outcome(t, written), IntakeState(arrivals, 0, head, state, queued)
 
     def _waiting(self) -> bool:
         """Whether writes wait for a replica now. Behind Sentinel, a write the master acknowledged

@@ -14,6 +14,7 @@ from router.store.shapes import Transition
 
 
 def payload(t: Transition, codec: ContactCodec) -> str:
+    t.check_numbered()
     rev = (t.expect_rev or 0) + 1
     contact = with_rev(t.contact, rev)
     payload: dict[str, Any] = {
@@ -21,7 +22,7 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "expect_rev": False if t.expect_rev is None else t.expect_rev,
         "rev": rev,
         "contact": codec.encode(contact),
-        "enqueue": False if t.enqueue_score is None else repr(float(t.enqueue_score)),
+        "enqueue": _score(t),
         "dequeue": t.dequeue,
         "open": str(to_ms(contact.received_at)) if contact.is_open else False,
         "sender_key": contact.sender_key or False,
@@ -50,8 +51,21 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "events": [e.model_dump_json() for e in t.events],
         "queue_empty": t.queue_empty,
         "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
+        "assign_seq": t.assign_seq,
+        "expect_head": False if t.expect_head is None else str(t.expect_head),
+        "expect_version": t.expect_version or False,
+        "first_since": False
+        if t.first_since is None
+        else {"keys": t.first_since[0], "since": f"{to_ms(t.first_since[1]):015d}"},
     }
     return json.dumps(payload)
+
+
+def _score(t: Transition) -> str | bool:
+    """The queue score, or its part before the seq when the script assigns that (a float's
+    repr either way, which Redis reads back exactly)."""
+    score = t.score_base() if t.assign_seq else t.enqueue_score
+    return False if score is None else repr(float(score))
 
 
 def keys(k: Keys, t: Transition) -> list[str]:
@@ -75,4 +89,5 @@ def keys(k: Keys, t: Transition) -> list[str]:
         k.responders_version,
         k.version_head,
         k.dispatch_steps,
+        k.seq,
     ]

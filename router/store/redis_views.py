@@ -48,8 +48,10 @@ class Views(RedisParts):
         limit: int = 0,
         sender_keys: list[str] | None = None,
         want_state: bool = True,
+        number: bool = True,
     ) -> tuple[list[str], list[Any]]:
-        """read_view.lua's keys and arguments (see `_view`)."""
+        """read_view.lua's keys and arguments (see `_view`); `number`: with `sender_keys`, take
+        a sequence number too."""
         k = self.k
         keys = [
             k.dispatch_version,
@@ -66,8 +68,8 @@ class Views(RedisParts):
             k.dispatch_steps,
         ]
         held = "-" if not want_state else (known.version if known is not None else "")
-        intake = sender_keys is not None
-        return keys, [held, queue, limit, "1" if intake else "", *(sender_keys or [])]
+        numbered = sender_keys is not None and number
+        return keys, [held, queue, limit, "1" if numbered else "", *(sender_keys or [])]
 
     async def _view(
         self,

@@ -130,3 +130,27 @@ class Transition:
     arrival: tuple[str, datetime, datetime] | None = None
     # Guard: the ready queue is empty (intake offering a new contact at once jumps nobody).
     queue_empty: bool = False
+    # Intake in one round trip (router/receiving.py) writes what it guessed instead of reading
+    # it first, guarded on each guess: the newest roster is still `expect_head`; the dispatch
+    # state is still at `expect_version` (an offer chosen from the state held); nobody under
+    # these sender keys arrived at or after that time (no repeat rule or flood limit applies).
+    expect_head: int | None = None
+    expect_version: str | None = None
+    first_since: tuple[list[str], datetime] | None = None
+    # The store numbers the new contact in the write, from the counter intake otherwise reads:
+    # its `seq` (built as SEQ_TO_ASSIGN) and its queue score (`score_base` plus that number).
+    assign_seq: bool = False
+
+    def score_base(self) -> float | None:
+        """The queue score less the contact's sequence number, to which the store adds the one
+        it assigns."""
+        return None if self.enqueue_score is None else self.enqueue_score - self.contact.seq
+
+    def check_numbered(self) -> None:
+        """Refuse to write a contact still waiting for its sequence number without asking for one."""
+        if self.contact.seq == SEQ_TO_ASSIGN and not self.assign_seq:
+            raise ValueError(f"contact {self.contact.id}: written unnumbered without assign_seq")
+
+
+# A contact's sequence number before the store assigns it (Transition.assign_seq).
+SEQ_TO_ASSIGN = -1

@@ -70,16 +70,19 @@ async def test_a_contact_queued_meanwhile_is_served_first(clock: VirtualClock) -
     assert stored.rev == 2 and stored.offer_ids == ["o_0003"]
 
 
-async def test_intakes_here_carry_the_held_state_so_the_next_read_brings_none(engine: Engine) -> None:
+async def test_intakes_here_carry_the_held_state_so_their_reads_bring_only_their_own_step(
+    engine: Engine,
+) -> None:
     if not isinstance(engine.store, RedisStore):
         pytest.skip("the memory store's reads cost nothing to carry")
     store = engine.store
     await staff(engine, ["ana", "ben"], capacity={"sms": 5})
-    changes: list[int] = []  # read_view.lua's answer: 0 unchanged, 1-2 read whole, 3 steps since
+    # read_view.lua's answer: 0 unchanged, 1-2 read whole, 3 steps since (and how many).
+    changes: list[tuple[int, int]] = []
     parse = store._view_parse
 
     def counted(reply: Any, *args: Any, **kwargs: Any) -> Any:
-        changes.append(reply[3])
+        changes.append((reply[3], len(reply[4]) if reply[3] == 3 else 0))
         return parse(reply, *args, **kwargs)
 
     store._view_parse = counted  # type: ignore[method-assign]
@@ -88,7 +91,9 @@ async def test_intakes_here_carry_the_held_state_so_the_next_read_brings_none(en
     for i in range(2, 7):
         c = await engine.intake(sms(sender=f"+1555000000{i}"))
         assert (await engine.get_contact(c.id)).status == ContactStatus.offered
-    assert changes == [0] * 5, "intake's read brought back what only its own writes had changed"
+    # Each intake is one round trip: its write (offering at once) and, after it, its read, which
+    # brings back only the step that write made to the state this instance held before it.
+    assert changes == [(3, 1)] * 5, "intake's read brought back more than its own write's step"
     held = engine._held()
     assert held is not None
     whole = await store.dispatch_state()

@@ -21,13 +21,15 @@
 -- KEYS[19] dispatch_steps  HASH dispatch number -> the loads and idle times that write changed
 --          (the newest 256: a reader holding the state a few numbers behind catches up from
 --          them, read_view.lua; router/store/seen.py)
+-- KEYS[20] seq         STRING contact sequence counter (read_view.lua takes from it too)
 -- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
 --
--- Returns {"ok", rev, state version, roster head} or {"conflict", reason}; on conflict nothing was
+-- Returns {"ok", rev, state version, roster head, seq} or {"conflict", reason}; on conflict nothing was
 -- written. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
 -- the first read made the counters) and the roster head are as this write left them: a dispatch
 -- pass that found nobody free in that very state need not read it again (router/dispatching.py).
+-- seq is the sequence number the write gave a new contact (p.assign_seq), else 0.
 
 local p = cjson.decode(ARGV[1])
 local id = p.id
@@ -52,13 +54,40 @@ for _, rid in ipairs(p.require_available) do
 end
 -- Intake that offers in its own write does so only when nobody is waiting ahead of it.
 if p.queue_empty and redis.call('ZCARD', KEYS[3]) > 0 then return {'conflict', 'queue'} end
+-- Intake in one round trip wrote what it guessed rather than read it (router/receiving.py):
+-- the newest roster, the dispatch state its offer was chosen from, and no earlier arrival.
+if p.expect_head ~= false and (redis.call('GET', KEYS[18]) or '0') ~= p.expect_head then
+  return {'conflict', 'roster'}
+end
+if p.expect_version ~= false then
+  local d, r = redis.call('GET', KEYS[16]), redis.call('GET', KEYS[17])
+  if not (d and r) or d .. '/' .. r ~= p.expect_version then return {'conflict', 'moved'} end
+end
+if p.first_since ~= false then
+  for _, key in ipairs(p.first_since.keys) do
+    local lo, hi = '[' .. key .. '|' .. p.first_since.since, '[' .. key .. '|~'
+    if #redis.call('ZRANGEBYLEX', KEYS[14], lo, hi, 'LIMIT', 0, 1) > 0 then
+      return {'conflict', 'arrivals'}
+    end
+  end
+end
+
+-- numbering a new contact: its seq in the record (written as -1) and in its queue score ----
+local record, enqueue, seq = p.contact, p.enqueue, 0
+if p.assign_seq then
+  seq = redis.call('INCR', KEYS[20])
+  local at = string.find(record, '"seq":-1,', 1, true)
+  if not at then return redis.error_reply('transition.lua: no seq to assign in the record') end
+  record = string.sub(record, 1, at + 5) .. string.format('%d', seq) .. string.sub(record, at + 8)
+  if enqueue ~= false then enqueue = string.format('%.17g', tonumber(enqueue) + seq) end
+end
 
 -- writes -------------------------------------------------------------------
 local rev = tonumber(p.rev)
 redis.call('HSET', KEYS[2], id, rev)
-redis.call('HSET', KEYS[1], id, p.contact)
+redis.call('HSET', KEYS[1], id, record)
 if p.dequeue then redis.call('ZREM', KEYS[3], id) end
-if p.enqueue ~= false then redis.call('ZADD', KEYS[3], p.enqueue, id) end
+if enqueue ~= false then redis.call('ZADD', KEYS[3], enqueue, id) end
 if p.open ~= false then
   redis.call('ZADD', KEYS[4], p.open, id)
   if p.sender_key ~= false then redis.call('HSET', KEYS[13], p.sender_key, id) end
@@ -112,4 +141,4 @@ if soonest ~= nil and (earliest == nil or soonest < tonumber(earliest)) then
 end
 local dispatch, responders = redis.call('GET', KEYS[16]), redis.call('GET', KEYS[17])
 local version = (dispatch and responders) and (dispatch .. '/' .. responders) or ''
-return {'ok', rev, version, redis.call('GET', KEYS[18]) or '0'}
+return {'ok', rev, version, redis.call('GET', KEYS[18]) or '0', seq}

@@ -1,0 +1,150 @@
+"""The store contract for intake in one round trip (router/receiving.py): a new contact numbered
+by the store in its write, the guards on what intake guessed instead of reading, and the write
+with the read after it in one round trip."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from redis.asyncio.cluster import RedisCluster
+
+from protocols import Priority
+from router.models import Contact, Responder
+from router.store import SEQ_TO_ASSIGN, Conflict, LoadChange, RedisStore, Store, Transition
+from router.store.wire import SENDERS
+from router.transitions import queue_score
+from schedules import RosterVersion, Shift
+from tests.conftest import START
+from tests.contract.test_store_batches import _counting
+from tests.contract.test_store_contract import contact, ev, intake
+
+
+def unnumbered(cid: str, priority: Priority = Priority.normal, **guards: object) -> Transition:
+    """A new contact's intake as router/receiving.py writes it: numbered by the store."""
+    c = contact(cid, SEQ_TO_ASSIGN, priority, sender_key=f"k-{cid}")
+    t = Transition(
+        contact=c,
+        expect_rev=None,
+        enqueue_score=queue_score(c),
+        events=[ev("received", cid)],
+        arrival=(f"k-{cid}", START, START - timedelta(hours=24)),
+        assign_seq=True,
+    )
+    for name, value in guards.items():
+        setattr(t, name, value)
+    return t
+
+
+async def next_seq(store: Store) -> int:
+    """The sequence number intake's read would take now (taking it)."""
+    return (await store.intake_state(["nobody"])).seq
+
+
+async def test_the_write_numbers_the_contact_from_the_counter_intake_reads(store: Store) -> None:
+    first = await next_seq(store)
+    a = await store.apply(unnumbered("a"))
+    urgent = await store.apply(unnumbered("u", Priority.critical))
+    b = await store.apply(unnumbered("b"))
+    assert (a.seq, urgent.seq, b.seq) == (first + 1, first + 2, first + 3)
+    stored = await store.get_contact("a")
+    assert stored is not None and stored.seq == first + 1 and stored.rev == 1
+    # queued by priority, then by the number the store gave them
+    assert await store.ready_queue() == ["u", "a", "b"]
+    assert await next_seq(store) == first + 4
+
+
+async def test_a_contact_written_unnumbered_without_asking_is_refused(store: Store) -> None:
+    t = unnumbered("a")
+    t.assign_seq = False
+    with pytest.raises(ValueError, match="unnumbered"):
+        await store.apply(t)
+    assert await store.get_contact("a") is None
+
+
+async def publish_roster(store: Store) -> int:
+    shift = Shift(responder="ana", role="primary", start=START, end=START + timedelta(hours=8))
+    number = await store.head_version() + 1
+    await store.publish(
+        RosterVersion(
+            name="main",
+            version=number,
+            timezone="UTC",
+            shifts=(shift,),
+            window_start=START,
+            window_end=START + timedelta(days=1),
+            published_at=START,
+            published_by="test",
+        )
+    )
+    return number
+
+
+async def test_each_guess_is_guarded_and_a_wrong_one_writes_nothing(store: Store) -> None:
+    await store.put_responder(Responder(id="ana", name="Ana", capacity={"sms": 3}), START)
+    head = await publish_roster(store)
+    state = (await store.dispatch_view(None, "none")).state
+    first = await next_seq(store)
+    # Someone under one of the keys arrived within the window: the repeat rule would apply.
+    await intake(store, contact("before", 5, sender_key="k-x"), 5)
+    await store.apply(
+        Transition(
+            contact=contact("earlier", 6, sender_key="k-old"),
+            expect_rev=None,
+            enqueue_score=6,
+            arrival=("k-old", START + timedelta(minutes=5), START - timedelta(hours=24)),
+        )
+    )
+    wrong: list[tuple[str, Transition]] = [
+        ("roster", unnumbered("a", expect_head=head - 1)),
+        ("arrivals", unnumbered("a", first_since=(["k-new", "k-old"], START + timedelta(minutes=5)))),
+    ]
+    # Another write moved loads since the state was read: an offer chosen from it may be stale.
+    mover = await intake(store, contact("m", 7), 7)
+    taken = mover.model_copy(update={"responder": "ana"})
+    await store.apply(Transition(contact=taken, expect_rev=1, loads=[LoadChange("ana", "sms", 1, 3)]))
+    wrong.append(("moved", unnumbered("a", expect_version=state.version)))
+    for reason, t in wrong:
+        with pytest.raises(Conflict) as refused:
+            await store.apply(t)
+        assert refused.value.reason == reason
+        assert await store.get_contact("a") is None
+    # Guesses that hold: the head, the state as it stands, nobody since the window began.
+    now = (await store.dispatch_view(None, "none")).state
+    written = await store.apply(
+        unnumbered(
+            "a",
+            expect_head=head,
+            expect_version=now.version,
+            first_since=(["k-new", "k-old"], START + timedelta(minutes=5, milliseconds=1)),
+        )
+    )
+    # No wrong guess took a number.
+    assert written.seq == first + 1 and await store.ready_queue() == ["before", "earlier", "m", "a"]
+
+
+async def test_intake_and_view_reads_after_its_write(store: Store) -> None:
+    await store.put_responder(Responder(id="ana", name="Ana", capacity={"sms": 3}), START)
+    known = (await store.dispatch_view(None, "none")).state
+    written, found = await store.intake_and_view(unnumbered("a"), known, ["k-a", "k-other"])
+    assert isinstance(written, Contact) and written.seq > 0
+    assert found.arrivals == [START] and found.queued == 1 and found.seq == 0
+    assert found.dispatch is not None and found.dispatch.version == known.version
+    # A wrong guess: nothing written, and the read shows what intake must decide on instead.
+    refused, again = await store.intake_and_view(unnumbered("b", expect_head=99), known, ["k-a"])
+    assert isinstance(refused, Conflict) and refused.reason == "roster"
+    assert again.arrivals == [START] and again.queued == 1 and again.roster_head == 0
+    assert await store.get_contact("b") is None
+
+
+async def test_intake_and_view_is_one_round_trip(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not isinstance(store, RedisStore) or isinstance(store.redis, RedisCluster):
+        pytest.skip("scripts are Redis's; a cluster pipeline sends each call on its own")
+    assert store.one_trip_intake
+    known = (await store.dispatch_view(None, "none")).state
+    sent = [0]
+    for cls in SENDERS:
+        monkeypatch.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
+    written, found = await store.intake_and_view(unnumbered("a"), known, ["k-a"])
+    assert isinstance(written, Contact) and found.queued == 1
+    assert sent[0] == 1, "intake's write and the read after it are one round trip"
