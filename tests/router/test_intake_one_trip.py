@@ -1,0 +1,148 @@
+"""Intake in one round trip on Redis (router/receiving.py): a new person's contact is written on
+what this instance last saw, guarded, with the read after it in the same trip; when a guess is
+wrong — they came before, another instance published a roster, queued someone or moved the
+dispatch state — nothing is written and the contact is decided again on what that trip read,
+exactly as intake that reads first decides it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from router import intake
+from router.clock import VirtualClock
+from router.engine import Engine
+from router.models import ContactStatus
+from router.store import RedisStore
+from router.store.wire import SENDERS
+from tests.contract.test_store_batches import _counting
+from tests.router.helpers import sms, staff
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    # 15:00 UTC is 10:00 at the hotline (America/New_York): daytime, no overnight rule applies.
+    return VirtualClock(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def redis_only(engine: Engine) -> None:
+    if not isinstance(engine.store, RedisStore):
+        pytest.skip("the embedded store reads and writes in no round trip at all")
+
+
+def missed(engine: Engine, reason: str) -> float:
+    return (
+        engine.metrics.registry.get_sample_value("safetynet_intake_guesses_missed_total", {"reason": reason})
+        or 0.0
+    )
+
+
+@contextmanager
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    sent = [0]
+    with monkeypatch.context() as m:
+        for cls in SENDERS:  # every round trip passes through one of these
+            m.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
+        yield sent
+
+
+async def test_a_new_persons_contact_and_its_offer_are_one_round_trip(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 5})
+    await engine.intake(sms(sender="+15550000001"))  # reads: nothing held yet
+    for i in range(2, 5):
+        with round_trips(monkeypatch) as sent:
+            c = await engine.intake(sms(sender=f"+1555000000{i}"))
+        assert sent[0] == 1, "intake and its offer: one write, the read after it in the same trip"
+        stored = await engine.get_contact(c.id)
+        assert stored.status == ContactStatus.offered and stored.rev == 1
+    seqs = [(await engine.get_contact(f"c_000{i}")).seq for i in range(1, 5)]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 4 and min(seqs) > 0
+
+
+async def test_someone_who_came_before_is_decided_again_with_their_arrivals(
+    engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await engine.intake(sms(sender="+15550000009"))  # someone else: a dispatch state is held
+    seen = []
+    for _ in range(3):
+        with round_trips(monkeypatch) as sent:
+            c = await engine.intake(sms("hello", sender="+15550007777"))
+        seen.append((c, sent[0]))
+        await engine.abandon(c.id)
+        await clock.advance(3600)
+    # The first is new; the second and third guessed wrong (an earlier arrival) and were decided
+    # again on the arrivals their trip read: the third in a day is a repeat, as it always was.
+    assert [c.priority.value for c, _ in seen] == ["normal", "normal", "high"]
+    assert "repeat_contact" in seen[2][0].flags
+    assert missed(engine, "arrivals") == 2
+    assert [n for _, n in seen[1:]] == [2, 2], "a wrong guess costs one more round trip, no more"
+
+
+async def test_the_hourly_limit_holds_for_a_sender_guessed_new(engine: Engine) -> None:
+    engine.sender_limit = 2
+    await engine.intake(sms(sender="+15550000009"))
+    for _ in range(2):
+        await engine.intake(sms(sender="+15550001111"))
+    with pytest.raises(Exception, match="2 contacts in the last hour"):
+        await engine.intake(sms(sender="+15550001111"))
+    assert missed(engine, "arrivals") >= 1
+
+
+async def test_a_roster_published_by_another_instance_is_the_one_recorded(engine: Engine) -> None:
+    await staff(engine, ["ana"])
+    await engine.intake(sms(sender="+15550000001"))
+    assert isinstance(engine.store, RedisStore)
+    other = Engine(RedisStore(engine.store.redis, engine.store.hotline), engine.clock, engine.protocol)
+    await staff(other, ["ben"])  # ana is off the new roster
+    before = missed(engine, "roster")
+    c = await engine.intake(sms(sender="+15550000002"))
+    stored = await engine.get_contact(c.id)
+    assert stored.roster_version == await engine.store.head_version()
+    assert stored.status == ContactStatus.offered and stored.responder is None
+    offers = await engine.store.get_offers(stored.offer_ids)
+    assert [o.responder for o in offers] == ["ben"]
+    assert missed(engine, "roster") == before + 1
+
+
+async def test_a_contact_queued_by_another_instance_is_served_first(engine: Engine) -> None:
+    await staff(engine, ["ana"], capacity={"sms": 1})
+    await engine.intake(sms(sender="+15550000001"))  # a dispatch state is held: ana free, none waiting
+    await engine.abandon("c_0001")
+    assert isinstance(engine.store, RedisStore)
+    other = RedisStore(engine.store.redis, engine.store.hotline)
+    # Another instance queues a contact and has not yet run its pass.
+    now = engine.clock.now()
+    head = await other.head_version()
+    ahead = intake.build(
+        sms(sender="+15550000002"), engine.protocol, now, "c_ahead", await other.next_seq(), head, "k", []
+    )
+    await other.apply(ahead.transition)
+    c = await engine.intake(sms(sender="+15550000003"))
+    # This instance guessed nobody waiting and offered in its write: refused, decided again,
+    # queued behind the one already waiting, which the pass then offers first.
+    assert missed(engine, "queue") == 1
+    assert (await engine.get_contact("c_ahead")).status == ContactStatus.offered
+    assert (await engine.get_contact(c.id)).status == ContactStatus.queued
+
+
+async def test_a_state_moved_by_another_instance_is_read_before_offering(engine: Engine) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 1})
+    await engine.intake(sms(sender="+15550000001"))  # offered to one of them
+    taken = (await engine.get_contact("c_0001")).offer_ids
+    holder = (await engine.store.get_offers(taken))[0].responder
+    free = "ben" if holder == "ana" else "ana"
+    assert isinstance(engine.store, RedisStore)
+    other = RedisStore(engine.store.redis, engine.store.hotline)
+    # Another instance: the free one goes away. The state this instance holds says available.
+    await other.set_presence(free, "away", engine.clock.now())
+    c = await engine.intake(sms(sender="+15550000002"))
+    stored = await engine.get_contact(c.id)
+    assert stored.status == ContactStatus.queued, "nobody free: queued, never offered to someone away"
+    assert missed(engine, "moved") + missed(engine, "unavailable") == 1
+    await other.set_presence(free, "available", engine.clock.now() + timedelta(seconds=1))
