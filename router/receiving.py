@@ -71,7 +71,7 @@ class Receiving(Dispatching):
         for t in [decided.built.transition, *([decided.offer[0]] if decided.offer else [])]:
             t.expect_head, t.first_since = held.roster_head, (keys, since)
         if decided.offer is not None:
-            decided.offer[0].expect_version = held.version
+            decided.offer[0].expect_responders = held.version.partition("/")[2]
         tried = decided.offer[0] if decided.offer is not None else decided.built.transition
         written, found = await self.store.intake_and_view(tried, held, keys)
         self._hold(found.dispatch)

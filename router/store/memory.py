@@ -148,8 +148,8 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         t.check_numbered()
         if t.expect_head is not None and t.expect_head != max(self._versions, default=0):
             raise Conflict("roster")
-        if t.expect_version is not None and t.expect_version != self._version():
-            raise Conflict("moved")
+        if t.expect_responders is not None and t.expect_responders != str(self._responders_version):
+            raise Conflict("responders")
         if t.first_since is not None:
             keys, since = t.first_since
             if any(ms >= to_ms(since) for k in keys for ms in self._arrivals.get(k, [])):

@@ -53,7 +53,7 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
         "assign_seq": t.assign_seq,
         "expect_head": False if t.expect_head is None else str(t.expect_head),
-        "expect_version": t.expect_version or False,
+        "expect_responders": t.expect_responders or False,
         "first_since": False
         if t.first_since is None
         else {"keys": t.first_since[0], "since": f"{to_ms(t.first_since[1]):015d}"},

@@ -131,11 +131,14 @@ class Transition:
     # Guard: the ready queue is empty (intake offering a new contact at once jumps nobody).
     queue_empty: bool = False
     # Intake in one round trip (router/receiving.py) writes what it guessed instead of reading
-    # it first, guarded on each guess: the newest roster is still `expect_head`; the dispatch
-    # state is still at `expect_version` (an offer chosen from the state held); nobody under
-    # these sender keys arrived at or after that time (no repeat rule or flood limit applies).
+    # it first, guarded on each guess: the newest roster is still `expect_head`; the responders'
+    # records (languages, skills, capacity) are still those its offer was chosen by, at
+    # `expect_responders` (the version's second part; loads and presence are guarded as for any
+    # offer, and idle times held a moment old only order who is offered first, as a read one
+    # round trip before its write always could); nobody under these sender keys arrived at or
+    # after that time (no repeat rule or flood limit applies).
     expect_head: int | None = None
-    expect_version: str | None = None
+    expect_responders: str | None = None
     first_since: tuple[list[str], datetime] | None = None
     # The store numbers the new contact in the write, from the counter intake otherwise reads:
     # its `seq` (built as SEQ_TO_ASSIGN) and its queue score (`score_base` plus that number).

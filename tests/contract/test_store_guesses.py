@@ -99,11 +99,14 @@ async def test_each_guess_is_guarded_and_a_wrong_one_writes_nothing(store: Store
         ("roster", unnumbered("a", expect_head=head - 1)),
         ("arrivals", unnumbered("a", first_since=(["k-new", "k-old"], START + timedelta(minutes=5)))),
     ]
-    # Another write moved loads since the state was read: an offer chosen from it may be stale.
+    # Another write moved loads since the state was read (offers are guarded on loads and
+    # presence as ever), and a responder's record changed: an offer chosen by it may not suit.
     mover = await intake(store, contact("m", 7), 7)
     taken = mover.model_copy(update={"responder": "ana"})
     await store.apply(Transition(contact=taken, expect_rev=1, loads=[LoadChange("ana", "sms", 1, 3)]))
-    wrong.append(("moved", unnumbered("a", expect_version=state.version)))
+    records = state.version.partition("/")[2]
+    await store.put_responder(Responder(id="ana", name="Ana", capacity={"sms": 3}, languages=["fr"]), START)
+    wrong.append(("responders", unnumbered("a", expect_responders=records)))
     for reason, t in wrong:
         with pytest.raises(Conflict) as refused:
             await store.apply(t)
@@ -115,7 +118,7 @@ async def test_each_guess_is_guarded_and_a_wrong_one_writes_nothing(store: Store
         unnumbered(
             "a",
             expect_head=head,
-            expect_version=now.version,
+            expect_responders=now.version.partition("/")[2],
             first_since=(["k-new", "k-old"], START + timedelta(minutes=5, milliseconds=1)),
         )
     )

@@ -1,7 +1,7 @@
 """Intake in one round trip on Redis (router/receiving.py): a new person's contact is written on
 what this instance last saw, guarded, with the read after it in the same trip; when a guess is
-wrong — they came before, another instance published a roster, queued someone or moved the
-dispatch state — nothing is written and the contact is decided again on what that trip read,
+wrong — they came before, another instance published a roster, queued someone, or the one
+offered went away — nothing is written and the contact is decided again on what that trip read,
 exactly as intake that reads first decides it."""
 
 from __future__ import annotations
@@ -144,5 +144,24 @@ async def test_a_state_moved_by_another_instance_is_read_before_offering(engine:
     c = await engine.intake(sms(sender="+15550000002"))
     stored = await engine.get_contact(c.id)
     assert stored.status == ContactStatus.queued, "nobody free: queued, never offered to someone away"
-    assert missed(engine, "moved") + missed(engine, "unavailable") == 1
+    assert missed(engine, "unavailable") == 1
     await other.set_presence(free, "available", engine.clock.now() + timedelta(seconds=1))
+
+
+async def test_a_responder_changed_by_another_instance_is_read_before_offering(engine: Engine) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 5}, languages=["en", "es"])
+    await engine.intake(sms(sender="+15550000001"))
+    first = (await engine.get_contact("c_0001")).offer_ids
+    holder = (await engine.store.get_offers(first))[0].responder
+    other_one = "ben" if holder == "ana" else "ana"
+    assert isinstance(engine.store, RedisStore)
+    elsewhere = Engine(RedisStore(engine.store.redis, engine.store.hotline), engine.clock, engine.protocol)
+    # Another instance: the one this instance would offer next no longer takes Spanish.
+    record = await engine.store.get_responder(other_one)
+    assert record is not None
+    await elsewhere.put_responder(record.model_copy(update={"languages": ["en"]}))
+    c = await engine.intake(sms("necesito ayuda", sender="+15550000002", language="es"))
+    stored = await engine.get_contact(c.id)
+    offers = await engine.store.get_offers(stored.offer_ids)
+    assert [o.responder for o in offers] == [holder], "offered by the records as they stand"
+    assert missed(engine, "responders") == 1

@@ -55,13 +55,12 @@ end
 -- Intake that offers in its own write does so only when nobody is waiting ahead of it.
 if p.queue_empty and redis.call('ZCARD', KEYS[3]) > 0 then return {'conflict', 'queue'} end
 -- Intake in one round trip wrote what it guessed rather than read it (router/receiving.py):
--- the newest roster, the dispatch state its offer was chosen from, and no earlier arrival.
+-- the newest roster, the responders' records its offer was chosen from, no earlier arrival.
 if p.expect_head ~= false and (redis.call('GET', KEYS[18]) or '0') ~= p.expect_head then
   return {'conflict', 'roster'}
 end
-if p.expect_version ~= false then
-  local d, r = redis.call('GET', KEYS[16]), redis.call('GET', KEYS[17])
-  if not (d and r) or d .. '/' .. r ~= p.expect_version then return {'conflict', 'moved'} end
+if p.expect_responders ~= false and redis.call('GET', KEYS[17]) ~= p.expect_responders then
+  return {'conflict', 'responders'}
 end
 if p.first_since ~= false then
   for _, key in ipairs(p.first_since.keys) do
