@@ -67,3 +67,17 @@ def postgres_server() -> Iterator[str]:
             stdout=subprocess.DEVNULL,
         )
         shutil.rmtree(top, ignore_errors=True)
+
+
+def stop_at_once(data_dir: str) -> None:
+    """Stop the server of this data directory at once, as a crash would (a test taking the
+    ledger away under a running service)."""
+    pg_ctl = _bin("pg_ctl")
+    if pg_ctl is None:
+        raise RuntimeError("pg_ctl is not installed")
+    user = "postgres" if os.geteuid() == 0 else None
+    subprocess.run(  # noqa: S603 - our own pg_ctl
+        _as_owner([pg_ctl, "-D", data_dir, "-m", "immediate", "stop"], user),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )

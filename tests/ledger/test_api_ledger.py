@@ -3,14 +3,17 @@ forgets, debriefs, the access audit, protocol acknowledgements, lag on /readyz a
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from router.api import contacts as contacts_api
 from router.clock import VirtualClock
@@ -18,6 +21,7 @@ from router.ledger.rows import contact_record
 from router.models import Event
 from router.store import MemoryStore
 from tests.conftest import START
+from tests.postgres_server import postgres_server, stop_at_once
 from tests.router.api_client import Api, api
 from tests.router.test_api import at, people, roster
 
@@ -190,3 +194,33 @@ async def test_readyz_reports_a_stalled_writer_and_metrics_the_lag(client: Api) 
     await svc.writer.catch_up()
     body = await client.ok("GET", "/readyz")
     assert body["status"] == "ready" and body["ledger"]["behind"] is False
+
+
+async def test_with_the_ledger_down_the_instance_stays_ready_and_takes_contacts() -> None:
+    """A PostgreSQL ledger stopped under a running instance: /readyz says so with 200 (a
+    readiness probe keeps routing to it), and contacts are still taken in and offered; the
+    stream keeps their events for the writer."""
+    if os.environ.get("SAFETYNET_TEST_POSTGRES_URL"):
+        pytest.skip("a server of its own is stopped here, not one given to the session")
+    with postgres_server() as url:
+        async with api(MemoryStore("t"), VirtualClock(START), ledger_url=url) as client:
+            await people(client, "ana")
+            await roster(client)
+            await client.service.writer.catch_up()
+            assert (await client.ok("GET", "/readyz"))["status"] == "ready"
+            await stop_postgres(url)
+            status, body = await client.call("GET", "/readyz")
+            assert status == 200 and body["status"] == "ledger_unreachable"
+            taken = await client.ok("POST", "/v1/contacts", {"channel": "sms", "from": PHONE, "body": BODY})
+            contact = await client.ok("GET", f"/v1/contacts/{taken['id']}")
+            assert contact["status"] == "offered"
+            assert any(e.contact_id == taken["id"] for _, e in await client.service.store.read_events())
+
+
+async def stop_postgres(url: str) -> None:
+    """Stop the server behind `url` at once (as a crash would), by its own data directory."""
+    engine = create_async_engine(url)
+    async with engine.connect() as conn:
+        data = (await conn.execute(text("SHOW data_directory"))).scalar_one()
+    await engine.dispose()
+    await asyncio.to_thread(stop_at_once, data)

@@ -59,8 +59,12 @@ class Api:
 
 
 @asynccontextmanager
-async def api(store: Store, clock: VirtualClock, protocol_path: str | None = None) -> AsyncIterator[Api]:
-    settings = Settings(redis_url="memory://", admin_token=ADMIN, protocol=protocol_path)
+async def api(
+    store: Store, clock: VirtualClock, protocol_path: str | None = None, ledger_url: str | None = None
+) -> AsyncIterator[Api]:
+    settings = Settings(
+        redis_url="memory://", admin_token=ADMIN, protocol=protocol_path, ledger_url=ledger_url
+    )
     service = await Service.create(settings, clock=clock, store=store)
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(service)))
     await client.start_server()
