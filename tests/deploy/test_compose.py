@@ -146,7 +146,8 @@ def test_instances_leave_the_ledger_to_a_writer_service_of_their_own(project: di
     assert writer["command"] == ["ledger", "write"]
     for name in ("sentinel-1", "sentinel-2", "sentinel-3", "postgres"):
         assert writer["depends_on"][name]["condition"] == "service_healthy", name
-    # PID 1 ignores SIGTERM without a handler: an init lets `docker compose stop` end it.
+    # `ledger write` handles SIGTERM (tests/router/test_ledger_writer_stops.py); the init is for
+    # the moment before its handler is installed, when PID 1 would ignore the signal.
     assert writer["init"] is True
 
 
