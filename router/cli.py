@@ -172,10 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_admin.keys(args, _settings(args))
         if args.command == "protocol":
             return _protocol(args)
-        if args.command == "ledger":
-            return asyncio.run(ledger_main(args, _settings(args)))
-        if args.command == "retention":
-            return asyncio.run(retention_main(args, _settings(args)))
+        if args.command in ("ledger", "retention"):
+            settings = _settings(args)
+            logs.configure(settings.log_level)  # as `serve`: JSON lines, redacted, at its level
+            work = ledger_main if args.command == "ledger" else retention_main
+            return asyncio.run(work(args, settings))
         if args.command == "simulate":
             return simulate_main(list(args.rest))
         return staffing_main(list(args.rest))

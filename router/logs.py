@@ -131,6 +131,9 @@ def configure(level: str = "info", stream: TextIO | None = None) -> None:
     logging.captureWarnings(True)  # Python warnings too: as JSON lines, never bare text on stderr
     # APScheduler says "Running job ..." and "executed successfully" on every run: off unless debugging.
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if number <= logging.DEBUG else logging.WARNING)
+    # aiosqlite's debug lines quote every SQL call with its parameters, the ledger's rows (an
+    # audit entry's actor and address among them): never written, whatever the level.
+    logging.getLogger("aiosqlite").setLevel(max(number, logging.INFO))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -1,5 +1,5 @@
-"""Opening the ledger, bringing its schema up to date (Alembic, run from code), and the
-dialect-aware upsert both SQLite and PostgreSQL understand."""
+"""Opening the ledger, bringing its schema up to date (migrate.py), and the dialect-aware
+upsert both SQLite and PostgreSQL understand."""
 
 from __future__ import annotations
 
@@ -11,11 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, event
+from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,20 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.sql.dml import Insert
 
+from router.ledger import migrate
 from router.ledger.gate import Gate
 
-MIGRATIONS = Path(__file__).with_name("migrations")
 SCHEMES = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
 class LedgerError(Exception):
     """The ledger cannot be opened or brought up to date; the message says what to do."""
-
-
-def alembic_config() -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    return cfg
 
 
 def redact(url: str) -> str:
@@ -62,6 +52,8 @@ class Ledger:
     url: str
     engine: AsyncEngine
     anchor: sqlite3.Connection | None = None
+    # A file ledger's database file: migrations take turns by a lock file beside it.
+    file: Path | None = None
     # Only an in-memory ledger needs readers and writers to take turns (gate.py says why).
     gate: Gate | None = field(default=None)
 
@@ -75,6 +67,7 @@ class Ledger:
         kwargs: dict[str, Any] = {}
         memory = url in ("sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
         anchor = None
+        file = None
         if memory:
             # One in-memory database shared by every session, kept alive by a plain connection
             # (so no pooled async connection outlives an instance that was never stopped).
@@ -83,12 +76,12 @@ class Ledger:
             url = f"sqlite+aiosqlite:///{name}&uri=true"
             kwargs["poolclass"] = NullPool
         elif url.startswith("sqlite"):
-            path = url.split(":///", 1)[1].split("?", 1)[0]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(url.split(":///", 1)[1].split("?", 1)[0])
+            file.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         if url.startswith("sqlite") and not memory:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return cls(url=url, engine=engine, anchor=anchor, gate=Gate() if memory else None)
+        return cls(url=url, engine=engine, anchor=anchor, file=file, gate=Gate() if memory else None)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncConnection]:
@@ -118,24 +111,20 @@ class Ledger:
         """Migrations not yet applied, oldest first."""
         try:
             async with self.engine.connect() as conn:
-                current = await conn.run_sync(_current)
+                current = await conn.run_sync(migrate.current)
         except (SQLAlchemyError, OSError) as exc:
             raise LedgerError(f"cannot open the ledger at {redact(self.url)}: {_why(exc)}") from exc
-        script = ScriptDirectory.from_config(alembic_config())
-        ahead = [r.revision for r in script.walk_revisions(base=current or "base", head="heads")]
-        return [r for r in reversed(ahead) if r != current]
+        return migrate.ahead(current)
 
     async def upgrade(self) -> list[str]:
-        """Apply every pending migration; the revisions applied."""
-        todo = await self.pending()
-        if not todo:
+        """Apply every pending migration, taking turns with any other process doing the same;
+        the revisions this call applied (none when another process applied them first)."""
+        if not await self.pending():
             return []
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(_upgrade)
+            return await migrate.upgrade(self.engine, self.file)
         except (SQLAlchemyError, OSError) as exc:
             raise LedgerError(f"cannot migrate the ledger at {redact(self.url)}: {_why(exc)}") from exc
-        return todo
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -146,16 +135,6 @@ class Ledger:
 
 def _why(exc: BaseException) -> str:
     return str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
-
-
-def _current(conn: Connection) -> str | None:
-    return MigrationContext.configure(conn).get_current_revision()
-
-
-def _upgrade(conn: Connection) -> None:
-    cfg = alembic_config()
-    cfg.attributes["connection"] = conn
-    command.upgrade(cfg, "head")
 
 
 def upsert(conn: AsyncConnection, table: Table) -> Any:

@@ -7,6 +7,7 @@ batch filed twice by two writers in a hand-over also leaves one row each."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -26,12 +27,15 @@ from router.ledger.db import Ledger, on_conflict_nothing, upsert
 from router.ledger.schema import audit, contacts, cursor, events
 from router.metrics import Metrics
 from router.models import Event
-from router.store import Store
+from router.store import Store, StoreUnavailable
 
 log = structlog.get_logger("router.ledger")
 
 CURSOR = "stream"
 LOCK_TTL_S = 15.0
+# The store has no call that lets go of a lock: renewing ours for 1 ms (leader.lua never touches
+# another owner's) lets it lapse at once, so a waiting writer takes over on its next look.
+RELEASE_TTL_S = 0.001
 HEARTBEAT = timedelta(seconds=10)
 LAG_PROBE = 5000
 LAG_EVERY_S = 5.0
@@ -240,6 +244,13 @@ class Writer:
             await self._loop(housekeeping)
         finally:
             self.running = False
+        await self.release()
+
+    async def release(self) -> None:
+        """Let go of the ledger lock if this writer holds it (stopping: a writer waiting for it
+        need not wait out LOCK_TTL_S). Best effort: an unreachable store lets it lapse instead."""
+        with contextlib.suppress(StoreUnavailable):
+            await self.store.acquire_leader(self.owner, RELEASE_TTL_S, "ledger")
 
     async def _loop(self, housekeeping: Callable[[], Awaitable[None]] | None) -> None:
         measured = 0.0

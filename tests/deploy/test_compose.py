@@ -19,6 +19,10 @@ FILLED = {
     "REDIS_PASSWORD": "r" * 24,
     "SAFETYNET_PUBLIC_URL": "https://hotline.example.org",
 }
+INSTANCES = ("safetynet-a", "safetynet-b")
+WRITER = "ledger-writer"
+# The instances' container hardening and restart policy: the writer must keep every one of them.
+HARDENING = ("read_only", "tmpfs", "cap_drop", "security_opt", "restart")
 
 
 def config(tmp_path: Path, values: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -68,7 +72,14 @@ def test_the_example_env_file_is_refused_until_filled_in(tmp_path: Path) -> None
 def test_every_service_restarts_and_has_a_health_check(project: dict[str, Any]) -> None:
     for name, service in project["services"].items():
         assert service.get("restart") == "unless-stopped", name
+        if name == WRITER:
+            continue
         assert service.get("healthcheck", {}).get("test"), name
+
+
+def test_the_ledger_writer_turns_off_the_images_http_check(project: dict[str, Any]) -> None:
+    """`ledger write` serves no HTTP: the image's /healthz check would call it unhealthy forever."""
+    assert project["services"][WRITER]["healthcheck"] == {"disable": True}
 
 
 def test_redis_master_replica_three_sentinels_postgres_two_instances_and_a_proxy(
@@ -84,6 +95,7 @@ def test_redis_master_replica_three_sentinels_postgres_two_instances_and_a_proxy
         "postgres",
         "safetynet-a",
         "safetynet-b",
+        "ledger-writer",
         "proxy",
     }
     assert "--replicaof" in services["redis-replica"]["command"]
@@ -93,7 +105,7 @@ def test_redis_master_replica_three_sentinels_postgres_two_instances_and_a_proxy
         assert services[name]["command"][:2] == ["sh", "/usr/local/etc/redis/start.sh"]
     sentinel_conf = (DEPLOY / "redis" / "sentinel.conf").read_text(encoding="utf-8")
     assert "sentinel monitor mymaster redis-master 6379 2" in sentinel_conf
-    for name in ("safetynet-a", "safetynet-b"):
+    for name in INSTANCES:
         env = services[name]["environment"]
         password = FILLED["REDIS_PASSWORD"]
         assert env["SAFETYNET_REDIS_URL"] == (
@@ -119,3 +131,36 @@ def test_only_the_proxy_publishes_ports_and_the_data_network_is_internal(project
     for name in ("redis-master", "redis-replica", "sentinel-1", "postgres"):
         assert set(project["services"][name]["networks"]) == {"backend"}
     assert set(project["services"]["proxy"]["networks"]) == {"frontend"}
+
+
+def test_instances_leave_the_ledger_to_a_writer_service_of_their_own(project: dict[str, Any]) -> None:
+    services = project["services"]
+    writer = services[WRITER]
+    for name in INSTANCES:
+        assert services[name]["environment"]["SAFETYNET_LEDGER_WRITER"] == "process", name
+        # The same image and the same settings: the writer files the ledger the instances name.
+        assert writer["image"] == services[name]["image"]
+        assert writer["build"] == services[name]["build"]
+        assert writer["environment"] == services[name]["environment"]
+    # The image's entrypoint is `safetynet`: this is `safetynet ledger write`.
+    assert writer["command"] == ["ledger", "write"]
+    for name in ("sentinel-1", "sentinel-2", "sentinel-3", "postgres"):
+        assert writer["depends_on"][name]["condition"] == "service_healthy", name
+    # `ledger write` handles SIGTERM (tests/router/test_ledger_writer_stops.py); the init is for
+    # the moment before its handler is installed, when PID 1 would ignore the signal.
+    assert writer["init"] is True
+
+
+def test_the_ledger_writer_is_hardened_as_the_instances_are(project: dict[str, Any]) -> None:
+    services = project["services"]
+    writer = services[WRITER]
+    for name in INSTANCES:
+        for key in HARDENING:
+            assert key in services[name], (name, key)
+            assert writer.get(key) == services[name][key], key
+    assert writer["read_only"] is True
+    assert writer["cap_drop"] == ["ALL"]
+    assert "no-new-privileges:true" in writer["security_opt"]
+    # Redis and PostgreSQL only: nothing reaches it and it reaches nothing outside.
+    assert set(writer["networks"]) == {"backend"}
+    assert "ports" not in writer and "expose" not in writer

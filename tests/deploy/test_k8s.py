@@ -15,6 +15,7 @@ K8S = DEPLOY / "k8s"
 MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
 # The oldest Kubernetes still commonly run, and the newest the validator knows.
 VERSIONS = ["1.29.0", "1.37.0"]
+WRITER = "ledger-writer.yaml"
 POD_TMP = "/tmp"  # noqa: S108 - the pod's /tmp, an emptyDir; nothing here writes to it
 
 
@@ -61,29 +62,87 @@ def test_kustomization_applies_everything_but_the_secret_template() -> None:
     assert sorted(resources) == sorted(p.name for p in MANIFESTS if p.name != "secret.template.yaml")
 
 
-def test_deployment_is_two_hardened_replicas_with_probes_and_limits() -> None:
-    deployment = load("deployment.yaml")
-    assert deployment["spec"]["replicas"] == 2
-    pod = deployment["spec"]["template"]["spec"]
+def hardened_container(deployment: dict[str, Any]) -> dict[str, Any]:
+    """The pod's one container, after checking the hardening every SafetyNet pod keeps: non-root,
+    no service account token, read-only root, no capabilities, seccomp, requests and limits,
+    /tmp an emptyDir, and the shared settings (ConfigMap and Secret) as its environment."""
+    pod: dict[str, Any] = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["automountServiceAccountToken"] is False
+    assert pod["enableServiceLinks"] is False
     (container,) = pod["containers"]
     security = container["securityContext"]
     assert security["readOnlyRootFilesystem"] is True
     assert security["allowPrivilegeEscalation"] is False
+    assert security["privileged"] is False
     assert security["capabilities"] == {"drop": ["ALL"]}
     assert security["seccompProfile"] == {"type": "RuntimeDefault"}
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert {"cpu", "memory"} <= set(container["resources"]["limits"])
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert "emptyDir" in volumes[mounts[POD_TMP]]
     refs = [next(iter(source.values()))["name"] for source in container["envFrom"]]
     names = [load(f)["metadata"]["name"] for f in ("configmap.yaml", "secret.template.yaml")]
     assert refs == names
+    # One process a pod: replicas scale a Deployment, not `serve --workers`.
+    assert "SAFETYNET_WORKERS" not in {variable["name"] for variable in container.get("env", [])}
+    assert "--workers" not in container["args"]
+    found: dict[str, Any] = container
+    return found
+
+
+def test_deployment_is_two_hardened_replicas_with_probes_and_limits() -> None:
+    deployment = load("deployment.yaml")
+    assert deployment["spec"]["replicas"] == 2
+    container = hardened_container(deployment)
+    assert container["args"][0] == "serve"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def test_instances_leave_the_ledger_to_a_writer_deployment_of_their_own() -> None:
+    settings = load("configmap.yaml")["data"]
+    assert settings["SAFETYNET_LEDGER_WRITER"] == "process"
+    assert "SAFETYNET_WORKERS" not in settings
+    assert "SAFETYNET_WORKERS" not in load("secret.template.yaml")["stringData"]
+    writer = load(WRITER)
+    assert writer["kind"] == "Deployment"
+    # Two take turns by the writer's lock: one files, the other takes over if it goes.
+    assert writer["spec"]["replicas"] == 2
+    container = hardened_container(writer)
+    # The image's entrypoint is `safetynet`: this is `safetynet ledger write`.
+    assert container["args"] == ["ledger", "write"]
+    assert container["image"] == hardened_container(load("deployment.yaml"))["image"]
+
+
+def test_the_ledger_writer_is_hardened_as_the_instances_are() -> None:
+    instance = load("deployment.yaml")["spec"]["template"]["spec"]
+    writer = load(WRITER)["spec"]["template"]["spec"]
+    for key in ("securityContext", "automountServiceAccountToken", "enableServiceLinks"):
+        assert writer[key] == instance[key], key
+    (instance_container,) = instance["containers"]
+    (writer_container,) = writer["containers"]
+    assert writer_container["securityContext"] == instance_container["securityContext"]
+
+
+def test_the_ledger_writer_serves_nothing_and_nothing_routes_to_it() -> None:
+    writer = load(WRITER)
+    labels = writer["spec"]["template"]["metadata"]["labels"]
+    assert writer["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    (container,) = writer["spec"]["template"]["spec"]["containers"]
+    # `ledger write` listens on nothing: no port, and no probe that would ask it over HTTP.
+    assert "ports" not in container
+    assert not [key for key in container if key.endswith("Probe")]
+    instance_labels = load("deployment.yaml")["spec"]["template"]["metadata"]["labels"]
+    for selector in (
+        load("service.yaml")["spec"]["selector"],
+        load("pdb.yaml")["spec"]["selector"]["matchLabels"],
+        load("deployment.yaml")["spec"]["selector"]["matchLabels"],
+    ):
+        assert not selector.items() <= labels.items(), selector
+    assert not writer["spec"]["selector"]["matchLabels"].items() <= instance_labels.items()
 
 
 def test_disruption_budget_and_service_select_the_pods() -> None:

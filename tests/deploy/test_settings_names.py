@@ -16,7 +16,9 @@ FILES = [
     DEPLOY / "compose.yaml",
     DEPLOY / "env.example",
     DEPLOY / "systemd" / "safetynet.service",
+    DEPLOY / "systemd" / "safetynet-ledger.service",
     DEPLOY / "k8s" / "configmap.yaml",
+    DEPLOY / "k8s" / "ledger-writer.yaml",
     DEPLOY / "k8s" / "secret.template.yaml",
 ]
 # Settings the ledger work adds (SQL ledger, its data directory). Until that lands they may
