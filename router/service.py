@@ -197,6 +197,10 @@ class Service:
     async def stop(self) -> None:
         if self.jobs is not None:
             self.jobs.stop()
+            if self.jobs.leader:
+                # Another instance takes the jobs over on its next look, not after LEADER_TTL_S.
+                with contextlib.suppress(StoreUnavailable):
+                    await self.store.release_leader(self.jobs.owner)
         self.runner.stop()
         # The ledger writer finishes its batch rather than being cancelled inside a write.
         self.writer.stop()

@@ -33,9 +33,6 @@ log = structlog.get_logger("router.ledger")
 
 CURSOR = "stream"
 LOCK_TTL_S = 15.0
-# The store has no call that lets go of a lock: renewing ours for 1 ms (leader.lua never touches
-# another owner's) lets it lapse at once, so a waiting writer takes over on its next look.
-RELEASE_TTL_S = 0.001
 HEARTBEAT = timedelta(seconds=10)
 LAG_PROBE = 5000
 LAG_EVERY_S = 5.0
@@ -250,7 +247,7 @@ class Writer:
         """Let go of the ledger lock if this writer holds it (stopping: a writer waiting for it
         need not wait out LOCK_TTL_S). Best effort: an unreachable store lets it lapse instead."""
         with contextlib.suppress(StoreUnavailable):
-            await self.store.acquire_leader(self.owner, RELEASE_TTL_S, "ledger")
+            await self.store.release_leader(self.owner, "ledger")
 
     async def _loop(self, housekeeping: Callable[[], Awaitable[None]] | None) -> None:
         measured = 0.0

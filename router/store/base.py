@@ -317,6 +317,11 @@ class Store(abc.ABC):
         jobs' leader, and the ledger writer's (`ledger`), held independently."""
 
     @abc.abstractmethod
+    async def release_leader(self, owner: str, lock: Lock = "jobs") -> bool:
+        """Let go of a lock `owner` holds (stopping: whoever waits for it need not wait out its
+        time to live); True when it did. Another owner's lock is never touched."""
+
+    @abc.abstractmethod
     async def activate_protocol(self, text: str, activation: Activation) -> None:
         """Keep the file's text under its version, make it the one in force, append history."""
 

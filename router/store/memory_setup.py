@@ -73,6 +73,13 @@ class MemorySetup:
         self._leaders[lock] = (owner, loop_now + ttl_s)
         return True
 
+    async def release_leader(self, owner: str, lock: Lock = "jobs") -> bool:
+        held = self._leaders.get(lock)
+        if held is None or held[0] != owner or held[1] <= asyncio.get_running_loop().time():
+            return False
+        del self._leaders[lock]
+        return True
+
     async def activate_protocol(self, text: str, activation: Activation) -> None:
         self._protocols[activation.version] = text
         self._protocol_active = activation.version

@@ -17,6 +17,7 @@ class SetupRecords(RedisParts):
 
     _publish: AsyncScript
     _leader: AsyncScript
+    _release_leader: AsyncScript
 
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:
@@ -57,6 +58,9 @@ class SetupRecords(RedisParts):
     # -- leadership and lifecycle --------------------------------------------------------
     async def acquire_leader(self, owner: str, ttl_s: float, lock: Lock = "jobs") -> bool:
         return bool(await self._call(self._leader, [self.k.lock(lock)], [owner, int(ttl_s * 1000)]))
+
+    async def release_leader(self, owner: str, lock: Lock = "jobs") -> bool:
+        return bool(await self._call(self._release_leader, [self.k.lock(lock)], [owner]))
 
     async def activate_protocol(self, text: str, activation: Activation) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -309,6 +309,17 @@ async def test_the_jobs_and_the_ledger_writer_hold_locks_of_their_own(store: Sto
     assert await store.acquire_leader("writer-process", 30, "ledger") is True
 
 
+async def test_a_lock_is_let_go_only_by_its_owner(store: Store) -> None:
+    assert await store.acquire_leader("writer-a", 30, "ledger") is True
+    assert await store.release_leader("writer-b", "ledger") is False
+    assert await store.release_leader("writer-a", "jobs") is False  # the other lock: not held
+    assert await store.acquire_leader("writer-b", 30, "ledger") is False
+    assert await store.release_leader("writer-a", "ledger") is True
+    # Free at once, not after its 30 s: the next writer takes it on its first look.
+    assert await store.acquire_leader("writer-b", 30, "ledger") is True
+    assert await store.release_leader("writer-a", "ledger") is False
+
+
 async def test_mark_once(store: Store) -> None:
     assert await store.mark_once("reminder:x", 60) is True
     assert await store.mark_once("reminder:x", 60) is False

@@ -9,7 +9,12 @@ from router.engine import Engine
 from router.jobs import Jobs
 from router.models import Responder
 from router.notify import LogNotifier
+from router.service import Service
+from router.settings import Settings
+from router.store import RedisStore
+from router.store.connect import connect
 from schedules import Roster, Shift
+from tests.redis_server import RedisServer
 
 
 async def publish(engine: Engine, shifts: list[Shift]) -> None:
@@ -85,3 +90,23 @@ async def test_only_the_leader_runs_jobs(engine: Engine) -> None:
     await a.lead()
     await b.lead()
     assert a.leader and not b.leader
+
+
+async def test_a_stopping_instance_hands_the_jobs_over_at_once(
+    clock: VirtualClock, redis_srv: RedisServer
+) -> None:
+    client = connect(redis_srv.url)
+    await client.flushdb()
+    settings = Settings(redis_url=redis_srv.url, admin_token="t" * 43, secret_key="k" * 43)
+    svc = await Service.create(settings, clock=clock, store=RedisStore(client, "t"))
+    await svc.start()
+    assert svc.jobs is not None
+    await svc.jobs.lead()
+    assert svc.jobs.leader
+    await svc.stop()
+    other = RedisStore(connect(redis_srv.url), "t")
+    try:
+        # Taken on the next instance's first look, not after the lock's time to live.
+        assert await other.acquire_leader("the-next-instance", 30) is True
+    finally:
+        await other.close()
