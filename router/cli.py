@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _settings(args)
             logs.configure(settings.log_level)  # as `serve`: JSON lines, redacted, at its level
             work = ledger_main if args.command == "ledger" else retention_main
-            return asyncio.run(work(args, settings))
+            return run(work(args, settings), settings.event_loop)  # on serve's loop (uvloop)
         if args.command == "simulate":
             return simulate_main(list(args.rest))
         return staffing_main(list(args.rest))
