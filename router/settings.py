@@ -20,7 +20,8 @@ class Settings(BaseModel):
     previous_secret_keys: str = ""
     public_url: str | None = None
     log_level: str = "info"
-    # `serve`'s event loop: uvloop when it is installed (less CPU per request), else asyncio's own.
+    # The event loop of `serve`, `ledger write` and `retention`: uvloop when it is installed (less
+    # CPU per request), else asyncio's own.
     event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # How long a claimed timer stays with the instance that claimed it before another may fire it.
     timer_lease_s: float = Field(default=30.0, gt=0, le=600)
