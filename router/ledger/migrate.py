@@ -59,6 +59,12 @@ def _upgrade(conn: Connection) -> list[str]:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             with conn.begin():  # Alembic runs inside it; committed before the lock is let go
+                if conn.dialect.name == "sqlite":
+                    # Python's sqlite3 opens a transaction only before a data change, so every
+                    # CREATE ran on its own and a migration cut off half-way left half a schema
+                    # (and every later start failing on a table that exists). SQLite's DDL is
+                    # transactional once a transaction is open: open it, taking the write lock.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 command.upgrade(cfg, "head")
     return todo
 
