@@ -21,7 +21,7 @@ from router.metrics import Metrics
 from router.models import Contact, ContactStatus, Event, Responder
 from router.notify import Notifier, Pager
 from router.rosters import Rosters
-from router.store import Conflict, DispatchState, DispatchView, Store, Transition
+from router.store import Conflict, ContactView, DispatchState, DispatchView, Store, Transition
 from router.timer_models import Timer, TimerKind
 from schedules import OnCall
 
@@ -181,6 +181,20 @@ class Dispatching:
         if isinstance(written, Conflict):
             raise written
         into[:] = [(view, moves)]
+        return written
+
+    async def _apply_on_guess(self, t: Transition, into: list[Prefetched] | None) -> Contact | ContactView:
+        """Apply `t`, decided on the contact as this process last knew it (`store.known_view`),
+        and read in its round trip the contact with its offers — handed back when the write was
+        refused, to decide again on — and, with `into` (the write frees someone), what the pass
+        that follows reads, as `_apply_then_view` does."""
+        moves = self.store.seen.moves
+        want = None if into is None else (self._held(), QUEUE_PAGE)
+        written, fresh, view = await self.store.apply_on_guess(t, want)
+        if isinstance(written, Conflict):
+            return fresh if fresh is not None else ContactView(None, None)
+        if into is not None and view is not None:
+            into[:] = [(view, moves)]
         return written
 
     def _current(self) -> DispatchState | None:

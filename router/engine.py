@@ -82,7 +82,7 @@ class Engine(Receiving, Changing, StaffActions):
 
     # -- offers -------------------------------------------------------------
     async def accept(self, offer_id: str, by: str | None = None) -> Contact:
-        offer, first = await self._offer(offer_id, by)
+        offer, first, guessed = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
             fresh, others = await self._offer_in(c, offer_id)
@@ -90,13 +90,13 @@ class Engine(Receiving, Changing, StaffActions):
             t.arm.append(staffing.answer_timer(self.protocol, t.contact, self.clock.now()))
             return t
 
-        contact = await self._change(offer.contact_id, build, first)
+        contact = await self._change(offer.contact_id, build, first, guessed=guessed)
         self.metrics.offers.labels("accepted").inc()
         log.info("accepted", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         return contact
 
     async def decline(self, offer_id: str, by: str | None = None) -> Contact:
-        offer, first = await self._offer(offer_id, by)
+        offer, first, guessed = await self._offer(offer_id, by)
 
         async def build(c: Contact) -> Transition:
             fresh, _ = await self._offer_in(c, offer_id)
@@ -104,7 +104,7 @@ class Engine(Receiving, Changing, StaffActions):
             assert t is not None  # a decline of a stale offer raises InvalidState instead
             return t
 
-        contact, view = await self._change_freeing(offer.contact_id, build, first)
+        contact, view = await self._change_freeing(offer.contact_id, build, first, guessed)
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch(view=view)
@@ -122,13 +122,15 @@ class Engine(Receiving, Changing, StaffActions):
         return contact
 
     async def send_message(self, contact_id: str, body: str, responder: str) -> Contact:
-        before = await self.get_contact(contact_id)
+        known = self._guess(contact_id)
+        before = (known.contact if known is not None else None) or await self.get_contact(contact_id)
 
         async def build(c: Contact) -> Transition:
             return tr.message_out(c, body, responder, self.clock.now(), self.ladder_len)
 
-        # Decided on the contact just read (one read, not two); a change meanwhile reads again.
-        contact = await self._change(contact_id, build, before)
+        # Decided on the contact just read, or as this process last knew it (one read or none,
+        # not two); a change meanwhile reads again.
+        contact = await self._change(contact_id, build, before, guessed=known is not None)
         if before.answered_at is None and contact.answered_at is not None:
             self._observe_answer(contact)
         return contact
@@ -191,10 +193,17 @@ class Engine(Receiving, Changing, StaffActions):
     ) -> Contact:
         """Close with a disposition and what the protocol requires for it (Standards 27, 30, 23)."""
         record = {**(outcome or {}), "notes": notes}
-        current = (await self._read_contact(contact_id)).contact
-        if current is None:
-            raise NotFound(f"no contact {contact_id}")
-        problems = wrapup.close_problems(self.protocol, current, disposition, record)
+        known = self._guess(contact_id)
+        current, guessed = (known.contact, True) if known is not None else (None, False)
+        problems = (
+            [] if current is None else wrapup.close_problems(self.protocol, current, disposition, record)
+        )
+        if current is None or (problems and guessed):
+            # Nothing known here, or refused on what was: read, and check again, before saying no.
+            current, guessed = (await self._read_contact(contact_id)).contact, False
+            if current is None:
+                raise NotFound(f"no contact {contact_id}")
+            problems = wrapup.close_problems(self.protocol, current, disposition, record)
         if problems:
             raise Invalid.many(
                 [tuple(p.split(": ", 1)) if ": " in p else ("disposition", p) for p in problems]
@@ -211,7 +220,7 @@ class Engine(Receiving, Changing, StaffActions):
                 t.arm.append(debrief)
             return t
 
-        contact, view = await self._change_freeing(contact_id, build, current)
+        contact, view = await self._change_freeing(contact_id, build, current, guessed)
         log.info("closed", contact_id=contact_id, disposition=disposition)
         await self.after_close(contact)
         await self.dispatch(view=view)

@@ -73,6 +73,27 @@ class Store(abc.ABC):
             written = conflict
         return written, await self.dispatch_view(known, "always", limit)
 
+    def known_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView | None:
+        """The contact (by id, or the one `offer_id` names) with its offers as this process last
+        wrote or read them, where the store keeps them (Redis): a guess for a change to be
+        written under its revision (`apply_on_guess`), never an answer to anyone."""
+        return None
+
+    async def apply_on_guess(
+        self, t: Transition, dispatch: tuple[DispatchState | None, int] | None = None
+    ) -> tuple[Contact | Conflict, ContactView | None, DispatchView | None]:
+        """Apply `t`, decided on `known_view`'s guess, and read in the same round trip (where the
+        store allows) the contact with its offers — handed back only when `t` was refused, to
+        decide again on — and, with `dispatch` (the state held, the queue page's size), what a
+        dispatch pass reads after the write (as `apply_and_view`)."""
+        try:
+            written: Contact | Conflict = await self.apply(t)
+        except Conflict as conflict:
+            written = conflict
+        fresh = await self.contact_view(t.contact.id) if isinstance(written, Conflict) else None
+        view = None if dispatch is None else await self.dispatch_view(dispatch[0], "always", dispatch[1])
+        return written, fresh, view
+
     # Whether `intake_and_view` is one round trip here (Redis; not Cluster, whose pipelines take
     # no scripts): intake then writes what it guessed and reads only when a guess was wrong.
     one_trip_intake = False

@@ -28,13 +28,14 @@ from router.models import (
 from router.store import redis_transition
 from router.store.base import Conflict, Store, StoreUnavailable
 from router.store.connect import OUTAGE, connect
+from router.store.known import Known
 from router.store.records import ContactCodec, with_rev
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
 from router.store.seen import StateSeen
-from router.store.shapes import DispatchState, DispatchView, IntakeState, Transition
+from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -73,6 +74,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     ) -> None:
         self.hotline = hotline
         self.seen = StateSeen()
+        self.known = Known()
         self.wait_replicas = wait_replicas
         self._replicas_missing_until = 0.0
         self._responder_cache: dict[str, Responder] = {}
@@ -124,7 +126,9 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             self.seen.saw(str(result[2]), int(result[3]))
             if t.loads or t.idle:
                 self.seen.stepped(str(result[2]), t.loads, t.idle)
-        return with_rev(t.contact, int(value), int(result[4]) if t.assign_seq else None)
+        written = with_rev(t.contact, int(value), int(result[4]) if t.assign_seq else None)
+        self.known.wrote(t, written)
+        return written
 
     async def apply(self, t: Transition) -> Contact:
         result = await self._call(*self._script_call(t))
@@ -160,6 +164,30 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         state, _, queued, page, _, _ = self._view_parse(viewed, known, "always")
         assert state is not None  # a state is wanted: read whole, or `known` still holds
         return self._outcome(t, written), DispatchView(state, queued, page)
+
+    def known_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView | None:
+        return self.known.view(contact_id, offer_id)
+
+    async def apply_on_guess(
+        self, t: Transition, dispatch: tuple[DispatchState | None, int] | None = None
+    ) -> tuple[Contact | Conflict, ContactView | None, DispatchView | None]:
+        if isinstance(self.redis, RedisCluster):
+            return await super().apply_on_guess(t, dispatch)
+        calls = [
+            self._script_call(t),
+            (self._contact_view, [self.k.offers, self.k.contacts], ["", t.contact.id]),
+        ]
+        if dispatch is not None:
+            calls.append((self._read_view, *self._view_call(dispatch[0], "always", dispatch[1])))
+        replies = await self._scripts_at_once(calls)
+        written = self._outcome(t, replies[0])
+        fresh = self._contact_parse(replies[1], t.contact.id) if isinstance(written, Conflict) else None
+        view = None
+        if dispatch is not None:
+            state, _, queued, page, _, _ = self._view_parse(replies[2], dispatch[0], "always")
+            assert state is not None  # a state is wanted: read whole, or the one held still holds
+            view = DispatchView(state, queued, page)
+        return written, fresh, view
 
     @property
     def one_trip_intake(self) -> bool:  # type: ignore[override]
@@ -325,6 +353,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         k = self.k
         keys = [k.contacts, k.revs, k.open, k.queue, k.offers, k.pending, k.contact_offers(contact_id)]
         self.codec.forget(contact_id)
+        self.known.forget(contact_id)
         return bool(await self._call(self._forget, keys, [contact_id]))
 
     async def ping(self) -> bool:

@@ -12,6 +12,7 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms
 from router.models import Contact, Offer, Responder
+from router.store.known import Known
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.seen import advance, parse_step
@@ -37,6 +38,7 @@ class Views(RedisParts):
     """Mixed into RedisStore (which wraps every public coroutine in the outage path)."""
 
     codec: ContactCodec
+    known: Known
     _read_view: AsyncScript
     _contact_view: AsyncScript
     _responder_cache: dict[str, Responder]
@@ -150,15 +152,22 @@ class Views(RedisParts):
         return IntakeState(arrivals, seq, head, state, queued)
 
     async def contact_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView:
-        offer_raw, raw, others, listed = await self._contact_view(
+        reply = await self._contact_view(
             keys=[self.k.offers, self.k.contacts], args=[offer_id or "", contact_id or ""]
         )
+        return self._contact_parse(reply, contact_id)
+
+    def _contact_parse(self, reply: Any, contact_id: str | None) -> ContactView:
+        """contact_view.lua's reply; a contact read whole with its offers is kept as known."""
+        offer_raw, raw, others, listed = reply
         offer = Offer.model_validate_json(offer_raw) if offer_raw else None
         if not raw:
             return ContactView(None, None, offer)
         contact = self.codec.decode(offer.contact_id if offer is not None else str(contact_id), raw)
         offers = [Offer.model_validate_json(o) for o in others] if listed else None
-        return ContactView(contact, offers, offer)
+        view = ContactView(contact, offers, offer)
+        self.known.read(view)
+        return view
 
     def _responder(self, raw: str) -> Responder:
         """Parsed once per distinct record: every changed state reads them all, and they rarely change."""

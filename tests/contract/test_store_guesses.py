@@ -151,3 +151,34 @@ async def test_intake_and_view_is_one_round_trip(store: Store, monkeypatch: pyte
     written, found = await store.intake_and_view(unnumbered("a"), known, ["k-a"])
     assert isinstance(written, Contact) and found.queued == 1
     assert sent[0] == 1, "intake's write and the read after it are one round trip"
+
+
+async def test_apply_on_guess_writes_or_hands_back_the_contact_as_it_stands(store: Store) -> None:
+    a = await intake(store, contact("a"), 1)
+    raised = a.model_copy(update={"escalation_level": 1})
+    written, fresh, view = await store.apply_on_guess(Transition(contact=raised, expect_rev=a.rev))
+    assert isinstance(written, Contact) and written.rev == 2 and fresh is None and view is None
+    # Decided on revision 1 again: refused, and the contact read in the same trip comes back.
+    stale = a.model_copy(update={"escalation_level": 5})
+    refused, fresh, view = await store.apply_on_guess(Transition(contact=stale, expect_rev=a.rev), (None, 10))
+    assert isinstance(refused, Conflict) and refused.reason == "stale"
+    assert fresh is not None and fresh.contact is not None and fresh.contact.rev == 2
+    assert fresh.contact.escalation_level == 1 and fresh.offers == []
+    assert view is not None and [c.id for c in view.queue or []] == ["a"]
+
+
+async def test_what_this_process_knows_is_what_it_wrote_until_someone_else_writes(store: Store) -> None:
+    if not isinstance(store, RedisStore):
+        assert store.known_view("a") is None  # the embedded store reads for free: it guesses nothing
+        return
+    a = await intake(store, contact("a"), 1)
+    known = store.known_view("a")
+    assert known is not None and known.contact == a and known.offers == []
+    other = RedisStore(store.redis, store.hotline)  # another instance (sharing the client)
+    moved = await other.apply(Transition(contact=a.model_copy(update={"escalation_level": 1}), expect_rev=1))
+    assert store.known_view("a") == known  # a guess: the write under it will be refused
+    # This process writes over a revision it did not hold (it read nothing): forgotten.
+    await store.apply(Transition(contact=moved.model_copy(update={"escalation_level": 2}), expect_rev=2))
+    assert store.known_view("a") is None
+    read = await store.contact_view("a")
+    assert store.known_view("a") == read
