@@ -55,6 +55,14 @@ class Changing:
             self._offers_read[(view.contact.id, view.contact.rev)] = view.offers
         return view
 
+    async def _as_written(self, contact: Contact) -> Contact:
+        """`contact` after this process's own change and the dispatch that followed: as it wrote
+        it last, where the store keeps that (no read), else as read (else as it was)."""
+        known = self.store.known_view(contact.id)
+        if known is not None and known.contact is not None:
+            return known.contact
+        return await self.store.get_contact(contact.id) or contact
+
     def _guess(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView | None:
         """The contact as this process last wrote or read it, when the store keeps it."""
         known = self.store.known_view(contact_id, offer_id)

@@ -108,7 +108,7 @@ class Engine(Receiving, Changing, StaffActions):
         self.metrics.offers.labels("declined").inc()
         log.info("declined", contact_id=contact.id, responder=offer.responder, offer_id=offer_id)
         await self.dispatch(view=view)
-        return await self.store.get_contact(contact.id) or contact
+        return await self._as_written(contact)
 
     # -- conversation and closing -------------------------------------------------
     async def answered(self, contact_id: str, how: str = "bridged") -> Contact:
@@ -167,10 +167,10 @@ class Engine(Receiving, Changing, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.release(c, self.clock.now(), reason)
 
-        _, view = await self._change_freeing(contact_id, build)
+        contact, view = await self._change_freeing(contact_id, build)
         log.info("released", contact_id=contact_id, reason=reason)
         await self.dispatch(view=view)
-        return await self.get_contact(contact_id)
+        return await self._as_written(contact)
 
     async def arm_grace(self, contact_id: str, due: datetime) -> None:
         """If the person does not come back by `due` (a dropped chat), the contact is abandoned.

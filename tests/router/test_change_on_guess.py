@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -111,3 +112,29 @@ async def test_an_offer_declined_elsewhere_is_not_accepted_here(engine: Engine) 
         await engine.accept(oid, by="ana")
     stored = await engine.get_contact(cid)
     assert stored.status != ContactStatus.assigned and stored.responder is None
+
+
+async def test_a_decline_reads_nothing_and_answers_with_the_contact_as_it_wrote_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben"])
+    c = await engine.intake(sms(sender="+15550000001"))
+    [first] = await engine.store.get_offers((await engine.get_contact(c.id)).offer_ids)
+    reads: list[str] = []
+    store: Any = engine.store
+    for name in ("get_contact", "contact_view"):
+        real = getattr(store, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
+            reads.append(_name)
+            return await _real(*args, **kw)
+
+        monkeypatch.setattr(store, name, counted)
+    after = await engine.decline(first.id, by=first.responder)
+    assert reads == [], "decided on what this instance wrote, and answered with what it wrote next"
+    monkeypatch.undo()
+    stored = await engine.get_contact(c.id)
+    # Offered at once to the other one, by the pass that followed; the answer says so.
+    assert after == stored and stored.status == ContactStatus.offered
+    pending = [o for o in await engine.offers_for(None, "pending") if o.contact_id == c.id]
+    assert [o.responder for o in pending] == ["ben" if first.responder == "ana" else "ana"]
