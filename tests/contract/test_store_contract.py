@@ -260,20 +260,23 @@ async def test_events_are_read_in_order_after_a_position(store: Store) -> None:
     assert [e.contact_id for _, e in rest] == ["c"]
 
 
-async def test_roster_versions_are_numbered_without_gaps(store: Store) -> None:
-    shift = Shift(responder="r1", role="primary", start=START, end=START + timedelta(hours=8))
+def roster_version(n: int, responder: str = "r1") -> RosterVersion:
+    """Published version `n` of roster `main`: `responder` primary for the first eight hours."""
+    shift = Shift(responder=responder, role="primary", start=START, end=START + timedelta(hours=8))
+    return RosterVersion(
+        name="main",
+        version=n,
+        timezone="UTC",
+        shifts=(shift,),
+        window_start=START,
+        window_end=START + timedelta(days=1),
+        published_at=START,
+        published_by="test",
+    )
 
-    def version(n: int) -> RosterVersion:
-        return RosterVersion(
-            name="main",
-            version=n,
-            timezone="UTC",
-            shifts=(shift,),
-            window_start=START,
-            window_end=START + timedelta(days=1),
-            published_at=START,
-            published_by="test",
-        )
+
+async def test_roster_versions_are_numbered_without_gaps(store: Store) -> None:
+    version = roster_version
 
     assert await store.head_version() == 0
     assert await store.latest_version() is None
@@ -284,7 +287,7 @@ async def test_roster_versions_are_numbered_without_gaps(store: Store) -> None:
         await store.publish(version(3))
     await store.publish(version(2))
     latest = await store.latest_version()
-    assert latest is not None and latest.version == 2 and latest.shifts == (shift,)
+    assert latest is not None and latest.version == 2 and latest.shifts == version(1).shifts
 
 
 async def test_tokens_seq_and_leader(store: Store) -> None:

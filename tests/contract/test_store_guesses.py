@@ -14,10 +14,9 @@ from router.models import Contact, Responder
 from router.store import SEQ_TO_ASSIGN, Conflict, LoadChange, RedisStore, Store, Transition
 from router.store.wire import SENDERS
 from router.transitions import queue_score
-from schedules import RosterVersion, Shift
 from tests.conftest import START
 from tests.contract.test_store_batches import _counting
-from tests.contract.test_store_contract import contact, ev, intake
+from tests.contract.test_store_contract import contact, ev, intake, roster_version
 
 
 def unnumbered(cid: str, priority: Priority = Priority.normal, **guards: object) -> Transition:
@@ -63,20 +62,8 @@ async def test_a_contact_written_unnumbered_without_asking_is_refused(store: Sto
 
 
 async def publish_roster(store: Store) -> int:
-    shift = Shift(responder="ana", role="primary", start=START, end=START + timedelta(hours=8))
     number = await store.head_version() + 1
-    await store.publish(
-        RosterVersion(
-            name="main",
-            version=number,
-            timezone="UTC",
-            shifts=(shift,),
-            window_start=START,
-            window_end=START + timedelta(days=1),
-            published_at=START,
-            published_by="test",
-        )
-    )
+    await store.publish(roster_version(number, "ana"))
     return number
 
 

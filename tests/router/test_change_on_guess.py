@@ -5,47 +5,24 @@ trips, as before), and a refusal decided on what this instance knew is never giv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from typing import Any
-
 import pytest
 
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import InvalidState
 from router.models import ContactStatus
-from router.store import RedisStore
-from router.store.wire import SENDERS
-from tests.contract.test_store_batches import _counting
 from tests.router.helpers import sms, staff
+from tests.router.trips import DAYTIME, counting_reads, elsewhere, round_trips, skip_unless_redis
 
 
 @pytest.fixture
 def clock() -> VirtualClock:
-    return VirtualClock(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+    return VirtualClock(DAYTIME)
 
 
 @pytest.fixture(autouse=True)
 def redis_only(engine: Engine) -> None:
-    if not isinstance(engine.store, RedisStore):
-        pytest.skip("the embedded store reads in no round trip at all")
-
-
-@contextmanager
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    sent = [0]
-    with monkeypatch.context() as m:
-        for cls in SENDERS:  # every round trip passes through one of these
-            m.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
-        yield sent
-
-
-def elsewhere(engine: Engine) -> Engine:
-    """Another instance on the same Redis."""
-    assert isinstance(engine.store, RedisStore)
-    return Engine(RedisStore(engine.store.redis, engine.store.hotline), engine.clock, engine.protocol)
+    skip_unless_redis(engine)
 
 
 async def offered(engine: Engine) -> tuple[str, str]:
@@ -120,16 +97,7 @@ async def test_a_decline_reads_nothing_and_answers_with_the_contact_as_it_wrote_
     await staff(engine, ["ana", "ben"])
     c = await engine.intake(sms(sender="+15550000001"))
     [first] = await engine.store.get_offers((await engine.get_contact(c.id)).offer_ids)
-    reads: list[str] = []
-    store: Any = engine.store
-    for name in ("get_contact", "contact_view"):
-        real = getattr(store, name)
-
-        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
-            reads.append(_name)
-            return await _real(*args, **kw)
-
-        monkeypatch.setattr(store, name, counted)
+    reads = counting_reads(monkeypatch, engine.store)
     after = await engine.decline(first.id, by=first.responder)
     assert reads == [], "decided on what this instance wrote, and answered with what it wrote next"
     monkeypatch.undo()

@@ -6,9 +6,7 @@ exactly as intake that reads first decides it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,21 +15,18 @@ from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import ContactStatus
 from router.store import RedisStore
-from router.store.wire import SENDERS
-from tests.contract.test_store_batches import _counting
 from tests.router.helpers import sms, staff
+from tests.router.trips import DAYTIME, elsewhere, round_trips, skip_unless_redis
 
 
 @pytest.fixture
 def clock() -> VirtualClock:
-    # 15:00 UTC is 10:00 at the hotline (America/New_York): daytime, no overnight rule applies.
-    return VirtualClock(datetime(2026, 3, 3, 15, 0, tzinfo=UTC))
+    return VirtualClock(DAYTIME)
 
 
 @pytest.fixture(autouse=True)
 def redis_only(engine: Engine) -> None:
-    if not isinstance(engine.store, RedisStore):
-        pytest.skip("the embedded store reads and writes in no round trip at all")
+    skip_unless_redis(engine)
 
 
 def missed(engine: Engine, reason: str) -> float:
@@ -39,15 +34,6 @@ def missed(engine: Engine, reason: str) -> float:
         engine.metrics.registry.get_sample_value("safetynet_intake_guesses_missed_total", {"reason": reason})
         or 0.0
     )
-
-
-@contextmanager
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    sent = [0]
-    with monkeypatch.context() as m:
-        for cls in SENDERS:  # every round trip passes through one of these
-            m.setattr(cls, "send_packed_command", _counting(cls.__dict__["send_packed_command"], sent))
-        yield sent
 
 
 async def test_a_new_persons_contact_and_its_offer_are_one_round_trip(
@@ -97,8 +83,7 @@ async def test_the_hourly_limit_holds_for_a_sender_guessed_new(engine: Engine) -
 async def test_a_roster_published_by_another_instance_is_the_one_recorded(engine: Engine) -> None:
     await staff(engine, ["ana"])
     await engine.intake(sms(sender="+15550000001"))
-    assert isinstance(engine.store, RedisStore)
-    other = Engine(RedisStore(engine.store.redis, engine.store.hotline), engine.clock, engine.protocol)
+    other = elsewhere(engine)
     await staff(other, ["ben"])  # ana is off the new roster
     before = missed(engine, "roster")
     c = await engine.intake(sms(sender="+15550000002"))
@@ -154,12 +139,11 @@ async def test_a_responder_changed_by_another_instance_is_read_before_offering(e
     first = (await engine.get_contact("c_0001")).offer_ids
     holder = (await engine.store.get_offers(first))[0].responder
     other_one = "ben" if holder == "ana" else "ana"
-    assert isinstance(engine.store, RedisStore)
-    elsewhere = Engine(RedisStore(engine.store.redis, engine.store.hotline), engine.clock, engine.protocol)
+    there = elsewhere(engine)
     # Another instance: the one this instance would offer next no longer takes Spanish.
     record = await engine.store.get_responder(other_one)
     assert record is not None
-    await elsewhere.put_responder(record.model_copy(update={"languages": ["en"]}))
+    await there.put_responder(record.model_copy(update={"languages": ["en"]}))
     c = await engine.intake(sms("necesito ayuda", sender="+15550000002", language="es"))
     stored = await engine.get_contact(c.id)
     offers = await engine.store.get_offers(stored.offer_ids)

@@ -3,14 +3,13 @@ this instance wrote the contact last: it decides on that, under its revision).""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from router.engine import Engine
 from router.models import ContactStatus
 from router.store import RedisStore
 from tests.router.helpers import sms, staff
+from tests.router.trips import counting_reads
 
 
 async def test_a_first_reply_reads_the_contact_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -18,16 +17,7 @@ async def test_a_first_reply_reads_the_contact_once(engine: Engine, monkeypatch:
     c = await engine.intake(sms())
     (offer,) = await engine.offers_for("ana", None)
     await engine.accept(offer.id, "ana")
-    reads: list[str] = []
-    store: Any = engine.store
-    for name in ("get_contact", "contact_view"):
-        real = getattr(store, name)
-
-        async def counted(*args: Any, _real: Any = real, _name: str = name, **kw: Any) -> Any:
-            reads.append(_name)
-            return await _real(*args, **kw)
-
-        monkeypatch.setattr(store, name, counted)
+    reads = counting_reads(monkeypatch, engine.store)
     got = await engine.send_message(c.id, "Hello, I am here", "ana")
     assert got.status == ContactStatus.answered and got.answered_at is not None
     # On Redis this instance accepted the offer: it knows the contact and writes under its
