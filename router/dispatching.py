@@ -59,6 +59,9 @@ class Dispatching:
     # Whether the newest read found nobody waiting (less those its pass then offered): intake
     # in one round trip offers in its write only then (router/receiving.py).
     _queue_was_empty: bool
+    # time.monotonic() of the last read that brought the dispatch state (whole, by steps or
+    # unchanged): how far behind other instances the state held here can be.
+    _read_last: float
 
     keyring: Keyring
     sender_limit: int
@@ -149,6 +152,7 @@ class Dispatching:
     def _hold(self, state: DispatchState | None) -> None:
         if state is not None:
             self._known = state
+            self._read_last = time.monotonic()
 
     async def snapshot_now(self) -> Snapshot:
         """The dispatch snapshot as it stands (one round trip; the queue not read)."""

@@ -194,27 +194,29 @@ class Differential(RuleBasedStateMachine):
 
     @invariant()
     def nothing_held_without_a_reason(self) -> None:
-        side = self.sides[0]
-        contacts = self.loop.run_until_complete(
-            side.store.get_contacts(self.loop.run_until_complete(side.store.open_contacts()))
-        )
-        held: dict[tuple[str, str], int] = {}
-        for c in contacts:
-            holders = [c.responder] if c.status in (ContactStatus.assigned, ContactStatus.answered) else []
-            if c.status == ContactStatus.offered:
-                assert c.offer_ids
-                for oid in c.offer_ids:
-                    offer = self.loop.run_until_complete(side.store.get_offer(oid))
-                    assert offer is not None and offer.status == "pending"
-                    holders.append(offer.responder)
-            for holder in holders:
-                if holder:
-                    held[(holder, c.channel)] = held.get((holder, c.channel), 0) + 1
-            # every unanswered contact still has its breach timer or is already breached
-            if c.is_unanswered and not c.breached:
-                timers = self.loop.run_until_complete(side.store.timers())
-                assert f"breach:{c.id}" in {t.id for t in timers}
-        assert self.loop.run_until_complete(side.store.loads()) == held
+        self.loop.run_until_complete(nothing_held_without_a_reason(self.sides[0].store))
+
+
+async def nothing_held_without_a_reason(store: Store) -> None:
+    """Every load is an offer pending or a contact assigned or answered; every offered contact's
+    offers are pending; every unanswered contact not yet breached still has its breach timer."""
+    contacts = await store.get_contacts(await store.open_contacts())
+    held: dict[tuple[str, str], int] = {}
+    timers = {t.id for t in await store.timers()}
+    for c in contacts:
+        holders = [c.responder] if c.status in (ContactStatus.assigned, ContactStatus.answered) else []
+        if c.status == ContactStatus.offered:
+            assert c.offer_ids
+            for oid in c.offer_ids:
+                offer = await store.get_offer(oid)
+                assert offer is not None and offer.status == "pending"
+                holders.append(offer.responder)
+        for holder in holders:
+            if holder:
+                held[(holder, c.channel)] = held.get((holder, c.channel), 0) + 1
+        if c.is_unanswered and not c.breached:
+            assert f"breach:{c.id}" in timers
+    assert await store.loads() == held
 
 
 def test_memory_and_redis_agree(redis_srv: RedisServer) -> None:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from router import intake
+from router import intake, receiving
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import ContactStatus
@@ -149,3 +149,19 @@ async def test_a_responder_changed_by_another_instance_is_read_before_offering(e
     offers = await engine.store.get_offers(stored.offer_ids)
     assert [o.responder for o in offers] == [holder], "offered by the records as they stand"
     assert missed(engine, "responders") == 1
+
+
+async def test_an_instance_that_read_a_while_ago_reads_before_it_offers(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 5})
+    await engine.intake(sms(sender="+15550000001"))
+    # Its last read of the dispatch state is older than GUESS_WITHIN_S: other instances may
+    # have offered since, and its idle times order who is offered first.
+    engine._read_last -= receiving.GUESS_WITHIN_S + 1
+    with round_trips(monkeypatch) as sent:
+        await engine.intake(sms(sender="+15550000002"))
+    assert sent[0] == 2, "read, then write"
+    with round_trips(monkeypatch) as sent:
+        await engine.intake(sms(sender="+15550000003"))
+    assert sent[0] == 1, "read just now: guessed again"
