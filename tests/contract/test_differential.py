@@ -74,15 +74,22 @@ class Side:
         }
 
 
-class Differential(RuleBasedStateMachine):
+class OnRedis(RuleBasedStateMachine):
+    """A state machine on an event loop of its own and an emptied Redis at `redis_url`."""
+
     redis_url = ""
 
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        client = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
-        self.loop.run_until_complete(client.flushdb())
-        self.sides = [Side(MemoryStore("d")), Side(RedisStore(client, "d"))]
+        self.client = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
+        self.loop.run_until_complete(self.client.flushdb())
+
+
+class Differential(OnRedis):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sides = [Side(MemoryStore("d")), Side(RedisStore(self.client, "d"))]
         for side in self.sides:
             self.loop.run_until_complete(side.setup())
 
@@ -219,14 +226,12 @@ async def nothing_held_without_a_reason(store: Store) -> None:
     assert await store.loads() == held
 
 
+# Each run of a state machine here: 25 sequences of 30 steps, real I/O (no deadline).
+MACHINE_RUNS = settings(
+    max_examples=25, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
 def test_memory_and_redis_agree(redis_srv: RedisServer) -> None:
     Differential.redis_url = redis_srv.url
-    run_state_machine_as_test(
-        Differential,
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    run_state_machine_as_test(Differential, settings=MACHINE_RUNS)

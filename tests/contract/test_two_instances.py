@@ -5,13 +5,10 @@ twice or left without its breach timer, and every contact taken in is still ther
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import redis.asyncio as aioredis
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from protocols import default_protocol
 from router.clock import VirtualClock
@@ -22,20 +19,22 @@ from router.notify import LogNotifier
 from router.store import RedisStore
 from router.timers import TimerRunner
 from tests.conftest import START
-from tests.contract.test_differential import BODIES, Side, nothing_held_without_a_reason
+from tests.contract.test_differential import (
+    BODIES,
+    MACHINE_RUNS,
+    OnRedis,
+    Side,
+    nothing_held_without_a_reason,
+)
 from tests.redis_server import RedisServer
 
 instance = st.integers(0, 1)
 
 
-class TwoInstances(RuleBasedStateMachine):
-    redis_url = ""
-
+class TwoInstances(OnRedis):
     def __init__(self) -> None:
         super().__init__()
-        self.loop = asyncio.new_event_loop()
-        client = aioredis.Redis.from_url(self.redis_url, decode_responses=True)
-        self.loop.run_until_complete(client.flushdb())
+        client = self.client
         self.clock = VirtualClock(START)
         self.engines = [
             Engine(RedisStore(client, "two"), self.clock, default_protocol(), notifier=LogNotifier())
@@ -143,12 +142,4 @@ class TwoInstances(RuleBasedStateMachine):
 
 def test_two_instances_never_break_what_one_keeps(redis_srv: RedisServer) -> None:
     TwoInstances.redis_url = redis_srv.url
-    run_state_machine_as_test(
-        TwoInstances,
-        settings=settings(
-            max_examples=25,
-            stateful_step_count=30,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
+    run_state_machine_as_test(TwoInstances, settings=MACHINE_RUNS)

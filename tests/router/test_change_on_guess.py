@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-from router.clock import VirtualClock
 from router.engine import Engine
 from router.errors import InvalidState
 from router.models import ContactStatus
+from tests.router import trips
 from tests.router.helpers import sms, staff
-from tests.router.trips import DAYTIME, counting_reads, elsewhere, round_trips, skip_unless_redis
+from tests.router.trips import counting_reads, elsewhere, round_trips
 
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(DAYTIME)
-
-
-@pytest.fixture(autouse=True)
-def redis_only(engine: Engine) -> None:
-    skip_unless_redis(engine)
+# The daytime clock and Redis only (tests/router/trips.py), as this module's fixtures.
+clock = trips.clock
+redis_only = trips.redis_only
 
 
 async def offered(engine: Engine) -> tuple[str, str]:

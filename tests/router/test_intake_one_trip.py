@@ -15,18 +15,13 @@ from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import ContactStatus
 from router.store import RedisStore
+from tests.router import trips
 from tests.router.helpers import sms, staff
-from tests.router.trips import DAYTIME, elsewhere, round_trips, skip_unless_redis
+from tests.router.trips import elsewhere, round_trips
 
-
-@pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock(DAYTIME)
-
-
-@pytest.fixture(autouse=True)
-def redis_only(engine: Engine) -> None:
-    skip_unless_redis(engine)
+# The daytime clock and Redis only (tests/router/trips.py), as this module's fixtures.
+clock = trips.clock
+redis_only = trips.redis_only
 
 
 def missed(engine: Engine, reason: str) -> float:

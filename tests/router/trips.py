@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from router.clock import VirtualClock
 from router.engine import Engine
 from router.store import RedisStore
 from router.store.wire import SENDERS
@@ -21,6 +22,17 @@ DAYTIME = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
 def skip_unless_redis(engine: Engine) -> None:
     if not isinstance(engine.store, RedisStore):
         pytest.skip("the embedded store reads and writes in no round trip at all")
+
+
+# Fixtures for the modules that import them by name: the daytime clock, Redis only.
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(DAYTIME)
+
+
+@pytest.fixture(autouse=True)
+def redis_only(engine: Engine) -> None:
+    skip_unless_redis(engine)
 
 
 @contextmanager
