@@ -151,6 +151,12 @@ def test_disruption_budget_and_service_select_the_pods() -> None:
     assert pdb["spec"]["minAvailable"] == 1
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert load("service.yaml")["spec"]["selector"].items() <= labels.items()
+    # A drain leaves one ledger writer of the two, and the instances' budget is not theirs.
+    writer_labels = load(WRITER)["spec"]["template"]["metadata"]["labels"]
+    writers = load("ledger-writer-pdb.yaml")
+    assert writers["spec"]["minAvailable"] == 1
+    assert writers["spec"]["selector"]["matchLabels"].items() <= writer_labels.items()
+    assert not writers["spec"]["selector"]["matchLabels"].items() <= labels.items()
 
 
 def test_secret_template_holds_no_secret() -> None:
