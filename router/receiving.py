@@ -60,8 +60,7 @@ class Receiving(Dispatching):
             # One round trip reads what intake decides on (arrivals under every listed key, a
             # sequence number, the roster head, and dispatch's state with the queue's length).
             found = await self.store.intake_state(keys, held, dispatch=True)
-            self._hold(found.dispatch)
-            self._queue_was_empty = not found.queued
+            self._saw(found)
             decided = await self._decide(incoming, keys, now, found)
             written = await self._write_intake(decided)
         return await self._received(decided, written, now)
@@ -81,13 +80,17 @@ class Receiving(Dispatching):
             decided.offer[0].expect_responders = held.version.partition("/")[2]
         tried = decided.offer[0] if decided.offer is not None else decided.built.transition
         written, found = await self.store.intake_and_view(tried, held, keys)
-        self._hold(found.dispatch)
-        self._queue_was_empty = not found.queued
+        self._saw(found)
         if not isinstance(written, Conflict):
             return decided, written
         self.metrics.intake_guesses_missed.labels(written.reason).inc()
         decided = await self._decide(incoming, keys, now, found, again=decided)
         return decided, await self._write_intake(decided)
+
+    def _saw(self, found: IntakeState) -> None:
+        """What intake's read found, kept for the next: the dispatch state, whether anyone waits."""
+        self._hold(found.dispatch)
+        self._queue_was_empty = not found.queued
 
     async def _decide(
         self,

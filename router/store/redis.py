@@ -83,6 +83,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
+        self.one_trip_intake = not isinstance(client, RedisCluster)
         self.k = Keys(hotline)
         self._transition = self._script("transition.lua")
         self._arm_timers = self._script("arm_timers.lua")
@@ -188,10 +189,6 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             assert state is not None  # a state is wanted: read whole, or the one held still holds
             view = DispatchView(state, queued, page)
         return written, fresh, view
-
-    @property
-    def one_trip_intake(self) -> bool:  # type: ignore[override]
-        return not isinstance(self.redis, RedisCluster)
 
     async def intake_and_view(
         self, t: Transition, known: DispatchState | None, sender_keys: list[str]
