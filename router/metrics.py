@@ -55,6 +55,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.timer_guesses_missed = Counter(
+            "safetynet_timer_guesses_missed_total",
+            "Escalations fired unclaimed on what this instance wrote whose guard failed; the claim "
+            "in the same round trip took each one still due (router/timers.py)",
+            ["reason"],
+            registry=r,
+        )
         self.queue_depth = Gauge("safetynet_queue_depth", "Contacts waiting to be offered", registry=r)
         self.open_contacts = Gauge("safetynet_open_contacts", "Contacts not yet closed", registry=r)
         self.timer_lateness = Histogram(

@@ -57,9 +57,26 @@ class TimerRunner:
         total = 0
         while True:
             now = self.engine.clock.now()
-            # One call: the due timers, their contacts, the next due time and the roster head.
-            claim = await self.engine.store.claim_batch(now, self.lease_s, self.batch)
-            timers = claim.timers
+            # Escalations this instance armed itself are fired on what it wrote, in the same
+            # round trip as the claim (which leases them too): one call for a lone escalation.
+            guessed, oncall = await self._guesses(now)
+            if guessed:
+                claim, outcomes = await self.engine.store.claim_and_apply(
+                    now, self.lease_s, self.batch, [t for _, t in guessed]
+                )
+                fired = await self._written(guessed, outcomes, oncall)
+                for timer in fired:
+                    self._late(timer, now)
+                missed = self.engine.metrics.timer_guesses_missed
+                for outcome in outcomes:
+                    if isinstance(outcome, Conflict):
+                        missed.labels(outcome.reason).inc()  # fired on the claim's read instead
+            else:
+                fired = []
+                # One call: the due timers, their contacts, the next due time and the roster head.
+                claim = await self.engine.store.claim_batch(now, self.lease_s, self.batch)
+            done = {timer.id for timer in fired}
+            timers = [timer for timer in claim.timers if timer.id not in done]
             self.next_due = claim.next_due
             # Different contacts' timers are independent (each transition is guarded by its
             # contact's revision), so they fire concurrently; one contact's stay in due order.
@@ -83,15 +100,33 @@ class TimerRunner:
                 for result in results:
                     if isinstance(result, StoreUnavailable):
                         raise result
-            if timers:
+            if timers or fired:
                 # One dispatch per batch, not per timer: a burst of due escalations widens many
                 # audiences, and a single pass then offers them all.
                 await self.engine.dispatch()
-            total += len(timers)
-            self.fired += len(timers)
-            if len(timers) < self.batch:
+            total += len(timers) + len(fired)
+            self.fired += len(timers) + len(fired)
+            if len(claim.timers) < self.batch:
                 return total
             self._burst_until = time.monotonic() + BURST_HOLD_S  # a full batch: more are waiting
+
+    async def _guesses(self, now: datetime) -> tuple[list[tuple[Timer, Transition]], OnCall | None]:
+        """The escalations and breaches this instance armed and now due, each decided on its
+        contact as this instance last wrote it and guarded on that, on the timer being due and
+        unclaimed but by this instance's claim sent just before, and on the roster it last saw
+        (whose on-call set it pages)."""
+        store = self.engine.store
+        head = store.seen.roster_head
+        known = store.known_due(now, self.batch) if head >= 0 else []
+        planned = [(timer, t) for timer, contact in known if (t := _step(timer, contact, now)) is not None]
+        if not planned:
+            return [], None
+        oncall, _ = await self.engine.rosters.on_call(now, head)
+        leased = now + timedelta(seconds=self.lease_s)
+        for timer, t in planned:
+            t.expect_due, t.expect_head = (timer.id, now, leased), head
+        self._quiet(planned, oncall)
+        return planned, oncall
 
     async def run(self) -> None:
         """Until stop(): fire due timers, then sleep until the earliest due (or a wake-up)."""
@@ -136,51 +171,65 @@ class TimerRunner:
         Returns the timers whose contact changed meanwhile: they go the one-at-a-time way."""
         engine = self.engine
         now = engine.clock.now()
-        contacts = claim.contacts
         planned: list[tuple[Timer, Transition]] = []
         stale: list[Timer] = []
         for timer in timers:
-            engine.metrics.timer_lateness.labels(timer.kind.value).observe(
-                max(0.0, (now - timer.due).total_seconds())
-            )
-            contact = contacts.get(timer.contact_id or "")
-            step = ladder.escalate if timer.kind == TimerKind.escalate else ladder.breach
-            t = step(contact, timer, now) if contact is not None else None
+            self._late(timer, now)
+            contact = claim.contacts.get(timer.contact_id or "")
+            t = _step(timer, contact, now) if contact is not None else None
             if t is None:
                 stale.append(timer)
             else:
                 planned.append((timer, t))
         for timer in stale:
             await engine.store.complete(timer.id)
-        retry: list[Timer] = []
         oncall, _ = await engine.rosters.on_call(now, claim.roster_head) if planned else (None, None)
         if oncall is not None:
-            for timer, t in planned:
-                # A step that pages nobody on call and hands nothing over owes nothing (a burst
-                # with nobody rostered writes no pages to clear); the pages are worked out from
-                # this very on-call set.
-                quiet = "partner" not in timer.notify and not ladder.paged(oncall, timer.notify)
-                if timer.kind == TimerKind.escalate and quiet:
-                    t.arm = [a for a in t.arm if a.kind != TimerKind.pages]
+            self._quiet(planned, oncall)
         outcomes = await engine.store.apply_many([t for _, t in planned])
+        written = {timer.id for timer in await self._written(planned, outcomes, oncall)}
+        return [timer for timer, _ in planned if timer.id not in written]
+
+    @staticmethod
+    def _quiet(planned: list[tuple[Timer, Transition]], oncall: OnCall) -> None:
+        """A step that pages nobody on call and hands nothing over owes nothing (a burst with
+        nobody rostered writes no pages to clear); the pages are worked out from this very
+        on-call set."""
+        for timer, t in planned:
+            quiet = "partner" not in timer.notify and not ladder.paged(oncall, timer.notify)
+            if timer.kind == TimerKind.escalate and quiet:
+                t.arm = [a for a in t.arm if a.kind != TimerKind.pages]
+
+    async def _written(
+        self,
+        planned: list[tuple[Timer, Transition]],
+        outcomes: list[Contact | Conflict],
+        oncall: OnCall | None,
+    ) -> list[Timer]:
+        """What each escalation or breach written owes (its events, metrics, pages); the timers
+        written. A refused one is left to its caller."""
+        engine = self.engine
+        written: list[Timer] = []
         for (timer, t), outcome in zip(planned, outcomes, strict=True):
             if isinstance(outcome, Conflict):
-                retry.append(timer)
                 continue
+            written.append(timer)
             await engine._emit(outcome, t.events)
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
             self._escalated(timer, outcome, reason)
             await self._after_escalation(timer, outcome, reason, oncall, _owed(t))
-        return retry
+        return written
+
+    def _late(self, timer: Timer, now: datetime) -> None:
+        self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
+            max(0.0, (now - timer.due).total_seconds())
+        )
 
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer) -> None:
         """Handle one claimed timer (the caller dispatches after). A stale one (its step
         already past) exits quietly."""
-        now = self.engine.clock.now()
-        self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
-            max(0.0, (now - timer.due).total_seconds())
-        )
+        self._late(timer, self.engine.clock.now())
         if timer.kind in (TimerKind.shift_change, TimerKind.redispatch, TimerKind.tally):
             await self.engine.store.complete(timer.id)
             if timer.kind == TimerKind.shift_change:
@@ -366,6 +415,12 @@ class TimerRunner:
 
         if await self.engine.change_or_stale(contact_id, build) is not None:
             log.warning("partner_handoff", contact_id=contact_id, partner=partner.id)
+
+
+def _step(timer: Timer, contact: Contact, now: datetime) -> Transition | None:
+    """An escalation's or a breach's write on `contact` (None: its step is already past)."""
+    step = ladder.escalate if timer.kind == TimerKind.escalate else ladder.breach
+    return step(contact, timer, now)
 
 
 def _owed(t: Transition) -> str | None:

@@ -228,6 +228,21 @@ class Store(abc.ABC):
     async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
         """Claim due timers: each is leased (pushed to now + lease) until completed."""
 
+    def known_due(self, now: datetime, limit: int) -> list[tuple[Timer, Contact]]:
+        """Escalation and breach timers this process's own writes armed, due by `now`, each with
+        its contact as last written or read here, where the store keeps them (Redis, not
+        Cluster): guesses for `claim_and_apply`, taken off as handed out."""
+        return []
+
+    async def claim_and_apply(
+        self, now: datetime, lease_s: float, limit: int, ts: list[Transition]
+    ) -> tuple[TimerBatch, list[Contact | Conflict]]:
+        """`claim_batch`, then each of `ts` applied as `apply_many` does (timers fired on
+        `known_due`'s guesses, guarded by `expect_due` with this claim's lease end): in one round
+        trip where the store allows. The claim holds every timer due, the guessed ones included:
+        a guess refused is then fired on the claim's read."""
+        return await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
+
     async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
         """`claim_due`, and the claimed timers' contacts, the next due time and the roster head
         (one round trip where the store allows)."""

@@ -5,17 +5,35 @@ Every offer is written with its contact's revision (transition.lua), so a contac
 and the offers written up to r are the stored state for as long as the revision is r. An entry
 is therefore carried forward only by a write made over the very revision it holds; a write over
 any other revision (another instance changed the contact meanwhile) drops it.
+
+With each entry go the timers this process armed for it (in its writes, or alone) and has not
+disarmed or completed since: the timer loop's guess of what falls due (router/timers.py). An
+escalation or breach due alone among them is fired by a write guarded on the timer still being
+due and unclaimed (`Transition.expect_due`); the claim sent in the same round trip finds what
+the guess did not (a timer armed elsewhere, a contact with several due, a guess refused). A read
+showing a revision other than the one held drops them: another instance wrote, and may have
+armed timers not seen here.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
+from collections.abc import Sequence
 
+from router.clock import to_ms
 from router.models import Contact, Offer
 from router.store.shapes import ContactView, Transition
+from router.timer_models import Timer, TimerKind
 
 # Contacts remembered (the most recently touched): a hotline's open contacts and then some.
 KEEP = 2000
+# The timers a guess may fire: a contact's step on the ladder, decided on the contact alone.
+# (Every kind is held: one of another kind due beside it is fired first, by the claim.)
+GUESSED = frozenset({TimerKind.escalate, TimerKind.breach})
+# The due heap is rebuilt from the timers held once it holds this many more entries than twice
+# their number (a disarmed timer's entry stays until its time passes or the heap is rebuilt).
+COMPACT_AT = 1024
 
 
 class Known:
@@ -23,6 +41,9 @@ class Known:
         self._keep = keep
         self._contacts: OrderedDict[str, tuple[Contact, dict[str, Offer]]] = OrderedDict()
         self._offer_of: dict[str, str] = {}  # offer id -> contact id, for the entries kept
+        self._timers: dict[str, Timer] = {}  # timer id -> timer, of the entries kept
+        self._timers_of: dict[str, set[str]] = {}  # contact id -> its timers' ids
+        self._due: list[tuple[int, str]] = []  # (due ms, timer id); entries gone are skipped
 
     def wrote(self, t: Transition, written: Contact) -> None:
         """`t` was applied and left `written`."""
@@ -34,7 +55,7 @@ class Known:
         else:
             self.forget(written.id)  # written over a revision not held here: its offers unknown
             return
-        self._put(written, {**offers, **{o.id: o for o in t.offers}})
+        self._put(written, {**offers, **{o.id: o for o in t.offers}}, t)
 
     def read(self, view: ContactView) -> None:
         """A contact read with all its offers (never older than what is held)."""
@@ -43,6 +64,8 @@ class Known:
             return
         held = self._contacts.get(contact.id)
         if held is None or held[0].rev <= contact.rev:
+            if held is not None and held[0].rev != contact.rev:
+                self._drop(contact.id, list(self._timers_of.get(contact.id, ())))
             self._put(contact, {o.id: o for o in view.offers})
 
     def view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView | None:
@@ -57,16 +80,73 @@ class Known:
             return None  # an offer the record names was never seen here
         return ContactView(contact, named, offers.get(offer_id) if offer_id is not None else None)
 
+    def due(self, now: int, limit: int) -> list[tuple[Timer, Contact]]:
+        """Up to `limit` escalations and breaches held here due by `now` (epoch ms), earliest
+        first, each the only timer of its contact held here due by then, with its contact as last
+        seen here. Every due timer met is taken off: a guess is made once, and the claim takes
+        what was not guessed."""
+        out: list[tuple[Timer, Contact]] = []
+        while self._due and self._due[0][0] <= now and len(out) < limit:
+            ms, tid = heapq.heappop(self._due)
+            timer = self._timers.get(tid)
+            if timer is None or to_ms(timer.due) != ms or timer.contact_id is None:
+                continue  # disarmed, forgotten with its contact, or armed again for later
+            cid = timer.contact_id
+            due = [i for i in self._timers_of.get(cid, ()) if to_ms(self._timers[i].due) <= now]
+            self._drop(cid, due)
+            if due == [tid] and timer.kind in GUESSED:
+                out.append((timer, self._contacts[cid][0]))
+        return out
+
+    def armed(self, timers: list[Timer]) -> None:
+        """Timers armed outside a write of their contact (held for contacts held here)."""
+        for timer in timers:
+            if timer.contact_id is not None and timer.contact_id in self._contacts:
+                self._hold_timer(timer.contact_id, timer)
+
+    def completed(self, timer_ids: Sequence[str]) -> None:
+        for tid in timer_ids:
+            timer = self._timers.get(tid)
+            if timer is not None and timer.contact_id is not None:
+                self._drop(timer.contact_id, [tid])
+
     def forget(self, contact_id: str) -> None:
         held = self._contacts.pop(contact_id, None)
         if held is not None:
             for oid in held[1]:
                 self._offer_of.pop(oid, None)
+        self._drop(contact_id, list(self._timers_of.get(contact_id, ())))
 
-    def _put(self, contact: Contact, offers: dict[str, Offer]) -> None:
-        self.forget(contact.id)
+    def _drop(self, contact_id: str, timer_ids: list[str]) -> None:
+        ids = self._timers_of.get(contact_id)
+        for tid in timer_ids:
+            self._timers.pop(tid, None)
+            if ids is not None:
+                ids.discard(tid)
+        if not ids:
+            self._timers_of.pop(contact_id, None)
+
+    def _hold_timer(self, contact_id: str, timer: Timer) -> None:
+        self._timers[timer.id] = timer
+        self._timers_of.setdefault(contact_id, set()).add(timer.id)
+        heapq.heappush(self._due, (to_ms(timer.due), timer.id))
+        if len(self._due) > 2 * len(self._timers) + COMPACT_AT:
+            self._due = [(to_ms(tm.due), tid) for tid, tm in self._timers.items()]
+            heapq.heapify(self._due)
+
+    def _put(self, contact: Contact, offers: dict[str, Offer], t: Transition | None = None) -> None:
+        """Hold `contact` with `offers`; with the write `t` that left it, its timers disarmed and
+        armed (a read changes none: a guess on a timer since fired elsewhere is refused)."""
+        held = self._contacts.pop(contact.id, None)
+        if held is not None:
+            for oid in held[1]:
+                self._offer_of.pop(oid, None)
         self._contacts[contact.id] = (contact, offers)
         for oid in offers:
             self._offer_of[oid] = contact.id
+        if t is not None:
+            self._drop(contact.id, t.disarm)
+            for timer in t.arm:
+                self._hold_timer(contact.id, timer)
         while len(self._contacts) > self._keep:
             self.forget(next(iter(self._contacts)))

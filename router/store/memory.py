@@ -144,12 +144,17 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         return written
 
     def _check_guesses(self, t: Transition) -> None:
-        """transition.lua's guards on what intake in one round trip guessed."""
+        """transition.lua's guards on what intake in one round trip, or a timer fired unclaimed, guessed."""
         t.check_numbered()
         if t.expect_head is not None and t.expect_head != max(self._versions, default=0):
             raise Conflict("roster")
         if t.expect_responders is not None and t.expect_responders != str(self._responders_version):
             raise Conflict("responders")
+        if t.expect_due is not None:
+            tid, by, leased = t.expect_due
+            due = self._timers.get(tid)
+            if due is None or (due > to_ms(by) and due != to_ms(leased)):
+                raise Conflict("timer")
         if t.first_since is not None:
             keys, since = t.first_since
             if any(ms >= to_ms(since) for k in keys for ms in self._arrivals.get(k, [])):

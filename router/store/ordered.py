@@ -68,6 +68,9 @@ class DueTimes:
     def pop(self, key: str) -> None:
         self._due.pop(key, None)
 
+    def get(self, key: str) -> int | None:
+        return self._due.get(key)
+
     def _top(self) -> tuple[int, str] | None:
         while self._heap:
             ms, key = self._heap[0]

@@ -11,6 +11,7 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
 from router.models import Event
+from router.store.known import Known
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
@@ -29,11 +30,16 @@ def _event_name(raw: str) -> str | None:
     return raw[start:end] if end > start else None
 
 
+# A script's call as a pipeline sends it: the script, its keys, its arguments.
+ScriptCall = tuple[AsyncScript, list[str], list[Any]]
+
+
 class QueuesAndStream(RedisParts):
     """Mixed into RedisStore (which wraps every public coroutine in the outage path)."""
 
     sealer: Sealer
     codec: ContactCodec
+    known: Known
     _arm_timers: AsyncScript
     _claim_ids: AsyncScript
     _claim_timers: AsyncScript
@@ -44,6 +50,7 @@ class QueuesAndStream(RedisParts):
     async def arm(self, timers: list[Timer]) -> None:
         if not timers:
             return
+        self.known.armed(timers)
         args: list[Any] = [self.k.wake]
         for t in timers:
             args += [t.id, to_ms(t.due), t.model_dump_json()]
@@ -58,13 +65,22 @@ class QueuesAndStream(RedisParts):
         return [Timer.model_validate_json(raw) for raw in found[1::2]]
 
     async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
+        return self._claimed(await self._call(*self._claim_call(now, lease_s, limit)))
+
+    def _claim_call(
+        self, now: datetime, lease_s: float, limit: int
+    ) -> tuple[AsyncScript, list[str], list[Any]]:
+        """claim_timers.lua's call: the script, its keys, its arguments."""
         k = self.k
         until = to_ms(now + timedelta(seconds=lease_s))
-        claimed, records, earliest, head = await self._call(
+        return (
             self._claim_timers,
             [k.timers, k.timer_data, k.contacts, k.version_head],
             [to_ms(now), until, limit],
         )
+
+    def _claimed(self, reply: Any) -> TimerBatch:
+        claimed, records, earliest, head = reply
         return TimerBatch(
             timers=[Timer.model_validate_json(raw) for raw in claimed[1::2]],
             contacts={
@@ -77,6 +93,7 @@ class QueuesAndStream(RedisParts):
     async def complete(self, *timer_ids: str) -> None:
         if not timer_ids:
             return
+        self.known.completed(timer_ids)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zrem(self.k.timers, *timer_ids)
             pipe.hdel(self.k.timer_data, *timer_ids)
@@ -151,6 +168,7 @@ class QueuesAndStream(RedisParts):
         return Tail(rows[-1][0], len(rows), kept)
 
     async def record(self, events: list[Event], done: Sequence[str] = ()) -> list[str]:
+        self.known.completed(done)
         if not events and not done:
             return []
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -54,11 +54,25 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "assign_seq": t.assign_seq,
         "expect_head": False if t.expect_head is None else str(t.expect_head),
         "expect_responders": t.expect_responders or False,
+        "expect_due": False
+        if t.expect_due is None
+        else {
+            "id": t.expect_due[0],
+            "by": str(to_ms(t.expect_due[1])),
+            "leased": str(to_ms(t.expect_due[2])),
+        },
         "first_since": False
         if t.first_since is None
         else {"keys": t.first_since[0], "since": f"{to_ms(t.first_since[1]):015d}"},
     }
     return json.dumps(payload)
+
+
+def _due(t: Transition) -> dict[str, str] | bool:
+    if t.expect_due is None:
+        return False
+    tid, by, leased = t.expect_due
+    return {"id": tid, "by": str(to_ms(by)), "leased": str(to_ms(leased))}
 
 
 def _score(t: Transition) -> str | bool:

@@ -140,6 +140,11 @@ class Transition:
     expect_head: int | None = None
     expect_responders: str | None = None
     first_since: tuple[list[str], datetime] | None = None
+    # A timer fired on what this process wrote rather than on a claim's read (router/timers.py):
+    # the timer `expect_due[0]` is still armed, and due by `expect_due[1]` (nobody has claimed
+    # it: a claim pushes its due time to the lease's end) or claimed by the claim sent just
+    # before in the same round trip, whose lease ends at `expect_due[2]`.
+    expect_due: tuple[str, datetime, datetime] | None = None
     # The store numbers the new contact in the write, from the counter intake otherwise reads:
     # its `seq` (built as SEQ_TO_ASSIGN) and its queue score (`score_base` plus that number).
     assign_seq: bool = False

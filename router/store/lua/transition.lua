@@ -62,6 +62,14 @@ end
 if p.expect_responders ~= false and redis.call('GET', KEYS[17]) ~= p.expect_responders then
   return {'conflict', 'responders'}
 end
+-- A timer fired on what this instance wrote (router/timers.py): still armed, and due (nobody
+-- claimed it: a claim pushes its score to the lease's end) or leased by this instance's claim
+-- sent just before in the same round trip.
+if p.expect_due ~= false then
+  local due = tonumber(redis.call('ZSCORE', KEYS[10], p.expect_due.id) or '-1')
+  local e = p.expect_due
+  if due < 0 or (due > tonumber(e.by) and due ~= tonumber(e.leased)) then return {'conflict', 'timer'} end
+end
 if p.first_since ~= false then
   for _, key in ipairs(p.first_since.keys) do
     local lo, hi = '[' .. key .. '|' .. p.first_since.since, '[' .. key .. '|~'

@@ -1,0 +1,68 @@
+"""What the RedisStore's memory of its own writes guesses falls due (router/store/known.py): only an
+escalation or breach due alone among its contact's timers, with the contact as written, and
+nothing it cannot vouch for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from router.clock import to_ms
+from router.store.known import Known
+from router.store.shapes import ContactView, Transition
+from router.timer_models import Timer, TimerKind
+from tests.conftest import START
+from tests.contract.test_store_contract import contact
+
+DUE = START + timedelta(minutes=5)
+NOW = to_ms(DUE)
+
+
+def timer(cid: str, kind: TimerKind = TimerKind.escalate, due: timedelta = timedelta()) -> Timer:
+    return Timer(id=f"{kind.value}:{cid}", kind=kind, due=DUE + due, contact_id=cid)
+
+
+def wrote(known: Known, cid: str, *arm: Timer, rev: int = 1, disarm: list[str] | None = None) -> None:
+    c = contact(cid).model_copy(update={"rev": rev})
+    t = Transition(contact=c, expect_rev=None if rev == 1 else rev - 1, arm=list(arm), disarm=disarm or [])
+    known.wrote(t, c)
+
+
+def test_an_escalation_due_alone_is_guessed_once_with_its_contact_as_written() -> None:
+    known = Known()
+    wrote(known, "a", timer("a"), timer("a", TimerKind.breach, timedelta(minutes=15)))
+    assert known.due(NOW - 1, 10) == []
+    [(guessed, c)] = known.due(NOW, 10)
+    assert guessed.id == "escalate:a" and c.id == "a" and c.rev == 1
+    assert known.due(NOW, 10) == []  # taken off: the claim has it now
+
+
+def test_a_contact_with_another_timer_due_beside_it_is_left_to_the_claim() -> None:
+    known = Known()
+    wrote(known, "a", timer("a"), timer("a", TimerKind.offer_timeout))
+    wrote(known, "b", timer("b", TimerKind.offer_timeout))
+    assert known.due(NOW, 10) == []
+    assert known.due(NOW + 60_000, 10) == []  # both taken off the first time
+
+
+def test_disarmed_completed_forgotten_or_moved_elsewhere_is_not_guessed() -> None:
+    known = Known()
+    wrote(known, "a", timer("a"))
+    wrote(known, "a", rev=2, disarm=["escalate:a"])
+    wrote(known, "b", timer("b"))
+    known.completed(["escalate:b"])
+    wrote(known, "c", timer("c"))
+    known.forget("c")
+    wrote(known, "d", timer("d"))
+    newer = contact("d").model_copy(update={"rev": 3})
+    known.read(ContactView(newer, [], None))  # another instance wrote it: its timers unknown here
+    wrote(known, "e", timer("e"))
+    wrote(known, "e", timer("e", due=timedelta(minutes=10)), rev=2)  # armed again, for later
+    assert known.due(NOW, 10) == []
+    assert [t.id for t, _ in known.due(NOW + 600_000, 10)] == ["escalate:e"]
+
+
+def test_timers_go_with_their_contact_when_it_is_no_longer_kept() -> None:
+    known = Known(keep=2)
+    for cid in ("a", "b", "c"):
+        wrote(known, cid, timer(cid))
+    assert sorted(c.id for _, c in known.due(NOW, 10)) == ["b", "c"]

@@ -1,0 +1,75 @@
+"""Timers in one round trip on Redis (router/timers.py): an escalation this instance armed is fired
+on what it wrote of its contact, in the same round trip as the claim; when another instance
+changed the contact or fired the timer first, the claim's read decides, and the escalation is
+still written exactly once."""
+
+from __future__ import annotations
+
+import pytest
+
+from router.clock import VirtualClock
+from router.engine import Engine
+from router.timers import TimerRunner
+from tests.router import trips
+from tests.router.helpers import sms
+from tests.router.trips import elsewhere, round_trips
+
+# The daytime clock and Redis only (tests/router/trips.py), as this module's fixtures.
+clock = trips.clock
+redis_only = trips.redis_only
+
+
+async def due_escalation(engine: Engine, clock: VirtualClock) -> tuple[str, TimerRunner]:
+    """A contact taken in with nobody on call, and the clock at its first escalation."""
+    c = await engine.intake(sms(sender="+15550000001"))
+    runner = TimerRunner(engine)
+    await runner.fire_due()  # nothing due yet: Redis learns the claim script (not counted)
+    await clock.advance(engine.protocol.escalation[0].after.total_seconds())
+    return c.id, runner
+
+
+def missed(engine: Engine, reason: str) -> float:
+    return (
+        engine.metrics.registry.get_sample_value("safetynet_timer_guesses_missed_total", {"reason": reason})
+        or 0.0
+    )
+
+
+async def test_a_lone_escalation_this_instance_armed_is_one_round_trip(
+    engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid, runner = await due_escalation(engine, clock)
+    with round_trips(monkeypatch) as sent:
+        fired = await runner.fire_due()
+    assert fired == 1 and sent[0] == 1, sent[0]
+    stored = await engine.get_contact(cid)
+    assert stored.escalation_level == 1
+    assert [e.event for e in stored.timeline].count("escalated") == 1
+
+
+async def test_a_contact_changed_elsewhere_is_escalated_on_the_claims_read(
+    engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid, runner = await due_escalation(engine, clock)
+    await elsewhere(engine).receive_message(cid, "are you there?")  # this instance never saw it
+    with round_trips(monkeypatch) as sent:
+        fired = await runner.fire_due()
+    assert fired == 1 and sent[0] == 2, "the guess refused, decided again on the claim's read"
+    stored = await engine.get_contact(cid)
+    assert stored.escalation_level == 1 and stored.messages[-1].body == "are you there?"
+    assert [e.event for e in stored.timeline].count("escalated") == 1
+    assert missed(engine, "stale") == 1
+
+
+async def test_an_escalation_another_instance_fired_first_is_not_fired_again(
+    engine: Engine, clock: VirtualClock
+) -> None:
+    cid, runner = await due_escalation(engine, clock)
+    other = elsewhere(engine)
+    assert await TimerRunner(other).fire_due() == 1
+    assert await runner.fire_due() == 0
+    stored = await engine.get_contact(cid)
+    assert stored.escalation_level == 1
+    assert [e.event for e in stored.timeline].count("escalated") == 1
+    # Refused on the revision the other instance's escalation moved (checked before the timer).
+    assert missed(engine, "stale") == 1
