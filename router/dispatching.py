@@ -8,6 +8,7 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -150,9 +151,18 @@ class Dispatching:
         return known
 
     def _hold(self, state: DispatchState | None) -> None:
-        if state is not None:
+        """Keep a state just read, unless the one held is newer (replies on several connections
+        arrive in any order, and the held one is carried by this instance's own writes: its
+        numbers since are all steps, so only the roster head, which no number counts, can be
+        newer in the read)."""
+        if state is None:
+            return
+        held = self._known
+        if held is None or not _older(state.version, held.version):
             self._known = state
-            self._read_last = time.monotonic()
+        elif state.roster_head > held.roster_head:
+            self._known = replace(held, roster_head=state.roster_head)
+        self._read_last = time.monotonic()
 
     async def snapshot_now(self) -> Snapshot:
         """The dispatch snapshot as it stands (one round trip; the queue not read)."""
@@ -318,3 +328,11 @@ class Dispatching:
                 ]
             )
         return made, False
+
+
+def _older(version: str, than: str) -> bool:
+    """Whether the state at `version` comes before the one at `than`: the same responders'
+    records, fewer dispatch steps."""
+    number, _, responders = version.partition("/")
+    other, _, others = than.partition("/")
+    return responders == others and number.isdigit() and other.isdigit() and int(number) < int(other)

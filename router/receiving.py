@@ -14,7 +14,7 @@ held yet) intake reads in one round trip and writes in another.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import structlog
@@ -34,6 +34,14 @@ log = structlog.get_logger("router")
 # offered first; what other instances changed since is not in it). Under load every intake reads
 # it, after its write; a quieter instance reads first, in a round trip that costs it nothing.
 GUESS_WITHIN_S = 1.0
+# Nor need it read the state whole after every write: within this long of its last such read
+# the write's trip reads only the roster head, the queue's length and the sender's arrivals,
+# and the held state goes forward by this instance's own writes. Under load a whole read after
+# every intake (all responders' presence, loads and idle times) was a tenth of its CPU.
+REFRESH_S = 0.05
+# A guess refused on one of these found the held state wrong: what intake decides again on is
+# read whole first (a third round trip when the write's own trip did not read it).
+STATE_GUARDS = frozenset({"capacity", "unavailable", "responders"})
 # The offer folded into intake's write: the merged transition, whom it offers, the offer alone.
 AtIntake = tuple[Transition, list[Responder], Transition]
 
@@ -79,17 +87,29 @@ class Receiving(Dispatching):
         if decided.offer is not None:
             decided.offer[0].expect_responders = held.version.partition("/")[2]
         tried = decided.offer[0] if decided.offer is not None else decided.built.transition
-        written, found = await self.store.intake_and_view(tried, held, keys)
+        whole = time.monotonic() - self._read_last >= REFRESH_S
+        written, found = await self.store.intake_and_view(tried, held, keys, state=whole)
         self._saw(found)
         if not isinstance(written, Conflict):
             return decided, written
         self.metrics.intake_guesses_missed.labels(written.reason).inc()
+        if found.dispatch is None:
+            if written.reason in STATE_GUARDS:
+                found = await self.store.intake_state(keys, self._held(), dispatch=True)
+                self._saw(found)
+            else:
+                found = replace(found, dispatch=self._held())
         decided = await self._decide(incoming, keys, now, found, again=decided)
         return decided, await self._write_intake(decided)
 
     def _saw(self, found: IntakeState) -> None:
-        """What intake's read found, kept for the next: the dispatch state, whether anyone waits."""
-        self._hold(found.dispatch)
+        """What intake's read found, kept for the next: the dispatch state (or, read without it,
+        the roster head), whether anyone waits."""
+        held = self._known
+        if found.dispatch is not None:
+            self._hold(found.dispatch)
+        elif held is not None and found.roster_head > held.roster_head:
+            self._known = replace(held, roster_head=found.roster_head)
         self._queue_was_empty = not found.queued
 
     async def _decide(

@@ -99,16 +99,18 @@ class Store(abc.ABC):
     one_trip_intake = False
 
     async def intake_and_view(
-        self, t: Transition, known: DispatchState | None, sender_keys: list[str]
+        self, t: Transition, known: DispatchState | None, sender_keys: list[str], state: bool = True
     ) -> tuple[Contact | Conflict, IntakeState]:
         """Apply an intake (guarded on its guesses, router/receiving.py) and then read what
-        intake decides on, as `intake_state(sender_keys, known, dispatch=True)` but taking no
-        sequence number (seq 0): after the write, in one round trip where the store allows."""
+        intake decides on, as `intake_state(sender_keys, known, dispatch=state)` but taking no
+        sequence number (seq 0): after the write, in one round trip where the store allows.
+        Without `state`, no dispatch state (the roster head, the queue's length and the
+        arrivals only: a read that costs the store next to nothing)."""
         try:
             written: Contact | Conflict = await self.apply(t)
         except Conflict as conflict:
             written = conflict
-        return written, replace(await self.intake_state(sender_keys, known, dispatch=True), seq=0)
+        return written, replace(await self.intake_state(sender_keys, known, dispatch=state), seq=0)
 
     @abc.abstractmethod
     async def next_seq(self) -> int: ...

@@ -288,7 +288,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         self._seq += 1
         head = max(self._versions, default=0)
         if not dispatch:
-            return IntakeState(arrivals, self._seq, head)
+            return IntakeState(arrivals, self._seq, head, None, len(self._queue))
         view = await self.dispatch_view(known, "none")
         return IntakeState(arrivals, self._seq, head, view.state, view.queued)
 

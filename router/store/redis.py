@@ -206,16 +206,16 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return written, fresh, view
 
     async def intake_and_view(
-        self, t: Transition, known: DispatchState | None, sender_keys: list[str]
+        self, t: Transition, known: DispatchState | None, sender_keys: list[str], state: bool = True
     ) -> tuple[Contact | Conflict, IntakeState]:
         if isinstance(self.redis, RedisCluster):
-            return await super().intake_and_view(t, known, sender_keys)
-        view_keys, view_args = self._view_call(known, "none", 0, sender_keys, number=False)
+            return await super().intake_and_view(t, known, sender_keys, state)
+        view_keys, view_args = self._view_call(known, "none", 0, sender_keys, state, number=False)
         written, viewed = await self._scripts_at_once(
             [self._script_call(t), (self._read_view, view_keys, view_args)]
         )
-        state, head, queued, _, arrivals, _ = self._view_parse(viewed, known, "none")
-        return self._outcome(t, written), IntakeState(arrivals, 0, head, state, queued)
+        found, head, queued, _, arrivals, _ = self._view_parse(viewed, known, "none", state)
+        return self._outcome(t, written), IntakeState(arrivals, 0, head, found, queued)
 
     def _waiting(self) -> bool:
         """Whether writes wait for a replica now. Behind Sentinel, a write the master acknowledged

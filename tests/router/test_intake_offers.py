@@ -70,7 +70,7 @@ async def test_a_contact_queued_meanwhile_is_served_first(clock: VirtualClock) -
     assert stored.rev == 2 and stored.offer_ids == ["o_0003"]
 
 
-async def test_intakes_here_carry_the_held_state_so_their_reads_bring_only_their_own_step(
+async def test_intakes_here_carry_the_held_state_so_their_reads_bring_at_most_their_own_step(
     engine: Engine,
 ) -> None:
     if not isinstance(engine.store, RedisStore):
@@ -92,8 +92,10 @@ async def test_intakes_here_carry_the_held_state_so_their_reads_bring_only_their
         c = await engine.intake(sms(sender=f"+1555000000{i}"))
         assert (await engine.get_contact(c.id)).status == ContactStatus.offered
     # Each intake is one round trip: its write (offering at once) and, after it, its read, which
-    # brings back only the step that write made to the state this instance held before it.
-    assert changes == [(3, 1)] * 5, "intake's read brought back more than its own write's step"
+    # brings back only the step that write made to the state this instance held before it — or,
+    # within REFRESH_S of the last such read, none of the state at all (the roster head, the
+    # queue's length and the arrivals: the held state goes forward by the write's own step).
+    assert len(changes) == 5 and set(changes) <= {(0, 0), (3, 1)}, changes
     held = engine._held()
     assert held is not None
     whole = await store.dispatch_state()

@@ -160,3 +160,55 @@ async def test_an_instance_that_read_a_while_ago_reads_before_it_offers(
     with round_trips(monkeypatch) as sent:
         await engine.intake(sms(sender="+15550000003"))
     assert sent[0] == 1, "read just now: guessed again"
+
+
+async def test_a_busy_instance_reads_the_state_whole_after_its_write_at_most_every_refresh(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 5})
+    await engine.intake(sms(sender="+15550000001"))
+    assert isinstance(engine.store, RedisStore)
+    asked: list[bool] = []
+    real = engine.store.intake_and_view
+
+    async def spied(t: object, known: object, keys: list[str], state: bool = True) -> object:
+        asked.append(state)
+        return await real(t, known, keys, state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.store, "intake_and_view", spied)
+    # Read whole within REFRESH_S: the next intake's trip reads none of the state.
+    monkeypatch.setattr(receiving, "REFRESH_S", 3600.0)
+    with round_trips(monkeypatch) as sent:
+        light = await engine.intake(sms(sender="+15550000002"))
+    assert asked == [False] and sent[0] == 1
+    # Its last whole read older than REFRESH_S: the write's trip reads the state whole again.
+    monkeypatch.setattr(receiving, "REFRESH_S", 0.0)
+    with round_trips(monkeypatch) as sent:
+        whole = await engine.intake(sms(sender="+15550000003"))
+    assert asked == [False, True] and sent[0] == 1
+    for c in (light, whole):
+        assert (await engine.get_contact(c.id)).status == ContactStatus.offered
+    held = engine._held()
+    assert held is not None
+    assert (held.version, held.loads) == ((s := await engine.store.dispatch_state()).version, s.loads)
+
+
+async def test_a_guess_refused_on_the_state_without_a_read_of_it_reads_it_whole_first(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben"], capacity={"sms": 1})
+    await engine.intake(sms(sender="+15550000001"))  # offered to one of them
+    holder = (await engine.store.get_offers((await engine.get_contact("c_0001")).offer_ids))[0].responder
+    free = "ben" if holder == "ana" else "ana"
+    assert isinstance(engine.store, RedisStore)
+    other = RedisStore(engine.store.redis, engine.store.hotline)
+    await other.set_presence(free, "away", engine.clock.now())  # the held state says available
+    monkeypatch.setattr(receiving, "REFRESH_S", 3600.0)
+    with round_trips(monkeypatch) as sent:
+        c = await engine.intake(sms(sender="+15550000002"))
+    # The write refused (with the light read in its trip), the state read whole, the contact
+    # written queued, then the dispatch pass that follows a queued contact: one trip more than
+    # when the write's own trip reads the state whole.
+    assert sent[0] == 4, sent[0]
+    assert (await engine.get_contact(c.id)).status == ContactStatus.queued
+    assert missed(engine, "unavailable") == 1
