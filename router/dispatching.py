@@ -63,6 +63,8 @@ class Dispatching:
     # time.monotonic() of the last read that brought the dispatch state (whole, by steps or
     # unchanged): how far behind other instances the state held here can be.
     _read_last: float
+    # Due time of the newest redispatch timer this instance armed (see _dispatch_pass).
+    _redispatch_at: datetime | None
 
     keyring: Keyring
     sender_limit: int
@@ -318,6 +320,13 @@ class Dispatching:
             # Up to the next whole millisecond (the store's resolution): rounding down would
             # fire before the cooldown ends, find nothing to do and re-arm the same instant.
             retry_at = from_ms(math.ceil(retry_at.timestamp() * 1000))
+            # One already armed here, still to come and due no later, runs a pass that arms the
+            # next itself (no other path removes a redispatch timer before it is due): a decline
+            # or an offer timing out then costs no write of its own for its cooldown.
+            pending = self._redispatch_at
+            if pending is not None and self.clock.now() < pending <= retry_at:
+                return made, False
+            self._redispatch_at = retry_at
             await self.store.arm(
                 [
                     Timer(

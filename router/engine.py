@@ -65,6 +65,7 @@ class Engine(Receiving, Changing, StaffActions):
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
         self._queue_was_empty = False
+        self._redispatch_at: datetime | None = None
 
     @property
     def ladder_len(self) -> int:

@@ -13,6 +13,7 @@ import structlog
 from protocols import Partner, Priority
 from router import aftercare, intake, ladder, owed_pages, waiting
 from router import transitions as tr
+from router.dispatching import Prefetched
 from router.engine import Engine
 from router.models import Contact, OfferStatus
 from router.store import Conflict, StoreUnavailable, TimerBatch, Transition
@@ -47,6 +48,8 @@ class TimerRunner:
         self.fired = 0
         self.next_due: datetime | None = None
         self._burst_until = 0.0
+        # What the writes of this batch that freed someone read after themselves.
+        self._freed: list[Prefetched] = []
 
     def bursting(self) -> bool:
         """Firing a burst (a full batch claimed within BURST_HOLD_S): work that can wait, waits."""
@@ -92,18 +95,21 @@ class TimerRunner:
             if len(others) == 1:
                 # One contact's timers (the usual case on a virtual clock): no task to schedule.
                 # _fire_in_order lets only StoreUnavailable out, as gather's check below would.
-                await self._fire_in_order(others[0])
+                await self._fire_in_order(others[0], claim.contacts)
             elif others:
                 results = await asyncio.gather(
-                    *(self._fire_in_order(group) for group in others), return_exceptions=True
+                    *(self._fire_in_order(group, claim.contacts) for group in others), return_exceptions=True
                 )
                 for result in results:
                     if isinstance(result, StoreUnavailable):
                         raise result
             if timers or fired:
                 # One dispatch per batch, not per timer: a burst of due escalations widens many
-                # audiences, and a single pass then offers them all.
-                await self.engine.dispatch()
+                # audiences, and a single pass then offers them all. A lone timer whose write
+                # freed someone read what that pass reads in the write's own round trip.
+                alone = len(timers) + len(fired) == 1 and len(self._freed) == 1
+                await self.engine.dispatch(view=self._freed[0] if alone else None)
+            self._freed.clear()
             total += len(timers) + len(fired)
             self.fired += len(timers) + len(fired)
             if len(claim.timers) < self.batch:
@@ -154,11 +160,11 @@ class TimerRunner:
     def stop(self) -> None:
         self._stopping.set()
 
-    async def _fire_in_order(self, timers: list[Timer]) -> None:
+    async def _fire_in_order(self, timers: list[Timer], claimed: dict[str, Contact]) -> None:
         async with self._parallel:
             for timer in timers:
                 try:
-                    await self.fire(timer)
+                    await self.fire(timer, claimed)
                 except StoreUnavailable:
                     raise
                 except Exception:
@@ -226,9 +232,10 @@ class TimerRunner:
         )
 
     # -- what each kind of timer does -------------------------------------------------
-    async def fire(self, timer: Timer) -> None:
+    async def fire(self, timer: Timer, claimed: dict[str, Contact] | None = None) -> None:
         """Handle one claimed timer (the caller dispatches after). A stale one (its step
-        already past) exits quietly."""
+        already past) exits quietly. `claimed`: the contacts read with the claim (a contact not
+        among them is gone), else the contact is looked up."""
         self._late(timer, self.engine.clock.now())
         if timer.kind in (TimerKind.shift_change, TimerKind.redispatch, TimerKind.tally):
             await self.engine.store.complete(timer.id)
@@ -239,7 +246,11 @@ class TimerRunner:
             await self.engine.end_break(timer)
             return
         assert timer.contact_id is not None
-        if await self.engine.store.get_contact(timer.contact_id) is None:
+        if claimed is not None:
+            gone = timer.contact_id not in claimed
+        else:
+            gone = await self.engine.store.get_contact(timer.contact_id) is None
+        if gone:
             await self.engine.store.complete(timer.id)
             return
         if timer.kind == TimerKind.offer_timeout:
@@ -294,12 +305,16 @@ class TimerRunner:
         offer_id = timer.offer_id
 
         async def build(c: Contact) -> Transition | None:
-            offer = await self.engine.store.get_offer(offer_id)
+            # The offer as read or written with this revision of its contact, where it is
+            # among those the record names (it is, while pending): no read of its own.
+            named = await self.engine._offers_of(c) if offer_id in c.offer_ids else []
+            offer = next((o for o in named if o.id == offer_id), None)
+            offer = offer or await self.engine.store.get_offer(offer_id)
             if offer is None:
                 return None
             return tr.release_offer(c, offer, self.engine.clock.now(), OfferStatus.expired)
 
-        contact = await self.engine.change_or_stale(timer.contact_id, build)
+        contact = await self.engine.change_or_stale(timer.contact_id, build, view_into=self._freed)
         if contact is None:
             await self.engine.store.complete(timer.id)
             return

@@ -9,6 +9,9 @@ virtual clock, each operation driven alone (one at a time, the unbatched worst c
   - escalation, one at a time: contacts taken in with nobody on call, then the clock moved to
     each one's escalation in turn and `TimerRunner.fire_due()` called;
   - escalation paging the backup: a primary and a backup on call, both away; one at a time.
+  - offer timing out: one responder on call, with room for every contact (at most 100), who never answers;
+    each contact's offer expires in turn (`fire_due()` at each), and the pass after it does what
+    it does (offers it to nobody else: there is nobody).
   - escalation, burst: as many due at once and one `fire_due()` (batched).
 Counted per phase: round trips = requests this process's Redis connections wrote (a single
 command, a pipeline or a MULTI/EXEC block: one each; `_counted.count_sends` counts them where
@@ -44,6 +47,8 @@ from simulations.runner import quiet_router_logs
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ESCALATE_AFTER_S = 600
+OFFER_TIMEOUT_S = 300
+MAX_CAPACITY = 100  # a responder's room on one channel (router/models.py)
 _trips = [0]
 
 
@@ -74,14 +79,16 @@ async def phase(url: str, ops: int, body: Callable[[], Awaitable[None]]) -> dict
     return usage.per_op(ops)
 
 
-async def on_call(svc: Service, count: int) -> None:
-    """`count` responders on call for two days, room for 100 chats each."""
+async def on_call(svc: Service, count: int, capacity: int = 100) -> None:
+    """`count` responders on call for two days, room for `capacity` chats each."""
     engine = svc.engine
     end = START + timedelta(days=2)
     shifts = []
     for i in range(count):
         rid = f"r{i}"
-        await engine.put_responder(Responder(id=rid, name=rid, channels=["chat"], capacity={"chat": 100}))
+        await engine.put_responder(
+            Responder(id=rid, name=rid, channels=["chat"], capacity={"chat": capacity})
+        )
         shifts.append(Shift(responder=rid, role="primary", start=START, end=end))
     roster = Roster(timezone="UTC", shifts=shifts)
     await engine.rosters.put_draft("bench", roster, START, end)
@@ -153,6 +160,14 @@ async def one_by_one(svc: Service, clock: VirtualClock, ops: int, tag: str) -> C
 async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[str, dict[str, Any]]:
     """Nobody on call (a hotline of its own): one at a time, then a burst."""
     out = {}
+    step = timedelta(seconds=1)
+    # Offers time out before the contact's first escalation: each fires alone.
+    expiring = workdir / "expiring.yaml"
+    expiring.write_text(
+        protocol_yaml(
+            response_target="1h", offer_timeout=f"{OFFER_TIMEOUT_S}s", escalate_after=f"{ESCALATE_AFTER_S}s"
+        )
+    )
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="esc") as svc:
         out["escalation, one at a time"] = await phase(url, ops, await one_by_one(svc, clock, ops, "3"))
@@ -161,6 +176,18 @@ async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[st
         await away_on_call(svc)
         paging = await one_by_one(svc, clock, ops, "5")
         out["escalation paging the backup, one at a time"] = await phase(url, ops, paging)
+    clock = VirtualClock(START)
+    async with engine_on(url, expiring, workdir, clock, hotline="expire") as svc:
+        n = min(ops, MAX_CAPACITY)
+        await on_call(svc, 1, capacity=n)
+        await intake_many(svc, clock, n, "6", at=lambda i: START + i * step)
+
+        async def expire() -> None:
+            for i in range(n):
+                clock.set(START + timedelta(seconds=OFFER_TIMEOUT_S) + i * step)
+                await svc.runner.fire_due()
+
+        out["offer timing out, one at a time"] = await phase(url, n, expire)
     clock = VirtualClock(START)
     async with engine_on(url, proto, workdir, clock, hotline="burst") as svc:
         await intake_many(svc, clock, ops, "4")

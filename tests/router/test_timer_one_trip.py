@@ -9,9 +9,10 @@ import pytest
 
 from router.clock import VirtualClock
 from router.engine import Engine
+from router.models import ContactStatus
 from router.timers import TimerRunner
 from tests.router import trips
-from tests.router.helpers import sms
+from tests.router.helpers import sms, staff
 from tests.router.trips import elsewhere, round_trips
 
 # The daytime clock and Redis only (tests/router/trips.py), as this module's fixtures.
@@ -73,3 +74,29 @@ async def test_an_escalation_another_instance_fired_first_is_not_fired_again(
     assert [e.event for e in stored.timeline].count("escalated") == 1
     # Refused on the revision the other instance's escalation moved (checked before the timer).
     assert missed(engine, "stale") == 1
+
+
+async def test_an_offer_timing_out_reads_nothing_apart_from_its_claim(
+    engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana"], capacity={"sms": 5})
+    first = await engine.intake(sms(sender="+15550000001"))
+    runner = TimerRunner(engine)
+    await runner.fire_due()  # nothing due yet: Redis learns the claim script (not counted)
+    timeout = engine.protocol.offer_timeout.total_seconds()
+    await clock.advance(timeout / 2)
+    second = await engine.intake(sms(sender="+15550000002"))
+    await clock.advance(timeout / 2)
+    with round_trips(monkeypatch) as sent:
+        assert await runner.fire_due() == 1
+    # The claim (with the contact); the offer released on what this instance wrote, with the
+    # contact and what dispatch reads read in the same trip; the timer for the end of Ana's
+    # cooldown with this contact (nobody else is on call to offer it to).
+    assert sent[0] == 3, sent[0]
+    assert (await engine.get_contact(first.id)).status == ContactStatus.queued
+    await clock.advance(timeout / 2)
+    with round_trips(monkeypatch) as sent:
+        assert await runner.fire_due() == 1
+    # The second lapses within the first's cooldown: that timer, still to come, covers it.
+    assert sent[0] == 2, sent[0]
+    assert (await engine.get_contact(second.id)).status == ContactStatus.queued
