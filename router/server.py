@@ -24,6 +24,15 @@ except ImportError:  # optional: serve runs on asyncio's own loop without it
 T = TypeVar("T")
 
 
+# The collector's thresholds in a running serve (Python's are 700, 10, 10). A request allocates
+# hundreds of objects that refcounting frees at once; at 700 the young generation was collected
+# ~35 times a second at 450 contacts/s, and a full collection (up to ~110 ms) came every few
+# seconds and set the p99 of send->offer. Young collections every 20,000 allocations (and the
+# middle generation's every 20 of them) leave cyclic garbage a little longer for far fewer
+# pauses: at that rate a full collection comes every few minutes, not every few seconds.
+GC_THRESHOLDS = (20_000, 20, 10)
+
+
 def run(main: Coroutine[Any, Any, T], event_loop: str = "uvloop") -> T:
     """asyncio.run, on uvloop when asked for and installed (7-12% less CPU per contact taken in,
     BENCHMARKS.md servefast), else on asyncio's own loop (SAFETYNET_EVENT_LOOP=asyncio)."""
@@ -63,6 +72,7 @@ async def serve(
     # long as the process: out of the collector's sight, a full collection does not walk it
     # again and again, so it does not pause a timer for tens of milliseconds.
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         if ready is not None:
             await ready(bound)
