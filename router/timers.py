@@ -60,6 +60,7 @@ class TimerRunner:
         total = 0
         while True:
             now = self.engine.clock.now()
+            self._freed.clear()  # only this batch's own writes may hand their read to its pass
             # Escalations this instance armed itself are fired on what it wrote, in the same
             # round trip as the claim (which leases them too): one call for a lone escalation.
             guessed, oncall = await self._guesses(now)
