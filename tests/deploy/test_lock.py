@@ -66,7 +66,7 @@ def test_lock_says_how_to_regenerate_it() -> None:
 def test_license_file_matches_pyproject() -> None:
     table = project()["project"]
     assert isinstance(table, dict)
-    assert table["license"] == {"text": "Apache-2.0"}
+    assert table["license"] == "Apache-2.0" and table["license-files"] == ["LICENSE"]
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert "Apache License" in text and "Version 2.0, January 2004" in text
     assert "END OF TERMS AND CONDITIONS" in text
