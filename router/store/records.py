@@ -22,6 +22,11 @@ PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"
 PREFIX = "2|"
 # Contacts whose personal part this process last sealed or opened (a burst touches thousands).
 CACHE = 10_000
+# Contacts kept decoded, each with the stored text it came from (the newest read per contact):
+# a record read again unchanged — the queue's first page, read by every dispatch pass that finds
+# someone free; a contact claimed again — is parsed once. A record is never changed in place
+# (every change builds a new one, router/trusted_records.py), so one object serves every reader.
+DECODED = 2_000
 
 
 def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
@@ -51,6 +56,7 @@ class ContactCodec:
         # contact id -> (sealed token, the JSON it seals); every entry is a true pair, so a
         # stale one (a write that lost its race) only costs a miss, never a wrong record.
         self._known: dict[str, tuple[str, str]] = {}
+        self._decoded: dict[str, tuple[str, Contact]] = {}  # contact id -> (stored text, contact)
 
     def encode(self, contact: Contact) -> str:
         facts = contact.model_dump_json(exclude=PERSONAL)
@@ -64,6 +70,9 @@ class ContactCodec:
         return f"{PREFIX}{token}|{facts}"
 
     def decode(self, contact_id: str, raw: str) -> Contact:
+        held = self._decoded.get(contact_id)
+        if held is not None and held[0] == raw:
+            return held[1]
         if not raw.startswith(PREFIX):
             return Contact.model_validate_json(self.sealer.open(raw))
         token, facts = raw[len(PREFIX) :].split("|", 1)
@@ -73,10 +82,16 @@ class ContactCodec:
         else:
             personal = self.sealer.open(token)
             self._remember(contact_id, token, personal)
-        return Contact.model_validate_json(_merge(facts, personal))
+        contact = Contact.model_validate_json(_merge(facts, personal))
+        self._decoded.pop(contact_id, None)
+        self._decoded[contact_id] = (raw, contact)
+        if len(self._decoded) > DECODED:
+            del self._decoded[next(iter(self._decoded))]  # the least recently decoded
+        return contact
 
     def forget(self, contact_id: str) -> None:
         self._known.pop(contact_id, None)
+        self._decoded.pop(contact_id, None)
 
     def _remember(self, contact_id: str, token: str, personal: str) -> None:
         self._known.pop(contact_id, None)
