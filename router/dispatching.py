@@ -162,9 +162,15 @@ class Dispatching:
         held = self._known
         if held is None or not _older(state.version, held.version):
             self._known = state
-        elif state.roster_head > held.roster_head:
-            self._known = replace(held, roster_head=state.roster_head)
+        else:
+            self._hold_head(state.roster_head)
         self._read_last = time.monotonic()
+
+    def _hold_head(self, roster_head: int) -> None:
+        """A roster head read without the state it goes with, kept in the state held if newer."""
+        held = self._known
+        if held is not None and roster_head > held.roster_head:
+            self._known = replace(held, roster_head=roster_head)
 
     async def snapshot_now(self) -> Snapshot:
         """The dispatch snapshot as it stands (one round trip; the queue not read)."""

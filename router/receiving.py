@@ -105,11 +105,10 @@ class Receiving(Dispatching):
     def _saw(self, found: IntakeState) -> None:
         """What intake's read found, kept for the next: the dispatch state (or, read without it,
         the roster head), whether anyone waits."""
-        held = self._known
         if found.dispatch is not None:
             self._hold(found.dispatch)
-        elif held is not None and found.roster_head > held.roster_head:
-            self._known = replace(held, roster_head=found.roster_head)
+        else:
+            self._hold_head(found.roster_head)
         self._queue_was_empty = not found.queued
 
     async def _decide(

@@ -8,14 +8,15 @@ import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from router.clock import from_ms, to_ms
 from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
 from router.store.base import Conflict, Store
 from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
-from router.store.ordered import DueTimes, SortedScores
+from router.store.memory_timers import MemoryTimers
+from router.store.ordered import SortedScores
 from router.store.records import with_rev
 from router.store.seen import StateSeen
 from router.store.shapes import (
@@ -24,10 +25,8 @@ from router.store.shapes import (
     DispatchView,
     IntakeState,
     StreamInfo,
-    TimerBatch,
     Transition,
 )
-from router.timer_models import Timer
 
 
 def _position(sid: str) -> tuple[int, int]:
@@ -36,7 +35,7 @@ def _position(sid: str) -> tuple[int, int]:
     return int(ms), int(n or 0)
 
 
-class MemoryStore(MemorySetup, MemoryOutbox, Store):
+class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
     """Every method runs without awaiting in between, so each transition is atomic in one loop."""
 
     def __init__(self, hotline: str = "default") -> None:
@@ -60,8 +59,6 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         self._dispatch_version = 1  # bumped with responders, presence, loads and idle times
         self._responders_version = 1  # bumped with responder records alone
         self._responders: dict[str, Responder] = {}
-        self._timers = DueTimes()
-        self._timer_data: dict[str, Timer] = {}
         self._events: list[tuple[str, Event]] = []
         self._event_pos: list[tuple[int, int]] = []  # parsed positions, for a binary search
         self._event_ms = 0
@@ -71,6 +68,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         self._appended = asyncio.Event()
         self._init_setup()
         self._init_outbox()
+        self._init_timers()
 
     # -- transitions -------------------------------------------------------
     async def apply(self, t: Transition) -> Contact:
@@ -159,13 +157,6 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
             keys, since = t.first_since
             if any(ms >= to_ms(since) for k in keys for ms in self._arrivals.get(k, [])):
                 raise Conflict("arrivals")
-
-    def _arm(self, timers: list[Timer]) -> None:
-        for timer in timers:
-            self._timers.set(timer.id, to_ms(timer.due))
-            self._timer_data[timer.id] = timer
-        if timers:
-            self._wake.set()
 
     def _append(self, event: Event, tell: bool = True) -> None:
         ms = max(to_ms(event.at), self._event_ms)
@@ -305,46 +296,6 @@ class MemoryStore(MemorySetup, MemoryOutbox, Store):
         ms = to_ms(at)
         self._idle[rid] = ms
         self._idle_at[rid] = from_ms(ms)  # to the millisecond, as Redis keeps it
-
-    # -- timers ------------------------------------------------------------------
-    async def arm(self, timers: list[Timer]) -> None:
-        self._arm(timers)
-
-    async def claim_due(self, now: datetime, lease_s: float, limit: int = 100) -> list[Timer]:
-        lease_until = to_ms(now + timedelta(seconds=lease_s))
-        claimed = []
-        for tid in self._timers.take_due(to_ms(now), limit):
-            self._timers.set(tid, lease_until)
-            claimed.append(self._timer_data[tid])
-        return claimed
-
-    async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
-        # The base class's four reads in one call (the simulator claims after every timer due).
-        claimed = await self.claim_due(now, lease_s, limit)
-        contacts = {
-            t.contact_id: self._contacts[t.contact_id]
-            for t in claimed
-            if t.contact_id and t.contact_id in self._contacts
-        }
-        earliest = self._timers.earliest()
-        nxt = None if earliest is None else from_ms(earliest)
-        return TimerBatch(claimed, contacts, nxt, max(self._versions, default=0))
-
-    async def complete(self, *timer_ids: str) -> None:
-        for timer_id in timer_ids:
-            self._timers.pop(timer_id)
-            self._timer_data.pop(timer_id, None)
-
-    async def next_due(self) -> datetime | None:
-        earliest = self._timers.earliest()
-        return None if earliest is None else from_ms(earliest)
-
-    def next_due_ms(self) -> int | None:
-        """`next_due` as epoch milliseconds, as kept: the simulator asks before every event."""
-        return self._timers.earliest()
-
-    async def timers(self) -> list[Timer]:
-        return [self._timer_data[tid] for tid, _ in self._timers]
 
     # -- events --------------------------------------------------------------------
     async def read_events(self, after: str = "0", count: int = 1000) -> list[tuple[str, Event]]:

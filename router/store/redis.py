@@ -35,8 +35,7 @@ from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
 from router.store.seen import StateSeen
-from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, TimerBatch, Transition
-from router.timer_models import Timer
+from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, Transition
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -153,20 +152,6 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
         replies = await self._scripts_at_once([self._script_call(t) for t in ts])
         return [self._outcome(t, r) for t, r in zip(ts, replies, strict=True)]
-
-    def known_due(self, now: datetime, limit: int) -> list[tuple[Timer, Contact]]:
-        return [] if isinstance(self.redis, RedisCluster) else self.known.due(to_ms(now), limit)
-
-    async def claim_and_apply(
-        self, now: datetime, lease_s: float, limit: int, ts: list[Transition]
-    ) -> tuple[TimerBatch, list[Contact | Conflict]]:
-        if isinstance(self.redis, RedisCluster) or not ts:
-            return await super().claim_and_apply(now, lease_s, limit, ts)
-        replies = await self._scripts_at_once(
-            [self._claim_call(now, lease_s, limit), *(self._script_call(t) for t in ts)]
-        )
-        claim = self._claimed(replies[0])
-        return claim, [self._outcome(t, r) for t, r in zip(ts, replies[1:], strict=True)]
 
     async def apply_and_view(
         self, t: Transition, known: DispatchState | None, limit: int = 500

@@ -7,15 +7,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
-from router.models import Event
+from router.models import Contact, Event
+from router.store.base import Conflict
 from router.store.known import Known
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
-from router.store.shapes import StreamInfo, Tail, TimerBatch
+from router.store.shapes import StreamInfo, Tail, TimerBatch, Transition
 from router.timer_models import Timer
 
 
@@ -28,10 +30,6 @@ def _event_name(raw: str) -> str | None:
     start += len('"event":"')
     end = raw.find('"', start)
     return raw[start:end] if end > start else None
-
-
-# A script's call as a pipeline sends it: the script, its keys, its arguments.
-ScriptCall = tuple[AsyncScript, list[str], list[Any]]
 
 
 class QueuesAndStream(RedisParts):
@@ -63,6 +61,21 @@ class QueuesAndStream(RedisParts):
             self._claim_ids, [self.k.timers, self.k.timer_data], [to_ms(now), until, limit]
         )
         return [Timer.model_validate_json(raw) for raw in found[1::2]]
+
+    def known_due(self, now: datetime, limit: int) -> list[tuple[Timer, Contact]]:
+        return [] if isinstance(self.redis, RedisCluster) else self.known.due(to_ms(now), limit)
+
+    async def claim_and_apply(
+        self, now: datetime, lease_s: float, limit: int, ts: list[Transition]
+    ) -> tuple[TimerBatch, list[Contact | Conflict]]:
+        if isinstance(self.redis, RedisCluster) or not ts:
+            # No scripts in a cluster pipeline: the claim, then the writes.
+            return await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
+        replies = await self._scripts_at_once(
+            [self._claim_call(now, lease_s, limit), *(self._script_call(t) for t in ts)]
+        )
+        claim = self._claimed(replies[0])
+        return claim, [self._outcome(t, r) for t, r in zip(ts, replies[1:], strict=True)]
 
     async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
         return self._claimed(await self._call(*self._claim_call(now, lease_s, limit)))
