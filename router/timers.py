@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
+from prometheus_client import Histogram
 
 from protocols import Priority
 from router import intake, ladder, waiting
@@ -51,6 +52,7 @@ class TimerRunner(Escalating):
         self._burst_until = 0.0
         # What the writes of this batch that freed someone read after themselves.
         self._freed: list[Prefetched] = []
+        self._lateness: dict[str, Histogram] = {}
 
     def bursting(self) -> bool:
         """Firing a burst (a full batch claimed within BURST_HOLD_S): work that can wait, waits."""
@@ -156,9 +158,11 @@ class TimerRunner(Escalating):
                     log.exception("timer_failed", timer_id=timer.id, kind=timer.kind.value)
 
     def _late(self, timer: Timer, now: datetime) -> None:
-        self.engine.metrics.timer_lateness.labels(timer.kind.value).observe(
-            max(0.0, (now - timer.due).total_seconds())
-        )
+        kind = timer.kind.value
+        late = self._lateness.get(kind)
+        if late is None:  # a histogram's child per kind, looked up once (a burst observes thousands)
+            late = self._lateness[kind] = self.engine.metrics.timer_lateness.labels(kind)
+        late.observe(max(0.0, (now - timer.due).total_seconds()))
 
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer, claimed: dict[str, Contact] | None = None) -> None:

@@ -108,6 +108,9 @@ def evolve(model: M, changes: dict[str, Any]) -> M:
     extra = model.__pydantic_extra__
     set_dict(new, values)
     set_extra(new, None if extra is None else dict(extra))
-    set_fields_set(new, model.__pydantic_fields_set__ | changes.keys())
+    given = model.__pydantic_fields_set__
+    # The set is shared with `model` when it already names every change: a record is never
+    # changed in place (each change is a new one), and the set only tells what was given.
+    set_fields_set(new, given if changes.keys() <= given else given | changes.keys())
     set_private(new, model.__pydantic_private__)
     return new

@@ -41,7 +41,9 @@ def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
     extra = contact.__pydantic_extra__
     object.__setattr__(new, "__dict__", values)
     object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))
-    object.__setattr__(new, "__pydantic_fields_set__", contact.__pydantic_fields_set__ | {"rev"})
+    given = contact.__pydantic_fields_set__
+    # Shared when it already names rev (nothing sets a field of a record in place; see evolve).
+    object.__setattr__(new, "__pydantic_fields_set__", given if "rev" in given else given | {"rev"})
     object.__setattr__(new, "__pydantic_private__", contact.__pydantic_private__)
     return new
 

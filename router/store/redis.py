@@ -116,7 +116,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return (
             self._transition,
             redis_transition.keys(self.k, t),
-            [redis_transition.payload(t, self.codec), self.k.wake],
+            redis_transition.args(t, self.codec, self.k.wake),
         )
 
     def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:

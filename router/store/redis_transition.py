@@ -13,15 +13,23 @@ from router.store.seen import step_record
 from router.store.shapes import Transition
 
 
-def payload(t: Transition, codec: ContactCodec) -> str:
+def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
+    """ARGV: the payload, the wake channel, then the records it names by their ARGV index (the
+    contact's, each offer's, timer's and event's JSON as they are stored), each its own argument
+    so that neither json.dumps nor Redis's cjson escapes and unescapes them inside the payload."""
     t.check_numbered()
     rev = (t.expect_rev or 0) + 1
     contact = with_rev(t.contact, rev)
+    argv = ["", wake, codec.encode(contact)]
+
+    def arg(record: str) -> int:
+        argv.append(record)
+        return len(argv)  # Lua's ARGV counts from 1
+
     payload: dict[str, Any] = {
         "id": contact.id,
         "expect_rev": False if t.expect_rev is None else t.expect_rev,
         "rev": rev,
-        "contact": codec.encode(contact),
         "enqueue": _score(t),
         "dequeue": t.dequeue,
         "open": str(to_ms(contact.received_at)) if contact.is_open else False,
@@ -36,7 +44,7 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "offers": [
             {
                 "id": o.id,
-                "json": o.model_dump_json(),
+                "json": arg(o.model_dump_json()),
                 "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
             }
             for o in t.offers
@@ -47,8 +55,8 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         "require_available": list(t.require_available),
         "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
         "disarm": list(t.disarm),
-        "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": tm.model_dump_json()} for tm in t.arm],
-        "events": [e.model_dump_json() for e in t.events],
+        "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": arg(tm.model_dump_json())} for tm in t.arm],
+        "events": [arg(e.model_dump_json()) for e in t.events],
         "queue_empty": t.queue_empty,
         "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
         "assign_seq": t.assign_seq,
@@ -65,14 +73,8 @@ def payload(t: Transition, codec: ContactCodec) -> str:
         if t.first_since is None
         else {"keys": t.first_since[0], "since": f"{to_ms(t.first_since[1]):015d}"},
     }
-    return json.dumps(payload)
-
-
-def _due(t: Transition) -> dict[str, str] | bool:
-    if t.expect_due is None:
-        return False
-    tid, by, leased = t.expect_due
-    return {"id": tid, "by": str(to_ms(by)), "leased": str(to_ms(leased))}
+    argv[0] = json.dumps(payload)
+    return argv
 
 
 def _score(t: Transition) -> str | bool:

@@ -11,7 +11,12 @@ Two costs of redis-py's asyncio connection showed in every profile of a transiti
   once. Here the write goes straight to the transport in that case; when bytes are still
   buffered (a slow or stalled server) it takes redis-py's own path, timeout and all.
 
-Everything else (connecting, health checks, reading, retries, errors) is redis-py's own.
+- reading: every reply is read under a new timeout context, although after a pipeline's first
+  reply the rest are usually already in hiredis's buffer. A plain connection (`WireConnection`)
+  hands back a reply the buffer holds whole at once; when it must wait for bytes it takes
+  redis-py's own path, timeout and all.
+
+Everything else (connecting, health checks, retries, errors) is redis-py's own.
 """
 
 from __future__ import annotations
@@ -24,7 +29,13 @@ import hiredis
 from redis.asyncio.connection import AbstractConnection, Connection
 from redis.asyncio.sentinel import SentinelManagedConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+try:  # what hiredis's reader returns for a reply not yet whole (redis-py's own marker)
+    from redis._parsers.hiredis import NOT_ENOUGH_DATA
+except ImportError:  # pragma: no cover - an older redis-py: every read takes its own path
+    NOT_ENOUGH_DATA = None
 
 
 class Wire:
@@ -94,7 +105,55 @@ class Wire:
 SENDERS: tuple[type, ...] = (AbstractConnection, Wire)
 
 
-class WireConnection(Wire, Connection):
+class BufferedReads:
+    """Mixed in before a plain redis-py asyncio Connection (not Sentinel's, whose own
+    read_response turns a demoted master's READONLY into a reconnect)."""
+
+    _parser: Any
+    health_check_interval: float
+    next_health_check: float
+
+    async def read_response(
+        self,
+        disable_decoding: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109 - redis-py's own signature
+        *,
+        disconnect_on_error: bool = True,
+        push_request: bool | None = False,
+    ) -> Any:
+        """A reply hiredis already holds whole: returned (or raised) as redis-py would, with no
+        timeout armed for a read that cannot wait. Anything else: redis-py's own read."""
+        plain: Any = super()
+        reader = getattr(self._parser, "_reader", None)
+        whole = NOT_ENOUGH_DATA
+        if reader is not None and NOT_ENOUGH_DATA is not None and getattr(self._parser, "_connected", False):
+            whole = reader.gets(False) if disable_decoding else reader.gets()
+        if whole is NOT_ENOUGH_DATA:
+            return await plain.read_response(
+                disable_decoding, timeout, disconnect_on_error=disconnect_on_error, push_request=push_request
+            )
+        push = getattr(self._parser, "_hiredis_PushNotificationType", None)
+        if push is not None and isinstance(whole, push):  # RESP3: handled as the parser does
+            whole = await self._parser.handle_push_response(whole)
+            if not push_request:
+                return await self.read_response(
+                    disable_decoding, timeout, disconnect_on_error=disconnect_on_error
+                )
+        broken = whole if isinstance(whole, RedisConnectionError) else None
+        if isinstance(whole, list) and whole and isinstance(whole[0], RedisConnectionError):
+            broken = whole[0]
+        if broken is not None:
+            if disconnect_on_error:
+                await plain.disconnect(nowait=True)
+            raise broken
+        if self.health_check_interval:
+            self.next_health_check = asyncio.get_running_loop().time() + self.health_check_interval
+        if isinstance(whole, ResponseError):
+            raise whole from None
+        return whole
+
+
+class WireConnection(Wire, BufferedReads, Connection):
     pass
 
 

@@ -9,8 +9,9 @@ import signal
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
-from redis.exceptions import DataError
+from redis.exceptions import DataError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.store.connect import connect
@@ -99,3 +100,60 @@ async def test_a_write_that_backs_up_waits_under_the_socket_timeout() -> None:
 async def _write_many(conn: WireConnection, chunk: bytes, times: int) -> None:
     for _ in range(times):
         await conn.send_packed_command([chunk], check_health=False)
+
+
+async def test_replies_read_from_the_buffer_are_those_redis_py_reads(redis_srv: RedisServer) -> None:
+    # Errors among the replies come back in their places, as the same exception classes.
+    ours, theirs = connect(redis_srv.url), Redis.from_url(redis_srv.url, decode_responses=True)
+    try:
+        got = []
+        for client in (ours, theirs):
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.set("wire:s", "text")
+                pipe.incr("wire:s")  # an error reply: not an integer
+                pipe.get("wire:s")
+                pipe.evalsha("0" * 40, 0)  # NOSCRIPT
+                pipe.hgetall("wire:none")
+                pipe.zadd("wire:z", {"a": 1.5})
+                pipe.zrange("wire:z", 0, -1, withscores=True)
+                replies = await pipe.execute(raise_on_error=False)
+            got.append([(type(r).__name__, r if not isinstance(r, Exception) else str(r)) for r in replies])
+            await client.delete("wire:s", "wire:z")
+        assert got[0] == got[1]
+        assert got[0][1][0] == "ResponseError" and got[0][3][0] == "NoScriptError"
+        async with ours.pipeline(transaction=False) as pipe:
+            pipe.set("wire:s", "text")
+            pipe.incr("wire:s")
+            with pytest.raises(ResponseError):
+                await pipe.execute()
+    finally:
+        await ours.delete("wire:s")
+        await ours.aclose()
+        await theirs.aclose()
+
+
+async def test_a_pipelines_replies_already_buffered_arm_no_timeout(
+    redis_srv: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # redis-py's own read (a timeout context per reply) runs only when a reply is not yet whole.
+    own = Connection.read_response
+    waited = 0
+
+    async def counted(self: Connection, *args: Any, **kwargs: Any) -> Any:
+        nonlocal waited
+        waited += 1
+        return await own(self, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "read_response", counted)
+    client = connect(redis_srv.url)
+    try:
+        await client.set("wire:n", "0")
+        waited = 0
+        async with client.pipeline(transaction=False) as pipe:
+            for _ in range(100):
+                pipe.incr("wire:n")
+            assert await pipe.execute() == list(range(1, 101))
+        assert waited < 100
+    finally:
+        await client.delete("wire:n")
+        await client.aclose()

@@ -22,8 +22,10 @@
 --          (the newest 256: a reader holding the state a few numbers behind catches up from
 --          them, read_view.lua; router/store/seen.py)
 -- KEYS[20] seq         STRING contact sequence counter (read_view.lua takes from it too)
--- ARGV[1]  JSON payload (see router/store/redis.py: _payload); every score is a string
+-- ARGV[1]  JSON payload (router/store/redis_transition.py: args); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
+-- ARGV[3]  the contact's record as stored; then each offer's, timer's and event's JSON, which
+--          the payload names by ARGV index (o.json, t.json, events)
 --
 -- Returns {"ok", rev, state version, roster head, seq} or {"conflict", reason}; on conflict nothing was
 -- written. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
@@ -80,7 +82,7 @@ if p.first_since ~= false then
 end
 
 -- numbering a new contact: its seq in the record (written as -1) and in its queue score ----
-local record, enqueue, seq = p.contact, p.enqueue, 0
+local record, enqueue, seq = ARGV[3], p.enqueue, 0
 if p.assign_seq then
   seq = redis.call('INCR', KEYS[20])
   local at = string.find(record, '"seq":-1,', 1, true)
@@ -105,7 +107,7 @@ else
   end
 end
 for _, o in ipairs(p.offers) do
-  redis.call('HSET', KEYS[5], o.id, o.json)
+  redis.call('HSET', KEYS[5], o.id, ARGV[o.json])
   redis.call('SADD', KEYS[15], o.id)
   if o.pending ~= false then
     redis.call('ZADD', KEYS[6], o.pending, o.id)
@@ -136,9 +138,9 @@ for _, t in ipairs(p.arm) do
 end
 for _, t in ipairs(p.arm) do
   redis.call('ZADD', KEYS[10], t.due, t.id)
-  redis.call('HSET', KEYS[11], t.id, t.json)
+  redis.call('HSET', KEYS[11], t.id, ARGV[t.json])
 end
-for _, e in ipairs(p.events) do redis.call('XADD', KEYS[12], '*', 'e', e) end
+for _, e in ipairs(p.events) do redis.call('XADD', KEYS[12], '*', 'e', ARGV[e]) end
 if p.arrival ~= false then
   redis.call('ZREMRANGEBYLEX', KEYS[14], '[' .. p.arrival.key .. '|', '(' .. p.arrival.forget)
   redis.call('ZADD', KEYS[14], 0, p.arrival.member)
