@@ -1,12 +1,20 @@
 """The contact record's codec (router/store/records.py): a record read again unchanged is the one
 already decoded, a changed one is decoded afresh, and forgetting a contact leaves nothing of it
-(its personal part included) in the process."""
+(its personal part included) in the process; and how a transition hands its records to Redis."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from router.models import Event
+from router.store import RedisStore, Transition, redis_transition
 from router.store.records import ContactCodec
 from router.store.sealing import Sealer
-from tests.contract.test_store_contract import contact
+from tests.conftest import START
+from tests.contract.test_store_contract import contact, timer
 
 
 def test_a_record_read_again_unchanged_is_decoded_once_and_forgotten_with_its_contact() -> None:
@@ -23,3 +31,26 @@ def test_a_record_read_again_unchanged_is_decoded_once_and_forgotten_with_its_co
     codec.forget("a")
     assert "a" not in codec._decoded and "a" not in codec._known  # no personal part kept
     assert codec.decode("a", raw) == c  # and it still opens from the store's text
+
+
+async def test_a_transitions_records_travel_as_arguments_of_their_own_and_are_stored_as_sent(
+    redis_client: aioredis.Redis,
+) -> None:
+    # transition.lua gets the contact's, each timer's and each event's JSON as ARGV entries the
+    # payload names by index (nothing escaped inside the payload), and stores them unchanged.
+    store = RedisStore(redis_client, "argv", Sealer(["a-key-for-this-test"]))
+    c = contact("a")
+    event = Event(at=START, event="received", contact_id="a")
+    t = Transition(contact=c, expect_rev=None, arm=[timer("t1", 60)], events=[event])
+    argv = redis_transition.args(t, store.codec, store.k.wake)
+    payload = json.loads(argv[0])
+    assert "contact" not in payload and argv[1] == store.k.wake
+    assert [payload["arm"][0]["json"], *payload["events"]] == [4, 5]  # Lua's ARGV counts from 1
+    assert json.loads(argv[3])["id"] == "t1" and json.loads(argv[4])["event"] == "received"
+    assert not any(record in argv[0] for record in argv[2:])
+    await store.apply(t)
+    k = store.k
+    assert await redis_client.hget(k.contacts, "a") == argv[2]
+    assert await redis_client.hget(k.timer_data, "t1") == argv[3]
+    stream: Any = await redis_client.xrange(k.events)
+    assert stream[0][1]["e"] == argv[4]
