@@ -21,7 +21,7 @@ from router.errors import Invalid, NotFound
 from router.keyring import Keyring
 from router.metrics import Metrics
 from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
-from router.notify import LogNotifier, Notifier, Page, record_pages
+from router.notify import LogNotifier, Notifier, Page, PagesOwed, record_pages
 from router.receiving import Receiving
 from router.rosters import Rosters
 from router.staff_actions import StaffActions, owed_debrief
@@ -301,10 +301,13 @@ class Engine(Receiving, Changing, StaffActions):
         reason: str,
         oncall: OnCall | None = None,
         owed: str | None = None,
+        record_with: list[PagesOwed] | None = None,
     ) -> None:
         """Page everyone on call now in the named roles (escalations, breaches, imminent danger);
         a burst of escalations hands in the on-call set it read once. `owed`: the timer its write
-        armed to keep these pages owed (router/owed_pages.py), cleared with their record."""
+        armed to keep these pages owed (router/owed_pages.py), cleared with their record.
+        `record_with`: the pages and `owed` join the caller's batch, which it records itself
+        (`record_pages`) once every page of the batch is sent."""
         if oncall is None:
             oncall, _ = await self.rosters.on_call(self.clock.now())
         targets = ladder.paged(oncall, notify)
@@ -318,8 +321,14 @@ class Engine(Receiving, Changing, StaffActions):
                 page = Page(responder=responder, contact=contact, reason=reason, via=tuple(via))
                 await self._safely(reason, self.notifier.page(page))
                 sent.append(page)
+        if record_with is not None:
+            record_with.append((sent, owed))
+            return
         # One write for the lot: the audit trail, and how every instance's consoles hear them.
-        await self._safely("page_record", record_pages(self.store, sent, self.clock.now(), owed))
+        await self.record_pages([(sent, owed)])
+
+    async def record_pages(self, sent: list[PagesOwed]) -> None:
+        await self._safely("page_record", record_pages(self.store, sent, self.clock.now()))
 
     async def arm_shift_change(self) -> None:
         """Dispatch must look again when the on-call set changes: arm the next boundary."""

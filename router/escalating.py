@@ -16,6 +16,7 @@ from router import aftercare, ladder, owed_pages, waiting
 from router import transitions as tr
 from router.engine import Engine
 from router.models import Contact
+from router.notify import PagesOwed
 from router.store import Conflict, TimerBatch, Transition
 from router.timer_models import Timer, TimerKind
 from schedules import OnCall
@@ -96,6 +97,7 @@ class Escalating:
         written. A refused one is left to its caller."""
         engine = self.engine
         written: list[Timer] = []
+        pages: list[PagesOwed] = []  # recorded in one write once all are sent
         for (timer, t), outcome in zip(planned, outcomes, strict=True):
             if isinstance(outcome, Conflict):
                 continue
@@ -103,7 +105,9 @@ class Escalating:
             await engine._emit(outcome, t.events)
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
             self._escalated(timer, outcome, reason)
-            await self._after_escalation(timer, outcome, reason, oncall, _owed(t))
+            await self._after_escalation(timer, outcome, reason, oncall, _owed(t), pages)
+        if pages:
+            await engine.record_pages(pages)
         return written
 
     async def _widen_language(self, contact_id: str, reason: str) -> None:
@@ -181,13 +185,19 @@ class Escalating:
         reason: str,
         oncall: OnCall | None = None,
         owed: str | None = None,
+        pages: list[PagesOwed] | None = None,
     ) -> None:
         """What an escalation or breach owes once written: its pages, and for a breach (or a step
         naming a partner) the language widened and the hand-off. `owed` (the pages timer its
         write armed) is cleared in the pages' own record when nothing follows them, else after
-        the rest."""
+        the rest. `pages`: a batch's, recorded by the caller once every page is sent (a step
+        with nothing after its pages only)."""
         more = reason == "breach" or "partner" in timer.notify
-        await self.engine.page(contact, timer.notify, timer.via, reason, oncall, None if more else owed)
+        if more and pages:
+            await self.engine.record_pages(pages)  # the batch's so far first: the stream's order kept
+            pages.clear()
+        page_owed, batch = (None, None) if more else (owed, pages)
+        await self.engine.page(contact, timer.notify, timer.via, reason, oncall, page_owed, batch)
         if reason == "breach":
             # No contact goes unoffered to its breach because of language.
             await self._widen_language(contact.id, "breach")

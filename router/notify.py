@@ -38,6 +38,7 @@ class Pager(Protocol):
         reason: str,
         oncall: OnCall | None = None,
         owed: str | None = None,
+        record_with: list[PagesOwed] | None = None,
     ) -> None: ...
 
 
@@ -62,11 +63,18 @@ def page_event(page: Page, now: datetime) -> Event:
     )
 
 
-async def record_pages(store: Store, pages: list[Page], now: datetime, owed: str | None = None) -> None:
+# Pages sent, and the timer that kept them owed (router/owed_pages.py), if any.
+PagesOwed = tuple[list[Page], str | None]
+
+
+async def record_pages(store: Store, sent: list[PagesOwed], now: datetime) -> None:
     """Put pages on the stream in one write: the audit trail, and how every instance's consoles
-    hear them. `owed`: the timer that kept them owed (router/owed_pages.py), cleared in that write."""
-    if pages or owed:
-        await store.record([page_event(page, now) for page in pages], done=[owed] if owed else [])
+    hear them; the timers that kept them owed are cleared in that write. A burst of escalations
+    records all its pages at once (one round trip for the batch, not one per escalation)."""
+    events = [page_event(page, now) for pages, _ in sent for page in pages]
+    done = [owed for _, owed in sent if owed]
+    if events or done:
+        await store.record(events, done=done)
 
 
 class Notifier(abc.ABC):

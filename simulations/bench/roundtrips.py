@@ -12,7 +12,8 @@ virtual clock, each operation driven alone (one at a time, the unbatched worst c
   - offer timing out: one responder on call, with room for every contact (at most 100), who never answers;
     each contact's offer expires in turn (`fire_due()` at each), and the pass after it does what
     it does (offers it to nobody else: there is nobody).
-  - escalation, burst: as many due at once and one `fire_due()` (batched).
+  - escalation, burst: as many due at once and one `fire_due()` (batched); and again with the
+    primary and backup on call and away, each escalation paging the backup.
 Counted per phase: round trips = requests this process's Redis connections wrote (a single
 command, a pipeline or a MULTI/EXEC block: one each; `_counted.count_sends` counts them where
 every one passes, router/store/wire.py's SENDERS), Redis commands from `INFO commandstats`
@@ -197,6 +198,16 @@ async def escalations(url: str, proto: Path, workdir: Path, ops: int) -> dict[st
             await svc.runner.fire_due()
 
         out[f"escalation, {ops} due at once"] = await phase(url, ops, burst)
+    clock = VirtualClock(START)
+    async with engine_on(url, proto, workdir, clock, hotline="pageburst") as svc:
+        await away_on_call(svc)
+        await intake_many(svc, clock, ops, "7")
+
+        async def paging_burst() -> None:
+            clock.set(START + timedelta(seconds=ESCALATE_AFTER_S + 1))
+            await svc.runner.fire_due()
+
+        out[f"escalation paging the backup, {ops} due at once"] = await phase(url, ops, paging_burst)
     return out
 
 

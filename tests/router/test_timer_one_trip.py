@@ -10,6 +10,7 @@ import pytest
 from router.clock import VirtualClock
 from router.engine import Engine
 from router.models import ContactStatus
+from router.timer_models import TimerKind
 from router.timers import TimerRunner
 from tests.router import trips
 from tests.router.helpers import sms, staff
@@ -100,3 +101,26 @@ async def test_an_offer_timing_out_reads_nothing_apart_from_its_claim(
     # The second lapses within the first's cooldown: that timer, still to come, covers it.
     assert sent[0] == 2, sent[0]
     assert (await engine.get_contact(second.id)).status == ContactStatus.queued
+
+
+async def test_a_burst_paging_the_backup_records_every_page_in_one_write(
+    engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twenty escalations due at once, each paging the backup: the pages are sent one by one and
+    # recorded together (one write for the batch, not one per escalation), every owed timer
+    # cleared in it.
+    await staff(engine, ["ana"], ["ben"])
+    await engine.set_presence("ana", "away")
+    ids = [(await engine.intake(sms(sender=f"+1555000{i:04d}"))).id for i in range(20)]
+    runner = TimerRunner(engine)
+    await runner.fire_due()  # nothing due yet: Redis learns the claim script (not counted)
+    await clock.advance(engine.protocol.escalation[0].after.total_seconds())
+    with round_trips(monkeypatch) as sent:
+        fired = await runner.fire_due()
+    # claim and escalations, the pages' record, then dispatch's read and its offers to ben (the
+    # widened audience); one write per escalation's pages would be 23
+    assert fired == 20 and sent[0] <= 4, sent[0]
+    paged = [e for _, e in await engine.store.read_events() if e.event == "paged"]
+    assert sorted(e.contact_id or "" for e in paged) == sorted(ids)
+    assert {e.model_extra["responder"] for e in paged if e.model_extra} == {"ben"}
+    assert not [t for t in await engine.store.timers() if t.kind == TimerKind.pages]
