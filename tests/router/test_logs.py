@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from router import logs
 from router.clock import VirtualClock
@@ -94,3 +96,11 @@ def test_stdlib_lines_are_json_and_redacted(stdlib_out: io.StringIO) -> None:
     assert lines[2]["event"] == "Error handling request from %s" and lines[2]["error"] == "ValueError"
     text = stdlib_out.getvalue()
     assert "8675309" not in text and "secretABC" not in text and "example.org" not in text
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789 +-().@ab_c:TZé\n"), max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_a_string_passed_without_scrubbing_is_one_scrubbing_would_leave_alone(text: str) -> None:
+    # The log's fast path (no "@", no run of digits) never skips a string scrub would change.
+    expected = text if logs._ISO_TIME.match(text) else logs.scrub(text)
+    assert logs._clean(text) == expected
