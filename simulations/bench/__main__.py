@@ -14,7 +14,8 @@ started is stopped before the next benchmark begins.
 - intake: one serve at fixed rates (open loop, 500/s and 2,000/s), 2,000/s again on
   `serve --workers 2`, and closed loop (c=1, c=16).
 - costs: round trips, Redis commands and CPU per intake, accept, close, escalation (in-process).
-- sim, oncall: simulator speed (modest sizes) and on-call lookups.
+- sim, oncall: simulator speed (modest sizes; a longer busy hotline also in segments on two
+  workers, as the staffing planner runs it) and on-call lookups.
 The summary ends with issue #13's targets and whether this run met each.
 """
 
@@ -109,9 +110,14 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(sim_speed.timed(sim_speed.mmc(2_000), "m/m/c", False)),
             asyncio.run(sim_speed.timed(sim_speed.busy_hotline(3_000 if quick else 10_000), "year", False)),
         ]
+        if not quick:
+            # As the staffing planner and `simulate` run a window of four weeks or more: in
+            # segments of two weeks, one process per core (20,000 contacts: 36 days, 2 segments).
+            sims.append(asyncio.run(sim_speed.timed_segments(sim_speed.busy_hotline(20_000), workers=2)))
         for s in sims:
+            how = f", {s['segments']} segments on {s['workers']} workers" if "segments" in s else ""
             print(
-                f"{s['scenario']}: {s['contacts']:,} contacts in {s['wall_s']:.1f} s wall = "
+                f"{s['scenario']}{how}: {s['contacts']:,} contacts in {s['wall_s']:.1f} s wall = "
                 f"{s['contacts_per_s']:,.0f} contacts/s ({s['contacts_per_cpu_s']:,.0f} per CPU second), "
                 f"{s['within_target_pct']}% within target, {s['breaches']:,} breaches"
             )

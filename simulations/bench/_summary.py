@@ -148,8 +148,10 @@ def targets(
             f"{_mark(None if rt is None else rt <= 2)} ({'—' if rt is None else f'{rt:.2f}'})"
         )
     for s in sims:
+        how = f", {s['segments']} segments on {s['workers']} workers" if "segments" in s else ""
         out.append(
-            f"simulator >= 10,000 contacts per wall second ({s['scenario']}, {s['contacts']:,} contacts): "
+            f"simulator >= 10,000 contacts per wall second "
+            f"({s['scenario']}{how}, {s['contacts']:,} contacts): "
             f"{_mark(s['contacts_per_s'] >= 10_000)} ({s['contacts_per_s']:,.0f}/s)"
         )
     return out
