@@ -1,8 +1,8 @@
 """What the timer loop does for escalation steps and breaches (router/timers.py mixes it in):
-fire them on a guess in the claim's own round trip, or a batch of them on the claim's read, or
-one on its own; then what each written step owes (its pages, and for a breach or a step naming
-a partner the language widened and the hand-off); and owed pages an instance did not live to
-send."""
+fire them on a guess in the claim's own round trip (an offer's timeout too, when such are all
+that falls due), or a batch of them on the claim's read, or one on its own; then what each
+written step owes (its pages, and for a breach or a step naming a partner the language widened
+and the hand-off); and owed pages an instance did not live to send."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from protocols import Partner
 from router import aftercare, ladder, owed_pages, waiting
 from router import transitions as tr
 from router.engine import Engine
-from router.models import Contact
+from router.models import Contact, OfferStatus
 from router.notify import PagesOwed
 from router.store import Conflict, TimerBatch, Transition
 from router.timer_models import Timer, TimerKind
@@ -42,7 +42,9 @@ class Escalating:
         store = self.engine.store
         head = store.seen.roster_head
         known = store.known_due(now, self.batch) if head >= 0 else []
-        planned = [(timer, t) for timer, contact in known if (t := _step(timer, contact, now)) is not None]
+        planned = [
+            (timer, t) for timer, contact in known if (t := self._guess(timer, contact, now)) is not None
+        ]
         if not planned:
             return [], None
         oncall, _ = await self.engine.rosters.on_call(now, head)
@@ -51,6 +53,16 @@ class Escalating:
             t.expect_due, t.expect_head = (timer.id, now, leased), head
         self._quiet(planned, oncall)
         return planned, oncall
+
+    def _guess(self, timer: Timer, contact: Contact, now: datetime) -> Transition | None:
+        """The write a guessed timer makes: a step on the ladder, or an offer's release, decided
+        on the contact (and the offer) as this instance last wrote or read them."""
+        if timer.kind != TimerKind.offer_timeout:
+            return _step(timer, contact, now)
+        held = self.engine.store.known_view(offer_id=timer.offer_id) if timer.offer_id else None
+        if held is None or held.offer is None or held.contact is None or held.contact.rev != contact.rev:
+            return None  # not held as written: the claim's way reads it
+        return tr.release_offer(contact, held.offer, now, OfferStatus.expired)
 
     async def _fire_batch(self, timers: list[Timer], claim: TimerBatch) -> list[Timer]:
         """Escalations and breaches of distinct contacts: one read for all their contacts, one
@@ -93,8 +105,9 @@ class Escalating:
         outcomes: list[Contact | Conflict],
         oncall: OnCall | None,
     ) -> list[Timer]:
-        """What each escalation or breach written owes (its events, metrics, pages); the timers
-        written. A refused one is left to its caller."""
+        """What each escalation or breach written owes (its events, metrics, pages), and an offer
+        released on its timeout its events; the timers written. A refused one is left to its
+        caller."""
         engine = self.engine
         written: list[Timer] = []
         pages: list[PagesOwed] = []  # recorded in one write once all are sent
@@ -103,6 +116,10 @@ class Escalating:
                 continue
             written.append(timer)
             await engine._emit(outcome, t.events)
+            if timer.kind == TimerKind.offer_timeout:
+                engine.metrics.offers.labels("expired").inc()
+                log.info("offer_expired", contact_id=outcome.id, offer_id=timer.offer_id)
+                continue
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
             self._escalated(timer, outcome, reason)
             await self._after_escalation(timer, outcome, reason, oncall, _owed(t), pages)

@@ -15,7 +15,7 @@ from prometheus_client import Histogram
 from protocols import Priority
 from router import intake, ladder, waiting
 from router import transitions as tr
-from router.dispatching import Prefetched
+from router.dispatching import QUEUE_PAGE, Prefetched
 from router.engine import Engine
 from router.escalating import Escalating
 from router.models import Contact, OfferStatus
@@ -68,10 +68,20 @@ class TimerRunner(Escalating):
             # round trip as the claim (which leases them too): one call for a lone escalation.
             guessed, oncall = await self._guesses(now)
             if guessed:
+                # A lone offer released frees its responder: what the pass after reads is read
+                # after the write, in the same round trip (as `change_or_stale(view_into=…)`).
+                lone = len(guessed) == 1 and guessed[0][0].kind == TimerKind.offer_timeout
+                moves = self.engine.store.seen.moves
                 claim, outcomes = await self.engine.store.claim_and_apply(
-                    now, self.lease_s, self.batch, [t for _, t in guessed]
+                    now,
+                    self.lease_s,
+                    self.batch,
+                    [t for _, t in guessed],
+                    (self.engine._held(), QUEUE_PAGE) if lone else None,
                 )
                 fired = await self._written(guessed, outcomes, oncall)
+                if claim.view is not None and fired:
+                    self._freed[:] = [(claim.view, moves)]
                 for timer in fired:
                     self._late(timer, now)
                 missed = self.engine.metrics.timer_guesses_missed

@@ -10,6 +10,7 @@ from datetime import datetime
 from router.models import Activation, Contact, Event, FeedRecord, Offer, Presence, Responder, TokenRecord
 from router.store.seen import StateSeen
 from router.store.shapes import (
+    Conflict,
     ContactView,
     DispatchState,
     DispatchView,
@@ -22,18 +23,6 @@ from router.store.shapes import (
 )
 from router.timer_models import Timer
 from schedules import Roster, RosterVersion
-
-
-class Conflict(Exception):
-    """A guard of a transition did not hold; nothing was written. Re-read and decide again."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class StoreUnavailable(Exception):
-    """The store cannot be reached."""
 
 
 class Store(abc.ABC):
@@ -231,19 +220,28 @@ class Store(abc.ABC):
         """Claim due timers: each is leased (pushed to now + lease) until completed."""
 
     def known_due(self, now: datetime, limit: int) -> list[tuple[Timer, Contact]]:
-        """Escalation and breach timers this process's own writes armed, due by `now`, each with
-        its contact as last written or read here, where the store keeps them (Redis, not
-        Cluster): guesses for `claim_and_apply`, taken off as handed out."""
+        """Timers this process's own writes armed, due by `now`, each with its contact as last
+        written or read here (router/store/known.py says which), where the store keeps them
+        (Redis, not Cluster): guesses for `claim_and_apply`, taken off as handed out."""
         return []
 
     async def claim_and_apply(
-        self, now: datetime, lease_s: float, limit: int, ts: list[Transition]
+        self,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        ts: list[Transition],
+        view: tuple[DispatchState | None, int] | None = None,
     ) -> tuple[TimerBatch, list[Contact | Conflict]]:
         """`claim_batch`, then each of `ts` applied as `apply_many` does (timers fired on
-        `known_due`'s guesses, guarded by `expect_due` with this claim's lease end): in one round
-        trip where the store allows. The claim holds every timer due, the guessed ones included:
-        a guess refused is then fired on the claim's read."""
-        return await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
+        `known_due`'s guesses, guarded by `expect_due` with this claim's lease end), then with
+        `view` (known state, queue page) what `dispatch_view` reads, as the batch's `view`: in
+        one round trip where the store allows. The claim holds every timer due, the guessed ones
+        included: a guess refused is then fired on the claim's read."""
+        claim, outcomes = await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
+        if view is not None:
+            claim = replace(claim, view=await self.dispatch_view(view[0], "always", view[1]))
+        return claim, outcomes
 
     async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
         """`claim_due`, and the claimed timers' contacts, the next due time and the roster head

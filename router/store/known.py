@@ -8,8 +8,9 @@ any other revision (another instance changed the contact meanwhile) drops it.
 
 With each entry go the timers this process armed for it (in its writes, or alone) and has not
 disarmed or completed since: the timer loop's guess of what falls due (router/timers.py). An
-escalation or breach due alone among them is fired by a write guarded on the timer still being
-due and unclaimed (`Transition.expect_due`); the claim sent in the same round trip finds what
+escalation or breach due alone among them — or an offer's timeout, when such are all that is
+due — is fired by a write guarded on the timer still being due and unclaimed
+(`Transition.expect_due`); the claim sent in the same round trip finds what
 the guess did not (a timer armed elsewhere, a contact with several due, a guess refused). A read
 showing a revision other than the one held drops them: another instance wrote, and may have
 armed timers not seen here.
@@ -31,6 +32,11 @@ KEEP = 2000
 # The timers a guess may fire: a contact's step on the ladder, decided on the contact alone.
 # (Every kind is held: one of another kind due beside it is fired first, by the claim.)
 GUESSED = frozenset({TimerKind.escalate, TimerKind.breach})
+# An offer's timeout is guessed (its release decided on the contact and offer as held) only when
+# such timeouts are all that falls due here: a guess is written in the claim's round trip, before
+# anything the claim fires, whereas the claim's way fires the ladder's steps first and then the
+# rest in due order. Guessing it beside anything else would change that order.
+GUESSED_ALONE = frozenset({TimerKind.offer_timeout})
 # The due heap is rebuilt from the timers held once it holds this many more entries than twice
 # their number (a disarmed timer's entry stays until its time passes or the heap is rebuilt).
 COMPACT_AT = 1024
@@ -83,9 +89,10 @@ class Known:
     def due(self, now: int, limit: int) -> list[tuple[Timer, Contact]]:
         """Up to `limit` escalations and breaches held here due by `now` (epoch ms), earliest
         first, each the only timer of its contact held here due by then, with its contact as last
-        seen here. Every due timer met is taken off: a guess is made once, and the claim takes
-        what was not guessed."""
+        seen here; or, when nothing else held here is due, offer timeouts so. Every due timer met
+        is taken off: a guess is made once, and the claim takes what was not guessed."""
         out: list[tuple[Timer, Contact]] = []
+        others = False
         while self._due and self._due[0][0] <= now and len(out) < limit:
             ms, tid = heapq.heappop(self._due)
             timer = self._timers.get(tid)
@@ -94,8 +101,12 @@ class Known:
             cid = timer.contact_id
             due = [i for i in self._timers_of.get(cid, ()) if to_ms(self._timers[i].due) <= now]
             self._drop(cid, due)
-            if due == [tid] and timer.kind in GUESSED:
+            if due == [tid] and timer.kind in GUESSED | GUESSED_ALONE:
                 out.append((timer, self._contacts[cid][0]))
+            else:
+                others = True
+        if others or any(timer.kind in GUESSED for timer, _ in out):
+            out = [(timer, c) for timer, c in out if timer.kind in GUESSED]
         return out
 
     def armed(self, timers: list[Timer]) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from router.clock import from_ms, to_ms
 from router.models import Contact, Event, Offer, OfferStatus, Presence, Responder
-from router.store.base import Conflict, Store
+from router.store.base import Store
 from router.store.memory_outbox import MemoryOutbox
 from router.store.memory_setup import MemorySetup
 from router.store.memory_timers import MemoryTimers
@@ -20,6 +20,7 @@ from router.store.ordered import SortedScores
 from router.store.records import with_rev
 from router.store.seen import StateSeen
 from router.store.shapes import (
+    Conflict,
     ContactView,
     DispatchState,
     DispatchView,

@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from router.models import Activation, FeedRecord, TokenRecord
-from router.store.base import Conflict
 from router.store.seen import StateSeen
-from router.store.shapes import Lock
+from router.store.shapes import Conflict, Lock
 from schedules import Roster, RosterVersion
 
 MARKS_SWEEP_AT = 10_000

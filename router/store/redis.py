@@ -26,7 +26,7 @@ from router.models import (
     Responder,
 )
 from router.store import redis_transition
-from router.store.base import Conflict, Store, StoreUnavailable
+from router.store.base import Store
 from router.store.connect import OUTAGE, connect
 from router.store.known import Known
 from router.store.records import ContactCodec, with_rev
@@ -35,7 +35,15 @@ from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
 from router.store.sealing import Sealer
 from router.store.seen import StateSeen
-from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState, Transition
+from router.store.shapes import (
+    Conflict,
+    ContactView,
+    DispatchState,
+    DispatchView,
+    IntakeState,
+    StoreUnavailable,
+    Transition,
+)
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -158,13 +166,9 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     ) -> tuple[Contact | Conflict, DispatchView]:
         if isinstance(self.redis, RedisCluster):
             return await super().apply_and_view(t, known, limit)  # no scripts in a cluster pipeline
-        view_keys, view_args = self._view_call(known, "always", limit)
-        written, viewed = await self._scripts_at_once(
-            [self._script_call(t), (self._read_view, view_keys, view_args)]
-        )
-        state, _, queued, page, _, _ = self._view_parse(viewed, known, "always")
-        assert state is not None  # a state is wanted: read whole, or `known` still holds
-        return self._outcome(t, written), DispatchView(state, queued, page)
+        call, parse = self._viewed_after(known, limit)
+        written, viewed = await self._scripts_at_once([self._script_call(t), call])
+        return self._outcome(t, written), parse(viewed)
 
     def known_view(self, contact_id: str | None = None, offer_id: str | None = None) -> ContactView | None:
         return self.known.view(contact_id, offer_id)

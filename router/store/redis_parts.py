@@ -3,17 +3,19 @@ client, the hotline's keys and the script call with its outage and replica handl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from redis.commands.core import AsyncScript
 
 from router.keys import Keys
 from router.models import Contact
-from router.store.base import Conflict
-from router.store.shapes import Transition
+from router.store.shapes import Conflict, DispatchState, DispatchView, Transition
 
 # A script's call as a pipeline sends it: the script, its keys, its arguments.
 ScriptCall = tuple[AsyncScript, list[str], list[Any]]
+# How a read_view.lua reply becomes what a dispatch pass reads.
+ViewParse = Callable[[Any], DispatchView]
 
 
 class RedisParts:
@@ -35,4 +37,14 @@ class RedisParts:
         raise NotImplementedError
 
     def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
+        raise NotImplementedError
+
+    def _viewed_after(self, known: DispatchState | None, limit: int) -> tuple[ScriptCall, ViewParse]:
+        """read_view.lua's call for what a dispatch pass reads, and how its reply becomes a view
+        (router/store/redis_views.py)."""
+        raise NotImplementedError
+
+    async def dispatch_view(
+        self, known: DispatchState | None, queue: str = "always", limit: int = 500
+    ) -> DispatchView:
         raise NotImplementedError

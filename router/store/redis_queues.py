@@ -4,6 +4,7 @@ writer read in order (sorted sets leased by claim scripts, and the hotline's str
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -12,12 +13,18 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
 from router.models import Contact, Event
-from router.store.base import Conflict
 from router.store.known import Known
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
 from router.store.sealing import Sealer
-from router.store.shapes import StreamInfo, Tail, TimerBatch, Transition
+from router.store.shapes import (
+    Conflict,
+    DispatchState,
+    StreamInfo,
+    Tail,
+    TimerBatch,
+    Transition,
+)
 from router.timer_models import Timer
 
 
@@ -66,16 +73,26 @@ class QueuesAndStream(RedisParts):
         return [] if isinstance(self.redis, RedisCluster) else self.known.due(to_ms(now), limit)
 
     async def claim_and_apply(
-        self, now: datetime, lease_s: float, limit: int, ts: list[Transition]
+        self,
+        now: datetime,
+        lease_s: float,
+        limit: int,
+        ts: list[Transition],
+        view: tuple[DispatchState | None, int] | None = None,
     ) -> tuple[TimerBatch, list[Contact | Conflict]]:
         if isinstance(self.redis, RedisCluster) or not ts:
-            # No scripts in a cluster pipeline: the claim, then the writes.
-            return await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
-        replies = await self._scripts_at_once(
-            [self._claim_call(now, lease_s, limit), *(self._script_call(t) for t in ts)]
-        )
+            # No scripts in a cluster pipeline: the claim, then the writes (then the view).
+            claim, outcomes = await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
+            if view is not None:
+                claim = replace(claim, view=await self.dispatch_view(view[0], "always", view[1]))
+            return claim, outcomes
+        calls = [self._claim_call(now, lease_s, limit), *(self._script_call(t) for t in ts)]
+        after = self._viewed_after(*view) if view is not None else None
+        replies = await self._scripts_at_once(calls + ([after[0]] if after else []))
         claim = self._claimed(replies[0])
-        return claim, [self._outcome(t, r) for t, r in zip(ts, replies[1:], strict=True)]
+        if after is not None:
+            claim = replace(claim, view=after[1](replies[-1]))
+        return claim, [self._outcome(t, r) for t, r in zip(ts, replies[1 : 1 + len(ts)], strict=True)]
 
     async def claim_batch(self, now: datetime, lease_s: float, limit: int = 100) -> TimerBatch:
         return self._claimed(await self._call(*self._claim_call(now, lease_s, limit)))

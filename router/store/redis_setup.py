@@ -6,9 +6,8 @@ from __future__ import annotations
 from redis.commands.core import AsyncScript
 
 from router.models import Activation, FeedRecord, TokenRecord
-from router.store.base import Conflict
 from router.store.redis_parts import RedisParts
-from router.store.shapes import Lock
+from router.store.shapes import Conflict, Lock
 from schedules import Roster, RosterVersion
 
 

@@ -14,7 +14,7 @@ from router.clock import from_ms
 from router.models import Contact, Offer, Responder
 from router.store.known import Known
 from router.store.records import ContactCodec
-from router.store.redis_parts import RedisParts
+from router.store.redis_parts import RedisParts, ScriptCall, ViewParse
 from router.store.seen import advance, parse_step
 from router.store.shapes import ContactView, DispatchState, DispatchView, IntakeState
 
@@ -87,6 +87,18 @@ class Views(RedisParts):
         keys, args = self._view_call(known, queue, limit, sender_keys, want_state)
         reply = await self._read_view(keys=keys, args=args)
         return self._view_parse(reply, known, queue, want_state)
+
+    def _viewed_after(self, known: DispatchState | None, limit: int) -> tuple[ScriptCall, ViewParse]:
+        """What a dispatch pass reads, read after a write in its round trip: the call, and its
+        reply made a view."""
+
+        def parse(reply: Any) -> DispatchView:
+            state, _, queued, page, _, _ = self._view_parse(reply, known, "always")
+            assert state is not None  # a state is wanted: read whole, or `known` still holds
+            return DispatchView(state, queued, page)
+
+        keys, args = self._view_call(known, "always", limit)
+        return (self._read_view, keys, args), parse
 
     def _view_parse(
         self, reply: Any, known: DispatchState | None, queue: str, want_state: bool = True

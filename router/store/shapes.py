@@ -10,6 +10,19 @@ from typing import Literal
 from router.models import Contact, Event, Offer, Presence, Responder
 from router.timer_models import Timer
 
+
+class Conflict(Exception):
+    """A guard of a transition did not hold; nothing was written. Re-read and decide again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached."""
+
+
 # The store's locks: the jobs' leader, and the ledger writer's (router/keys.py).
 Lock = Literal["jobs", "ledger"]
 
@@ -67,12 +80,15 @@ class IntakeState:
 @dataclass(frozen=True)
 class TimerBatch:
     """A claim of due timers with what deciding them needs, read in the same call: the records
-    of the contacts they concern, the earliest timer left (the loop's next wake) and the roster head."""
+    of the contacts they concern, the earliest timer left (the loop's next wake) and the roster
+    head; and, when `claim_and_apply` was asked for it, what a dispatch pass reads, read after
+    its writes."""
 
     timers: list[Timer]
     contacts: dict[str, Contact]
     next_due: datetime | None
     roster_head: int
+    view: DispatchView | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What the RedisStore's memory of its own writes guesses falls due (router/store/known.py): only an
-escalation or breach due alone among its contact's timers, with the contact as written, and
-nothing it cannot vouch for."""
+escalation or breach due alone among its contact's timers (an offer's timeout only when such are
+all that is due), with the contact as written, and nothing it cannot vouch for."""
 
 from __future__ import annotations
 
@@ -66,3 +66,18 @@ def test_timers_go_with_their_contact_when_it_is_no_longer_kept() -> None:
     for cid in ("a", "b", "c"):
         wrote(known, cid, timer(cid))
     assert sorted(c.id for _, c in known.due(NOW, 10)) == ["b", "c"]
+
+
+def test_offer_timeouts_are_guessed_only_when_they_are_all_that_falls_due() -> None:
+    # Guessed, they are written before anything the claim fires; the claim's way fires the
+    # ladder's steps first: beside a step, or anything else due, they are left to the claim.
+    known = Known()
+    wrote(known, "a", timer("a", TimerKind.offer_timeout))
+    wrote(known, "b", timer("b", TimerKind.offer_timeout))
+    assert [t.id for t, _ in known.due(NOW, 10)] == ["offer_timeout:a", "offer_timeout:b"]
+    wrote(known, "c", timer("c", TimerKind.offer_timeout))
+    wrote(known, "d", timer("d"))
+    assert [t.id for t, _ in known.due(NOW, 10)] == ["escalate:d"]
+    wrote(known, "e", timer("e", TimerKind.offer_timeout))
+    wrote(known, "f", timer("f", TimerKind.hold))
+    assert known.due(NOW, 10) == []

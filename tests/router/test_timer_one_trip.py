@@ -77,7 +77,7 @@ async def test_an_escalation_another_instance_fired_first_is_not_fired_again(
     assert missed(engine, "stale") == 1
 
 
-async def test_an_offer_timing_out_reads_nothing_apart_from_its_claim(
+async def test_an_offer_timing_out_is_released_in_its_claims_round_trip(
     engine: Engine, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await staff(engine, ["ana"], capacity={"sms": 5})
@@ -90,16 +90,17 @@ async def test_an_offer_timing_out_reads_nothing_apart_from_its_claim(
     await clock.advance(timeout / 2)
     with round_trips(monkeypatch) as sent:
         assert await runner.fire_due() == 1
-    # The claim (with the contact); the offer released on what this instance wrote, with the
-    # contact and what dispatch reads read in the same trip; the timer for the end of Ana's
-    # cooldown with this contact (nobody else is on call to offer it to).
-    assert sent[0] == 3, sent[0]
+    # The claim and, in the same trip, the offer released on what this instance wrote (guarded
+    # on its revision and on the timer being due or leased by that claim) and what dispatch
+    # reads after it; then the timer for the end of Ana's cooldown with this contact (nobody
+    # else is on call to offer it to).
+    assert sent[0] == 2, sent[0]
     assert (await engine.get_contact(first.id)).status == ContactStatus.queued
     await clock.advance(timeout / 2)
     with round_trips(monkeypatch) as sent:
         assert await runner.fire_due() == 1
     # The second lapses within the first's cooldown: that timer, still to come, covers it.
-    assert sent[0] == 2, sent[0]
+    assert sent[0] == 1, sent[0]
     assert (await engine.get_contact(second.id)).status == ContactStatus.queued
 
 
@@ -124,3 +125,20 @@ async def test_a_burst_paging_the_backup_records_every_page_in_one_write(
     assert sorted(e.contact_id or "" for e in paged) == sorted(ids)
     assert {e.model_extra["responder"] for e in paged if e.model_extra} == {"ben"}
     assert not [t for t in await engine.store.timers() if t.kind == TimerKind.pages]
+
+
+async def test_an_offer_timing_out_on_a_contact_changed_elsewhere_is_released_once(
+    engine: Engine, clock: VirtualClock
+) -> None:
+    await staff(engine, ["ana"], capacity={"sms": 5})
+    c = await engine.intake(sms(sender="+15550000001"))
+    assert (await engine.get_contact(c.id)).status == ContactStatus.offered  # to Ana
+    runner = TimerRunner(engine)
+    await runner.fire_due()
+    await elsewhere(engine).receive_message(c.id, "are you there?")  # this instance never saw it
+    await clock.advance(engine.protocol.offer_timeout.total_seconds())
+    assert await runner.fire_due() == 1
+    stored = await engine.get_contact(c.id)
+    assert stored.status == ContactStatus.queued and stored.messages[-1].body == "are you there?"
+    assert [e.event for e in stored.timeline].count("offer_expired") == 1
+    assert missed(engine, "stale") == 1  # the guess refused, released on the claim's read
