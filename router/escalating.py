@@ -34,6 +34,9 @@ class Escalating:
     def _late(self, timer: Timer, now: datetime) -> None:
         raise NotImplementedError
 
+    def _expired(self, contact_id: str, offer_id: str | None) -> None:
+        raise NotImplementedError
+
     async def _guesses(self, now: datetime) -> tuple[list[tuple[Timer, Transition]], OnCall | None]:
         """The escalations and breaches this instance armed and now due, each decided on its
         contact as this instance last wrote it and guarded on that, on the timer being due and
@@ -117,8 +120,7 @@ class Escalating:
             written.append(timer)
             await engine._emit(outcome, t.events)
             if timer.kind == TimerKind.offer_timeout:
-                engine.metrics.offers.labels("expired").inc()
-                log.info("offer_expired", contact_id=outcome.id, offer_id=timer.offer_id)
+                self._expired(outcome.id, timer.offer_id)
                 continue
             reason = "escalation" if timer.kind == TimerKind.escalate else "breach"
             self._escalated(timer, outcome, reason)

@@ -174,6 +174,11 @@ class TimerRunner(Escalating):
             late = self._lateness[kind] = self.engine.metrics.timer_lateness.labels(kind)
         late.observe(max(0.0, (now - timer.due).total_seconds()))
 
+    def _expired(self, contact_id: str, offer_id: str | None) -> None:
+        """An offer released on its timeout, written and its events told: counted and logged."""
+        self.engine.metrics.offers.labels("expired").inc()
+        log.info("offer_expired", contact_id=contact_id, offer_id=offer_id)
+
     # -- what each kind of timer does -------------------------------------------------
     async def fire(self, timer: Timer, claimed: dict[str, Contact] | None = None) -> None:
         """Handle one claimed timer (the caller dispatches after). A stale one (its step
@@ -248,8 +253,7 @@ class TimerRunner(Escalating):
         if contact is None:
             await self.engine.store.complete(timer.id)
             return
-        self.engine.metrics.offers.labels("expired").inc()
-        log.info("offer_expired", contact_id=contact.id, offer_id=offer_id)
+        self._expired(contact.id, offer_id)
 
     async def _fire_task(self, timer: Timer) -> None:
         """A callback or follow-up falls due: it becomes a contact, queued and timed like any."""
