@@ -6,7 +6,7 @@ import asyncio
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from importlib import resources
 from typing import Any, ParamSpec, TypeVar, cast
@@ -28,8 +28,10 @@ from router.models import (
 from router.store import redis_transition
 from router.store.base import Store
 from router.store.connect import OUTAGE, connect
+from router.store.grouped import GroupCommit, raise_first
 from router.store.known import Known
 from router.store.records import ContactCodec, with_rev
+from router.store.redis_parts import ScriptCall
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
@@ -109,6 +111,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         self._outbox_put = self._script("outbox_put.lua")
         self._outbox_done = self._script("outbox_done.lua")
         self._pubsub: PubSub | None = None
+        self._grouped = GroupCommit[ScriptCall](self._send_scripts)
 
     @classmethod
     def from_url(cls, url: str, hotline: str = "default", sealer: Sealer | None = None) -> RedisStore:
@@ -119,7 +122,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return script
 
     # -- transitions -------------------------------------------------------
-    def _script_call(self, t: Transition) -> tuple[AsyncScript, list[str], list[Any]]:
+    def _script_call(self, t: Transition) -> ScriptCall:
         """transition.lua's call for `t`: the script, its keys, its arguments."""
         return (
             self._transition,
@@ -214,11 +217,16 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         for a while rather than each paying the wait: the hotline keeps answering on the master."""
         return bool(self.wait_replicas) and time.monotonic() >= self._replicas_missing_until
 
-    async def _scripts_at_once(self, calls: list[tuple[AsyncScript, list[str], list[Any]]]) -> list[Any]:
-        """Several script calls (and WAIT for a replica, see `_waiting`) in one round trip; their
-        replies. By EVALSHA directly: redis-py's own pipelined scripts ask SCRIPT EXISTS first,
-        one more round trip each time. A script Redis no longer holds (a restart, SCRIPT FLUSH)
-        is loaded and those calls sent again (NOSCRIPT means it did not run)."""
+    async def _scripts_at_once(self, calls: list[ScriptCall]) -> list[Any]:
+        """Several script calls in one round trip, shared with other callers' (grouped.py); their
+        replies, or the first call's error."""
+        return raise_first(await self._grouped.run(calls))
+
+    async def _send_scripts(self, calls: Sequence[ScriptCall]) -> list[Any]:
+        """Script calls (and WAIT for a replica, see `_waiting`) in one round trip; a reply each,
+        a call's own error as its reply. By EVALSHA directly: redis-py's own pipelined scripts
+        ask SCRIPT EXISTS first, one more round trip each time. A script Redis no longer holds (a
+        restart, SCRIPT FLUSH) is loaded and those calls sent again (NOSCRIPT: it did not run)."""
         wait = self._waiting()
         replies: list[Any] = [None] * len(calls)
         acked: Any = None
@@ -243,9 +251,6 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
             todo = missing
         if wait and int(acked) < self.wait_replicas:
             self._replicas_missing_until = time.monotonic() + REPLICA_RECHECK_S
-        for reply in replies:
-            if isinstance(reply, Exception):
-                raise reply
         return replies
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
