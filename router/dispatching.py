@@ -63,6 +63,7 @@ class Dispatching:
     # time.monotonic() of the last read that brought the dispatch state (whole, by steps or
     # unchanged): how far behind other instances the state held here can be.
     _read_last: float
+    _whole_asked: float
     # Due time of the newest redispatch timer this instance armed (see _dispatch_pass).
     _redispatch_at: datetime | None
 

@@ -61,6 +61,7 @@ class Engine(Receiving, Changing, StaffActions):
         self._later: asyncio.Task[None] | None = None
         self._known: DispatchState | None = None
         self._read_last = 0.0
+        self._whole_asked = 0.0  # when intake last asked for the dispatch state whole
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent

@@ -6,6 +6,8 @@ exactly as intake that reads first decides it."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -187,6 +189,34 @@ async def test_a_busy_instance_reads_the_state_whole_after_its_write_at_most_eve
         whole = await engine.intake(sms(sender="+15550000003"))
     assert asked == [False, True] and sent[0] == 1
     for c in (light, whole):
+        assert (await engine.get_contact(c.id)).status == ContactStatus.offered
+    held = engine._held()
+    assert held is not None
+    assert (held.version, held.loads) == ((s := await engine.store.dispatch_state()).version, s.loads)
+
+
+async def test_intakes_at_once_ask_for_one_whole_read_between_them(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await staff(engine, ["ana", "ben", "cy"], capacity={"sms": 5})
+    await engine.intake(sms(sender="+15550000001"))
+    assert isinstance(engine.store, RedisStore)
+    asked: list[bool] = []
+    real = engine.store.intake_and_view
+
+    async def spied(t: object, known: object, keys: list[str], state: bool = True) -> object:
+        asked.append(state)
+        return await real(t, known, keys, state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.store, "intake_and_view", spied)
+    # The last whole read older than REFRESH_S, young enough to guess on (GUESS_WITHIN_S).
+    monkeypatch.setattr(receiving, "REFRESH_S", 1800.0)
+    monkeypatch.setattr(receiving, "GUESS_WITHIN_S", 3600.0)
+    engine._read_last = time.monotonic() - 2400.0
+    # Five requests at once, as a busy instance has them: each decides before any trip is back.
+    made = await asyncio.gather(*(engine.intake(sms(sender=f"+1555000010{i}")) for i in range(5)))
+    assert asked == [True, False, False, False, False], "the first asks for it whole, the rest read light"
+    for c in made:
         assert (await engine.get_contact(c.id)).status == ContactStatus.offered
     held = engine._held()
     assert held is not None
