@@ -36,8 +36,8 @@ class GroupCommit(Generic[C]):
         self._busy: asyncio.AbstractEventLoop | None = None
         self._waiting: list[tuple[Sequence[C], asyncio.Future[list[Any]]]] = []
         self._drainer: asyncio.Task[None] | None = None
-        self.trips = 0  # round trips sent, and calls that shared one with an earlier caller's
-        self.joined = 0
+        self.trips = 0  # round trips sent
+        self.joined = 0  # callers after the first in each shared round trip (trips saved)
 
     async def run(self, calls: Sequence[C]) -> list[Any]:
         loop = asyncio.get_running_loop()
