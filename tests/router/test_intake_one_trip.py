@@ -33,6 +33,20 @@ def missed(engine: Engine, reason: str) -> float:
     )
 
 
+def whole_reads_asked(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each intake in one round trip asked its trip to read the dispatch state whole."""
+    assert isinstance(engine.store, RedisStore)
+    asked: list[bool] = []
+    real = engine.store.intake_and_view
+
+    async def spied(t: object, known: object, keys: list[str], state: bool = True) -> object:
+        asked.append(state)
+        return await real(t, known, keys, state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.store, "intake_and_view", spied)
+    return asked
+
+
 async def test_a_new_persons_contact_and_its_offer_are_one_round_trip(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,15 +183,7 @@ async def test_a_busy_instance_reads_the_state_whole_after_its_write_at_most_eve
 ) -> None:
     await staff(engine, ["ana", "ben"], capacity={"sms": 5})
     await engine.intake(sms(sender="+15550000001"))
-    assert isinstance(engine.store, RedisStore)
-    asked: list[bool] = []
-    real = engine.store.intake_and_view
-
-    async def spied(t: object, known: object, keys: list[str], state: bool = True) -> object:
-        asked.append(state)
-        return await real(t, known, keys, state)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine.store, "intake_and_view", spied)
+    asked = whole_reads_asked(engine, monkeypatch)
     # Read whole within REFRESH_S: the next intake's trip reads none of the state.
     monkeypatch.setattr(receiving, "REFRESH_S", 3600.0)
     with round_trips(monkeypatch) as sent:
@@ -200,15 +206,7 @@ async def test_intakes_at_once_ask_for_one_whole_read_between_them(
 ) -> None:
     await staff(engine, ["ana", "ben", "cy"], capacity={"sms": 5})
     await engine.intake(sms(sender="+15550000001"))
-    assert isinstance(engine.store, RedisStore)
-    asked: list[bool] = []
-    real = engine.store.intake_and_view
-
-    async def spied(t: object, known: object, keys: list[str], state: bool = True) -> object:
-        asked.append(state)
-        return await real(t, known, keys, state)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine.store, "intake_and_view", spied)
+    asked = whole_reads_asked(engine, monkeypatch)
     # The last whole read older than REFRESH_S, young enough to guess on (GUESS_WITHIN_S).
     monkeypatch.setattr(receiving, "REFRESH_S", 1800.0)
     monkeypatch.setattr(receiving, "GUESS_WITHIN_S", 3600.0)
