@@ -146,16 +146,28 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
     A responder who declined or let the offer lapse waits `cooldown` before it can come
     back to them, and only when nobody else can take it.
     """
-    fresh: list[tuple[datetime, str]] = []
-    tried: list[tuple[datetime, str]] = []
+    fresh: tuple[datetime, str] | None = None  # the first of each pool, (idle or declined, id)
+    tried: tuple[datetime, str] | None = None
     waiting: list[datetime] = []
     # The contact's side of every check worked out once; its passes only once someone is free.
     passes: dict[str, int] | None = None
     channel, skills, declined, now = contact.channel, contact.skills, contact.declined, snap.now
     wanted = None if contact.language_open else language_key(contact.language)
+    limits = wanted is not None or bool(skills)
+    responders, presence, idle, loads = snap.responders, snap.presence, snap.idle, snap.loads
+    busy_after = snap._busy_after
+    # `Snapshot.free` and `_suits`, inlined: asked of everyone on call at every offer (75 on
+    # call made this loop a fifth of intake's CPU), the cheapest look-ups first.
     for rid in eligible_pool(contact, snap.oncall):
-        responder = snap.responders.get(rid)
-        if responder is None or not _suits(responder, channel, wanted, skills) or not snap.free(rid, channel):
+        responder = responders.get(rid)
+        if responder is None or presence.get(rid) != "available" or channel not in responder.channels:
+            continue
+        since = idle.get(rid)
+        if since is not None and since > busy_after:  # in_wrap_up
+            continue
+        if loads.get((rid, channel), 0) >= responder.capacity_for(channel):
+            continue
+        if limits and not _suits(responder, channel, wanted, skills):
             continue
         if passes is None:
             passes = passes_this_step(contact)
@@ -163,15 +175,17 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
             continue  # they had their chances at this step; the ladder's pages reach them
         declined_at = declined.get(rid)
         if declined_at is None:
-            fresh.append((snap.idle.get(rid, now), rid))
+            key = (now if since is None else since, rid)
+            if fresh is None or key < fresh:
+                fresh = key
         elif declined_at + cooldown <= now:
-            tried.append((declined_at, rid))
+            if tried is None or (declined_at, rid) < tried:
+                tried = (declined_at, rid)
         else:
             waiting.append(declined_at + cooldown)
-    for pool in (fresh, tried):
-        if pool:
-            _, rid = min(pool)
-            return Choice(responder=snap.responders[rid])
+    best = fresh or tried
+    if best is not None:
+        return Choice(responder=responders[best[1]])
     return Choice(retry_at=min(waiting) if waiting else None)
 
 
