@@ -39,9 +39,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # An ISO 8601 date or date-time is a time, not a phone number: it is left as it is.
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
 REDACTED = "[redacted]"
-# What every phone number match contains (its digits and separators, without the edges): a
-# string with neither this nor an "@" has nothing to redact, and is passed with one search.
-_DIGIT_RUN = re.compile(r"\d[\d\-\s().]{5,}\d")
 
 
 def _phone(match: re.Match[str]) -> str:
@@ -59,8 +56,11 @@ def scrub(text: str) -> str:
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
-        if "@" not in value and _DIGIT_RUN.search(value) is None:
-            return value  # ids, names of events and routes: most of every line
+        # With no "@" (no email) and no phone number, scrubbing would change nothing: ids, names
+        # of events and routes, most of every line, pass with one search. An id's digit runs
+        # follow a letter or "_", which a phone number never does.
+        if "@" not in value and _PHONE.search(value) is None:
+            return value
         return value if _ISO_TIME.match(value) else scrub(value)
     if isinstance(value, dict):
         return {k: REDACTED if k in PII_KEYS else _clean(v) for k, v in value.items()}

@@ -101,6 +101,6 @@ def test_stdlib_lines_are_json_and_redacted(stdlib_out: io.StringIO) -> None:
 @given(st.text(alphabet=st.sampled_from("0123456789 +-().@ab_c:TZé\n"), max_size=40))
 @settings(max_examples=500, deadline=None)
 def test_a_string_passed_without_scrubbing_is_one_scrubbing_would_leave_alone(text: str) -> None:
-    # The log's fast path (no "@", no run of digits) never skips a string scrub would change.
+    # The log's fast path (no "@", no phone number) never skips a string scrub would change.
     expected = text if logs._ISO_TIME.match(text) else logs.scrub(text)
     assert logs._clean(text) == expected
