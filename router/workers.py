@@ -1,12 +1,13 @@
 """`safetynet serve --workers N`: N instances of the service on one port, a process each.
 
-One `serve` is one event loop on one core (~1,400-1,700 µs of CPU per contact taken in and
-offered at 500 a second on the 2-core machine). Instances on one Redis already share everything
-safely (each transition is one guarded script, timers are leased, the jobs and the ledger writer
-elect a holder by lock), so using more cores is running more instances: this supervisor starts
-N `serve` children bound to the same port (SO_REUSEPORT: the kernel spreads connections over
-them), restarts one that dies, and stops them all on SIGTERM or SIGINT. It runs the ledger's
-pending migrations once before any child starts, so children never race to migrate.
+One `serve` is one event loop on one core (~850-1,300 µs of CPU per contact taken in and
+offered at 500 a second on the 2-core machine, ~630-720 µs at saturation). Instances on one
+Redis already share everything safely (each transition is one guarded script, timers are
+leased, the jobs and the ledger writer elect a holder by lock), so using more cores is
+running more instances: this supervisor starts N `serve` children bound to the same port
+(SO_REUSEPORT: the kernel spreads connections over them), restarts one that dies, and stops
+them all on SIGTERM or SIGINT. It runs the ledger's pending migrations once before any child
+starts, so children never race to migrate.
 
 The store must be Redis: `memory://` would give each child a hotline of its own.
 """
