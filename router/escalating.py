@@ -71,6 +71,15 @@ class Escalating:
         """Escalations and breaches of distinct contacts: one read for all their contacts, one
         pipeline of transitions (each still atomic and guarded by its contact's revision).
         Returns the timers whose contact changed meanwhile: they go the one-at-a-time way."""
+        planned, oncall = await self._plan_batch(timers, claim)
+        outcomes = await self.engine.store.apply_many([t for _, t in planned])
+        return await self._batch_written(planned, outcomes, oncall)
+
+    async def _plan_batch(
+        self, timers: list[Timer], claim: TimerBatch
+    ) -> tuple[list[tuple[Timer, Transition]], OnCall | None]:
+        """The batch's steps decided on the claim's read, with the on-call set they page; a
+        timer whose contact is gone is completed here."""
         engine = self.engine
         now = engine.clock.now()
         planned: list[tuple[Timer, Transition]] = []
@@ -88,7 +97,15 @@ class Escalating:
         oncall, _ = await engine.rosters.on_call(now, claim.roster_head) if planned else (None, None)
         if oncall is not None:
             self._quiet(planned, oncall)
-        outcomes = await engine.store.apply_many([t for _, t in planned])
+        return planned, oncall
+
+    async def _batch_written(
+        self,
+        planned: list[tuple[Timer, Transition]],
+        outcomes: list[Contact | Conflict],
+        oncall: OnCall | None,
+    ) -> list[Timer]:
+        """What the batch's written steps owe; the timers refused (their contact changed)."""
         written = {timer.id for timer in await self._written(planned, outcomes, oncall)}
         return [timer for timer, _ in planned if timer.id not in written]
 

@@ -15,11 +15,11 @@ from prometheus_client import Histogram
 from protocols import Priority
 from router import intake, ladder, waiting
 from router import transitions as tr
+from router.bursts import BATCHED, BURST_HOLD_S, Bursts
 from router.dispatching import QUEUE_PAGE, Prefetched
 from router.engine import Engine
-from router.escalating import Escalating
 from router.models import Contact, OfferStatus
-from router.store import Conflict, StoreUnavailable, Transition
+from router.store import Conflict, StoreUnavailable, TimerBatch, Transition
 from router.timer_models import Timer, TimerKind
 
 log = structlog.get_logger("router.timers")
@@ -29,13 +29,9 @@ LEASE_S = 30.0
 MAX_SLEEP_S = 1.0
 # Contacts whose timers fire at the same time (bounded so a burst cannot exhaust connections).
 PARALLEL = 32
-# How long after a full batch this instance still counts as firing a burst (real seconds: it is
-# about sharing the CPU, not about when anything falls due).
-BURST_HOLD_S = 0.5
-BATCHED = frozenset({TimerKind.escalate, TimerKind.breach})
 
 
-class TimerRunner(Escalating):
+class TimerRunner(Bursts):
     """Any number of instances run one each; a timer is fired by whichever claims it first,
     and a claim whose instance died expires after LEASE_S so another instance fires it."""
 
@@ -61,12 +57,13 @@ class TimerRunner(Escalating):
     async def fire_due(self) -> int:
         """Fire everything due now (the one step tests and simulations drive by hand)."""
         total = 0
+        ahead: TimerBatch | None = None  # claimed by a burst's overlapped batches, not yet fired
         while True:
             now = self.engine.clock.now()
             self._freed.clear()  # only this batch's own writes may hand their read to its pass
             # Escalations this instance armed itself are fired on what it wrote, in the same
             # round trip as the claim (which leases them too): one call for a lone escalation.
-            guessed, oncall = await self._guesses(now)
+            guessed, oncall = await self._guesses(now) if ahead is None else ([], None)
             if guessed:
                 # A lone offer released frees its responder: what the pass after reads is read
                 # after the write, in the same round trip (as `change_or_stale(view_into=…)`).
@@ -91,7 +88,12 @@ class TimerRunner(Escalating):
             else:
                 fired = []
                 # One call: the due timers, their contacts, the next due time and the roster head.
-                claim = await self.engine.store.claim_batch(now, self.lease_s, self.batch)
+                claim = ahead or await self.engine.store.claim_batch(now, self.lease_s, self.batch)
+                ahead = None
+                if self._burst_batch(claim):
+                    fired_now, ahead = await self._fire_burst(claim)  # router/bursts.py
+                    total += fired_now
+                    continue
             done = {timer.id for timer in fired}
             timers = [timer for timer in claim.timers if timer.id not in done]
             self.next_due = claim.next_due

@@ -86,6 +86,9 @@ class Store(abc.ABC):
     # Whether `intake_and_view` is one round trip here (Redis; not Cluster, whose pipelines take
     # no scripts): intake then writes what it guessed and reads only when a guess was wrong.
     one_trip_intake = False
+    # Whether the timer loop may claim a burst's next batch while this one's writes run (a
+    # server's own time; never the embedded store, whose calls take none and keep their order).
+    overlapped_bursts = False
 
     async def intake_and_view(
         self, t: Transition, known: DispatchState | None, sender_keys: list[str], state: bool = True

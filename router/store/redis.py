@@ -93,7 +93,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
-        self.one_trip_intake = not isinstance(client, RedisCluster)
+        self.one_trip_intake = self.overlapped_bursts = not isinstance(client, RedisCluster)
         self.k = Keys(hotline)
         self._transition = self._script("transition.lua")
         self._arm_timers = self._script("arm_timers.lua")
