@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 from router.escalating import Escalating
@@ -38,7 +39,7 @@ class Bursts(Escalating):
 
     _burst_until: float
     fired: int
-    next_due: Any
+    next_due: datetime | None
 
     async def _fire_in_order(self, timers: list[Timer], claimed: dict[str, Contact]) -> None:
         raise NotImplementedError
