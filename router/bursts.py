@@ -41,7 +41,7 @@ class Bursts(Escalating):
     fired: int
     next_due: datetime | None
 
-    async def _fire_in_order(self, timers: list[Timer], claimed: dict[str, Contact]) -> None:
+    async def _fire_groups(self, groups: list[list[Timer]], claimed: dict[str, Contact]) -> None:
         raise NotImplementedError
 
     def _burst_batch(self, claim: TimerBatch) -> bool:
@@ -96,12 +96,7 @@ class Bursts(Escalating):
         planned, oncall, writes, claim = writing
         refused = await self._batch_written(planned, await writes, oncall)
         if refused:
-            results = await asyncio.gather(
-                *(self._fire_in_order([t], claim.contacts) for t in refused), return_exceptions=True
-            )
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
+            await self._fire_groups([[t] for t in refused], claim.contacts)
         await self.engine.dispatch()
         self.fired += len(claim.timers)
         return len(claim.timers)

@@ -108,17 +108,8 @@ class TimerRunner(Bursts):
             others = [g for g in by_contact.values() if not (len(g) == 1 and g[0].kind in BATCHED)]
             if batched:
                 others += [[t] for t in await self._fire_batch(batched, claim)]
-            if len(others) == 1:
-                # One contact's timers (the usual case on a virtual clock): no task to schedule.
-                # _fire_in_order lets only StoreUnavailable out, as gather's check below would.
-                await self._fire_in_order(others[0], claim.contacts)
-            elif others:
-                results = await asyncio.gather(
-                    *(self._fire_in_order(group, claim.contacts) for group in others), return_exceptions=True
-                )
-                for result in results:
-                    if isinstance(result, StoreUnavailable):
-                        raise result
+            if others:
+                await self._fire_groups(others, claim.contacts)
             if timers or fired:
                 # One dispatch per batch, not per timer: a burst of due escalations widens many
                 # audiences, and a single pass then offers them all. A lone timer whose write
@@ -157,6 +148,21 @@ class TimerRunner(Bursts):
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def _fire_groups(self, groups: list[list[Timer]], claimed: dict[str, Contact]) -> None:
+        """Each group (one contact's timers) in due order, different contacts' at once; only
+        StoreUnavailable gets out."""
+        if len(groups) == 1:
+            # One contact's timers (the usual case on a virtual clock): no task to schedule.
+            # _fire_in_order lets only StoreUnavailable out, as gather's check below would.
+            await self._fire_in_order(groups[0], claimed)
+            return
+        results = await asyncio.gather(
+            *(self._fire_in_order(group, claimed) for group in groups), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, StoreUnavailable):
+                raise result
 
     async def _fire_in_order(self, timers: list[Timer], claimed: dict[str, Contact]) -> None:
         async with self._parallel:

@@ -30,9 +30,6 @@ class RedisParts:
     async def _scripts_at_once(self, calls: list[ScriptCall]) -> list[Any]:
         raise NotImplementedError
 
-    async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
-        raise NotImplementedError
-
     def _script_call(self, t: Transition) -> ScriptCall:
         raise NotImplementedError
 
@@ -42,9 +39,4 @@ class RedisParts:
     def _viewed_after(self, known: DispatchState | None, limit: int) -> tuple[ScriptCall, ViewParse]:
         """read_view.lua's call for what a dispatch pass reads, and how its reply becomes a view
         (router/store/redis_views.py)."""
-        raise NotImplementedError
-
-    async def dispatch_view(
-        self, known: DispatchState | None, queue: str = "always", limit: int = 500
-    ) -> DispatchView:
         raise NotImplementedError

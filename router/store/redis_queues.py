@@ -13,6 +13,7 @@ from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
 from router.models import Contact, Event
+from router.store.base import Store
 from router.store.known import Known
 from router.store.records import ContactCodec
 from router.store.redis_parts import RedisParts
@@ -81,11 +82,9 @@ class QueuesAndStream(RedisParts):
         view: tuple[DispatchState | None, int] | None = None,
     ) -> tuple[TimerBatch, list[Contact | Conflict]]:
         if isinstance(self.redis, RedisCluster) or not ts:
-            # No scripts in a cluster pipeline: the claim, then the writes (then the view).
-            claim, outcomes = await self.claim_batch(now, lease_s, limit), await self.apply_many(ts)
-            if view is not None:
-                claim = replace(claim, view=await self.dispatch_view(view[0], "always", view[1]))
-            return claim, outcomes
+            # No scripts in a cluster pipeline (nor writes to send with the claim): the store's
+            # own way, the claim, then the writes, then the view. Mixed into RedisStore only.
+            return await Store.claim_and_apply(cast(Store, self), now, lease_s, limit, ts, view)
         calls = [self._claim_call(now, lease_s, limit), *(self._script_call(t) for t in ts)]
         after = self._viewed_after(*view) if view is not None else None
         replies = await self._scripts_at_once(calls + ([after[0]] if after else []))
