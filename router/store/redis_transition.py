@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from router.clock import to_ms
 from router.keys import Keys
@@ -16,7 +17,9 @@ from router.store.shapes import Transition
 def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
     """ARGV: the payload, the wake channel, then the records it names by their ARGV index (the
     contact's, each offer's, timer's and event's JSON as they are stored), each its own argument
-    so that neither json.dumps nor Redis's cjson escapes and unescapes them inside the payload."""
+    so that neither the encoder nor Redis's cjson escapes and unescapes them inside the payload.
+    The payload is encoded by orjson: json.dumps took ~10 times as long (a transition on every
+    intake, offer, escalation and close; cjson reads either the same)."""
     t.check_numbered()
     rev = (t.expect_rev or 0) + 1
     contact = with_rev(t.contact, rev)
@@ -73,7 +76,7 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
         if t.first_since is None
         else {"keys": t.first_since[0], "since": f"{to_ms(t.first_since[1]):015d}"},
     }
-    argv[0] = json.dumps(payload)
+    argv[0] = orjson.dumps(payload).decode()
     return argv
 
 

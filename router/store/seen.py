@@ -10,10 +10,11 @@ presence or a responder written bumps the number with no step: a gap, and the ne
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+
+import orjson
 
 from router.clock import from_ms, to_ms
 from router.store.shapes import DispatchState, LoadChange
@@ -45,11 +46,11 @@ def changes(loads: list[LoadChange], idle: dict[str, datetime]) -> Changes:
 
 def step_record(loads: list[LoadChange], idle: dict[str, datetime]) -> str:
     """A transition's changes as transition.lua keeps them beside the number it bumps."""
-    return json.dumps(changes(loads, idle), separators=(",", ":"))
+    return orjson.dumps(changes(loads, idle)).decode()
 
 
 def parse_step(number: int, responders: str, record: str) -> Step:
-    loads, idle = json.loads(record)
+    loads, idle = orjson.loads(record)
     return Step(
         number, responders, tuple((r, c, int(d)) for r, c, d in loads), tuple((r, int(m)) for r, m in idle)
     )
