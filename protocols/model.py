@@ -47,6 +47,9 @@ from protocols.triage import DangerResponse, FlagSpec, Triage, TriageRule, run_t
 
 __all__ = ["CHANNELS", "Channel", "EscalationStep", "NotifyTarget", "NotifyVia", "Priority", "Protocol"]
 
+# The Protocol's cached properties: a copy with changes works them out again.
+CACHED = ("version", "repeat_window")
+
 
 class EscalationStep(Cited):
     """At `after` (from arrival) an unanswered contact widens to `notify`, paged by `via`."""
@@ -141,9 +144,10 @@ class Protocol(StaffRules):
         return "p-" + hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        # The cached version belongs to the original's content, not to a changed copy.
+        # What is cached belongs to the original's content, not to a changed copy.
         copy = super().model_copy(update=update, deep=deep)
-        copy.__dict__.pop("version", None)
+        for name in CACHED:
+            copy.__dict__.pop(name, None)
         return copy
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,9 +196,10 @@ class Protocol(StaffRules):
             version=self.version,
         )
 
-    @property
+    @cached_property
     def repeat_window(self) -> timedelta | None:
-        """How far back the router must look for the same person's earlier contacts."""
+        """How far back the router must look for the same person's earlier contacts. Cached:
+        intake asks for it three times per contact (a walk over every triage rule each time)."""
         windows = [r.repeat.within for r in self.triage if r.repeat]
         return max(windows) if windows else None
 

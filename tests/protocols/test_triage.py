@@ -110,6 +110,14 @@ def test_repeat_contacts_within_the_window(default: Protocol) -> None:
     assert default.repeat_window == timedelta(hours=24)
 
 
+def test_a_copy_without_repeat_rules_looks_back_no_further(default: Protocol) -> None:
+    """The window is cached on the protocol; a changed copy works out its own."""
+    assert default.repeat_window == timedelta(hours=24)
+    plain = default.model_copy(update={"triage": [r for r in default.triage if not r.repeat]})
+    assert plain.repeat_window is None
+    assert default.repeat_window == timedelta(hours=24)
+
+
 def test_repeat_contacts_without_an_arrival_time_count_everything_given(default: Protocol) -> None:
     earlier = [datetime(2026, 1, 1, tzinfo=UTC)] * 2
     assert "repeat_contact" in default.classify("sms", "hi", "en", previous=earlier).flags
