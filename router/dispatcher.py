@@ -61,23 +61,17 @@ class Snapshot:
 
     def anyone_free(self) -> bool:
         # Asked on every dispatch pass and after every offer: each responder's presence and
-        # wrap-up once, not per channel, with the look-ups bound once.
-        responders, presence, idle, loads, busy_after = (
-            self.responders,
-            self.presence,
-            self.idle,
-            self.loads,
-            self._busy_after,
-        )
-        for rid in self.oncall.everyone:
-            r = responders.get(rid)
-            if r is None or presence.get(rid) != "available":
+        # wrap-up once, not per channel, with the look-ups bound once and each one's channels
+        # and capacities worked out once per roster slot and responders' records (`_reachable`).
+        presence, idle, loads, busy_after = self.presence, self.idle, self.loads, self._busy_after
+        for rid, seats in _reachable(self.oncall.everyone, self.responders):
+            if presence.get(rid) != "available":
                 continue
             since = idle.get(rid)
             if since is not None and since > busy_after:
                 continue
-            for ch in r.channels:
-                if loads.get((rid, ch), 0) < r.capacity_for(ch):
+            for key, capacity in seats:
+                if loads.get(key, 0) < capacity:
                     return True
         return False
 
@@ -154,18 +148,18 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
     channel, skills, declined, now = contact.channel, contact.skills, contact.declined, snap.now
     wanted = None if contact.language_open else language_key(contact.language)
     limits = wanted is not None or bool(skills)
-    responders, presence, idle, loads = snap.responders, snap.presence, snap.idle, snap.loads
+    presence, idle, loads = snap.presence, snap.idle, snap.loads
     busy_after = snap._busy_after
     # `Snapshot.free` and `_suits`, inlined: asked of everyone on call at every offer (75 on
-    # call made this loop a fifth of intake's CPU), the cheapest look-ups first.
-    for rid in eligible_pool(contact, snap.oncall):
-        responder = responders.get(rid)
-        if responder is None or presence.get(rid) != "available" or channel not in responder.channels:
+    # call made this loop a fifth of intake's CPU), the cheapest look-ups first; who in the
+    # audience has the channel at all, and their capacity on it, worked out once (`_pool`).
+    for rid, responder, capacity, load_key in _pool(contact, channel, snap.oncall, snap.responders):
+        if presence.get(rid) != "available":
             continue
         since = idle.get(rid)
         if since is not None and since > busy_after:  # in_wrap_up
             continue
-        if loads.get((rid, channel), 0) >= responder.capacity_for(channel):
+        if loads.get(load_key, 0) >= capacity:
             continue
         if limits and not _suits(responder, channel, wanted, skills):
             continue
@@ -185,7 +179,7 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
             waiting.append(declined_at + cooldown)
     best = fresh or tried
     if best is not None:
-        return Choice(responder=responders[best[1]])
+        return Choice(responder=snap.responders[best[1]])
     return Choice(retry_at=min(waiting) if waiting else None)
 
 
@@ -212,3 +206,48 @@ def choose_all(contact: Contact, snap: Snapshot, cooldown: timedelta) -> list[Re
         elif declined_at + cooldown <= snap.now:
             tried.append(responder)
     return fresh or tried
+
+
+# What the checks above need of who is on call, worked out once and kept while its inputs are
+# the very same objects: a roster slot's role tuples (shared by every lookup in the slot, see
+# schedules.OnCallIndex) and the dispatch state's responders' records (shared by every state
+# carried forward or read while no record changed). Neither is ever changed in place; holding
+# them here keeps them alive, so `is` cannot be fooled by a reused id.
+Seat = tuple[str, Responder, int, tuple[str, str]]  # id, record, capacity on the channel, load key
+Seats = tuple[tuple[tuple[str, str], int], ...]  # a responder's load key and capacity per channel
+_POOLS: dict[tuple[tuple[str, ...], str], tuple[object, object, object, object, list[Seat]]] = {}
+_REACHABLE: list[tuple[object, object, list[tuple[str, Seats]]]] = []
+
+
+def _pool(contact: Contact, channel: str, oncall: OnCall, responders: dict[str, Responder]) -> list[Seat]:
+    """`eligible_pool` of those with a record and the channel, each with their capacity on it."""
+    audience = tuple(contact.audience)
+    held = _POOLS.get((audience, channel))
+    if (
+        held is not None
+        and held[0] is oncall.primary
+        and held[1] is oncall.backup
+        and held[2] is oncall.supervisor
+        and held[3] is responders
+    ):
+        return held[4]
+    seats: list[Seat] = []
+    for rid in eligible_pool(contact, oncall):
+        responder = responders.get(rid)
+        if responder is not None and channel in responder.channels:
+            seats.append((rid, responder, responder.capacity_for(channel), (rid, channel)))
+    _POOLS[(audience, channel)] = (oncall.primary, oncall.backup, oncall.supervisor, responders, seats)
+    return seats
+
+
+def _reachable(everyone: tuple[str, ...], responders: dict[str, Responder]) -> list[tuple[str, Seats]]:
+    """Everyone on call with a record, each with their channels' load keys and capacities."""
+    if _REACHABLE and _REACHABLE[0][0] is everyone and _REACHABLE[0][1] is responders:
+        return _REACHABLE[0][2]
+    found: list[tuple[str, Seats]] = []
+    for rid in everyone:
+        r = responders.get(rid)
+        if r is not None:
+            found.append((rid, tuple(((rid, ch), r.capacity_for(ch)) for ch in r.channels)))
+    _REACHABLE[:] = [(everyone, responders, found)]
+    return found

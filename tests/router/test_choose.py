@@ -106,3 +106,51 @@ def test_choose_follows_the_plain_rules(
         idle=idle,
     )
     assert choose(c, snap, COOLDOWN) == plainly(c, snap)
+
+
+def _snap(oncall: OnCall, records: dict[str, Responder], loads: dict[tuple[str, str], int]) -> Snapshot:
+    return Snapshot(
+        now=NOW,
+        oncall=oncall,
+        responders=records,
+        presence=dict.fromkeys(records, "available"),
+        loads=loads,
+        idle={"a": NOW - timedelta(minutes=5), "b": NOW - timedelta(minutes=1)},
+    )
+
+
+def test_who_could_take_it_is_worked_out_again_when_the_records_or_the_slot_change() -> None:
+    """`choose` and `anyone_free` keep who on call has the channel, and their capacity on it,
+    while the roster slot and the responders' records are the very same objects."""
+    on_chat = {rid: Responder(id=rid, name=rid, channels=["chat"], capacity={"chat": 1}) for rid in "ab"}
+    both, only_a = OnCall(at=NOW, primary=("a", "b")), OnCall(at=NOW, primary=("a",))
+    c = contact(channel="chat")
+    assert choose(c, _snap(both, on_chat, {}), COOLDOWN).responder == on_chat["a"]  # idle longest
+
+    # New records (a now answers SMS only), the same slot: a is no longer a candidate.
+    a_on_sms = {**on_chat, "a": Responder(id="a", name="a", channels=["sms"], capacity={"sms": 1})}
+    assert choose(c, _snap(both, a_on_sms, {}), COOLDOWN).responder == a_on_sms["b"]
+    # Another slot with the same records: only a is on call, and a cannot take a chat.
+    assert choose(c, _snap(only_a, a_on_sms, {}), COOLDOWN) == Choice()
+    # Nobody primary, so the backup stands in: a (who cannot), then b (who can).
+    a_backs, b_backs = OnCall(at=NOW, backup=("a",)), OnCall(at=NOW, backup=("b",))
+    assert choose(c, _snap(a_backs, a_on_sms, {}), COOLDOWN) == Choice()
+    assert choose(c, _snap(b_backs, a_on_sms, {}), COOLDOWN).responder == a_on_sms["b"]
+    a_leads, b_leads = OnCall(at=NOW, supervisor=("a",)), OnCall(at=NOW, supervisor=("b",))
+    assert choose(c, _snap(a_leads, a_on_sms, {}), COOLDOWN) == Choice()
+    assert choose(c, _snap(b_leads, a_on_sms, {}), COOLDOWN).responder == a_on_sms["b"]
+
+    # anyone_free: a is full on SMS; with the chat records a is free again, and not once more
+    # with the SMS records.
+    full = {("a", "sms"): 1}
+    assert not _snap(only_a, a_on_sms, full).anyone_free()
+    assert _snap(only_a, on_chat, full).anyone_free()
+    assert not _snap(only_a, a_on_sms, full).anyone_free()
+    # Capacity comes from the records too: room for two chats now.
+    roomy = {"a": Responder(id="a", name="a", channels=["chat"], capacity={"chat": 2})}
+    assert not _snap(only_a, on_chat, {("a", "chat"): 1}).anyone_free()
+    assert _snap(only_a, roomy, {("a", "chat"): 1}).anyone_free()
+    assert choose(c, _snap(only_a, roomy, {("a", "chat"): 1}), COOLDOWN).responder == roomy["a"]
+    # Another slot, the same records: b is on call alone and free.
+    assert not _snap(only_a, a_on_sms, full).anyone_free()
+    assert _snap(OnCall(at=NOW, primary=("b",)), a_on_sms, full).anyone_free()
