@@ -31,7 +31,10 @@ def in_wrap_up(idle_since: datetime | None, now: datetime) -> bool:
 
 @dataclass
 class Snapshot:
-    """What the dispatcher looks at, read once per pass and updated as offers are made."""
+    """What the dispatcher looks at, read once per pass and updated as offers are made. Its
+    loads and idle times may be the store's shared state (never changed in place): the first
+    offer a pass makes (`took`) copies them, so a decision that makes none (intake's) copies
+    nothing."""
 
     now: datetime
     oncall: OnCall
@@ -45,6 +48,7 @@ class Snapshot:
     def __post_init__(self) -> None:
         # in_wrap_up's bound, worked out once: `free` is asked per responder per decision.
         self._busy_after = self.now + SLACK
+        self._copied = False
 
     def free(self, rid: str, channel: str) -> bool:
         r = self.responders.get(rid)
@@ -56,6 +60,8 @@ class Snapshot:
         return self.loads.get((rid, channel), 0) < r.capacity_for(channel)
 
     def took(self, rid: str, channel: str) -> None:
+        if not self._copied:
+            self.loads, self.idle, self._copied = dict(self.loads), dict(self.idle), True
         self.loads[(rid, channel)] = self.loads.get((rid, channel), 0) + 1
         self.idle[rid] = self.now
 

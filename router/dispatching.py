@@ -127,14 +127,14 @@ class Dispatching:
 
     def _snapshot(self, state: DispatchState, oncall: OnCall, version: int | None) -> Snapshot:
         # The store's state may be shared with later passes (reused while its version holds):
-        # the pass's own bookkeeping of offers it makes goes into copies.
+        # the pass's own bookkeeping of offers it makes goes into copies (Snapshot.took).
         return Snapshot(
             now=self.clock.now(),
             oncall=oncall,
             responders=state.responders,
             presence=state.presence,
-            loads=dict(state.loads),
-            idle=dict(state.idle),
+            loads=state.loads,
+            idle=state.idle,
             roster_version=version,
         )
 

@@ -154,3 +154,19 @@ def test_who_could_take_it_is_worked_out_again_when_the_records_or_the_slot_chan
     # Another slot, the same records: b is on call alone and free.
     assert not _snap(only_a, a_on_sms, full).anyone_free()
     assert _snap(OnCall(at=NOW, primary=("b",)), a_on_sms, full).anyone_free()
+
+
+def test_an_offer_made_in_a_pass_leaves_the_shared_state_as_it_was() -> None:
+    """A snapshot reads the store's state as it is (shared by every pass while its version
+    holds); what a pass takes goes into its own copies, made at its first offer."""
+    loads = {("a", "chat"): 1}
+    idle = {"a": NOW - timedelta(minutes=5)}
+    records = {"a": Responder(id="a", name="a", channels=["chat"], capacity={"chat": 3})}
+    snap = _snap(OnCall(at=NOW, primary=("a",)), records, loads)
+    snap.idle = idle
+    assert snap.loads is loads  # nothing copied for a decision that offers nothing
+    snap.took("a", "chat")
+    snap.took("a", "chat")
+    assert snap.loads == {("a", "chat"): 3} and snap.idle == {"a": NOW}
+    assert loads == {("a", "chat"): 1} and idle == {"a": NOW - timedelta(minutes=5)}
+    assert not snap.anyone_free()
