@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from protocols.base import (
     IMMINENT_DANGER,
@@ -203,10 +204,11 @@ class DangerResponse(Cited):
     via: list[NotifyVia] = Field(default_factory=lambda: list[NotifyVia](["voice", "sms"]))
 
 
-class Triage(BaseModel):
-    """What triage decided for one contact, and what the router must do about it."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Triage:
+    """What triage decided for one contact, and what the router must do about it. A plain
+    record: built from the protocol's own settings on every contact taken in, where pydantic's
+    validation of it cost more than the rules' matching."""
 
     priority: Priority
     flags: tuple[str, ...] = ()

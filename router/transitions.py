@@ -184,7 +184,7 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
         # A callback's first words are the protocol's safety check ("is it safe to talk?"),
         # sent as the responder takes it; it does not count as the answer.
         opened = evolve(
-            c, {"messages": [*c.messages, Message(at=now, direction="out", body=contact.opening)]}
+            c, {"messages": [*c.messages, trusted(Message, at=now, direction="out", body=contact.opening)]}
         )
         t.contact, sent = record(opened, now, "message_sent", system=True, opening=True)
         t.events.append(sent)
@@ -263,7 +263,7 @@ def message_out(contact: Contact, body: str, responder: str, now: datetime, ladd
         raise InvalidState("voice contacts are answered when the call is bridged, not by a message")
     base = answer(contact, now, ladder_len, "first_reply") if contact.status == S.assigned else None
     current = base.contact if base else contact
-    msg = Message(at=now, direction="out", body=body, responder=responder)
+    msg = trusted(Message, at=now, direction="out", body=body, responder=responder)
     c, ev = changed(
         current, {"messages": [*current.messages, msg]}, now, "message_sent", {"responder": responder}
     )
@@ -325,7 +325,7 @@ def message_in(contact: Contact, body: str, now: datetime, delivery: str | None 
         (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
     ):
         raise AlreadyReceived(f"contact {contact.id} already has this message")
-    msg = Message(at=now, direction="in", body=body)
+    msg = trusted(Message, at=now, direction="in", body=body)
     c = evolve(contact, {"messages": [*contact.messages, msg]})
     c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])

@@ -10,7 +10,7 @@ import pytest
 
 from protocols import Priority, default_protocol
 from router import intake
-from router.models import Contact, ContactIn, ContactStatus, Event, Offer, TimelineEntry
+from router.models import Contact, ContactIn, ContactStatus, Event, Message, Offer, TimelineEntry
 from router.timer_models import Timer, TimerKind
 from router.trusted_records import trusted
 
@@ -32,6 +32,8 @@ CASES: list[tuple[type, dict[str, object]]] = [
     (Event, {"at": NOW, "event": "offered", "contact_id": "c", "status": "offered", "offer_id": "o", "n": 1}),
     (Event, {"at": NOW, "event": "plain"}),
     (TimelineEntry, {"at": NOW, "event": "received", "flags": ["x"], "rules": []}),
+    (Message, {"at": NOW, "direction": "in", "body": "hello"}),
+    (Message, {"at": NOW, "direction": "out", "body": "Hi, this is the hotline.", "responder": "r1"}),
     (
         Offer,
         {
