@@ -93,7 +93,8 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         # redis-py's stubs type every async reply as a sync/async, bytes/str union; replies are
         # decoded strings here (decode_responses) and validated by pydantic at this boundary.
         self.redis: Any = client
-        self.one_trip_intake = self.overlapped_bursts = not isinstance(client, RedisCluster)
+        self.clustered = isinstance(client, RedisCluster)
+        self.one_trip_intake = self.overlapped_bursts = not self.clustered
         self.k = Keys(hotline)
         self._transition = self._script("transition.lua")
         self._arm_timers = self._script("arm_timers.lua")
@@ -158,7 +159,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     async def apply_many(self, ts: list[Transition]) -> list[Contact | Conflict]:
         if not ts:
             return []
-        if isinstance(self.redis, RedisCluster):
+        if self.clustered:
             # redis-py refuses EVALSHA in a cluster pipeline: one call each, all in flight at once.
             return list(await asyncio.gather(*(self._apply_one(t) for t in ts)))
         replies = await self._scripts_at_once([self._script_call(t) for t in ts])
@@ -167,7 +168,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     async def apply_and_view(
         self, t: Transition, known: DispatchState | None, limit: int = 500
     ) -> tuple[Contact | Conflict, DispatchView]:
-        if isinstance(self.redis, RedisCluster):
+        if self.clustered:
             return await super().apply_and_view(t, known, limit)  # no scripts in a cluster pipeline
         call, parse = self._viewed_after(known, limit)
         written, viewed = await self._scripts_at_once([self._script_call(t), call])
@@ -179,7 +180,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     async def apply_on_guess(
         self, t: Transition, dispatch: tuple[DispatchState | None, int] | None = None
     ) -> tuple[Contact | Conflict, ContactView | None, DispatchView | None]:
-        if isinstance(self.redis, RedisCluster):
+        if self.clustered:
             return await super().apply_on_guess(t, dispatch)
         calls = [
             self._script_call(t),
@@ -200,7 +201,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     async def intake_and_view(
         self, t: Transition, known: DispatchState | None, sender_keys: list[str], state: bool = True
     ) -> tuple[Contact | Conflict, IntakeState]:
-        if isinstance(self.redis, RedisCluster):
+        if self.clustered:
             return await super().intake_and_view(t, known, sender_keys, state)
         view_keys, view_args = self._view_call(known, "none", 0, sender_keys, state, number=False)
         written, viewed = await self._scripts_at_once(

@@ -22,6 +22,9 @@ class RedisParts:
     """Declared here for the mixins; RedisStore sets them and defines the methods."""
 
     redis: Any
+    # Whether `redis` is a Redis Cluster client, asked once: redis-py's client classes are
+    # typing Protocols, and an isinstance against one took a slow path on every call.
+    clustered: bool
     k: Keys
 
     async def _call(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:

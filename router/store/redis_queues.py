@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 
 from router.clock import from_ms, to_ms
@@ -71,7 +70,7 @@ class QueuesAndStream(RedisParts):
         return [Timer.model_validate_json(raw) for raw in found[1::2]]
 
     def known_due(self, now: datetime, limit: int) -> list[tuple[Timer, Contact]]:
-        return [] if isinstance(self.redis, RedisCluster) else self.known.due(to_ms(now), limit)
+        return [] if self.clustered else self.known.due(to_ms(now), limit)
 
     async def claim_and_apply(
         self,
@@ -81,7 +80,7 @@ class QueuesAndStream(RedisParts):
         ts: list[Transition],
         view: tuple[DispatchState | None, int] | None = None,
     ) -> tuple[TimerBatch, list[Contact | Conflict]]:
-        if isinstance(self.redis, RedisCluster) or not ts:
+        if self.clustered or not ts:
             # No scripts in a cluster pipeline (nor writes to send with the claim): the store's
             # own way, the claim, then the writes, then the view. Mixed into RedisStore only.
             return await Store.claim_and_apply(cast(Store, self), now, lease_s, limit, ts, view)
