@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -30,6 +30,8 @@ log = structlog.get_logger("router")
 
 # A dispatch view read right after a write, with StateSeen.moves as it was sent.
 Prefetched = tuple[DispatchView, int]
+# An offer a pass will write: the contact, whom it goes to, the transition, when it was made.
+Planned = tuple[Contact, list[Responder], Transition, datetime]
 
 QUEUE_PAGE = 500
 # A dispatch state held longer than this is read whole again (see Dispatching._held).
@@ -243,7 +245,7 @@ class Dispatching:
         oncall, version = await self.rosters.on_call(self.clock.now(), known.roster_head)
         return not self._snapshot(known, oncall, version).anyone_free()
 
-    async def _queued(self, first: list[Contact] | None) -> AsyncIterator[Contact]:
+    async def _queued(self, first: list[Contact] | None) -> AsyncGenerator[Contact, None]:
         """The whole ready queue in serving order, a page at a time (by score, so offers made
         meanwhile, which leave the queue, never make a page skip anyone)."""
         contacts = first if first is not None else await self.store.queued_contacts(QUEUE_PAGE)
@@ -272,6 +274,43 @@ class Dispatching:
         for responder, o in zip(chosen, t.offers, strict=True):
             await self._safely("offer", self.notifier.offer(responder, o, written))
 
+    async def _plan(
+        self, snap: Snapshot, first: list[Contact] | None, budget: int | None
+    ) -> tuple[list[Planned], datetime | None]:
+        """The pass's offers, in serving order, until nobody is free or `budget` offers are made
+        (`snap` takes each); and when a contact nobody could take now can be offered again."""
+        planned: list[Planned] = []
+        retry_at: datetime | None = None
+        offers = 0
+        # Closed here when the pass stops early (nobody free, budget spent): left to the loop's
+        # async-generator finalizer, each one cost a task, and the simulator, whose loop never
+        # runs while a simulation does, held every one (and the queue page in it) to the end.
+        async with contextlib.aclosing(self._queued(first)) as queued:
+            async for contact in queued:
+                if contact.status != ContactStatus.queued:
+                    continue
+                chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
+                if not contact.parallel:
+                    choice = choose(contact, snap, self.protocol.offer_timeout)
+                    chosen = [choice.responder] if choice.responder else []
+                    if choice.retry_at is not None and not chosen:
+                        retry_at = min(retry_at or choice.retry_at, choice.retry_at)
+                if not chosen:
+                    continue
+                oids = [self.id_factory("o") for _ in chosen]
+                # The offer's own time, not the pass's start: a long pass must not shorten the
+                # offer window or date an offer before the contact arrived.
+                now = self.clock.now()
+                planned.append(
+                    (contact, chosen, tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout), now)
+                )
+                for responder in chosen:
+                    snap.took(responder.id, contact.channel)
+                offers += len(chosen)
+                if not snap.anyone_free() or (budget is not None and offers >= budget):
+                    break
+        return planned, retry_at
+
     async def _dispatch_pass(
         self, budget: int | None = None, pre: Prefetched | None = None
     ) -> tuple[int, bool]:
@@ -286,30 +325,7 @@ class Dispatching:
         self._nobody_free = None
         if not view.queued:
             return 0, False
-        planned: list[tuple[Contact, list[Responder], Transition, datetime]] = []
-        retry_at = None
-        async for contact in self._queued(view.queue):
-            if contact.status != ContactStatus.queued:
-                continue
-            chosen = choose_all(contact, snap, self.protocol.offer_timeout) if contact.parallel else []
-            if not contact.parallel:
-                choice = choose(contact, snap, self.protocol.offer_timeout)
-                chosen = [choice.responder] if choice.responder else []
-                if choice.retry_at is not None and not chosen:
-                    retry_at = min(retry_at or choice.retry_at, choice.retry_at)
-            if not chosen:
-                continue
-            oids = [self.id_factory("o") for _ in chosen]
-            # The offer's own time, not the pass's start: a long pass must not shorten the
-            # offer window or date an offer before the contact arrived.
-            now = self.clock.now()
-            planned.append(
-                (contact, chosen, tr.offer(contact, chosen, oids, now, self.protocol.offer_timeout), now)
-            )
-            for responder in chosen:
-                snap.took(responder.id, contact.channel)
-            if not snap.anyone_free() or (budget is not None and sum(len(p[1]) for p in planned) >= budget):
-                break
+        planned, retry_at = await self._plan(snap, view.queue, budget)
         # The pass's offers in one round trip, each still atomic and guarded on its own: one that
         # lost a race (the contact or the responder changed meanwhile) is skipped, and the pass runs again.
         made, conflicted = 0, False

@@ -4,6 +4,8 @@ write. Anything that frees someone — here or on another instance — makes the
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -145,7 +147,7 @@ async def test_a_record_changed_by_another_instance_is_read_before_paging(
 async def test_a_close_reads_what_its_pass_needs_in_its_own_write(
     engine: Engine, clock: VirtualClock
 ) -> None:
-    await staff(engine, ["ana"], capacity={"sms": 1})
+    await staff(engine, ["ana"], channels=["sms"], capacity={"sms": 1})
     first = await engine.intake(sms(sender="+15550000001"))
     second = await engine.intake(sms(sender="+15550000002"))
     [offer] = await pending_for(engine, "ana")
@@ -157,3 +159,24 @@ async def test_a_close_reads_what_its_pass_needs_in_its_own_write(
     # Ana wraps up first (the protocol's wrap-up), then the waiting contact is hers.
     await advance(engine, clock, engine.protocol.wrap_up.total_seconds() + 1)
     assert (await engine.get_contact(second.id)).status == ContactStatus.offered
+
+
+async def test_a_pass_that_stops_early_leaves_nothing_for_the_loop_to_close(engine: Engine) -> None:
+    """Three contacts wait and one responder with room for one comes back: the pass offers one
+    and stops. The queue it walked is closed by the pass itself, not left to asyncio's
+    async-generator finalizer (a task per pass; and in a simulation, whose loop does not run
+    while it does, a generator and its queue page held to the end)."""
+    await staff(engine, ["ana"], channels=["sms"], capacity={"sms": 1})
+    await engine.set_presence("ana", "away")
+    for n in range(3):
+        await engine.intake(sms(sender=f"+1555000{n:04d}"))
+    finalized: list[object] = []
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=finalized.append)
+    try:
+        await engine.set_presence("ana", "available")
+        gc.collect()
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert len(await pending_for(engine, "ana")) == 1
+    assert finalized == [], "a dispatch pass left its queue's generator unclosed"
