@@ -108,14 +108,19 @@ def test_choose_follows_the_plain_rules(
     assert choose(c, snap, COOLDOWN) == plainly(c, snap)
 
 
-def _snap(oncall: OnCall, records: dict[str, Responder], loads: dict[tuple[str, str], int]) -> Snapshot:
+def _snap(
+    oncall: OnCall,
+    records: dict[str, Responder],
+    loads: dict[tuple[str, str], int],
+    idle: dict[str, datetime] | None = None,
+) -> Snapshot:
     return Snapshot(
         now=NOW,
         oncall=oncall,
         responders=records,
         presence=dict.fromkeys(records, "available"),
         loads=loads,
-        idle={"a": NOW - timedelta(minutes=5), "b": NOW - timedelta(minutes=1)},
+        idle={"a": NOW - timedelta(minutes=5), "b": NOW - timedelta(minutes=1)} if idle is None else idle,
     )
 
 
@@ -162,9 +167,8 @@ def test_an_offer_made_in_a_pass_leaves_the_shared_state_as_it_was() -> None:
     loads = {("a", "chat"): 1}
     idle = {"a": NOW - timedelta(minutes=5)}
     records = {"a": Responder(id="a", name="a", channels=["chat"], capacity={"chat": 3})}
-    snap = _snap(OnCall(at=NOW, primary=("a",)), records, loads)
-    snap.idle = idle
-    assert snap.loads is loads  # nothing copied for a decision that offers nothing
+    snap = _snap(OnCall(at=NOW, primary=("a",)), records, loads, idle)
+    assert snap.loads is loads and snap.idle is idle  # nothing copied for a decision that offers nothing
     snap.took("a", "chat")
     snap.took("a", "chat")
     assert snap.loads == {("a", "chat"): 3} and snap.idle == {"a": NOW}
