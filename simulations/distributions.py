@@ -85,7 +85,12 @@ class Lognormal(_Dist):
         self._sigma = math.sqrt(sigma2)
 
     def sample(self, rng: random.Random) -> float:
-        return rng.lognormvariate(self._mu, self._sigma)
+        # The private attributes read from pydantic's own dict: `self._mu` is not in the
+        # instance's __dict__, so each read went through BaseModel.__getattr__ (a sample took
+        # ~6 times as long as the draw itself; two or three are drawn per simulated contact).
+        private = self.__pydantic_private__
+        assert private is not None  # set by model_post_init
+        return rng.lognormvariate(private["_mu"], private["_sigma"])
 
 
 class Empirical(_Dist):
