@@ -19,6 +19,7 @@ from router.store.sealing import Sealer
 
 # Every field that can hold what a person said or where they can be reached.
 PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
+_PERSONAL_ORDER = tuple(sorted(PERSONAL))
 PREFIX = "2|"
 # Contacts whose personal part this process last sealed or opened (a burst touches thousands).
 CACHE = 10_000
@@ -55,20 +56,24 @@ class ContactCodec:
     def __init__(self, sealer: Sealer, cache: int = CACHE) -> None:
         self.sealer = sealer
         self._cap = cache
-        # contact id -> (sealed token, the JSON it seals); every entry is a true pair, so a
-        # stale one (a write that lost its race) only costs a miss, never a wrong record.
-        self._known: dict[str, tuple[str, str]] = {}
+        # contact id -> (sealed token, the JSON it seals, the field values that JSON was made
+        # of); every entry is a true triple, so a stale one (a write that lost its race) only
+        # costs a miss, never a wrong record.
+        self._known: dict[str, tuple[str, str, tuple[object, ...]]] = {}
         self._decoded: dict[str, tuple[str, Contact]] = {}  # contact id -> (stored text, contact)
 
     def encode(self, contact: Contact) -> str:
         facts = contact.model_dump_json(exclude=PERSONAL)
-        personal = contact.model_dump_json(include=PERSONAL)
         known = self._known.get(contact.id)
-        if known is not None and known[1] == personal:
-            token = known[0]
-        else:
-            token = self.sealer.seal(personal)
-            self._remember(contact.id, token, personal)
+        values = _personal_values(contact)
+        if known is not None and _same(known[2], values):
+            # The very objects the sealed JSON was made of (a record is never changed in place:
+            # every change is a new one sharing what it did not change), so the same JSON: an
+            # offer, an escalation or an accept neither dumps nor seals the personal part.
+            return f"{PREFIX}{known[0]}|{facts}"
+        personal = contact.model_dump_json(include=PERSONAL)
+        token = known[0] if known is not None and known[1] == personal else self.sealer.seal(personal)
+        self._remember(contact.id, token, personal, values)
         return f"{PREFIX}{token}|{facts}"
 
     def decode(self, contact_id: str, raw: str) -> Contact:
@@ -79,12 +84,11 @@ class ContactCodec:
             return Contact.model_validate_json(self.sealer.open(raw))
         token, facts = raw[len(PREFIX) :].split("|", 1)
         known = self._known.get(contact_id)
-        if known is not None and known[0] == token:
-            personal = known[1]
-        else:
-            personal = self.sealer.open(token)
-            self._remember(contact_id, token, personal)
+        personal = known[1] if known is not None and known[0] == token else self.sealer.open(token)
         contact = Contact.model_validate_json(_merge(facts, personal))
+        # Remembered with the values just parsed: the transition that follows a read changes
+        # a copy of this record, sharing them.
+        self._remember(contact_id, token, personal, _personal_values(contact))
         self._decoded.pop(contact_id, None)
         self._decoded[contact_id] = (raw, contact)
         if len(self._decoded) > DECODED:
@@ -95,11 +99,21 @@ class ContactCodec:
         self._known.pop(contact_id, None)
         self._decoded.pop(contact_id, None)
 
-    def _remember(self, contact_id: str, token: str, personal: str) -> None:
+    def _remember(self, contact_id: str, token: str, personal: str, values: tuple[object, ...]) -> None:
         self._known.pop(contact_id, None)
-        self._known[contact_id] = (token, personal)
+        self._known[contact_id] = (token, personal, values)
         if len(self._known) > self._cap:
             del self._known[next(iter(self._known))]  # the least recently sealed or opened
+
+
+def _personal_values(contact: Contact) -> tuple[object, ...]:
+    fields = contact.__dict__
+    return tuple([fields[name] for name in _PERSONAL_ORDER])
+
+
+def _same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:
+    """The same objects, one by one (`is`: equal values would need the dump this avoids)."""
+    return all(a is b for a, b in zip(held, values, strict=True))
 
 
 def _merge(facts: str, personal: str) -> str:

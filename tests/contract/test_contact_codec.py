@@ -9,10 +9,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from router.models import Event
+from router.models import ContactStatus, Event, Message
 from router.store import RedisStore, Transition, redis_transition
 from router.store.records import ContactCodec
 from router.store.sealing import Sealer
+from router.trusted_records import evolve
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, timer
 
@@ -31,6 +32,58 @@ def test_a_record_read_again_unchanged_is_decoded_once_and_forgotten_with_its_co
     codec.forget("a")
     assert "a" not in codec._decoded and "a" not in codec._known  # no personal part kept
     assert codec.decode("a", raw) == c  # and it still opens from the store's text
+
+
+class CountingSealer(Sealer):
+    """The real sealer, counting what it seals."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__(secrets)
+        self.sealed = 0
+
+    def seal(self, plain: str) -> str:
+        self.sealed += 1
+        return super().seal(plain)
+
+
+def _token(raw: str) -> str:
+    return raw.split("|")[1]
+
+
+def test_the_personal_part_is_sealed_again_only_when_it_changed() -> None:
+    sealer = CountingSealer(["a-key-for-this-test"])
+    codec = ContactCodec(sealer)
+    c = contact("a", notes="first call")
+    raw = codec.encode(c)
+    assert sealer.sealed == 1
+    # A transition that leaves the personal part alone (the record's copy shares its values):
+    # the token written before, nothing sealed.
+    offered = evolve(c, {"rev": 2, "status": ContactStatus.offered})
+    assert _token(codec.encode(offered)) == _token(raw) and sealer.sealed == 1
+    # Each personal field changed, as a new value: sealed anew, and it opens to the new value.
+    changes: dict[str, Any] = {
+        "notes": "second call",
+        "sender": "+15550002222",
+        "subject": "help",
+        "ref": "thread-2",
+        "outcome": {"summary": "safe"},
+        "messages": [Message(at=START, direction="in", body="are you there?")],
+    }
+    current, sealed = offered, 1
+    for name, value in changes.items():
+        current = evolve(current, {name: value})
+        written = codec.encode(current)
+        sealed += 1
+        assert sealer.sealed == sealed, name
+        assert _token(written) != _token(raw)
+        assert getattr(ContactCodec(sealer).decode("a", written), name) == value, name
+    # Equal values that are other objects (a record read back): dumped and compared, not sealed.
+    again = evolve(current, {"notes": "".join(["second ", "call"]), "outcome": {"summary": "safe"}})
+    assert _token(codec.encode(again)) == _token(written) and sealer.sealed == sealed
+    # A record read back is remembered with its own values: its next change seals nothing.
+    fresh = ContactCodec(sealer)
+    read = fresh.decode("a", written)
+    assert _token(fresh.encode(evolve(read, {"rev": 9}))) == _token(written) and sealer.sealed == sealed
 
 
 async def test_a_transitions_records_travel_as_arguments_of_their_own_and_are_stored_as_sent(
