@@ -51,6 +51,10 @@ class Keyring:
     """Current key first, then the previous ones (newest first)."""
 
     keys: tuple[str, ...] = (DEVELOPMENT_KEY,)
+    # Also the hashes keyed by the bare keys of releases before HKDF. False only for a store
+    # that never held one (a simulation's, which starts empty): one HMAC per key less on every
+    # contact taken in.
+    legacy: bool = True
 
     def __post_init__(self) -> None:
         if not self.keys or not all(self.keys):
@@ -84,7 +88,8 @@ class Keyring:
     @functools.cached_property
     def _sender_macs(self) -> tuple[bytes, ...]:
         # Derived once per keyring, not per address hashed.
-        return tuple([derive(k, SENDER_HASH) for k in self.keys] + [k.encode() for k in self.keys])
+        legacy = [k.encode() for k in self.keys] if self.legacy else []
+        return tuple([derive(k, SENDER_HASH) for k in self.keys] + legacy)
 
     def chat_session_keys(self) -> list[bytes]:
         """Signing keys of chat session tokens: the first signs, every one verifies (the last

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from router.clock import VirtualClock, from_ms, to_ms
 from router.errors import InvalidState, NotFound
+from router.keyring import Keyring
 from router.metrics import UnrecordedMetrics
 from router.models import Contact, ContactIn, ContactStatus, Offer, Responder
 from router.notify import Notifier, Page
@@ -98,6 +99,8 @@ class Simulation:
             notifier=self.notifier,
             metrics=UnrecordedMetrics(),
             id_factory=counter_ids(self.first_id),
+            # A simulation's store starts empty: no sender hash of an earlier release to look up.
+            keyring=Keyring(legacy=False),
         )
         self.engine.listeners.append(self.tally)
         self.timers = TimerRunner(self.engine)

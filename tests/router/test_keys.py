@@ -137,6 +137,16 @@ async def test_contacts_hashed_by_the_previous_release_still_match(store: Store,
     assert fresh.sender_key != _previous_release_sender_key(NEW, "+15550001234")  # new ones use HKDF
 
 
+def test_a_keyring_without_legacy_hashes_looks_up_only_the_hkdf_ones() -> None:
+    # A simulation's keyring (its store starts empty): the same key for a new contact, and
+    # only the HKDF-keyed hashes to look up, one per listed key.
+    full, lean = Keyring.of(NEW, OLD), Keyring((NEW, OLD), legacy=False)
+    assert lean.sender_key("sms", PHONE) == full.sender_key("sms", PHONE)
+    assert lean.sender_keys("sms", PHONE) == full.sender_keys("sms", PHONE)[:2]
+    assert _previous_release_sender_key(OLD, PHONE) in full.sender_keys("sms", PHONE)
+    assert _previous_release_sender_key(OLD, PHONE) not in lean.sender_keys("sms", PHONE)
+
+
 def test_keys_generate_and_rotate_rewrite_the_settings_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
