@@ -139,13 +139,13 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
             sender, at, forget = t.arrival
             kept = [ms for ms in self._arrivals.get(sender, []) if ms >= to_ms(forget)]
             self._arrivals[sender] = sorted([*kept, to_ms(at)])
-        self.seen.saw(self._version(), max(self._versions, default=0))
+        self.seen.saw_parts(self._dispatch_version, self._responders_version, self._head)
         return written
 
     def _check_guesses(self, t: Transition) -> None:
         """transition.lua's guards on what intake in one round trip, or a timer fired unclaimed, guessed."""
         t.check_numbered()
-        if t.expect_head is not None and t.expect_head != max(self._versions, default=0):
+        if t.expect_head is not None and t.expect_head != self._head:
             raise Conflict("roster")
         if t.expect_responders is not None and t.expect_responders != str(self._responders_version):
             raise Conflict("responders")
@@ -224,7 +224,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         if created:
             self._presence[responder.id] = "available"
             self._set_idle(responder.id, now)
-        self.seen.saw(self._version(), max(self._versions, default=0))
+        self.seen.saw_parts(self._dispatch_version, self._responders_version, self._head)
         return created
 
     async def get_responder(self, responder_id: str) -> Responder | None:
@@ -240,7 +240,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         self._dispatch_version += 1
         if status == "available" and previous != "available":
             self._set_idle(responder_id, now)
-        self.seen.saw(self._version(), max(self._versions, default=0))
+        self.seen.saw_parts(self._dispatch_version, self._responders_version, self._head)
 
     def _version(self) -> str:
         return f"{self._dispatch_version}/{self._responders_version}"
@@ -251,7 +251,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
             presence=dict(self._presence),
             loads={k: v for k, v in self._load.items() if v},
             idle=dict(self._idle_at),
-            roster_head=max(self._versions, default=0),
+            roster_head=self._head,
             version=self._version(),
             read_at=time.monotonic(),
         )
@@ -267,7 +267,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
             same = known.version.endswith(f"/{self._responders_version}")
             state = await self.dispatch_state(known.responders if same else None)
         else:
-            head = max(self._versions, default=0)
+            head = self._head
             state = known if known.roster_head == head else replace(known, roster_head=head)
         asked = queue == "always" or (queue == "changed" and changed)
         page = [self._contacts[cid] for cid in self._queue.first(limit, None)] if asked else None
@@ -278,7 +278,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
     ) -> IntakeState:
         arrivals = sorted(from_ms(ms) for k in sender_keys for ms in self._arrivals.get(k, []))
         self._seq += 1
-        head = max(self._versions, default=0)
+        head = self._head
         if not dispatch:
             return IntakeState(arrivals, self._seq, head, None, len(self._queue))
         view = await self.dispatch_view(known, "none")

@@ -21,6 +21,7 @@ class MemorySetup:
     def _init_setup(self) -> None:
         self._drafts: dict[str, str] = {}
         self._versions: dict[int, str] = {}
+        self._head = 0  # the newest version's number (versions are numbered 1, 2, ... in turn)
         self._tokens: dict[str, str] = {}
         self._leaders: dict[str, tuple[str, float]] = {}
         self._marks: dict[str, float] = {}
@@ -38,22 +39,21 @@ class MemorySetup:
         return Roster.model_validate_json(raw) if raw else None
 
     async def publish(self, version: RosterVersion) -> None:
-        head = max(self._versions, default=0)
-        if version.version != head + 1:
+        if version.version != self._head + 1:
             raise Conflict("version")
         self._versions[version.version] = version.model_dump_json()
+        self._head = version.version
         self.seen.moved()  # dispatch's held roster head is not the head any more
 
     async def latest_version(self) -> RosterVersion | None:
-        head = max(self._versions, default=0)
-        return await self.get_version(head) if head else None
+        return await self.get_version(self._head) if self._head else None
 
     async def get_version(self, number: int) -> RosterVersion | None:
         raw = self._versions.get(number)
         return RosterVersion.model_validate_json(raw) if raw else None
 
     async def head_version(self) -> int:
-        return max(self._versions, default=0)
+        return self._head
 
     # -- auth ---------------------------------------------------------------------------
     async def put_token(self, token_hash: str, record: TokenRecord) -> None:

@@ -17,7 +17,7 @@ class MemoryTimers:
     """Mixed into MemoryStore, which sets these."""
 
     _contacts: dict[str, Contact]
-    _versions: dict[int, str]
+    _head: int
     _wake: asyncio.Event
 
     def _init_timers(self) -> None:
@@ -52,7 +52,7 @@ class MemoryTimers:
         }
         earliest = self._timers.earliest()
         nxt = None if earliest is None else from_ms(earliest)
-        return TimerBatch(claimed, contacts, nxt, max(self._versions, default=0))
+        return TimerBatch(claimed, contacts, nxt, self._head)
 
     async def complete(self, *timer_ids: str) -> None:
         for timer_id in timer_ids:

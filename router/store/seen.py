@@ -91,9 +91,16 @@ class StateSeen:
 
     def saw(self, version: str, roster_head: int) -> None:
         dispatch, _, responders = version.partition("/")
-        self.dispatch = max(self.dispatch, int(dispatch))
-        self.responders = max(self.responders, int(responders))
-        self.roster_head = max(self.roster_head, roster_head)
+        self.saw_parts(int(dispatch), int(responders), roster_head)
+
+    def saw_parts(self, dispatch: int, responders: int, roster_head: int) -> None:
+        """`saw` of a version given as its numbers (the embedded store's own, after every write)."""
+        if dispatch > self.dispatch:
+            self.dispatch = dispatch
+        if responders > self.responders:
+            self.responders = responders
+        if roster_head > self.roster_head:
+            self.roster_head = roster_head
 
     def stepped(self, version: str, loads: list[LoadChange], idle: dict[str, datetime]) -> None:
         """A write of this process changed loads or idle times and left the state at `version`."""
