@@ -11,18 +11,21 @@ from pydantic_core import PydanticUndefined
 M = TypeVar("M", bound=BaseModel)
 
 
-class _Plan(NamedTuple):
-    """How `trusted` builds one model class: every field in order with its plain default
-    (None where required or made by a factory), the factories, the names, the required ones."""
+class _Shape(NamedTuple):
+    """How `trusted` builds one model class from one set of given names (a call site passes
+    the same names every time): every field in order with its plain default (None where a
+    factory makes it), the factories of the fields not given, the given names split into
+    fields and extras, and the fields set (shared by every record of the shape: a record's
+    set is never changed in place, see `evolve`)."""
 
     template: dict[str, Any]
     factories: tuple[tuple[str, Callable[[], Any]], ...]
-    names: frozenset[str]
-    required: frozenset[str]
-    allow_extra: bool
+    extras: tuple[str, ...]
+    keeps_extras: bool  # the model keeps extras: its records have a dict of them, maybe empty
+    fields_set: set[str]
 
 
-_PLANS: dict[type[BaseModel], _Plan] = {}
+_SHAPES: dict[tuple[type[BaseModel], tuple[str, ...]], _Shape] = {}
 
 # A pydantic model's four slots, set through their own descriptors (what `object.__setattr__`
 # looks up by name on every call): the engine builds ~40 records per simulated contact.
@@ -34,19 +37,30 @@ set_private = _SLOTS["__pydantic_private__"].__set__
 new_record = object.__new__  # BaseModel defines no __new__ of its own
 
 
-def _plan(cls: type[BaseModel]) -> _Plan:
-    found = _PLANS.get(cls)
-    if found is None:
-        fields = cls.model_fields
-        found = _Plan(
-            template={n: None if f.default is PydanticUndefined else f.default for n, f in fields.items()},
-            factories=tuple((n, f.default_factory) for n, f in fields.items() if f.default_factory),  # type: ignore[misc]
-            names=frozenset(fields),
-            required=frozenset(n for n, f in fields.items() if f.is_required()),
-            allow_extra=cls.model_config.get("extra") == "allow",
-        )
-        _PLANS[cls] = found
-    return found
+def _shape(cls: type[BaseModel], given: tuple[str, ...]) -> _Shape:
+    """Checked once per class and names, as validation would check them: a required field
+    left out is refused, and so is a name the model neither has nor keeps as an extra."""
+    fields = cls.model_fields
+    missing = sorted(n for n, f in fields.items() if f.is_required() and n not in given)
+    if missing:
+        raise TypeError(f"{cls.__name__} needs {missing[0]!r}")
+    extras = tuple(n for n in given if n not in fields)
+    keeps_extras = cls.model_config.get("extra") == "allow"
+    if extras and not keeps_extras:
+        raise TypeError(f"{cls.__name__} has no field {sorted(extras)[0]!r}")
+    shape = _Shape(
+        template={n: None if f.default is PydanticUndefined else f.default for n, f in fields.items()},
+        factories=tuple(
+            (n, f.default_factory)  # type: ignore[misc]
+            for n, f in fields.items()
+            if f.default_factory and n not in given
+        ),
+        extras=extras,
+        keeps_extras=keeps_extras,
+        fields_set=set(given),
+    )
+    _SHAPES[(cls, given)] = shape
+    return shape
 
 
 def trusted(cls: type[M], **values: Any) -> M:
@@ -58,29 +72,19 @@ def trusted(cls: type[M], **values: Any) -> M:
     Like validation: fields not given take their defaults, `model_fields_set` is what was given
     (extras included), extra names go to the model's extras (models that allow them) or are
     refused, and a required field left out is refused."""
-    plan = _PLANS.get(cls) or _plan(cls)
-    data = plan.template.copy()  # field order kept, as validation keeps it
-    for name, factory in plan.factories:
-        if name not in values:
-            data[name] = factory()
-    given = values.keys()
-    if not plan.required <= given:
-        raise TypeError(f"{cls.__name__} needs {sorted(plan.required - given)[0]!r}")
-    extra: dict[str, Any] | None = {} if plan.allow_extra else None
-    if given <= plan.names:
-        data.update(values)
-    else:
-        if extra is None:
-            raise TypeError(f"{cls.__name__} has no field {sorted(given - plan.names)[0]!r}")
-        for k, v in values.items():
-            if k in plan.names:
-                data[k] = v
-            else:
-                extra[k] = v
+    given = tuple(values)
+    shape = _SHAPES.get((cls, given)) or _shape(cls, given)
+    data = shape.template.copy()  # field order kept, as validation keeps it
+    for name, factory in shape.factories:
+        data[name] = factory()
+    extra: dict[str, Any] | None = None
+    if shape.keeps_extras:
+        extra = {name: values.pop(name) for name in shape.extras}
+    data.update(values)
     new = new_record(cls)
     set_dict(new, data)
     set_extra(new, extra)
-    set_fields_set(new, set(given))
+    set_fields_set(new, shape.fields_set)
     set_private(new, None)
     return new
 
