@@ -46,6 +46,7 @@ from router.store.shapes import (
     StoreUnavailable,
     Transition,
 )
+from router.store.wire import exchange
 
 # Only for tests and a first run: production sets SAFETYNET_SECRET_KEY.
 DEVELOPMENT_SECRET = "safetynet-development-key"  # noqa: S105 - a development default
@@ -224,22 +225,21 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return raise_first(await self._grouped.run(calls))
 
     async def _send_scripts(self, calls: Sequence[ScriptCall]) -> list[Any]:
-        """Script calls (and WAIT for a replica, see `_waiting`) in one round trip; a reply each,
-        a call's own error as its reply. By EVALSHA directly: redis-py's own pipelined scripts
-        ask SCRIPT EXISTS first, one more round trip each time. A script Redis no longer holds (a
-        restart, SCRIPT FLUSH) is loaded and those calls sent again (NOSCRIPT: it did not run)."""
+        """Script calls (and WAIT for a replica, see `_waiting`) in one round trip (wire.exchange;
+        by EVALSHA: redis-py's pipelined scripts ask SCRIPT EXISTS first); a call's own error as its
+        reply. A script Redis no longer holds is loaded and its calls sent again (NOSCRIPT)."""
         wait = self._waiting()
         replies: list[Any] = [None] * len(calls)
         acked: Any = None
         todo = list(range(len(calls)))
         for attempt in range(2):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for i in todo:
-                    script, keys, args = calls[i]
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
-                if wait:
-                    pipe.wait(self.wait_replicas, REPLICA_WAIT_MS)
-                got = await pipe.execute(raise_on_error=False)
+            commands = [
+                ("EVALSHA", script.sha, len(keys), *keys, *args)
+                for script, keys, args in (calls[i] for i in todo)
+            ]
+            if wait:
+                commands.append(("WAIT", self.wait_replicas, REPLICA_WAIT_MS))
+            got = await exchange(self.redis.connection_pool, commands)
             if wait:
                 acked = got.pop()
             for i, reply in zip(todo, got, strict=True):

@@ -22,7 +22,7 @@ Everything else (connecting, health checks, retries, errors) is redis-py's own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import hiredis
@@ -159,3 +159,30 @@ class WireConnection(Wire, BufferedReads, Connection):
 
 class WireSentinelConnection(Wire, SentinelManagedConnection):
     pass
+
+
+async def exchange(pool: Any, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """`commands` in one round trip on one of `pool`'s connections: a reply each, an error reply
+    as its ResponseError. What redis-py's pipeline does for them (the same packing, reads, retry
+    of a dropped connection with the client's backoff, and release to the pool) without its
+    command stack, per-command options and callbacks, fieldset preflight and timings: ~40% of
+    the client's CPU for a round trip of one script call (`EVALSHA` has no reply callback)."""
+    conn = await pool.get_connection()
+    try:
+        replies: list[Any] = await conn.retry.call_with_retry(
+            lambda: _exchange(conn, commands), lambda error: conn.disconnect()
+        )
+        return replies
+    finally:
+        await pool.release(conn)
+
+
+async def _exchange(conn: Any, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+    await conn.send_packed_command(conn.pack_commands(commands))
+    replies: list[Any] = []
+    for _ in commands:
+        try:
+            replies.append(await conn.read_response())
+        except ResponseError as exc:
+            replies.append(exc)  # read whole: the next reply is this connection's to read
+    return replies

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
-from redis.exceptions import DataError, ResponseError
+from redis.exceptions import DataError, NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from router.store.connect import connect
-from router.store.wire import WireConnection
+from router.store.wire import WireConnection, exchange
 from tests.redis_server import RedisServer, redis_server
 
 BIG = json.dumps({"contact": "x" * 7000, "é": "ü"})
@@ -156,4 +156,50 @@ async def test_a_pipelines_replies_already_buffered_arm_no_timeout(
         assert waited < 100
     finally:
         await client.delete("wire:n")
+        await client.aclose()
+
+
+async def test_an_exchange_answers_as_redis_pys_pipeline_does(redis_srv: RedisServer) -> None:
+    # The store's script round trips (router/store/wire.py `exchange`): a reply each, an error
+    # reply as its own ResponseError and the rest read on, as a pipeline that raises no error
+    # (but raw: no reply callback, so SET's "OK" stays "OK"; EVALSHA and WAIT have none).
+    client = connect(redis_srv.url)
+    commands: list[tuple[Any, ...]] = [
+        ("SET", "wire:x", "é"),
+        ("EVALSHA", "0" * 40, 1, "wire:x", BIG),  # a script Redis does not hold: NOSCRIPT
+        ("EVAL", "return ARGV[1]", 1, "wire:x", BIG),
+        ("INCR", "wire:x"),  # not a number: an error reply
+        ("GET", "wire:x"),
+    ]
+    try:
+        mine = await exchange(client.connection_pool, commands)
+        async with client.pipeline(transaction=False) as pipe:
+            for command in commands:
+                pipe.execute_command(*command)
+            theirs = await pipe.execute(raise_on_error=False)
+        assert [type(r) for r in mine[1:]] == [type(r) for r in theirs[1:]]
+        assert isinstance(mine[1], NoScriptError) and isinstance(mine[3], ResponseError)
+        assert (mine[0], theirs[0]) == ("OK", True)
+        assert [mine[2], mine[4]] == [theirs[2], theirs[4]] == [BIG, "é"]
+        # The connection went back to the pool with nothing left to read on it.
+        assert await exchange(client.connection_pool, [("GET", "wire:x")]) == ["é"]
+    finally:
+        await client.delete("wire:x")
+        await client.aclose()
+
+
+async def test_an_exchange_on_a_connection_the_server_dropped_is_sent_again(redis_srv: RedisServer) -> None:
+    client = connect(redis_srv.url)
+    try:
+        mine = (await exchange(client.connection_pool, [("CLIENT", "ID")]))[0]
+        other = connect(redis_srv.url)
+        try:
+            assert await other.client_kill_filter(_id=mine) == 1
+        finally:
+            await other.aclose()
+        # The pooled connection is dead: redis-py's retry makes it again and sends the lot once more.
+        again = await exchange(client.connection_pool, [("SET", "wire:y", "1"), ("CLIENT", "ID")])
+        assert again[0] == "OK" and again[1] != mine
+    finally:
+        await client.delete("wire:y")
         await client.aclose()
