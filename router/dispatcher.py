@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from protocols.base import language_key
 from protocols.promises import PASSES_PER_STEP
@@ -82,8 +83,10 @@ class Snapshot:
         return False
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
+    """A decision: who is offered it, or when to look again. A tuple: one is made per decision,
+    and a frozen dataclass's field-by-field __init__ cost twice as much."""
+
     responder: Responder | None = None
     retry_at: datetime | None = None
 

@@ -3,9 +3,8 @@ the one transition that persists it, enqueues it and arms its timers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from protocols import Priority, Protocol, Triage
 from router import ladder
@@ -51,8 +50,7 @@ def over_limit(previous: list[datetime], now: datetime, limit: int) -> bool:
     return sum(1 for t in previous if t > now - FLOOD_WINDOW) >= limit
 
 
-@dataclass(frozen=True)
-class Intake:
+class Intake(NamedTuple):
     contact: Contact
     transition: Transition
     triage: Triage
