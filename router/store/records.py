@@ -15,6 +15,7 @@ A record written by an earlier release (one Fernet token of the whole record) st
 from __future__ import annotations
 
 from router.models import Contact
+from router.store import fastjson
 from router.store.sealing import Sealer
 
 # Every field that can hold what a person said or where they can be reached.
@@ -63,7 +64,7 @@ class ContactCodec:
         self._decoded: dict[str, tuple[str, Contact]] = {}  # contact id -> (stored text, contact)
 
     def encode(self, contact: Contact) -> str:
-        facts = contact.model_dump_json(exclude=PERSONAL)
+        facts = fastjson.facts(contact, _PERSONAL_ORDER)
         known = self._known.get(contact.id)
         values = _personal_values(contact)
         if known is not None and _same(known[2], values):

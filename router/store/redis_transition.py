@@ -9,6 +9,7 @@ import orjson
 from router.clock import to_ms
 from router.keys import Keys
 from router.models import OfferStatus
+from router.store import fastjson
 from router.store.records import ContactCodec, with_rev
 from router.store.seen import step_record
 from router.store.shapes import Transition
@@ -47,7 +48,7 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
         "offers": [
             {
                 "id": o.id,
-                "json": arg(o.model_dump_json()),
+                "json": arg(fastjson.flat(o)),
                 "pending": str(to_ms(o.expires_at)) if o.status == OfferStatus.pending else False,
             }
             for o in t.offers
@@ -58,8 +59,8 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
         "require_available": list(t.require_available),
         "idle": [{"rid": rid, "ms": str(to_ms(at))} for rid, at in t.idle.items()],
         "disarm": list(t.disarm),
-        "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": arg(tm.model_dump_json())} for tm in t.arm],
-        "events": [arg(e.model_dump_json()) for e in t.events],
+        "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": arg(fastjson.timer(tm))} for tm in t.arm],
+        "events": [arg(fastjson.flat(e)) for e in t.events],
         "queue_empty": t.queue_empty,
         "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
         "assign_seq": t.assign_seq,
