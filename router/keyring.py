@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # The source's own default: fine for tests and the in-memory demo, refused by `serve` on Redis.
 DEVELOPMENT_KEY = "safetynet-development-key"
 SALT = b"safetynet-hkdf-v1"
-SEALING = "contacts-sealing"
+SEALING = "contacts-sealing"  # Fernet, before AES-GCM: opens earlier records only
+SEALING_AEAD = "contacts-sealing-aead"
 SENDER_HASH = "sender-hash"
 CHAT_SESSION = "chat-session"
 

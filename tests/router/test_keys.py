@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from protocols import default_protocol
 from router import cli, intake
@@ -63,14 +64,48 @@ def test_memory_store_needs_no_key() -> None:
 
 
 def test_keys_are_derived_per_purpose_with_hkdf() -> None:
-    sealing, sender, chat = (derive(NEW, p) for p in ("contacts-sealing", SENDER_HASH, "chat-session"))
-    assert len({sealing, sender, chat}) == 3 and all(len(k) == 32 for k in (sealing, sender, chat))
-    assert sealing != hashlib.sha256(b"safetynet/contacts/v1\x00" + NEW.encode()).digest()
-    # A record sealed now does not open with the bare-SHA-256 key of the previous release.
+    purposes = ("contacts-sealing-aead", "contacts-sealing", SENDER_HASH, "chat-session")
+    keys = [derive(NEW, p) for p in purposes]
+    assert len(set(keys)) == 4 and all(len(k) == 32 for k in keys)
+    assert keys[0] != hashlib.sha256(b"safetynet/contacts/v1\x00" + NEW.encode()).digest()
+    # A record sealed now is AES-256-GCM under its own key: no Fernet key of an earlier release
+    # (HKDF's or the bare SHA-256 one) opens it, and the AEAD key does.
     sealed = Sealer([NEW]).seal("{}")
+    assert sealed.startswith("v2:")
     digest = hashlib.sha256(b"safetynet/contacts/v1\x00" + NEW.encode()).digest()
-    with pytest.raises(InvalidToken):
-        Fernet(base64.urlsafe_b64encode(digest)).decrypt(sealed.encode())
+    for fernet in (Fernet(base64.urlsafe_b64encode(digest)), Fernet(base64.urlsafe_b64encode(keys[1]))):
+        with pytest.raises(InvalidToken):
+            fernet.decrypt(sealed.encode())
+    raw = base64.urlsafe_b64decode(sealed[3:])
+    assert AESGCM(keys[0]).decrypt(raw[:12], raw[12:], None) == b"{}"
+    assert Sealer([NEW]).seal("{}") != sealed  # a fresh nonce every time
+
+
+def test_a_sealed_record_opens_only_whole_and_under_a_listed_key() -> None:
+    sealed = Sealer([OLD]).seal('{"sender": "+15558675309"}')
+    assert Sealer([NEW, OLD]).open(sealed) == '{"sender": "+15558675309"}'
+    with pytest.raises(ValueError, match="SAFETYNET_PREVIOUS_SECRET_KEYS"):
+        Sealer([NEW]).open(sealed)
+    raw = bytearray(base64.urlsafe_b64decode(sealed[3:]))
+    raw[20] ^= 1  # one bit of the ciphertext changed
+    for broken in (
+        "v2:" + base64.urlsafe_b64encode(bytes(raw)).decode(),
+        sealed[:-8],
+        "v2:not base64!",
+        "v2:",
+    ):
+        with pytest.raises(ValueError, match="cannot be opened"):
+            Sealer([OLD]).open(broken)
+    resealed = Sealer([NEW, OLD]).reseal(sealed)
+    assert resealed.startswith("v2:") and Sealer([NEW]).open(resealed) == '{"sender": "+15558675309"}'
+
+
+def test_a_record_sealed_with_fernet_by_the_release_before_opens_and_reseals() -> None:
+    fernet = Fernet(base64.urlsafe_b64encode(derive(OLD, "contacts-sealing")))
+    earlier = fernet.encrypt(b'{"id": "c1"}').decode()
+    assert Sealer([NEW, OLD]).open(earlier) == '{"id": "c1"}'
+    resealed = Sealer([NEW, OLD]).reseal(earlier)
+    assert resealed.startswith("v2:") and Sealer([NEW]).open(resealed) == '{"id": "c1"}'
 
 
 def test_a_record_sealed_by_the_previous_release_opens_and_reseals() -> None:
