@@ -149,7 +149,10 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
     A responder who declined or let the offer lapse waits `cooldown` before it can come
     back to them, and only when nobody else can take it.
     """
-    fresh: tuple[datetime, str] | None = None  # the first of each pool, (idle or declined, id)
+    # The first of each pool by (idle or declined, id): the fresh one's two parts kept apart, so
+    # that most candidates are passed over by one comparison, with no tuple made for them.
+    fresh_at: datetime | None = None
+    fresh_rid = ""
     tried: tuple[datetime, str] | None = None
     waiting: list[datetime] = []
     # The contact's side of every check worked out once; its passes only once someone is free.
@@ -174,21 +177,22 @@ def choose(contact: Contact, snap: Snapshot, cooldown: timedelta) -> Choice:
             continue
         if passes is None:
             passes = passes_this_step(contact)
-        if passes.get(rid, 0) >= PASSES_PER_STEP:
+        if passes and passes.get(rid, 0) >= PASSES_PER_STEP:
             continue  # they had their chances at this step; the ladder's pages reach them
-        declined_at = declined.get(rid)
+        declined_at = declined.get(rid) if declined else None
         if declined_at is None:
-            key = (now if since is None else since, rid)
-            if fresh is None or key < fresh:
-                fresh = key
+            at = now if since is None else since
+            if fresh_at is None or at < fresh_at or (at == fresh_at and rid < fresh_rid):
+                fresh_at, fresh_rid = at, rid
         elif declined_at + cooldown <= now:
             if tried is None or (declined_at, rid) < tried:
                 tried = (declined_at, rid)
         else:
             waiting.append(declined_at + cooldown)
-    best = fresh or tried
-    if best is not None:
-        return Choice(responder=snap.responders[best[1]])
+    if fresh_at is not None:
+        return Choice(responder=snap.responders[fresh_rid])
+    if tried is not None:
+        return Choice(responder=snap.responders[tried[1]])
     return Choice(retry_at=min(waiting) if waiting else None)
 
 

@@ -174,3 +174,14 @@ def test_an_offer_made_in_a_pass_leaves_the_shared_state_as_it_was() -> None:
     assert snap.loads == {("a", "chat"): 3} and snap.idle == {"a": NOW}
     assert loads == {("a", "chat"): 1} and idle == {"a": NOW - timedelta(minutes=5)}
     assert not snap.anyone_free()
+
+
+def test_of_two_free_for_as_long_the_lower_id_is_offered_it() -> None:
+    # A tie on idle time (both idle since the same instant, or neither ever offered anything:
+    # both count from now) goes to the lower id, wherever the two stand on the roster.
+    records = {rid: Responder(id=rid, name=rid, channels=["sms"]) for rid in ("b", "a", "c")}
+    oncall = OnCall(at=NOW, primary=("b", "c", "a"))
+    same = NOW - timedelta(minutes=3)
+    for idle in ({}, {"a": same, "b": same, "c": same}, {"b": same, "c": same}):
+        chosen = choose(contact(channel="sms"), _snap(oncall, records, {}, idle), COOLDOWN).responder
+        assert chosen is not None and chosen.id == ("b" if idle == {"b": same, "c": same} else "a")
