@@ -13,8 +13,8 @@ from router.models import Contact
 from router.owed_pages import owed
 from router.store import Transition
 from router.timer_models import Rung, Timer, TimerKind
-from router.transitions import record, seconds
-from router.trusted_records import evolve, trusted
+from router.transitions import changed, seconds
+from router.trusted_records import trusted
 from schedules import OnCall
 
 ALL_ROLES = ["primary", "backup", "supervisor"]
@@ -62,23 +62,24 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
     step = timer.step or 0
     if not contact.is_unanswered or contact.ladder_step > step:
         return None
-    c = evolve(
+    level = contact.escalation_level + 1
+    # The changes and the event's timeline entry in one copy of the record (`changed`).
+    c, ev = changed(
         contact,
         {
             "ladder_step": step + 1,
-            "escalation_level": contact.escalation_level + 1,
+            "escalation_level": level,
             "audience": widen(contact.audience, timer.notify),
         },
-    )
-    c, ev = record(
-        c,
         now,
         "escalated",
-        level=c.escalation_level,
-        step=step + 1,
-        notify=timer.notify,
-        via=timer.via,
-        waited_s=seconds(contact.received_at, now),
+        {
+            "level": level,
+            "step": step + 1,
+            "notify": timer.notify,
+            "via": timer.via,
+            "waited_s": seconds(contact.received_at, now),
+        },
     )
     # The next step and this one's pages in the same write: a kill after it can lose neither.
     then = timer.then
@@ -91,24 +92,20 @@ def escalate(contact: Contact, timer: Timer, now: datetime) -> Transition | None
 def breach(contact: Contact, timer: Timer, now: datetime) -> Transition | None:
     if not contact.is_unanswered or contact.breached:
         return None
-    c = evolve(
+    level = contact.escalation_level + 1
+    c, ev = changed(
         contact,
-        {
-            "breached": True,
-            "escalation_level": contact.escalation_level + 1,
-            "audience": widen(contact.audience, timer.notify),
-        },
-    )
-    c, ev = record(
-        c,
+        {"breached": True, "escalation_level": level, "audience": widen(contact.audience, timer.notify)},
         now,
         "breached",
-        level=c.escalation_level,
-        notify=timer.notify,
-        via=timer.via,
-        waited_s=seconds(contact.received_at, now),
-        channel=contact.channel,
-        priority=contact.priority.value,
+        {
+            "level": level,
+            "notify": timer.notify,
+            "via": timer.via,
+            "waited_s": seconds(contact.received_at, now),
+            "channel": contact.channel,
+            "priority": contact.priority.value,
+        },
     )
     # Its pages, its language widening and its partner's hand-off are owed even with nobody
     # named to page: the timer carries them all.
