@@ -10,11 +10,11 @@ from protocols import Priority, Protocol, Triage
 from router import ladder
 from router import transitions as tr
 from router.errors import RouterError
-from router.models import Contact, ContactIn, ContactStatus
+from router.models import Contact, ContactIn, ContactStatus, Message
 from router.owed_pages import danger, owed
 from router.store import Transition
 from router.timer_models import Rung, Timer, TimerKind
-from router.trusted_records import evolve, trusted
+from router.trusted_records import trusted
 
 AFTER_HOURS = "after_hours"
 # Arrivals are remembered this long when the protocol has no repeat rule of its own.
@@ -109,9 +109,10 @@ def build(
         parallel=triage.imminent_danger,
         audience=audience,
         opening=p.text(incoming.channel, "callback", incoming.language) if incoming.callback_for else None,
+        # The first message, as message_in records it (without its timeline entry: the
+        # "received" event says it), in the record as it is built rather than in copies of it.
+        messages=[trusted(Message, at=now, direction="in", body=incoming.body)] if incoming.body else [],
     )
-    if incoming.body:
-        contact = evolve(tr.message_in(contact, incoming.body, now).contact, {"timeline": []})
     timers = [
         trusted(
             Timer,

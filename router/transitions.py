@@ -283,8 +283,7 @@ def note(contact: Contact, now: datetime, event: str, fields: dict[str, Any]) ->
 def set_language(contact: Contact, language: str, now: datetime) -> Transition:
     if not contact.is_unanswered:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}: its language is settled")
-    c = evolve(contact, {"language": language})
-    c, ev = record(c, now, "language_set", language=language)
+    c, ev = changed(contact, {"language": language}, now, "language_set", {"language": language})
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])
 
 
@@ -326,6 +325,6 @@ def message_in(contact: Contact, body: str, now: datetime, delivery: str | None 
     ):
         raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = trusted(Message, at=now, direction="in", body=body)
-    c = evolve(contact, {"messages": [*contact.messages, msg]})
-    c, ev = record(c, now, "message_received", **({"delivery": delivery} if delivery else {}))
+    fields = {"delivery": delivery} if delivery else {}
+    c, ev = changed(contact, {"messages": [*contact.messages, msg]}, now, "message_received", fields)
     return Transition(contact=c, expect_rev=contact.rev, events=[ev])

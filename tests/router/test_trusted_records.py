@@ -108,6 +108,9 @@ def test_intake_builds_records_validation_accepts_unchanged(channel: str, body: 
     t = built.transition
     records = [t.contact, *t.arm, *t.events, *t.contact.timeline]
     assert len(t.arm) >= 2
+    # The first message is in the record as built, timed at arrival; "received" says it.
+    assert t.contact.messages == ([Message(at=NOW, direction="in", body=body)] if body else [])
+    assert [e.event for e in t.contact.timeline] == ["received"]
     for record in records:
         revalidated = type(record).model_validate(record.model_dump())
         assert revalidated == record
