@@ -183,10 +183,9 @@ def accept(contact: Contact, offer: Offer, now: datetime, others: Sequence[Offer
     ):
         # A callback's first words are the protocol's safety check ("is it safe to talk?"),
         # sent as the responder takes it; it does not count as the answer.
-        opened = evolve(
-            c, {"messages": [*c.messages, trusted(Message, at=now, direction="out", body=contact.opening)]}
-        )
-        t.contact, sent = record(opened, now, "message_sent", system=True, opening=True)
+        first = trusted(Message, at=now, direction="out", body=contact.opening)
+        changes = {"messages": [*c.messages, first]}
+        t.contact, sent = changed(c, changes, now, "message_sent", {"system": True, "opening": True})
         t.events.append(sent)
     return t
 
