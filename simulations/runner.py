@@ -107,6 +107,7 @@ class Simulation:
         # Separate streams, so that changing the staffing does not change who calls when
         # or how long each call lasts (common random numbers make comparisons sharper).
         self.rng_arrivals = {ch: random.Random(f"{seed}:arrivals:{ch}") for ch in sc.arrivals}
+        self._rates: dict[str, dict[int, float]] = {}  # channel -> quarter hour -> rate per second
         self.rng_contact = random.Random(f"{seed}:contact")
         self.rng_behaviour = random.Random(f"{seed}:behaviour")
         self._heap: list[tuple[int, int, int, str, str]] = []
@@ -143,13 +144,21 @@ class Simulation:
         rng = self.rng_arrivals[channel]  # type: ignore[index]
         end = (self.w1 - self.t0).total_seconds()
         base = self.t0.timestamp()
+        rates = self._rates.setdefault(channel, {})
+        t0_us = to_ms(self.t0) * 1000  # t0 is a whole millisecond
         t = after
         while t < end:
             # The rate changes on the clock's hours (UTC hours: a zone offset by half an hour
             # has its profile shifted by those 30 minutes).
             hour_end = ((base + t) // 3600 + 1) * 3600 - base
-            how = self.scenario.hour_of_week(self.t0 + timedelta(seconds=t))
-            rate = self.scenario.rate_per_hour(channel, how) / 3600
+            # The local hour of the week is the same all through a quarter of an hour (every
+            # zone's offset, and every change of it, falls on one): worked out once per quarter
+            # of the instant as `timedelta(seconds=t)` rounds it, to the microsecond.
+            quarter = (t0_us + round(t * 1_000_000)) // 900_000_000
+            rate = rates.get(quarter)
+            if rate is None:
+                how = self.scenario.hour_of_week(self.t0 + timedelta(seconds=t))
+                rate = rates[quarter] = self.scenario.rate_per_hour(channel, how) / 3600
             if rate > 0:
                 t_next = t + rng.expovariate(rate)
                 if t_next < hour_end:

@@ -148,3 +148,51 @@ async def test_the_memory_stores_next_due_in_milliseconds_is_next_due() -> None:
     )
     assert await store.next_due() == due
     assert store.next_due_ms() == round(due.timestamp() * 1000)
+
+
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Australia/Lord_Howe"]
+)
+def test_arrivals_follow_each_local_hours_rate_with_the_rates_kept_per_quarter_hour(zone: str) -> None:
+    # The runner keeps each channel's rate per quarter of an hour; the plain rule works it out
+    # from the local hour of the week at every draw. Zones half an hour and three quarters off
+    # UTC, and two with clock changes (Lord Howe's is half an hour), give the same arrivals.
+    shape = [3, 2, 2, 1, 1, 2, 3, 4, 6, 7, 7, 7, 7, 7, 7, 8, 9, 10, 11, 11, 10, 8, 6, 4]
+    sc = parse_scenario(
+        {
+            "name": "zones",
+            "days": 60,
+            "warmup": "0s",
+            "seed": 3,
+            "timezone": zone,
+            "start": "2026-03-20T00:00:00Z",  # across the northern and southern clock changes
+            "responders": {"count": 1},
+            "arrivals": {"sms": [w * 3 for w in shape]},
+            "handle": {"sms": {"kind": "exponential", "mean": "5m"}},
+        }
+    )
+    kept, plain = Simulation(sc), Simulation(sc)
+    rng = plain.rng_arrivals["sms"]
+    end = (plain.w1 - plain.t0).total_seconds()
+    base = plain.t0.timestamp()
+
+    def plainly(after: float) -> float | None:
+        t = after
+        while t < end:
+            hour_end = ((base + t) // 3600 + 1) * 3600 - base
+            rate = sc.rate_per_hour("sms", sc.hour_of_week(plain.t0 + timedelta(seconds=t))) / 3600
+            if rate > 0:
+                t_next = t + rng.expovariate(rate)
+                if t_next < hour_end:
+                    return t_next if t_next < end else None
+            t = hour_end
+        return None
+
+    a: float | None = 0.0
+    b: float | None = 0.0
+    count = 0
+    while a is not None:
+        a, b = kept._next_arrival("sms", a), plainly(b or 0.0)
+        assert a == b
+        count += 1
+    assert count > 5_000
