@@ -92,7 +92,7 @@ def test_timers_leave_out_what_their_fields_leave_out() -> None:
     assert '"then"' not in fastjson.timer(base) and '"reason"' not in fastjson.timer(base)
 
 
-def test_a_contact_at_every_status_with_offers_and_declines() -> None:
+def test_a_contact_with_declines_offers_and_an_outcome_and_an_offer_resolved() -> None:
     c = contact("a", declined={"r1": NOW}, offer_ids=["o1", "o2"], outcome={"referral": "shelter"})
     check(c)
     check(
