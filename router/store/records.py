@@ -1,15 +1,17 @@
 """How a contact record is kept in Redis: its facts in the clear, its personal data sealed once.
 
-Sealing the whole record on every transition cost a Fernet decrypt and re-encrypt (about a
-third of an escalation's Python CPU) for transitions that never touch the person's address or
-words. The record is kept in two parts:
+Sealing the whole record on every transition cost a decrypt and re-encrypt (about a third of an
+escalation's Python CPU) for transitions that never touch the person's address or words. The
+record is kept in two parts:
 
-    2|<Fernet token of the personal fields>|<JSON of every other field>
+    2|<sealed token of the personal fields (sealing.py)>|<JSON of every other field>
 
 The facts (status, times, flags, timeline, offers) are what the stream and the ledger already
-hold in the clear. The personal part (address, messages, notes, subject, the channel's handle,
-closing's free text) is sealed when it changes and its token is reused while it does not.
-A record written by an earlier release (one Fernet token of the whole record) still opens.
+hold in the clear; their JSON is written by fastjson.py. The personal part (address, messages,
+notes, subject, the channel's handle, closing's free text) is sealed when it changes and its
+token is reused while it does not: while its values are the very objects last sealed or read,
+it is not even dumped. A record written by an earlier release (one Fernet token of the whole
+record) still opens.
 """
 
 from __future__ import annotations
