@@ -172,6 +172,23 @@ async def test_contacts_hashed_by_the_previous_release_still_match(store: Store,
     assert fresh.sender_key != _previous_release_sender_key(NEW, "+15550001234")  # new ones use HKDF
 
 
+@pytest.mark.parametrize("secret", ["k", "x" * 63, "y" * 64, "z" * 65, "é" * 40, OLD])
+def test_sender_hashes_are_hmac_sha256_of_the_address(secret: str) -> None:
+    # Keyed once per keyring (router/keyring.py `_Hmac`): the standard HMAC for every key length,
+    # short, one block, and longer than a block (hashed first), under each purpose's key.
+    ring = Keyring.of(secret)
+    for channel, sender, address in (
+        ("sms", " +15558675309 ", "phone:+15558675309"),
+        ("email", "Someone@Example.ORG", "email:someone@example.org"),
+        ("chat", "", "chat:"),
+    ):
+        expected = [
+            hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
+            for key in (derive(secret, SENDER_HASH), secret.encode())
+        ]
+        assert ring.sender_keys(channel, sender) == expected
+
+
 def test_a_keyring_without_legacy_hashes_looks_up_only_the_hkdf_ones() -> None:
     # A simulation's keyring (its store starts empty): the same key for a new contact, and
     # only the HKDF-keyed hashes to look up, one per listed key.
