@@ -26,7 +26,6 @@ from router.server import run, serve
 from router.service import Service, StartupError, open_store, require_own_key
 from router.settings import Settings
 from router.web import reports, schedule
-from simulations.cli import simulate_main, staffing_main
 
 log = structlog.get_logger("router.cli")
 
@@ -145,13 +144,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _simulator(command: str, rest: list[str]) -> int:
+    """`simulate` or `staffing`, imported when asked for: the simulator is a tenth of the
+    modules every `serve` (each worker, each restart) would otherwise load before it answers."""
+    from simulations.cli import simulate_main, staffing_main
+
+    return simulate_main(rest) if command == "simulate" else staffing_main(rest)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     # The simulator's commands parse their own options (`--help` included).
-    if given and given[0] == "simulate":
-        return simulate_main(given[1:])
-    if given and given[0] == "staffing":
-        return staffing_main(given[1:])
+    if given and given[0] in ("simulate", "staffing"):
+        return _simulator(given[0], given[1:])
     args = parser().parse_args(given)
     try:
         if args.command == "serve":
@@ -177,9 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             logs.configure(settings.log_level)  # as `serve`: JSON lines, redacted, at its level
             work = ledger_main if args.command == "ledger" else retention_main
             return run(work(args, settings), settings.event_loop)  # on serve's loop (uvloop)
-        if args.command == "simulate":
-            return simulate_main(list(args.rest))
-        return staffing_main(list(args.rest))
+        return _simulator(args.command, list(args.rest))
     except StartupError as exc:
         print(f"safetynet: {exc}", file=sys.stderr)
         return 2

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from router import cli
 from simulations.__main__ import main as module_main
 from simulations.cli import simulate_main, staffing_main
 
@@ -52,6 +55,30 @@ def test_simulate_text_for_people(tmp_path: Path, capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "within target" in out and "mean wait" in out and "Erlang C" in out
     assert "r1" in out  # utilisation per responder
+
+
+def test_safetynet_simulate_and_staffing_load_the_simulator_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    assert cli.main(["simulate", str(path), "--days", "1", "--no-progress"]) == 0
+    assert "within target" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        cli.main(["staffing", "--help"])
+    assert done.value.code == 0 and "usage: safetynet staffing" in capsys.readouterr().out
+    # `serve` (each worker, each restart) does not load it.
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, router.cli; print(sorted(m for m in sys.modules if m.startswith('simulations')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_a_bad_scenario_says_what_is_wrong(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
