@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +12,7 @@ from typing import Protocol as TypingProtocol
 import structlog
 
 from protocols import Protocol
-from router import aftercare, endings, intake, ladder, staffing, wrapup
+from router import aftercare, endings, intake, ladder, randomness, staffing, wrapup
 from router import transitions as tr
 from router.changing import Changing
 from router.clock import Clock
@@ -39,7 +38,7 @@ class Listener(TypingProtocol):
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
+    return f"{prefix}_{randomness.token_hex(8)}"
 
 
 @dataclass

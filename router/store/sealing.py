@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from router import randomness
 from router.keyring import SEALING, SEALING_AEAD, derive
 
 PREFIX = "v2:"  # ':' is not in base64's URL-safe alphabet: never the start of a Fernet token
@@ -48,7 +48,7 @@ class Sealer:
         self._fernets = MultiFernet([_fernet(s) for s in secrets] + [_legacy_fernet(s) for s in secrets])
 
     def seal(self, plain: str) -> str:
-        nonce = os.urandom(NONCE)
+        nonce = randomness.token_bytes(NONCE)
         sealed = nonce + self._aead[0].encrypt(nonce, plain.encode(), None)
         return PREFIX + base64.urlsafe_b64encode(sealed).decode()
 
