@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
@@ -77,11 +78,30 @@ def require(request: web.Request, *roles: Role, responder: str | None = None) ->
 def json_of(model: BaseModel | list[Any] | dict[str, Any], status: int = 200) -> web.Response:
     if isinstance(model, BaseModel):
         return web.json_response(text=model.model_dump_json(), status=status)
-    return web.json_response(model, status=status, dumps=_dumps)
+    return web.json_response(text=_dumps(model), status=status)
+
+
+# Times and dataclasses go to `_iso_only` (orjson would write its own forms of them).
+_PASS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(obj, default=_iso)
+    """The JSON of an answer's dicts and lists: orjson (a 500-entry queue or a report's rows
+    are encoded several times faster than by `json`), with times written by their own
+    `isoformat`; anything orjson does not take as `json` would (a key that is not a string, an
+    integer past 64 bits, a value with no JSON form) is written by `json` as before. orjson
+    writes NaN and infinities as null where `json` wrote `NaN`, which is not JSON."""
+    try:
+        return orjson.dumps(obj, default=_iso_only, option=_PASS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(obj, default=_iso)
+
+
+def _iso_only(value: Any) -> str:
+    iso = getattr(value, "isoformat", None)
+    if not callable(iso):
+        raise TypeError(f"no JSON form for {type(value).__name__}")
+    return str(iso())
 
 
 def _iso(value: Any) -> str:
