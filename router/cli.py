@@ -145,8 +145,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _simulator(command: str, rest: list[str]) -> int:
-    """`simulate` or `staffing`, imported when asked for: the simulator is a tenth of the
-    modules every `serve` (each worker, each restart) would otherwise load before it answers."""
+    """`simulate` or `staffing`, imported when asked for: every `serve` (each worker, each
+    restart) would otherwise load the simulator's modules before it answers."""
     from simulations.cli import simulate_main, staffing_main
 
     return simulate_main(rest) if command == "simulate" else staffing_main(rest)

@@ -6,7 +6,7 @@ each `os.urandom` call is a `getrandom` system call: 6-9 µs each in place in a 
 same kernel CSPRNG output as before, only read in bulk and each handed out once.
 
 A forked child starts with an empty pool (`os.register_at_fork`): a parent and its child never
-hand out the same bytes (the simulator's segments run in forked processes).
+hand out the same bytes (the simulator's segment workers are forked from a server process).
 """
 
 from __future__ import annotations
