@@ -117,12 +117,14 @@ class Ledger:
         return migrate.ahead(current)
 
     async def upgrade(self) -> list[str]:
-        """Apply every pending migration, taking turns with any other process doing the same;
-        the revisions this call applied (none when another process applied them first)."""
-        if not await self.pending():
-            return []
+        """Apply every pending migration, taking turns with any other process doing the same
+        (a file ledger from before its first connection: migrate.file_lock says why); the
+        revisions this call applied (none when another process applied them first)."""
         try:
-            return await migrate.upgrade(self.engine, self.file)
+            async with migrate.file_lock(self.file):
+                if not await self.pending():
+                    return []
+                return await migrate.upgrade(self.engine)
         except (SQLAlchemyError, OSError) as exc:
             raise LedgerError(f"cannot migrate the ledger at {redact(self.url)}: {_why(exc)}") from exc
 

@@ -43,10 +43,11 @@ def ahead(revision: str | None) -> list[str]:
     return [r for r in reversed(found) if r != revision]
 
 
-async def upgrade(engine: AsyncEngine, sqlite_file: Path | None) -> list[str]:
-    """Apply what is pending under the migration lock; the revisions this call applied (none
-    when another process did it first)."""
-    async with _file_lock(sqlite_file), engine.connect() as conn:
+async def upgrade(engine: AsyncEngine) -> list[str]:
+    """Apply what is pending; the revisions this call applied (none when another process did it
+    first). A file ledger's caller holds `file_lock` (db.Ledger.upgrade); PostgreSQL's lock is
+    taken here, on the connection the migrations run on."""
+    async with engine.connect() as conn:
         return await conn.run_sync(_upgrade)
 
 
@@ -90,11 +91,14 @@ def _advisory_lock(conn: Connection) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def _file_lock(database: Path | None) -> AsyncIterator[None]:
-    """SQLite: an exclusive lock on a file beside the database, held while migrating. SQLite's
-    own locking is not enough: Python's sqlite3 runs DDL outside a transaction, so a second
-    process reads "no schema yet" while the first is half-way and then creates a table that
-    exists. None (an in-memory ledger, or PostgreSQL): nothing to lock."""
+async def file_lock(database: Path | None) -> AsyncIterator[None]:
+    """SQLite: an exclusive lock on a file beside the database, held from before a starting
+    process first opens it until its migrations are committed. SQLite's own locking is not
+    enough: Python's sqlite3 runs DDL outside a transaction, so a second process read "no schema
+    yet" while the first was half-way and then created a table that exists; and a process that
+    opened the database (its first connection turns on WAL) while another held the migrations'
+    write lock was refused at once ("database is locked": SQLite does not wait where waiting
+    could deadlock), and exited. None (an in-memory ledger, or PostgreSQL): nothing to lock."""
     if database is None:
         yield
         return

@@ -5,6 +5,7 @@ transactional anyway."""
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,27 @@ async def test_a_migration_cut_off_half_way_leaves_nothing_half_built(
         assert await ledger.pending() == []
     finally:
         await ledger.close()
+
+
+async def test_a_starting_process_opens_a_file_ledger_only_in_its_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migration lock is taken before the first connection: a process that opened the
+    database (turning on WAL) while another held the migrations' write lock was refused at once
+    ("database is locked") and exited; seen once in CI with four processes starting together."""
+    path = tmp_path / "ledger.db"
+    asked: list[bool] = []
+    real = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        asked.append(path.exists())  # had this process opened the database already?
+        real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)  # as migrate.py calls it
+    ledger = Ledger.open(f"sqlite+aiosqlite:///{path}")
+    try:
+        assert await ledger.upgrade() == migrate.ahead(None)
+        assert await ledger.upgrade() == []  # up to date: still in its turn, nothing to do
+    finally:
+        await ledger.close()
+    assert asked == [False, True]
