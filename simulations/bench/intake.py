@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from simulations.bench._measure import Meter, cost_line, proc_cpu_s
+from simulations.bench._measure import Meter, collector_paused, cost_line, proc_cpu_s
 from simulations.bench._procs import (
     Serve,
     children,
@@ -165,8 +165,9 @@ async def measure_level(
                 pids = [(pid, None) for pid in children(inst.proc.pid)]
             meter = Meter(redis_url, pids, redis_pid)
             writer_cpu = proc_cpu_s(writer.pid) if writer else 0.0
-            await meter.start()
-            load, extra = await drive(inst)
+            with collector_paused():
+                await meter.start()
+                load, extra = await drive(inst)
             ids = {s.contact_id for s in load.sent}
             offered, polls = await offered_times(redis_url, ids)
             usage = await meter.stop({"xrange": polls})

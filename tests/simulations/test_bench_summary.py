@@ -3,11 +3,14 @@ line judging a run's figures against issue #13."""
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 
+import pytest
+
 from simulations.bench import _summary
-from simulations.bench._measure import Usage, proc_cpu_s
+from simulations.bench._measure import Usage, collector_paused, proc_cpu_s
 
 
 def stats(p99: float, mx: float | None = None) -> dict[str, float]:
@@ -21,6 +24,16 @@ def test_process_cpu_grows_with_work_and_is_zero_for_a_gone_process() -> None:
         pass
     assert proc_cpu_s(os.getpid()) - before >= 0.03
     assert proc_cpu_s(2**22 + 7) == 0.0
+
+
+def test_the_generator_drives_a_load_with_its_collector_paused_and_restored() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()  # no full collection of earlier phases' leftovers mid-load
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the load failed")
+    assert gc.isenabled()
 
 
 def test_cost_per_operation_divides_by_operations() -> None:
