@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 from simulations.bench import _summary, intake, oncall, openloop, roundtrips, sim_speed, steady, timers
+from simulations.bench._measure import earlier_phases_set_aside
 from simulations.bench._procs import machine
 from simulations.runner import quiet_router_logs
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     if "costs" in chosen:
         ops = 100 if quick else 200
         section(f"cost per operation, in-process, {ops} of each, one at a time")
-        with quiet_router_logs():
+        with earlier_phases_set_aside(), quiet_router_logs():
             costs = asyncio.run(roundtrips.measure(ops))
         for name, cost in costs.items():
             print(roundtrips.cost_line(name, cost))
