@@ -174,8 +174,9 @@ async def test_contacts_hashed_by_the_previous_release_still_match(store: Store,
 
 @pytest.mark.parametrize("secret", ["k", "x" * 63, "y" * 64, "z" * 65, "é" * 40, OLD])
 def test_sender_hashes_are_hmac_sha256_of_the_address(secret: str) -> None:
-    # Keyed once per keyring (router/keyring.py `_Hmac`): the standard HMAC for every key length,
-    # short, one block, and longer than a block (hashed first), under each purpose's key.
+    # Keyed once per keyring and copied per address: the same HMAC for every key length, short,
+    # one block, and longer than a block (hashed first), under each purpose's key, and a keyring
+    # used again gives the same hashes (a copy, never the keyed original, takes the address).
     ring = Keyring.of(secret)
     for channel, sender, address in (
         ("sms", " +15558675309 ", "phone:+15558675309"),
@@ -186,6 +187,7 @@ def test_sender_hashes_are_hmac_sha256_of_the_address(secret: str) -> None:
             hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:32]
             for key in (derive(secret, SENDER_HASH), secret.encode())
         ]
+        assert ring.sender_keys(channel, sender) == expected
         assert ring.sender_keys(channel, sender) == expected
 
 
