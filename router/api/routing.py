@@ -105,5 +105,8 @@ def _iso_only(value: Any) -> str:
 
 
 def _iso(value: Any) -> str:
-    iso = getattr(value, "isoformat", None)
-    return str(iso()) if callable(iso) else str(value)
+    """`json`'s fallback: a time's isoformat, anything else as text."""
+    try:
+        return _iso_only(value)
+    except TypeError:
+        return str(value)
