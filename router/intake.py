@@ -50,6 +50,12 @@ def over_limit(previous: list[datetime], now: datetime, limit: int) -> bool:
     return sum(1 for t in previous if t > now - FLOOD_WINDOW) >= limit
 
 
+def arrival_memory(p: Protocol) -> timedelta:
+    """How long a person's arrivals are kept: as far back as the repeat rule looks (a day without
+    one), and never less than the flood limit's hour, which counts them too."""
+    return max(p.repeat_window or DEFAULT_MEMORY, FLOOD_WINDOW)
+
+
 class Intake(NamedTuple):
     contact: Contact
     transition: Transition
@@ -134,7 +140,6 @@ def build(
         timers.append(
             owed(danger(contact.id), contact.id, "imminent_danger", triage.page_now, triage.page_via, now)
         )
-    memory = p.repeat_window or DEFAULT_MEMORY
     fields = {
         "channel": contact.channel,
         "priority": contact.priority.value,
@@ -151,7 +156,7 @@ def build(
         "kind": "follow_up" if "follow_up" in flags else ("callback" if incoming.callback_for else "contact"),
         "serves": incoming.callback_for,
     }
-    t = tr.intake(contact, timers, fields, arrival=(sender_key, now, now - memory))
+    t = tr.intake(contact, timers, fields, arrival=(sender_key, now, now - arrival_memory(p)))
     return Intake(contact=contact, transition=t, triage=triage)
 
 

@@ -80,8 +80,7 @@ class Receiving(Dispatching):
         same round trip; decided again on that read, and written again, when a guess was wrong."""
         guess = IntakeState([], 0, held.roster_head, held, 0 if self._queue_was_empty else 1)
         decided = await self._decide(incoming, keys, now, guess)
-        memory = self.protocol.repeat_window or intake.DEFAULT_MEMORY
-        since = now - max(memory, intake.FLOOD_WINDOW)
+        since = now - intake.arrival_memory(self.protocol)
         for t in [decided.built.transition, *([decided.offer[0]] if decided.offer else [])]:
             t.expect_head, t.first_since = held.roster_head, (keys, since)
         if decided.offer is not None:
