@@ -315,11 +315,13 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def forget_contact(self, contact_id: str) -> bool:
-        """Remove a finished contact, its revision and its offers from live state.
+        """Remove a finished contact, its revision and its offers from live state. False (and
+        nothing removed) when it is unknown or still open: only the ledger keeps it then."""
 
-        False (and nothing removed) when the contact is unknown or still open: only the
-        ledger keeps a contact once it is forgotten here.
-        """
+    @abc.abstractmethod
+    async def forget_arrivals(self, before: datetime) -> int:
+        """Forget every person's arrivals older than `before` (their keyed hashes leave live
+        state once no rule looks back that far); how many went."""
 
     # -- rosters ----------------------------------------------------------------
     @abc.abstractmethod

@@ -330,6 +330,17 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         del self._event_pos[:cut]
         return cut
 
+    async def forget_arrivals(self, before: datetime) -> int:
+        cutoff, gone = to_ms(before), 0
+        for sender, times in list(self._arrivals.items()):
+            kept = [ms for ms in times if ms >= cutoff]
+            gone += len(times) - len(kept)
+            if kept:
+                self._arrivals[sender] = kept
+            else:
+                del self._arrivals[sender]
+        return gone
+
     async def forget_contact(self, contact_id: str) -> bool:
         if contact_id not in self._revs or contact_id in self._open or contact_id in self._queue:
             return False

@@ -27,6 +27,9 @@ from router.store.shapes import (
 )
 from router.timer_models import Timer
 
+# Arrivals looked at per call when old ones are forgotten (router/ledger/bounded.py).
+ARRIVALS_PAGE = 1000
+
 
 def _event_name(raw: str) -> str | None:
     """An event's name read from its JSON without decoding it: the model writes `at` first and
@@ -217,3 +220,15 @@ class QueuesAndStream(RedisParts):
 
     async def trim_events(self, before: str) -> int:
         return int(await self.redis.xtrim(self.k.events, minid=before, approximate=False))
+
+    async def forget_arrivals(self, before: datetime) -> int:
+        """A pass over every arrival ("key|ms|contact", ordered by key, so not by time) a page
+        at a time: no call holds Redis for long, however many one-time senders built up."""
+        cutoff, gone, cursor = to_ms(before), 0, 0
+        while True:
+            cursor, page = await self.redis.zscan(self.k.arrivals, cursor, count=ARRIVALS_PAGE)
+            old = [member for member, _ in page if int(member.rsplit("|", 2)[1]) < cutoff]
+            if old:
+                gone += int(await self.redis.zrem(self.k.arrivals, *old))
+            if not cursor:
+                return gone
