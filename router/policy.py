@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 
 import structlog
 
-from protocols import Protocol, changes, parse_protocol
+from protocols import Protocol, changes, default_protocol, parse_protocol
 from router.models import Activation
 from router.store import Store
 
@@ -39,6 +40,23 @@ async def activate(
 async def in_force(store: Store) -> Protocol | None:
     active = await store.active_protocol()
     return parse_protocol(active[1], f"active protocol {active[0]}") if active else None
+
+
+@dataclass
+class InForce:
+    """The protocol in force as a background job needs it (the shipped default before any
+    activation): its text read each time, parsed again only when another was activated."""
+
+    store: Store
+    _held: tuple[str | None, Protocol] | None = field(default=None, init=False)
+
+    async def __call__(self) -> Protocol:
+        active = await self.store.active_protocol()
+        version = active[0] if active else None
+        if self._held is None or self._held[0] != version:
+            found = parse_protocol(active[1], f"active protocol {version}") if active else default_protocol()
+            self._held = (version, found)
+        return self._held[1]
 
 
 async def choose_at_start(

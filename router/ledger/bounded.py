@@ -1,6 +1,7 @@
 """Redis stays bounded: once events are in the ledger the stream is trimmed beyond a window,
-and contacts that ended more than a grace period ago leave live state (the ledger keeps
-their facts and timeline; the contact view then reads from it)."""
+contacts that ended more than a grace period ago leave live state (the ledger keeps their
+facts and timeline; the contact view then reads from it), and people's arrivals leave it once
+no rule looks back to them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy import and_, select, update
 
+from router import intake
 from router.clock import Clock
 from router.ledger.db import Ledger
 from router.ledger.schema import contacts
 from router.ledger.writer import after, position, read_cursor
+from router.policy import InForce
 from router.settings import Settings
 from router.store import Store
 
@@ -34,6 +37,13 @@ class Bounds:
     grace: timedelta = timedelta(hours=24)
     every: timedelta = timedelta(minutes=1)
     last: datetime | None = field(default=None)
+    # A pass over every kept arrival: hourly is soon enough for what is kept for a day or more.
+    arrivals_every: timedelta = timedelta(hours=1)
+    arrivals_last: datetime | None = field(default=None)
+    in_force: InForce = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.in_force = InForce(self.store)
 
     @classmethod
     def of(cls, settings: Settings, store: Store, ledger: Ledger, clock: Clock) -> Bounds:
@@ -53,6 +63,9 @@ class Bounds:
         self.last = now
         await self.trim(now)
         await self.forget(now)
+        if self.arrivals_last is None or now - self.arrivals_last >= self.arrivals_every:
+            self.arrivals_last = now
+            await self.forget_arrivals(now)
 
     async def trim(self, now: datetime) -> int:
         """Drop stream entries both older than the window and already in the ledger."""
@@ -105,3 +118,12 @@ class Bounds:
                     )
             log.info("contacts_forgotten", count=len(gone))
         return len(gone)
+
+    async def forget_arrivals(self, now: datetime) -> int:
+        """Arrivals older than the protocol in force keeps them (`intake.arrival_memory`) leave
+        Redis. Each transition drops its own sender's old ones; without this, a person who
+        reached out once would leave their keyed address hash in live state for good."""
+        gone = await self.store.forget_arrivals(now - intake.arrival_memory(await self.in_force()))
+        if gone:
+            log.info("arrivals_forgotten", count=gone)
+        return gone

@@ -20,13 +20,13 @@ import structlog
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from protocols import default_protocol, parse_protocol
 from router.clock import Clock
 from router.ledger import facts, summary
 from router.ledger.db import Ledger, on_conflict_nothing, upsert
 from router.ledger.schema import audit, contacts, cursor, events
 from router.metrics import Metrics
 from router.models import Event
+from router.policy import InForce
 from router.store import Store, StoreUnavailable
 
 log = structlog.get_logger("router.ledger")
@@ -137,11 +137,14 @@ class Writer:
     # stretch), so the SQL work of the burst's own events does not slow the burst. The ledger lags
     # for those seconds; the stream holds the events meanwhile, nothing is lost.
     busy: Callable[[], bool] | None = None
-    # (protocol version, its zone): the per-day summary is kept in the protocol's time zone
-    zone_of: tuple[str | None, ZoneInfo] | None = None
+    # The per-day summary is kept in the time zone of the protocol in force.
+    in_force: InForce = field(init=False)
     # A writer process of its own files this ledger (`ledger_writer = process`): this process's
     # loop never runs, and a report waits for that writer instead of filing itself.
     elsewhere: bool = False
+
+    def __post_init__(self) -> None:
+        self.in_force = InForce(self.store)
 
     async def step(self) -> int:
         """File the next batch after the cursor; how many events were new to the ledger.
@@ -191,12 +194,7 @@ class Writer:
 
     async def zone(self) -> ZoneInfo:
         """The time zone of the protocol in force (the shipped default's before any activation)."""
-        active = await self.store.active_protocol()
-        version = active[0] if active else None
-        if self.zone_of is None or self.zone_of[0] != version:
-            p = parse_protocol(active[1], f"active protocol {version}") if active else default_protocol()
-            self.zone_of = (version, ZoneInfo(p.timezone))
-        return self.zone_of[1]
+        return ZoneInfo((await self.in_force()).timezone)
 
     async def measure_lag(self) -> int:
         """Events in the stream after the cursor, counted up to LAG_PROBE (the gauge's ceiling)."""

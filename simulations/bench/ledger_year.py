@@ -44,6 +44,7 @@ class Peak:
     contacts: int = 0
     events: int = 0
     bytes: int = 0
+    arrivals: int = 0  # people's arrivals kept (keyed hash, time, contact id each)
 
 
 def _json_size(items: list[BaseModel], sample: int = 200) -> int:
@@ -55,12 +56,12 @@ def _json_size(items: list[BaseModel], sample: int = 200) -> int:
     return round(sum(len(i.model_dump_json()) for i in chosen) * len(items) / len(chosen))
 
 
-def live_size(store: MemoryStore) -> tuple[int, int, int]:
+def live_size(store: MemoryStore) -> tuple[int, int, int, int]:
     # the bench reads the memory store's own maps to weigh what Redis would hold
     held: list[BaseModel] = list(store._contacts.values())
     size = _json_size(held) + _json_size([e for _, e in store._events])
     size += _json_size(list(store._offers.values())) + _json_size(list(store._timer_data.values()))
-    return len(held), len(store._events), size
+    return len(held), len(store._events), size, sum(len(times) for times in store._arrivals.values())
 
 
 async def run(size: int, url: str) -> dict[str, Any]:
@@ -84,7 +85,8 @@ async def run(size: int, url: str) -> dict[str, Any]:
             await writer.catch_up()
             await bounds()
             housekeeping_s += time.perf_counter() - started
-            n_contacts, n_events, size = live_size(store)
+            n_contacts, n_events, size, n_arrivals = live_size(store)
+            peak.arrivals = max(peak.arrivals, n_arrivals)
             peak.contacts = max(peak.contacts, n_contacts)
             peak.events = max(peak.events, n_events)
             peak.bytes = max(peak.bytes, size)
@@ -108,7 +110,7 @@ async def run(size: int, url: str) -> dict[str, Any]:
         t = time.perf_counter()
         report = await compliance(ledger, sim.w0, sim.w1, sim.end, sim.scenario.protocol, roster)
         timings.append(time.perf_counter() - t)
-    end_contacts, end_events, end_bytes = live_size(store)
+    end_contacts, end_events, end_bytes, end_arrivals = live_size(store)
     await ledger.close()
     return {
         "arrivals": sim.arrivals,
@@ -116,7 +118,7 @@ async def run(size: int, url: str) -> dict[str, Any]:
         "wall_s": round(wall, 1),
         "housekeeping_s": round(housekeeping_s, 1),
         "peak_live": peak,
-        "end_live": (end_contacts, end_events, end_bytes),
+        "end_live": (end_contacts, end_events, end_bytes, end_arrivals),
         "ledger_contacts": rows,
         "ledger_events": n_events,
         "ledger_span": (first, last),
@@ -137,15 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         out = asyncio.run(run(args.contacts, url))
         size_mb = (Path(tmp) / "ledger.db").stat().st_size / 1e6 if not args.ledger else None
     peak: Peak = out["peak_live"]
-    end_contacts, end_events, end_bytes = out["end_live"]
+    end_contacts, end_events, end_bytes, end_arrivals = out["end_live"]
     first, last = out["ledger_span"]
     lines = [
         f"{out['arrivals']:,} contacts over {out['simulated_days']} simulated days in {out['wall_s']}s wall",
-        f"  housekeeping (writer + trim + forget, hourly): {out['housekeeping_s']}s",
+        f"  housekeeping (writer + trim + forget contacts and arrivals, hourly): {out['housekeeping_s']}s",
         f"  live store peak: {peak.contacts:,} contacts, {peak.events:,} stream entries, "
-        f"{peak.bytes / 1e6:.1f} MB of values (JSON, estimated)",
+        f"{peak.bytes / 1e6:.1f} MB of values (JSON, estimated), {peak.arrivals:,} arrivals kept",
         f"  live store at the end: {end_contacts:,} contacts, {end_events:,} entries, "
-        f"{end_bytes / 1e6:.1f} MB",
+        f"{end_bytes / 1e6:.1f} MB, {end_arrivals:,} arrivals kept",
         f"  ledger: {out['ledger_contacts']:,} contacts, {out['ledger_events']:,} events, {first} .. {last}",
         f"  ledger file: {size_mb:.0f} MB" if size_mb is not None else "  ledger: " + args.ledger,
         f"  report over the run: {out['report_s']} s; {out['report_contacts']:,} contacts, "

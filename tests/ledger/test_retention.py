@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from router import intake
 from router.ledger import Ledger, retention
 from router.ledger.bounded import Bounds
 from router.ledger.schema import contacts, events, purges
 from router.models import Event
-from tests.ledger.helpers import a_day
+from tests.ledger.helpers import PHONE, a_day
 
 
 async def test_retention_periods_on_the_virtual_clock(ledger: Ledger) -> None:
@@ -72,3 +73,24 @@ async def test_forget_waits_for_timers_that_still_need_the_contact(ledger: Ledge
     for cid in (day.on_time, day.late, day.minor_reported):
         assert (await engine.store.get_contact(cid) is None) == (cid not in timers)
     assert await engine.store.get_contact(day.abandoned) is not None  # its callback task is open
+
+
+async def test_a_persons_arrivals_leave_live_state_once_no_rule_looks_back(ledger: Ledger) -> None:
+    """Each write drops only its own sender's old arrivals: without the bounding job's hourly
+    pass, everyone who reached out once would leave their keyed address hash in Redis for good."""
+    day = await a_day(ledger)
+    engine = day.engine
+    await day.writer.catch_up()
+    keys = [engine.sender_key("sms", n) for n in (PHONE, "+15550003333", "+15550004444")]
+    bounds = Bounds(engine.store, ledger, day.clock)
+    kept_for = intake.arrival_memory(engine.protocol)  # a day, as the default repeat rule looks back
+    assert day.clock.now() - day.start < timedelta(minutes=30)  # every arrival came in this half hour
+    await day.clock.advance((kept_for - timedelta(minutes=30)).total_seconds())
+    await bounds()
+    assert len((await engine.store.intake_state(keys)).arrivals) == 3  # a repeat is still seen
+    await day.clock.advance(timedelta(minutes=31).total_seconds())  # each is over a day old now
+    await bounds()
+    assert len((await engine.store.intake_state(keys)).arrivals) == 3  # the pass runs hourly
+    await day.clock.advance(timedelta(minutes=29).total_seconds())
+    await bounds()
+    assert (await engine.store.intake_state(keys)).arrivals == []
