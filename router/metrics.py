@@ -96,6 +96,11 @@ class Metrics:
         self.outbox_depth = Gauge(
             "safetynet_outbox_depth", "Outgoing messages waiting to be sent", registry=r
         )
+        self.clock_skew = Gauge(
+            "safetynet_clock_skew_seconds",
+            "This instance's clock ahead of the Redis server's (negative: behind), as last measured",
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,7 @@ from router.ledger.writer import Writer
 from router.notify import LogNotifier, Notifier
 from router.outbox import Outbox
 from router.settings import Settings
+from router.skew import check_clock
 from router.store import MemoryStore, RedisStore, Store, StoreUnavailable
 from router.store.connect import BadRedisUrl, connect
 from router.store.sealing import Sealer
@@ -143,6 +144,7 @@ class Service:
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
         self.started_at = self.engine.clock.now()
+        await check_clock(self.store, self.engine.clock, self.engine.metrics)
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))

@@ -11,6 +11,7 @@ from router.api.report_ask import WINDOW_QUERY, report_ask
 from router.api.routing import json_of, route
 from router.ledger.health import health
 from router.reports import compliance
+from router.skew import MAX_SKEW_S, check_clock
 
 
 @route(
@@ -53,7 +54,10 @@ async def readyz(request: web.Request) -> web.Response:
     """503 only when the store cannot be reached. A ledger that is down or behind is reported in
     the body (`status`, `ledger`) with 200: routing never waits on it and the stream keeps every
     event until it is filed, so taking the instances out of service for it (a readiness probe
-    answering 503) would turn an audit-ledger outage into nobody reaching the hotline."""
+    answering 503) would turn an audit-ledger outage into nobody reaching the hotline. So is a
+    clock off from the Redis server's (`clock_skewed`, `clock`): whose clock is wrong, this
+    instance's or the server's, only the operator can tell, and 503 on every instance for a
+    wrong server clock would be the same outage."""
     svc = services(request)
     if not await svc.store.ping():
         return json_of({"status": "store_unreachable"}, status=503)
@@ -62,11 +66,17 @@ async def readyz(request: web.Request) -> web.Response:
         svc.store, svc.ledger, now, timedelta(seconds=svc.settings.ledger_stall_s), svc.started_at or now
     )
     ledger = {"cursor": found.cursor, "behind": found.behind, "stalled": found.stalled}
+    body: dict[str, object] = {"ledger": ledger}
+    skew = await check_clock(svc.store, svc.engine.clock, svc.engine.metrics)
+    if skew is not None:
+        body["clock"] = {"skew_s": skew, "max_s": MAX_SKEW_S}
     if not found.reachable:
-        return json_of({"status": "ledger_unreachable", "ledger": ledger})
+        return json_of({"status": "ledger_unreachable", **body})
     if found.stalled:
-        return json_of({"status": "ledger_writer_stalled", "ledger": ledger})
-    return json_of({"status": "ready", "ledger": ledger})
+        return json_of({"status": "ledger_writer_stalled", **body})
+    if skew is not None and abs(skew) > MAX_SKEW_S:
+        return json_of({"status": "clock_skewed", **body})
+    return json_of({"status": "ready", **body})
 
 
 @route("GET", "/metrics", roles=None, summary="Prometheus metrics", tag="ops")

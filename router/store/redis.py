@@ -104,6 +104,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         self._publish = self._script("publish_roster.lua")
         self._leader = self._script("leader.lua")
         self._release_leader = self._script("release_leader.lua")
+        self._server_time = self._script("server_time.lua")
         self._forget = self._script("forget_contact.lua")
         self._claim_ids = self._script("claim_leased.lua")
         self._queue_head = self._script("queue_head.lua")

@@ -3,6 +3,8 @@ activations, calendar feeds and once-only marks. Small, rarely written, read by 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from redis.commands.core import AsyncScript
 
 from router.models import Activation, FeedRecord, TokenRecord
@@ -17,6 +19,7 @@ class SetupRecords(RedisParts):
     _publish: AsyncScript
     _leader: AsyncScript
     _release_leader: AsyncScript
+    _server_time: AsyncScript
 
     # -- rosters ----------------------------------------------------------------------
     async def put_draft(self, name: str, roster: Roster) -> None:
@@ -60,6 +63,11 @@ class SetupRecords(RedisParts):
 
     async def release_leader(self, owner: str, lock: Lock = "jobs") -> bool:
         return bool(await self._call(self._release_leader, [self.k.lock(lock)], [owner]))
+
+    async def server_time(self) -> datetime:
+        """The clock of the server holding this hotline (router/skew.py compares the instance's)."""
+        seconds, micros = await self._call(self._server_time, [self.k.seq], [])
+        return datetime.fromtimestamp(int(seconds), UTC).replace(microsecond=int(micros))
 
     async def activate_protocol(self, text: str, activation: Activation) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
