@@ -18,6 +18,11 @@ from schedules import check_coverage
 log = structlog.get_logger("router.jobs")
 
 LEADER_TTL_S = 15.0
+# The retention purge is idempotent and cheap when nothing is due, and its periods are days: the
+# leader runs it at its first tick and hourly after. A 24-hour interval counted from each start
+# (as it was) never ran on instances restarted more often than that (a daily deploy), keeping
+# personal data, report free text and access audit past their periods.
+RETAIN_EVERY = timedelta(hours=1)
 # A job that starts late still runs (grace) and a backlog runs once (coalesce): APScheduler
 # otherwise drops a job that misses its time by more than one second.
 JOB_DEFAULTS = {"misfire_grace_time": 60, "coalesce": True, "max_instances": 1}
@@ -31,14 +36,14 @@ class Jobs:
     owner: str = field(default_factory=lambda: secrets.token_hex(8))
     leader: bool = False
     scheduler: AsyncIOScheduler | None = None
-    # The daily retention purge (router/ledger/retention.py), run by the leader only.
+    # The retention purge (router/ledger/retention.py), run by the leader only.
     retention: Callable[[], Awaitable[object]] | None = None
+    retained_at: datetime | None = None
 
     def start(self) -> None:
         sched = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
         sched.add_job(self.lead, "interval", seconds=5, id="leader", next_run_time=self.engine.clock.now())
         sched.add_job(self.tick, "interval", seconds=60, id="calendar")
-        sched.add_job(self.retain, "interval", hours=24, id="retention")
         sched.start()
         self.scheduler = sched
 
@@ -54,10 +59,6 @@ class Jobs:
             log.info("leader", owner=self.owner)
             await self.tick()
 
-    async def retain(self) -> None:
-        if self.leader and self.retention is not None:
-            await self.retention()
-
     async def tick(self) -> None:
         if not self.leader:
             return
@@ -65,6 +66,15 @@ class Jobs:
         await self.remind_shifts(now)
         await self.alert_gaps(now)
         await self.check_presence(now)
+        await self.retain(now)
+
+    async def retain(self, now: datetime) -> bool:
+        """The retention purge, when this leader has not run it in the last hour."""
+        if self.retention is None or (self.retained_at is not None and now - self.retained_at < RETAIN_EVERY):
+            return False
+        self.retained_at = now
+        await self.retention()
+        return True
 
     async def remind_shifts(self, now: datetime) -> int:
         """Each responder is told once, `remind_before` ahead, that their shift is starting."""

@@ -166,11 +166,12 @@ class Service:
         await self.writer.run(self.bounds)
 
     async def purge(self) -> dict[str, int]:
-        """The protocol's retention, applied now (the leader's daily job)."""
+        """The protocol's retention, applied now (the leader's hourly job, router/jobs.py)."""
         done = await retention.purge(
             self.store, self.ledger, self.engine.protocol.retention, self.engine.clock.now()
         )
-        log.info("retention_purged", **done)
+        if any(done.values()):  # each purge with a count is also kept in the ledger's `purges`
+            log.info("retention_purged", **done)
         return done
 
     async def follow_protocol(self) -> None:

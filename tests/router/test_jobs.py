@@ -110,3 +110,27 @@ async def test_a_stopping_instance_hands_the_jobs_over_at_once(
         assert await other.acquire_leader("the-next-instance", 30) is True
     finally:
         await other.close()
+
+
+async def test_the_leader_purges_at_its_first_tick_and_hourly_after(
+    engine: Engine, clock: VirtualClock
+) -> None:
+    """Not a day after each start: instances restarted daily (a deploy) never purged at all."""
+    runs: list[object] = []
+
+    async def purge() -> None:
+        runs.append(clock.now())
+
+    for _restart in range(3):  # each new process purges at once, however recently the last ran
+        jobs = Jobs(engine, leader=True, retention=purge)
+        await jobs.tick()
+        await clock.advance(600)
+    assert len(runs) == 3
+    await jobs.tick()
+    assert len(runs) == 3  # 10 minutes after its own purge
+    await clock.advance(50 * 60)
+    await jobs.tick()
+    assert len(runs) == 4  # an hour after
+    follower = Jobs(engine, leader=False, retention=purge)
+    await follower.tick()
+    assert len(runs) == 4
