@@ -31,6 +31,12 @@ from router.timer_models import Timer
 ARRIVALS_PAGE = 1000
 
 
+def _arrived_ms(member: str) -> float:
+    """When an arrival ("key|ms|contact id") came; a member of another shape is never old."""
+    parts = member.rsplit("|", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else float("inf")
+
+
 def _event_name(raw: str) -> str | None:
     """An event's name read from its JSON without decoding it: the model writes `at` first and
     `event` second, compactly, so the first `"event":"` is the top-level one."""
@@ -227,7 +233,7 @@ class QueuesAndStream(RedisParts):
         cutoff, gone, cursor = to_ms(before), 0, 0
         while True:
             cursor, page = await self.redis.zscan(self.k.arrivals, cursor, count=ARRIVALS_PAGE)
-            old = [member for member, _ in page if int(member.rsplit("|", 2)[1]) < cutoff]
+            old = [member for member, _ in page if _arrived_ms(member) < cutoff]
             if old:
                 gone += int(await self.redis.zrem(self.k.arrivals, *old))
             if not cursor:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from router.store import Store, Transition, redis_queues
+from router.store import RedisStore, Store, Transition, redis_queues
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, ev
 
@@ -49,3 +49,12 @@ async def test_every_old_arrival_goes_however_many_there_are(
     kept = [await store.arrivals(f"k-{n:03d}") for n in (0, 249, 250, 299)]
     assert kept == [[], [], [bound], [START + timedelta(seconds=299)]]
     assert await store.forget_arrivals(bound) == 0
+
+
+async def test_a_member_of_another_shape_is_left_and_does_not_stop_the_pass(store: Store) -> None:
+    if not isinstance(store, RedisStore):
+        pytest.skip("only Redis keeps arrivals as text")
+    await store.redis.zadd(store.k.arrivals, {"k-odd|not-a-time": 0, "k-odder": 0})
+    await arrive(store, "a", 1, "k-once", START)
+    assert await store.forget_arrivals(START + timedelta(hours=1)) == 1
+    assert set(await store.redis.zrange(store.k.arrivals, 0, -1)) == {"k-odd|not-a-time", "k-odder"}
