@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from router.errors import InvalidState
+from router.errors import InvalidState, RouterError
 from router.models import (
     Contact,
     ContactStatus,
@@ -316,9 +316,28 @@ class AlreadyReceived(InvalidState):
     """The message's delivery is already on the contact: a provider repeated it."""
 
 
+# What one contact keeps of what the person wrote: far beyond any conversation (a long crisis
+# chat is a few hundred messages; mail comes cut to 20,000 characters), and a bound on what a
+# flood into one open contact (a mail loop, a script) makes every later write of it rewrite.
+MAX_MESSAGES_IN = 1000
+MAX_TEXT_IN = 1_000_000  # characters
+
+
+class ConversationFull(RouterError):
+    """The contact holds as much of what the person wrote as one contact keeps (413)."""
+
+    status = 413
+    code = "conversation_full"
+
+
 def message_in(contact: Contact, body: str, now: datetime, delivery: str | None = None) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    held = [m.body for m in contact.messages if m.direction == "in"]
+    if len(held) >= MAX_MESSAGES_IN or sum(map(len, held)) + len(body) > MAX_TEXT_IN:
+        raise ConversationFull(
+            f"contact {contact.id} holds {len(held)} messages from the person: as much as one contact keeps"
+        )
     if delivery is not None and any(
         (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
     ):

@@ -10,8 +10,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from router import transitions
 from router.channels.chat import ChatHub
-from router.channels.chat.handlers import CLOSE_TOO_MANY, SLOW_DOWN
+from router.channels.chat.handlers import CLOSE_TOO_MANY, FULL, SLOW_DOWN
 from router.channels.chat.limits import (
     CONNECTS,
     MESSAGES,
@@ -172,3 +173,19 @@ async def test_idle_sessions_are_evicted_and_their_memory_returned() -> None:
         assert hub.sessions == {} and hub.by_contact == {}
     finally:
         await service.stop()
+
+
+async def test_a_conversation_too_long_to_keep_says_so(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 2)
+    ws = await connect(stack)
+    await hello(ws)
+    for n in range(3):
+        await ws.send_json({"type": "message", "body": f"message {n}"})
+    async with asyncio.timeout(20):
+        while (frame := await ws.receive_json())["type"] != "error":
+            pass
+    assert frame["message"] == FULL
+    store = stack.service.store
+    [contact] = await store.get_contacts(await store.open_contacts())
+    assert [m.body for m in contact.messages] == ["message 0", "message 1"]
+    await ws.close()

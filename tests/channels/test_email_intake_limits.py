@@ -14,6 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from router import transitions
 from router.channels.email import SECRET_HEADER, inbound_secret
 from router.channels.email.webhook import MAX_MESSAGE
 from tests.channels.conftest_web import HOTLINE, Stack, running
@@ -223,6 +224,26 @@ async def test_the_webhook_is_not_under_the_json_limit(stack: Stack) -> None:
     status, _ = await post(stack, raw_mail(attachment=1_500_000), **{"Content-Type": "message/rfc822"})
     assert status == 202
     async with aiohttp.ClientSession() as http:
-        big = io.BytesIO(b"{" + b" " * 2_000_000 + b"}")
+        big = io.BytesIO(b"{" + b" " * 1_000_000 + b"}")
         async with http.post(stack.base + "/v1/contacts", data=big) as response:
             assert response.status in (401, 413)
+
+
+async def test_a_mail_loop_into_one_conversation_is_kept_no_further(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 2)
+    status, first = await post(stack, raw_mail("first", "<loop.1@example.org>"))
+    assert status == 202 and first["outcome"] == "created"
+    status, joined = await post(stack, raw_mail("second", "<loop.2@example.org>"))
+    assert status == 202 and joined["outcome"] == "joined"
+    status, full = await post(stack, raw_mail("third", "<loop.3@example.org>"))
+    assert status == 200 and full == {
+        "outcome": "dropped",
+        "contact_id": first["contact_id"],
+        "reason": "conversation_full",
+    }  # accepted and dropped: the provider does not deliver it again
+    code, said = await smtp(stack, raw_mail("fourth", "<loop.4@example.org>"))
+    assert code == 250 and b"dropped" in said
+    [contact] = await email_contacts(stack)
+    assert [m.body for m in contact.messages] == ["first", "second"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from structlog.testing import capture_logs
+
+from router import transitions
 from router.channels.twilio.sms import short_code, split_sms
 from router.models import ContactStatus
 from tests.channels.conftest import HOTLINE, PERSON, PRIMARY, TwilioRig
@@ -162,3 +166,19 @@ async def test_a_second_text_joins_the_open_conversation(rig: TwilioRig) -> None
     assert reply.texts("Message") == []  # no second auto-reply
     contact = await rig.only_open()
     assert [m.body for m in contact.messages] == ["are you there", "please answer"]
+
+
+async def test_a_flood_into_one_conversation_is_kept_no_further(
+    rig: TwilioRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 3)
+    for n in range(3):
+        assert (await rig.twilio.incoming_sms(PERSON, f"text {n}")).status == 200
+    contact = await rig.only_open()
+    with capture_logs() as logs:
+        reply = await rig.twilio.incoming_sms(PERSON, "text 3")
+    assert reply.status == 200 and reply.texts("Message") == []  # Twilio is answered, nobody texted
+    after = await rig.contact(contact.id)
+    assert after.rev == contact.rev and [m.body for m in after.messages] == ["text 0", "text 1", "text 2"]
+    assert [e["contact_id"] for e in logs if e["event"] == "sms_conversation_full"] == [contact.id]
+    assert await rig.only_open() == after  # and no new contact opened for it

@@ -17,6 +17,7 @@ from router.channels.chat.hub import MAX_BODY, ChatHub, ChatSession
 from router.channels.chat.limits import client_address, origin_allowed
 from router.errors import RouterError
 from router.store import StoreUnavailable
+from router.transitions import ConversationFull
 
 log = structlog.get_logger("router.channels.chat")
 HUB = web.AppKey("chat_hub", ChatHub)
@@ -29,6 +30,7 @@ CLOSE_TOO_MANY = 4429
 SLOW_DOWN = (
     "You are sending messages very fast, so that one was not sent. Please wait a moment and send it again."
 )
+FULL = "This conversation cannot take any more messages. Everything you wrote so far has been kept."
 
 
 def _asset(name: str) -> str:
@@ -140,8 +142,9 @@ async def _guarded(ws: web.WebSocketResponse, call: Any) -> None:
             await ws.send_json({"type": "error", "message": "We could not save that. Please try again."})
     except RouterError as exc:
         log.warning("chat_rejected", code=type(exc).__name__)
+        text = FULL if isinstance(exc, ConversationFull) else "That could not be done right now."
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await ws.send_json({"type": "error", "message": "That could not be done right now."})
+            await ws.send_json({"type": "error", "message": text})
 
 
 def _frame(data: str) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from router.intake import TooManyContacts, over_limit
 from router.models import Contact, ContactIn
 from router.replies import reply_for
 from router.service import Service
-from router.transitions import AlreadyReceived
+from router.transitions import AlreadyReceived, ConversationFull
 
 log = structlog.get_logger("router.channels.email")
 EMPTY = "(empty message)"
@@ -78,6 +78,9 @@ class EmailIntake:
                 await self.engine.receive_message(contact.id, mail.text or EMPTY, delivery)
             except AlreadyReceived:
                 return Outcome("duplicate", contact.id)
+            except ConversationFull:  # a flood into one conversation (a mail loop): kept no further
+                log.warning("email_conversation_full", contact_id=contact.id)
+                return Outcome("dropped", contact.id, reason="conversation_full")
             self.mailer.remember(contact.id, mail.message_id)
             log.info("email_joined", contact_id=contact.id)
             return Outcome("joined", contact.id)

@@ -17,7 +17,7 @@ from router.flagging import add_flags
 from router.intake import TooManyContacts
 from router.models import Contact, ContactIn, Offer, Presence, Responder
 from router.replies import reply_for
-from router.transitions import AlreadyReceived
+from router.transitions import AlreadyReceived, ConversationFull
 
 log = structlog.get_logger("router.channels.twilio")
 ATTACHMENT = "[sent a picture or file, which the hotline does not pass on]"
@@ -85,6 +85,10 @@ async def person_text(ch: TwilioChannel, sender: str, body: str, message_sid: st
             return _reply(*extra)  # an ongoing conversation gets no second auto-reply
     except AlreadyReceived:
         return _reply()  # the same text raced in twice: the first copy is the one kept
+    except ConversationFull:
+        assert contact is not None
+        log.warning("sms_conversation_full", contact_id=contact.id)
+        return _reply()  # a flood into one conversation: kept no further, answered with nothing
     key = engine.sender_key("sms", sender)
     if await feedback.take_answer(engine.store, engine.protocol, key, body, engine.clock.now()):
         log.info("feedback_answer")

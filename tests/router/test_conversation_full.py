@@ -1,0 +1,40 @@
+"""One contact keeps so much of what the person wrote and no more: a flood into one open contact
+(a mail loop, a script) is refused there, changing nothing, instead of growing the record every
+later write of that contact rewrites. The caps are far beyond any conversation; here they are
+set small."""
+
+from __future__ import annotations
+
+import pytest
+
+from router import transitions
+from router.engine import Engine
+from router.models import ContactIn
+from router.transitions import ConversationFull
+
+
+async def test_messages_beyond_the_count_are_refused_and_change_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 3)
+    c = await engine.intake(ContactIn(channel="chat", sender="p-1", body="one"))
+    await engine.receive_message(c.id, "two")
+    await engine.receive_message(c.id, "three")
+    before = await engine.get_contact(c.id)
+    with pytest.raises(ConversationFull) as refused:
+        await engine.receive_message(c.id, "four")
+    assert refused.value.status == 413 and refused.value.code == "conversation_full"
+    after = await engine.get_contact(c.id)
+    assert after.rev == before.rev and [m.body for m in after.messages] == ["one", "two", "three"]
+    other = await engine.intake(ContactIn(channel="chat", sender="p-2", body="hello"))
+    await engine.receive_message(other.id, "another person is not held back")
+
+
+async def test_text_beyond_the_length_is_refused(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transitions, "MAX_TEXT_IN", 10)
+    c = await engine.intake(ContactIn(channel="sms", sender="+15550001111", body="12345"))
+    await engine.receive_message(c.id, "1234")  # 9 characters in all
+    with pytest.raises(ConversationFull):
+        await engine.receive_message(c.id, "12")
+    await engine.receive_message(c.id, "1")  # exactly 10
+    assert [m.body for m in (await engine.get_contact(c.id)).messages] == ["12345", "1234", "1"]
