@@ -144,7 +144,8 @@ class Service:
     async def start(self) -> None:
         """Arm the next shift change, dispatch anything waiting, and run the timer loop."""
         self.started_at = self.engine.clock.now()
-        await check_clock(self.store, self.engine.clock, self.engine.metrics)
+        with contextlib.suppress(StoreUnavailable):  # a blip now must not stop the start: /readyz looks again
+            await check_clock(self.store, self.engine.clock, self.engine.metrics)
         await self.engine.arm_shift_change()
         await self.engine.dispatch()
         self.tasks.append(asyncio.create_task(self._supervise(self.runner.run), name="timers"))
