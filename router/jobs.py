@@ -19,7 +19,7 @@ log = structlog.get_logger("router.jobs")
 
 LEADER_TTL_S = 15.0
 # The retention purge is idempotent and cheap when nothing is due, and its periods are days: the
-# leader runs it at its first tick and hourly after. A 24-hour interval counted from each start
+# leader runs it at its first minute's tick and hourly after. A 24-hour interval counted from each start
 # (as it was) never ran on instances restarted more often than that (a daily deploy), keeping
 # personal data, report free text and access audit past their periods.
 RETAIN_EVERY = timedelta(hours=1)
@@ -57,16 +57,19 @@ class Jobs:
         self.leader = await self.engine.store.acquire_leader(self.owner, LEADER_TTL_S)
         if self.leader and not was:
             log.info("leader", owner=self.owner)
-            await self.tick()
+            # Not the purge: the minute's tick runs it, so taking the lead (at start) stays quick
+            # and a stop right after cancels no purge under way.
+            await self.tick(purge=False)
 
-    async def tick(self) -> None:
+    async def tick(self, purge: bool = True) -> None:
         if not self.leader:
             return
         now = self.engine.clock.now()
         await self.remind_shifts(now)
         await self.alert_gaps(now)
         await self.check_presence(now)
-        await self.retain(now)
+        if purge:
+            await self.retain(now)
 
     async def retain(self, now: datetime) -> bool:
         """The retention purge, when this leader has not run it in the last hour."""

@@ -112,7 +112,7 @@ async def test_a_stopping_instance_hands_the_jobs_over_at_once(
         await other.close()
 
 
-async def test_the_leader_purges_at_its_first_tick_and_hourly_after(
+async def test_the_leader_purges_at_its_first_minute_tick_and_hourly_after(
     engine: Engine, clock: VirtualClock
 ) -> None:
     """Not a day after each start: instances restarted daily (a deploy) never purged at all."""
@@ -121,7 +121,10 @@ async def test_the_leader_purges_at_its_first_tick_and_hourly_after(
     async def purge() -> None:
         runs.append(clock.now())
 
-    for _restart in range(3):  # each new process purges at once, however recently the last ran
+    starting = Jobs(engine, retention=purge)
+    await starting.lead()  # taking the lead: the calendar jobs at once, the purge at the minute's tick
+    assert starting.leader and runs == []
+    for _restart in range(3):  # each new process purges at its first tick, however recently the last ran
         jobs = Jobs(engine, leader=True, retention=purge)
         await jobs.tick()
         await clock.advance(600)
