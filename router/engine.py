@@ -143,7 +143,17 @@ class Engine(Receiving, Changing, StaffActions):
         async def build(c: Contact) -> Transition:
             return tr.message_in(c, body, self.clock.now(), delivery)
 
-        return await self._change(contact_id, build)
+        async def said_full(c: Contact) -> Transition | None:
+            # Once, until something else happens: the responder sees the person went on writing.
+            if c.timeline and c.timeline[-1].event == tr.CONVERSATION_FULL:
+                return None
+            return tr.note(c, self.clock.now(), tr.CONVERSATION_FULL, {})
+
+        try:
+            return await self._change(contact_id, build)
+        except tr.ConversationFull:
+            await self.change_or_stale(contact_id, said_full)
+            raise
 
     async def note(self, contact_id: str, event: str, **fields: Any) -> Contact:
         """Record an event on the contact's timeline (and tell listeners) without changing state."""

@@ -321,6 +321,8 @@ class AlreadyReceived(InvalidState):
 # flood into one open contact (a mail loop, a script) makes every later write of it rewrite.
 MAX_MESSAGES_IN = 1000
 MAX_TEXT_IN = 1_000_000  # characters
+# The timeline's note that the person wrote more than the contact keeps (once in a row).
+CONVERSATION_FULL = "conversation_full"
 
 
 class ConversationFull(RouterError):

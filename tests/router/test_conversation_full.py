@@ -1,6 +1,6 @@
 """One contact keeps so much of what the person wrote and no more: a flood into one open contact
-(a mail loop, a script) is refused there, changing nothing, instead of growing the record every
-later write of that contact rewrites. The caps are far beyond any conversation; here they are
+(a mail loop, a script) is refused there, instead of growing the record every later write of
+that contact rewrites; the timeline says so once. The caps are far beyond any conversation; here they are
 set small."""
 
 from __future__ import annotations
@@ -25,7 +25,12 @@ async def test_messages_beyond_the_count_are_refused_and_change_nothing(
         await engine.receive_message(c.id, "four")
     assert refused.value.status == 413 and refused.value.code == "conversation_full"
     after = await engine.get_contact(c.id)
-    assert after.rev == before.rev and [m.body for m in after.messages] == ["one", "two", "three"]
+    assert [m.body for m in after.messages] == ["one", "two", "three"]  # the message is not kept
+    # The responder sees that the person went on writing: once, however many more are refused.
+    assert after.timeline[-1].event == "conversation_full" and after.rev == before.rev + 1
+    with pytest.raises(ConversationFull):
+        await engine.receive_message(c.id, "five")
+    assert (await engine.get_contact(c.id)).rev == after.rev
     other = await engine.intake(ContactIn(channel="chat", sender="p-2", body="hello"))
     await engine.receive_message(other.id, "another person is not held back")
 
