@@ -290,11 +290,11 @@
       if (contact.subject) { c.meta.append(el("div", "subject", contact.subject)); }
       if (SN.me.supervisor && contact.responder) { c.meta.append(el("div", null, "with " + contact.responder)); }
       c.log.textContent = "";
-      contact.messages.forEach(function (m) {
-        var item = el("li", "msg " + m.direction);
-        item.append(el("small", null, (m.direction === "in" ? "Person" : m.responder || "Responder") +
-          " · " + new Date(m.at).toLocaleTimeString()));
-        item.append(document.createTextNode(m.body));
+      conversation(contact).forEach(function (m) {
+        var item = el("li", "msg " + (m.full ? "system" : m.direction));
+        var who = m.full ? "SafetyNet" : m.direction === "in" ? "Person" : m.responder || "Responder";
+        item.append(el("small", null, who + " · " + new Date(m.at).toLocaleTimeString()));
+        item.append(document.createTextNode(m.full ? FULL : m.body));
         c.log.append(item);
       });
       c.log.scrollTop = c.log.scrollHeight;
@@ -314,6 +314,19 @@
     });
     $("contact-count").textContent = contacts.length;
     $("no-contacts").hidden = contacts.length > 0;
+  }
+
+  // The person wrote more than one contact keeps (router/transitions.py): said in the conversation
+  // at the moment it happened, with what to do about it.
+  var FULL = "The person went on writing, but this conversation holds no more of their messages. " +
+    "Close it when you can: their next message then starts a new contact.";
+
+  function conversation(contact) {
+    var items = contact.messages.slice();
+    (contact.timeline || []).forEach(function (e) {
+      if (e.event === "conversation_full") { items.push({ at: e.at, full: true }); }
+    });
+    return items.sort(function (a, b) { return Date.parse(a.at) - Date.parse(b.at); });  // stable
   }
 
   function start() {

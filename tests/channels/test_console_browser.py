@@ -9,9 +9,13 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+import pytest
 from playwright.async_api import ViewportSize, expect
 
+from router import transitions
 from router.channels.email import contact_of
+from router.models import ContactIn
+from router.transitions import ConversationFull
 from tests.channels.conftest_web import ADMIN, HOTLINE, TOKENS, check_png, chromium, running
 
 PHONE = ViewportSize(width=390, height=844)
@@ -116,3 +120,31 @@ async def test_console_refuses_a_bad_token_and_its_endpoints_need_one() -> None:
             assert response.status == 200
             assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
             assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_full_conversation_says_so_where_the_responder_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 2)
+    async with running() as stack, chromium() as browser:
+        engine = stack.service.engine
+        contact = await engine.intake(ContactIn(channel="chat", sender="web-1", body="are you there"))
+        [offer] = [o for o in await engine.offers_for(None, "pending") if o.contact_id == contact.id]
+        await engine.accept(offer.id, offer.responder)
+        await engine.receive_message(contact.id, "please answer")
+        with pytest.raises(ConversationFull):
+            await engine.receive_message(contact.id, "hello??")
+        token = TOKENS[str(offer.responder)]
+        for name, size in (("phone", PHONE), ("desktop", ViewportSize(width=1280, height=800))):
+            page = await (await browser.new_context(viewport=size)).new_page()
+            await page.goto(stack.base + "/console")
+            await page.fill("#token", token)
+            await page.click("#signin-form button")
+            card = page.locator(f"article[data-contact='{contact.id}']")
+            await expect(card.locator(".msg.in")).to_have_count(2)
+            note = card.locator(".msg.system")
+            await expect(note).to_contain_text("holds no more of their messages")
+            await expect(card.locator(".msg").last).to_have_class(re.compile("system"))  # after the two
+            await page.screenshot(path=tmp_path / f"full-{name}.png", full_page=True)
+    check_png(tmp_path / "full-phone.png")
+    check_png(tmp_path / "full-desktop.png")
