@@ -335,15 +335,16 @@ class ConversationFull(RouterError):
 def message_in(contact: Contact, body: str, now: datetime, delivery: str | None = None) -> Transition:
     if not contact.is_open:
         raise InvalidState(f"contact {contact.id} is {contact.status.value}")
+    if delivery is not None and any(
+        (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
+    ):
+        raise AlreadyReceived(f"contact {contact.id} already has this message")
+    # After the repeat check: a provider's retry of a message already kept is a repeat, not more.
     held = [m.body for m in contact.messages if m.direction == "in"]
     if len(held) >= MAX_MESSAGES_IN or sum(map(len, held)) + len(body) > MAX_TEXT_IN:
         raise ConversationFull(
             f"contact {contact.id} holds {len(held)} messages from the person: as much as one contact keeps"
         )
-    if delivery is not None and any(
-        (e.model_extra or {}).get("delivery") == delivery for e in contact.timeline
-    ):
-        raise AlreadyReceived(f"contact {contact.id} already has this message")
     msg = trusted(Message, at=now, direction="in", body=body)
     fields = {"delivery": delivery} if delivery else {}
     c, ev = changed(contact, {"messages": [*contact.messages, msg]}, now, "message_received", fields)

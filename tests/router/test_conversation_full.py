@@ -10,7 +10,7 @@ import pytest
 from router import transitions
 from router.engine import Engine
 from router.models import ContactIn
-from router.transitions import ConversationFull
+from router.transitions import AlreadyReceived, ConversationFull
 
 
 async def test_messages_beyond_the_count_are_refused_and_change_nothing(
@@ -43,3 +43,17 @@ async def test_text_beyond_the_length_is_refused(engine: Engine, monkeypatch: py
         await engine.receive_message(c.id, "12")
     await engine.receive_message(c.id, "1")  # exactly 10
     assert [m.body for m in (await engine.get_contact(c.id)).messages] == ["12345", "1234", "1"]
+
+
+async def test_a_repeat_of_a_kept_message_is_a_repeat_even_when_full(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider retrying a message already kept is answered as a repeat (nothing to say on the
+    timeline), not as the person writing more."""
+    monkeypatch.setattr(transitions, "MAX_MESSAGES_IN", 2)
+    c = await engine.intake(ContactIn(channel="sms", sender="+15550001111", body="one"))
+    await engine.receive_message(c.id, "two", delivery="sms:SM2")
+    before = await engine.get_contact(c.id)
+    with pytest.raises(AlreadyReceived):
+        await engine.receive_message(c.id, "two", delivery="sms:SM2")
+    assert (await engine.get_contact(c.id)).rev == before.rev
