@@ -39,7 +39,12 @@ async def activate(
 
 async def in_force(store: Store) -> Protocol | None:
     active = await store.active_protocol()
-    return parse_protocol(active[1], f"active protocol {active[0]}") if active else None
+    return _parsed(active) if active else None
+
+
+def _parsed(active: tuple[str, str]) -> Protocol:
+    version, text = active
+    return parse_protocol(text, f"active protocol {version}")
 
 
 @dataclass
@@ -54,8 +59,7 @@ class InForce:
         active = await self.store.active_protocol()
         version = active[0] if active else None
         if self._held is None or self._held[0] != version:
-            found = parse_protocol(active[1], f"active protocol {version}") if active else default_protocol()
-            self._held = (version, found)
+            self._held = (version, _parsed(active) if active else default_protocol())
         return self._held[1]
 
 
