@@ -7,10 +7,11 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import structlog
+
+from router.clock import SystemClock
 
 # Keys whose values are personal data wherever they appear.
 PII_KEYS = frozenset(
@@ -97,12 +98,15 @@ def _foreign(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMa
 
 
 _announce_to: list[TextIO] = []
+# A log line is stamped with the time it was written (the wall clock, through the seam), whatever
+# clock the engine runs on.
+_WALL = SystemClock()
 
 
 def announce(event: str, **fields: Any) -> None:
     """A line shown whatever the level (the service is up, and where): JSON like every other."""
     line = dict(redact(None, "notice", {"event": event, "level": "notice", **fields}))
-    line["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    line["timestamp"] = _WALL.now().isoformat().replace("+00:00", "Z")
     print(json.dumps(line, sort_keys=True), file=(_announce_to or [sys.stderr])[0], flush=True)
 
 
