@@ -3,7 +3,6 @@ virtual clock: the protocol's after-hours and danger texts replace the ordinary 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -66,12 +65,10 @@ async def open_(protocol_file: str) -> AsyncIterator[Stack]:
 
 
 async def delivered(stack: Stack, count: int) -> list[EmailMessage]:
-    """On a virtual clock the service's background loops do not run: send the outbox by hand."""
-    async with asyncio.timeout(10):
-        while len(stack.sink.messages) < count:
-            await stack.mail.mailer.drain()
-            await asyncio.sleep(0.02)
-    return stack.sink.messages
+    """On a virtual clock the service's background loops do not run: send the outbox by hand,
+    then wait for the sink to have them (its own signal, no polling)."""
+    await stack.mail.mailer.drain()
+    return await stack.sink.wait_for(count)
 
 
 async def test_chat_after_hours_text_before_and_after_writing(closed: Stack) -> None:
