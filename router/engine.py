@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,8 +60,10 @@ class Engine(Receiving, Changing, StaffActions):
         self._dispatch_again = False
         self._later: asyncio.Task[None] | None = None
         self._known: DispatchState | None = None
-        self._read_last = 0.0
-        self._whole_asked = 0.0  # when intake last asked for the dispatch state whole
+        # Monotonic times (time.monotonic(), which counts from an unspecified point, as small as
+        # the machine's uptime): never, until they happen.
+        self._read_last = -math.inf
+        self._whole_asked = -math.inf  # when intake last asked for the dispatch state whole
         self._offers_read: dict[tuple[str, int], list[Offer]] = {}
         self._nobody_free: str | None = None
         self._read_moves = -1  # StateSeen.moves as the last pass's read was sent
