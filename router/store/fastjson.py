@@ -15,14 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from router.models import Contact, Event, Offer, TimelineEntry
 from router.timer_models import Timer
 
 OPT = orjson.OPT_UTC_Z
+_TIMELINE: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
 
 
-def _dumps(values: dict[str, Any]) -> str | None:
+def _dumps(values: dict[str, Any] | list[dict[str, Any]]) -> str | None:
     try:
         return orjson.dumps(values, option=OPT).decode()
     except TypeError:  # orjson.JSONEncodeError: a value it does not write
@@ -35,15 +37,21 @@ def _entry(entry: TimelineEntry) -> dict[str, Any]:
 
 
 def facts(contact: Contact, personal: tuple[str, ...]) -> str:
-    """`contact.model_dump_json(exclude=personal)`."""
+    """`contact.model_dump_json(exclude=personal)` (`personal` may name the timeline too)."""
     values = contact.__dict__.copy()
     for name in personal:
         del values[name]
-    timeline = values["timeline"]
+    timeline = values.get("timeline")
     if timeline:
         values["timeline"] = [_entry(e) for e in timeline]
     found = _dumps(values)
     return found if found is not None else contact.model_dump_json(exclude=set(personal))
+
+
+def entries(timeline: list[TimelineEntry]) -> str:
+    """The JSON array pydantic writes of `timeline` (a contact's, or the entries a write adds)."""
+    found = _dumps([_entry(e) for e in timeline])
+    return found if found is not None else _TIMELINE.dump_json(timeline).decode()
 
 
 def flat(record: Event | Offer) -> str:

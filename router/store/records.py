@@ -1,17 +1,20 @@
-"""How a contact record is kept in Redis: its facts in the clear, its personal data sealed once.
+"""How a contact record is kept in Redis: its facts in the clear, its personal data sealed once,
+its timeline and messages appended.
 
 Sealing the whole record on every transition cost a decrypt and re-encrypt (about a third of an
-escalation's Python CPU) for transitions that never touch the person's address or words. The
-record is kept in two parts:
+escalation's Python CPU) for transitions that never touch the person's address or words; and
+rewriting the timeline and the conversation grew each write with the contact. The record is:
 
-    2|<sealed token of the personal fields (sealing.py)>|<JSON of every other field>
+    3|<sealed token of the personal fields but messages (sealing.py)>|<JSON of the facts but
+    the timeline>, then the tail: batches of timeline entries and of sealed messages (tails.py)
 
-The facts (status, times, flags, timeline, offers) are what the stream and the ledger already
-hold in the clear; their JSON is written by fastjson.py. The personal part (address, messages,
+The facts (status, times, flags, offers) and the timeline are what the stream and the ledger
+already hold in the clear; their JSON is written by fastjson.py. The personal part (address,
 notes, subject, the channel's handle, closing's free text) is sealed when it changes and its
 token is reused while it does not: while its values are the very objects last sealed or read,
-it is not even dumped. A record written by an earlier release (one Fernet token of the whole
-record) still opens.
+it is not even dumped. Records of earlier releases (`2|<sealed with messages>|<facts with
+timeline>`, or one Fernet token of the whole record) still open, and their next write writes
+them whole in this form.
 """
 
 from __future__ import annotations
@@ -19,11 +22,18 @@ from __future__ import annotations
 from router.models import Contact
 from router.store import fastjson
 from router.store.sealing import Sealer
+from router.store.tails import Tails, cut
+from router.trusted_records import evolve
 
 # Every field that can hold what a person said or where they can be reached.
 PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
 _PERSONAL_ORDER = tuple(sorted(PERSONAL))
-PREFIX = "2|"
+# The head's sealed part: the messages go in the tail (tails.py), and so does the timeline.
+_SEALED_ORDER = tuple(sorted(PERSONAL - {"messages"}))
+_SEALED = set(_SEALED_ORDER)
+_NOT_FACTS = (*_PERSONAL_ORDER, "timeline")
+PREFIX = "3|"
+EARLIER = "2|"  # the release before: the whole record, the personal part sealed with messages
 # Contacts whose personal part this process last sealed or opened (a burst touches thousands).
 CACHE = 10_000
 # Contacts kept decoded, each with the stored text it came from (the newest read per contact):
@@ -31,6 +41,9 @@ CACHE = 10_000
 # someone free; a contact claimed again — is parsed once. A record is never changed in place
 # (every change builds a new one, router/trusted_records.py), so one object serves every reader.
 DECODED = 2_000
+# Contacts whose stored tail (timeline and messages, tails.py) is held for appending: a busy
+# hotline's open contacts (~700 at its peak) and then some. A write to one not held is whole.
+TAILS = 2_000
 
 
 def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
@@ -54,7 +67,8 @@ def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
 
 class ContactCodec:
     """Encodes and decodes contact records, sealing or opening the personal part only when it
-    is not the one this process last saw for that contact."""
+    is not the one this process last saw for that contact, and appending to the timeline and
+    messages of a record whose tail it holds (tails.py)."""
 
     def __init__(self, sealer: Sealer, cache: int = CACHE) -> None:
         self.sealer = sealer
@@ -64,9 +78,28 @@ class ContactCodec:
         # costs a miss, never a wrong record.
         self._known: dict[str, tuple[str, str, tuple[object, ...]]] = {}
         self._decoded: dict[str, tuple[str, Contact]] = {}  # contact id -> (stored text, contact)
+        self.tails = Tails(sealer, TAILS)
 
-    def encode(self, contact: Contact) -> str:
-        facts = fastjson.facts(contact, _PERSONAL_ORDER)
+    def encode(self, contact: Contact, key: object = None) -> str:
+        """The record written whole (its tail staged under `key`, see `wrote`)."""
+        return self._head(contact) + self.tails.whole(contact, key if key is not None else contact)
+
+    def encode_over(self, contact: Contact, expect_rev: int | None, key: object) -> tuple[str, str | None]:
+        """What a write over the stored revision `expect_rev` sends: the new head and the
+        batches to append to the stored tail, or the record whole and None. What the write
+        leaves is held once `wrote(key, rev)` says it landed."""
+        added = self.tails.write(contact, expect_rev, key)
+        if added is None:
+            return self.encode(contact, key), None
+        return self._head(contact), added
+
+    def wrote(self, key: object, rev: int | None) -> None:
+        """The write encoded under `key` (the object it was made of) landed at `rev` (None: it
+        was refused)."""
+        self.tails.wrote(key, rev)
+
+    def _head(self, contact: Contact) -> str:
+        facts = fastjson.facts(contact, _NOT_FACTS)
         known = self._known.get(contact.id)
         values = _personal_values(contact)
         if known is not None and _same(known[2], values):
@@ -74,7 +107,7 @@ class ContactCodec:
             # every change is a new one sharing what it did not change), so the same JSON: an
             # offer, an escalation or an accept neither dumps nor seals the personal part.
             return f"{PREFIX}{known[0]}|{facts}"
-        personal = contact.model_dump_json(include=PERSONAL)
+        personal = contact.model_dump_json(include=_SEALED)
         token = known[0] if known is not None and known[1] == personal else self.sealer.seal(personal)
         self._remember(contact.id, token, personal, values)
         return f"{PREFIX}{token}|{facts}"
@@ -83,24 +116,37 @@ class ContactCodec:
         held = self._decoded.get(contact_id)
         if held is not None and held[0] == raw:
             return held[1]
-        if not raw.startswith(PREFIX):
+        if raw.startswith(PREFIX):
+            contact = self._decode(contact_id, raw)
+        elif raw.startswith(EARLIER):
+            token, facts = raw[len(EARLIER) :].split("|", 1)
+            contact = Contact.model_validate_json(_merge(facts, self.sealer.open(token)))
+        else:
             return Contact.model_validate_json(self.sealer.open(raw))
-        token, facts = raw[len(PREFIX) :].split("|", 1)
-        known = self._known.get(contact_id)
-        personal = known[1] if known is not None and known[0] == token else self.sealer.open(token)
-        contact = Contact.model_validate_json(_merge(facts, personal))
-        # Remembered with the values just parsed: the transition that follows a read changes
-        # a copy of this record, sharing them.
-        self._remember(contact_id, token, personal, _personal_values(contact))
         self._decoded.pop(contact_id, None)
         self._decoded[contact_id] = (raw, contact)
         if len(self._decoded) > DECODED:
             del self._decoded[next(iter(self._decoded))]  # the least recently decoded
         return contact
 
+    def _decode(self, contact_id: str, raw: str) -> Contact:
+        at = cut(raw)
+        token, facts = raw[len(PREFIX) : at].split("|", 1)
+        known = self._known.get(contact_id)
+        personal = known[1] if known is not None and known[0] == token else self.sealer.open(token)
+        head = Contact.model_validate_json(_merge(facts, personal))
+        # Remembered with the values just parsed: the transition that follows a read changes
+        # a copy of this record, sharing them.
+        self._remember(contact_id, token, personal, _personal_values(head))
+        timeline, messages = self.tails.read(contact_id, head.rev, raw[at:])
+        if not timeline and not messages:
+            return head
+        return evolve(head, {"timeline": timeline, "messages": messages})
+
     def forget(self, contact_id: str) -> None:
         self._known.pop(contact_id, None)
         self._decoded.pop(contact_id, None)
+        self.tails.forget(contact_id)
 
     def _remember(self, contact_id: str, token: str, personal: str, values: tuple[object, ...]) -> None:
         self._known.pop(contact_id, None)
@@ -111,7 +157,7 @@ class ContactCodec:
 
 def _personal_values(contact: Contact) -> tuple[object, ...]:
     fields = contact.__dict__
-    return tuple([fields[name] for name in _PERSONAL_ORDER])
+    return tuple([fields[name] for name in _SEALED_ORDER])
 
 
 def _same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:

@@ -19,12 +19,7 @@ from redis.exceptions import NoScriptError
 
 from router.clock import from_ms, to_ms
 from router.keys import Keys
-from router.models import (
-    Contact,
-    Offer,
-    Presence,
-    Responder,
-)
+from router.models import Contact, Offer, Presence, Responder
 from router.store import redis_transition
 from router.store.base import Store
 from router.store.connect import OUTAGE, connect
@@ -136,6 +131,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
         status, value = result[0], result[1]
         if status != "ok":
+            self.codec.wrote(t.contact, None)
             return Conflict(str(value))
         if len(result) > 3 and result[2]:
             self.seen.saw(str(result[2]), int(result[3]))
@@ -143,6 +139,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
                 self.seen.stepped(str(result[2]), t.loads, t.idle)
         written = with_rev(t.contact, int(value), int(result[4]) if t.assign_seq else None)
         self.known.wrote(t, written)
+        self.codec.wrote(t.contact, written.rev)
         return written
 
     async def apply(self, t: Transition) -> Contact:

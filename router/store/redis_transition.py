@@ -24,7 +24,8 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
     t.check_numbered()
     rev = (t.expect_rev or 0) + 1
     contact = with_rev(t.contact, rev)
-    argv = ["", wake, codec.encode(contact)]
+    record, added = codec.encode_over(contact, t.expect_rev, t.contact)
+    argv = ["", wake, record]
 
     def arg(record: str) -> int:
         argv.append(record)
@@ -38,6 +39,9 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
         "dequeue": t.dequeue,
         "open": str(to_ms(contact.received_at)) if contact.is_open else False,
         "sender_key": contact.sender_key or False,
+        # The batches to append to the stored record's tail (router/store/tails.py); ARGV[3]
+        # is then its new head. False: ARGV[3] is the record whole.
+        "append": False if added is None else arg(added),
         "arrival": False
         if t.arrival is None
         else {

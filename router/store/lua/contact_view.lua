@@ -1,7 +1,9 @@
 -- contact_view.lua: a contact with its offers (and the offer that names it), in one call.
 --
 -- KEYS[1] offers    HASH offer id -> offer JSON
--- KEYS[2] contacts  HASH id -> contact record ("2|<sealed personal part>|<facts JSON>")
+-- KEYS[2] contacts  HASH id -> contact record ("3|<sealed personal part>|<facts JSON>", then
+--                   its tail's batches, each opened by RS or US: router/store/tails.py; or the
+--                   release before's "2|<sealed>|<facts JSON>")
 -- ARGV[1] an offer id ("" for none): its contact is the one read
 -- ARGV[2] a contact id ("" when the offer names it)
 --
@@ -18,9 +20,11 @@ if ARGV[1] ~= '' then
 end
 local raw = redis.call('HGET', KEYS[2], cid)
 if not raw then return {offer, '', {}, 0} end
-if string.sub(raw, 1, 2) ~= '2|' then return {offer, raw, {}, 0} end
+local form = string.sub(raw, 1, 2)
+if form ~= '3|' and form ~= '2|' then return {offer, raw, {}, 0} end
 local bar = string.find(raw, '|', 3, true)
-local ids = cjson.decode(string.sub(raw, bar + 1)).offer_ids or {}
+local tail = string.find(raw, '[\30\31]', bar + 1)
+local ids = cjson.decode(string.sub(raw, bar + 1, tail and tail - 1 or -1)).offer_ids or {}
 local others = {}
 if #ids > 0 then
   for _, o in ipairs(redis.call('HMGET', KEYS[1], unpack(ids))) do

@@ -24,8 +24,9 @@
 -- KEYS[20] seq         STRING contact sequence counter (read_view.lua takes from it too)
 -- ARGV[1]  JSON payload (router/store/redis_transition.py: args); every score is a string
 -- ARGV[2]  wake channel name (published to when a timer is armed earlier than any other)
--- ARGV[3]  the contact's record as stored; then each offer's, timer's and event's JSON, which
---          the payload names by ARGV index (o.json, t.json, events)
+-- ARGV[3]  the contact's record as stored, or its new head when p.append names the batches to
+--          append to the stored record's tail (router/store/tails.py); then each offer's,
+--          timer's and event's JSON, which the payload names by ARGV index (o.json, t.json, events)
 --
 -- Returns {"ok", rev, state version, roster head, seq} or {"conflict", reason}; on conflict nothing was
 -- written. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
@@ -72,6 +73,12 @@ if p.expect_due ~= false then
   local e = p.expect_due
   if due < 0 or (due > tonumber(e.by) and due ~= tonumber(e.leased)) then return {'conflict', 'timer'} end
 end
+-- An append goes onto the record of the revision checked above, written in this form.
+local stored = nil
+if p.append ~= false then
+  stored = redis.call('HGET', KEYS[1], id)
+  if (not stored) or string.sub(stored, 1, 2) ~= '3|' then return {'conflict', 'stale'} end
+end
 if p.first_since ~= false then
   for _, key in ipairs(p.first_since.keys) do
     local lo, hi = '[' .. key .. '|' .. p.first_since.since, '[' .. key .. '|~'
@@ -89,6 +96,13 @@ if p.assign_seq then
   if not at then return redis.error_reply('transition.lua: no seq to assign in the record') end
   record = string.sub(record, 1, at + 5) .. string.format('%d', seq) .. string.sub(record, at + 8)
   if enqueue ~= false then enqueue = string.format('%.17g', tonumber(enqueue) + seq) end
+end
+
+-- the record: whole, or the new head, the tail stored (from its first batch mark, RS or US)
+-- and the new batches
+if stored then
+  local tail = string.find(stored, '[\30\31]')
+  record = record .. (tail and string.sub(stored, tail) or '') .. ARGV[p.append]
 end
 
 -- writes -------------------------------------------------------------------
