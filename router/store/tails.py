@@ -12,7 +12,9 @@ messages. Neither byte can occur in the head or a batch: JSON escapes control ch
 strings, and a token is base64's URL-safe alphabet after `v2:`. A write over a revision whose
 tail this process holds (it read or wrote that very revision) sends the new head and only the
 new batches; transition.lua keeps the stored tail between them. Any other write sends the
-record whole. A reader that holds a prefix of the stored tail parses only the rest.
+record whole, and so does the write that adds messages to a tail already holding COMPACT_AT
+sealed batches (a reader holding none of it opens each). A reader that holds a prefix of the
+stored tail parses only the rest.
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from router.store.sealing import Sealer
 
 ENTRIES = "\x1e"
 SAID = "\x1f"
+# A tail of this many sealed batches is written whole (one batch) at the next write adding
+# messages: a reader that holds none of it opens each batch (980 of them took a cold read from
+# 4.0 to 5.9 ms), and each costs ~45 bytes of nonce and tag. Rewriting 980 messages once in 32
+# adds ~0.03 ms to each.
+COMPACT_AT = 32
 _SEPARATOR = re.compile("[\x1e\x1f]")
-_BATCHES = re.compile("([\x1e\x1f])")
 _TIMELINE: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
 _MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
 
@@ -42,6 +48,7 @@ class Tail(NamedTuple):
     timeline: list[TimelineEntry]
     messages: list[Message]
     text: str
+    sealed: int  # batches of messages in `text`
 
 
 class Staged(NamedTuple):
@@ -53,6 +60,7 @@ class Staged(NamedTuple):
     timeline: list[TimelineEntry]
     messages: list[Message]
     text: str
+    sealed: int
 
 
 def cut(raw: str) -> int:
@@ -79,14 +87,30 @@ def parse(rest: str, sealer: Sealer) -> tuple[list[TimelineEntry], list[Message]
     """The timeline entries and messages of tail batches, in the order they were appended."""
     entries: list[str] = []
     said: list[str] = []
-    parts = _BATCHES.split(rest)
-    for mark, body in zip(parts[1::2], parts[2::2], strict=True):
+    for mark, body in _batches(rest):
         inner = (body if mark == ENTRIES else sealer.open(body))[1:-1]
         if inner:
             (entries if mark == ENTRIES else said).append(inner)
     timeline = _TIMELINE.validate_json(f"[{','.join(entries)}]") if entries else []
     messages = _MESSAGES.validate_json(f"[{','.join(said)}]") if said else []
     return timeline, messages
+
+
+def _batches(rest: str) -> list[tuple[str, str]]:
+    """Each batch's mark and body. Found by `str.find` of each mark (memchr), not a regular
+    expression: a regex split of a 1.4 MB tail took 3 ms."""
+    found: list[tuple[str, str]] = []
+    entries, said = rest.find(ENTRIES), rest.find(SAID)
+    while entries >= 0 or said >= 0:
+        if said < 0 or 0 <= entries < said:
+            mark, start = ENTRIES, entries
+            entries = rest.find(ENTRIES, start + 1)
+        else:
+            mark, start = SAID, said
+            said = rest.find(SAID, start + 1)
+        end = min(entries if entries >= 0 else len(rest), said if said >= 0 else len(rest))
+        found.append((mark, rest[start + 1 : end]))
+    return found
 
 
 class Tails:
@@ -111,14 +135,17 @@ class Tails:
             or not _extends(messages, held.messages)
         ):
             return None
-        added = _entries(timeline[len(held.timeline) :]) + _said(messages[len(held.messages) :], self.sealer)
-        self._stage(key, contact, held.text + added)
+        said = messages[len(held.messages) :]
+        if said and held.sealed >= COMPACT_AT:
+            return None
+        added = _entries(timeline[len(held.timeline) :]) + _said(said, self.sealer)
+        self._stage(key, contact, held.text + added, held.sealed + (1 if said else 0))
         return added
 
     def whole(self, contact: Contact, key: object) -> str:
         """The tail of `contact`'s record written whole (staged like `write`'s)."""
         text = _entries(contact.timeline) + _said(contact.messages, self.sealer)
-        self._stage(key, contact, text)
+        self._stage(key, contact, text, 1 if contact.messages else 0)
         return text
 
     def wrote(self, key: object, rev: int | None) -> None:
@@ -126,7 +153,9 @@ class Tails:
         stored."""
         staged = self._staged.pop(id(key), None)
         if rev is not None and staged is not None and staged.key is key:
-            self.hold(staged.contact_id, Tail(rev, staged.timeline, staged.messages, staged.text))
+            self.hold(
+                staged.contact_id, Tail(rev, staged.timeline, staged.messages, staged.text, staged.sealed)
+            )
 
     def read(self, contact_id: str, rev: int, text: str) -> tuple[list[TimelineEntry], list[Message]]:
         """The lists of a stored tail, parsing only what follows the tail held of this contact."""
@@ -137,7 +166,7 @@ class Tails:
             messages = [*held.messages, *more[1]] if more[1] else held.messages
         else:
             timeline, messages = parse(text, self.sealer)
-        self.hold(contact_id, Tail(rev, timeline, messages, text))
+        self.hold(contact_id, Tail(rev, timeline, messages, text, text.count(SAID)))
         return timeline, messages
 
     def hold(self, contact_id: str, tail: Tail) -> None:
@@ -149,7 +178,7 @@ class Tails:
     def forget(self, contact_id: str) -> None:
         self._held.pop(contact_id, None)
 
-    def _stage(self, key: object, contact: Contact, text: str) -> None:
-        self._staged[id(key)] = Staged(key, contact.id, contact.timeline, contact.messages, text)
+    def _stage(self, key: object, contact: Contact, text: str, sealed: int) -> None:
+        self._staged[id(key)] = Staged(key, contact.id, contact.timeline, contact.messages, text, sealed)
         while len(self._staged) > self._cap:  # writes that never reported (a lost connection)
             del self._staged[next(iter(self._staged))]

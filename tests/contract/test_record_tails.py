@@ -16,7 +16,7 @@ from router.models import Contact, Message
 from router.store import Conflict, RedisStore, Transition, redis_transition
 from router.store.records import ContactCodec
 from router.store.sealing import Sealer
-from router.store.tails import ENTRIES, SAID
+from router.store.tails import COMPACT_AT, ENTRIES, SAID
 from router.trusted_records import evolve
 from tests.conftest import START
 from tests.contract.test_store_contract import contact, intake
@@ -38,7 +38,7 @@ async def test_a_message_written_over_a_held_record_sends_only_itself(redis_clie
     store = RedisStore(redis_client, "t", Sealer([KEY]))
     c = await intake(store, contact(), 1)
     sizes = []
-    for n in range(1, 41):
+    for n in range(1, COMPACT_AT + 1):
         t = _said(c, n)
         argv = redis_transition.args(t, store.codec, store.k.wake)
         payload = json.loads(argv[0])
@@ -55,11 +55,33 @@ async def test_a_message_written_over_a_held_record_sends_only_itself(redis_clie
     # aside, nothing here grows it).
     assert max(sizes) - min(sizes) < 8
     raw = await _stored(redis_client, store)
-    assert raw.count(SAID) == 40 and raw.count(ENTRIES) == 40
+    assert raw.count(SAID) == COMPACT_AT == raw.count(ENTRIES)
     # Another instance opens the whole conversation from the stored text.
     other = await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1")
-    assert other == c and [m.body.split()[1] for m in other.messages] == [str(n) for n in range(1, 41)]
-    assert len(other.timeline) == 40
+    assert other == c and [m.body.split()[1] for m in other.messages] == [
+        str(n) for n in range(1, COMPACT_AT + 1)
+    ]
+    assert len(other.timeline) == COMPACT_AT
+
+
+async def test_a_tail_of_many_sealed_batches_is_written_whole_again(redis_client: aioredis.Redis) -> None:
+    # Each batch a reader holding none of the tail must open: at COMPACT_AT of them, the next
+    # write adding a message writes the record whole, its messages in one batch.
+    store = RedisStore(redis_client, "t", Sealer([KEY]))
+    c = await intake(store, contact(), 1)
+    for n in range(1, COMPACT_AT + 1):
+        c = await store.apply(_said(c, n))
+    assert (await _stored(redis_client, store)).count(SAID) == COMPACT_AT
+    t = _said(c, COMPACT_AT + 1)
+    assert json.loads(redis_transition.args(t, store.codec, store.k.wake)[0])["append"] is False
+    store.codec.wrote(t.contact, None)
+    c = await store.apply(t)
+    raw = await _stored(redis_client, store)
+    assert raw.count(SAID) == 1 and raw.count(ENTRIES) == 1
+    c = await store.apply(_said(c, COMPACT_AT + 2))  # and appends again after it
+    assert (await _stored(redis_client, store)).count(SAID) == 2
+    got = await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1")
+    assert got == c and len(got.messages) == COMPACT_AT + 2
 
 
 async def test_two_instances_writing_in_turn_keep_every_entry(redis_client: aioredis.Redis) -> None:
