@@ -13,7 +13,8 @@ started is stopped before the next benchmark begins.
 - steady: escalations falling due at 200/s for 30 s on one serve: lateness of each.
 - intake: one serve at fixed rates (open loop, 500/s and 2,000/s), 2,000/s again on
   `serve --workers 2`, and closed loop (c=1, c=16).
-- costs: round trips, Redis commands and CPU per intake, accept, close, escalation (in-process).
+- costs: round trips, Redis commands and CPU per intake, accept, close, escalation (in-process);
+  CPU per message the person sends as one conversation grows (10, 500, 980 held).
 - sim, oncall: simulator speed (modest sizes; a longer busy hotline also in segments on two
   workers, as the staffing planner runs it) and on-call lookups.
 The summary ends with issue #13's targets and whether this run met each.
@@ -27,7 +28,17 @@ import sys
 import time
 from typing import Any
 
-from simulations.bench import _summary, intake, oncall, openloop, roundtrips, sim_speed, steady, timers
+from simulations.bench import (
+    _summary,
+    conversation,
+    intake,
+    oncall,
+    openloop,
+    roundtrips,
+    sim_speed,
+    steady,
+    timers,
+)
 from simulations.bench._measure import earlier_phases_set_aside
 from simulations.bench._procs import machine
 from simulations.runner import quiet_router_logs
@@ -102,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             costs = asyncio.run(roundtrips.measure(ops))
         for name, cost in costs.items():
             print(roundtrips.cost_line(name, cost))
+        section("a message as the conversation grows (CPU a message; a cold read by another instance)")
+        with earlier_phases_set_aside(), quiet_router_logs():
+            for line in asyncio.run(conversation.measure([10, 500, 980], 80, 20)):
+                print(line)
 
     if "sim" in chosen:
         section(
