@@ -120,12 +120,13 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return script
 
     # -- transitions -------------------------------------------------------
-    def _script_call(self, t: Transition) -> ScriptCall:
-        """transition.lua's call for `t`: the script, its keys, its arguments."""
+    def _script_call(self, t: Transition, view: bool = False) -> ScriptCall:
+        """transition.lua's call for `t`: the script, its keys, its arguments (`view`: a refusal
+        carries the contact with its offers as they stand)."""
         return (
             self._transition,
             redis_transition.keys(self.k, t),
-            redis_transition.args(t, self.codec, self.k.wake),
+            redis_transition.args(t, self.codec, self.k.wake, view),
         )
 
     def _outcome(self, t: Transition, result: Any) -> Contact | Conflict:
@@ -181,18 +182,18 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
     ) -> tuple[Contact | Conflict, ContactView | None, DispatchView | None]:
         if self.clustered:
             return await super().apply_on_guess(t, dispatch)
-        calls = [
-            self._script_call(t),
-            (self._contact_view, [self.k.offers, self.k.contacts], ["", t.contact.id]),
-        ]
+        # A refusal carries the contact as it stands (transition.lua's `view`): no read of its own.
+        calls = [self._script_call(t, view=True)]
         if dispatch is not None:
             calls.append((self._read_view, *self._view_call(dispatch[0], "always", dispatch[1])))
         replies = await self._scripts_at_once(calls)
         written = self._outcome(t, replies[0])
-        fresh = self._contact_parse(replies[1], t.contact.id) if isinstance(written, Conflict) else None
+        fresh = None
+        if isinstance(written, Conflict):
+            fresh = self._contact_parse(["", *replies[0][2:5]], t.contact.id)
         view = None
         if dispatch is not None:
-            state, _, queued, page, _, _ = self._view_parse(replies[2], dispatch[0], "always")
+            state, _, queued, page, _, _ = self._view_parse(replies[1], dispatch[0], "always")
             assert state is not None  # a state is wanted: read whole, or the one held still holds
             view = DispatchView(state, queued, page)
         return written, fresh, view

@@ -15,12 +15,13 @@ from router.store.seen import step_record
 from router.store.shapes import Transition
 
 
-def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
+def args(t: Transition, codec: ContactCodec, wake: str, view: bool = False) -> list[str]:
     """ARGV: the payload, the wake channel, then the records it names by their ARGV index (the
     contact's, each offer's, timer's and event's JSON as they are stored), each its own argument
     so that neither the encoder nor Redis's cjson escapes and unescapes them inside the payload.
     The payload is encoded by orjson: json.dumps took ~10 times as long (a transition on every
-    intake, offer, escalation and close; cjson reads either the same)."""
+    intake, offer, escalation and close; cjson reads either the same). `view`: a refusal
+    carries the contact as it stands (transition.lua)."""
     t.check_numbered()
     rev = (t.expect_rev or 0) + 1
     contact = with_rev(t.contact, rev)
@@ -66,6 +67,7 @@ def args(t: Transition, codec: ContactCodec, wake: str) -> list[str]:
         "arm": [{"id": tm.id, "due": str(to_ms(tm.due)), "json": arg(fastjson.timer(tm))} for tm in t.arm],
         "events": [arg(fastjson.flat(e)) for e in t.events],
         "queue_empty": t.queue_empty,
+        "view": view,
         "step": step_record(t.loads, t.idle) if t.loads or t.idle else False,
         "assign_seq": t.assign_seq,
         "expect_head": False if t.expect_head is None else str(t.expect_head),

@@ -5,6 +5,7 @@ with the read after it in one round trip."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio.cluster import RedisCluster
@@ -17,6 +18,7 @@ from router.transitions import queue_score
 from tests.conftest import START
 from tests.contract.test_store_batches import _counting
 from tests.contract.test_store_contract import contact, ev, intake, roster_version
+from tests.contract.test_store_views import an_offer
 
 
 def unnumbered(cid: str, priority: Priority = Priority.normal, **guards: object) -> Transition:
@@ -169,3 +171,43 @@ async def test_what_this_process_knows_is_what_it_wrote_until_someone_else_write
     assert store.known_view("a") is None
     read = await store.contact_view("a")
     assert store.known_view("a") == read
+
+
+async def test_a_guess_is_one_script_whose_refusal_carries_the_contact_and_its_offers(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # transition.lua reads the contact only when it refuses a guessed write: a write that landed
+    # carries no record back (a long conversation's came back with every message).
+    if not isinstance(store, RedisStore) or isinstance(store.redis, RedisCluster):
+        pytest.skip("scripts are Redis's; a cluster pipeline sends each call on its own")
+    a = await intake(store, contact("a"), 1)
+    offered = await store.apply(
+        Transition(
+            contact=a.model_copy(update={"offer_ids": ["o1"]}),
+            expect_rev=a.rev,
+            offers=[an_offer("o1", "ana")],
+        )
+    )
+    sent: list[list[Any]] = []
+    real = store._scripts_at_once
+
+    async def spy(calls: list[Any]) -> list[Any]:
+        replies = await real(calls)
+        sent.append([len(calls), replies])
+        return replies
+
+    monkeypatch.setattr(store, "_scripts_at_once", spy)
+    raised = offered.model_copy(update={"escalation_level": 1})
+    written, fresh, _ = await store.apply_on_guess(Transition(contact=raised, expect_rev=offered.rev))
+    assert isinstance(written, Contact) and fresh is None
+    assert sent[-1][0] == 1 and len(sent[-1][1][0]) == 5  # one script; "ok" and four figures
+    stale = offered.model_copy(update={"escalation_level": 5})
+    refused, fresh, _ = await store.apply_on_guess(Transition(contact=stale, expect_rev=offered.rev))
+    assert isinstance(refused, Conflict) and refused.reason == "stale" and sent[-1][0] == 1
+    assert fresh is not None and fresh.contact == written
+    assert fresh.offers is not None and [o.id for o in fresh.offers] == ["o1"]
+    # A contact gone meanwhile: refused, and nothing to decide on.
+    gone, fresh, _ = await store.apply_on_guess(
+        Transition(contact=stale.model_copy(update={"id": "zz"}), expect_rev=3)
+    )
+    assert isinstance(gone, Conflict) and fresh is not None and fresh.contact is None

@@ -10,6 +10,7 @@
 -- Returns {offer JSON or "", contact record or "", {offer JSON, ...}, listed (1/0)}: the
 -- contact's offers are those its record's offer_ids name, read only from a record whose facts
 -- are in the clear (listed = 1); an earlier release's record leaves them to the caller.
+-- transition.lua's `viewed` reads the same for a refused guess: keep the two alike.
 
 local offer = ''
 local cid = ARGV[2]

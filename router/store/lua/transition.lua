@@ -29,7 +29,10 @@
 --          timer's and event's JSON, which the payload names by ARGV index (o.json, t.json, events)
 --
 -- Returns {"ok", rev, state version, roster head, seq} or {"conflict", reason}; on conflict nothing was
--- written. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
+-- written. With p.view (a write decided on a guess, router/changing.py) a conflict also carries
+-- what contact_view.lua reads of the contact, as it stands: {"conflict", reason, record or "",
+-- {offer JSON, ...}, listed}; so the guess costs no read of its own, and a write that landed
+-- carries no record back. The state version ("<dispatch>/<responders>", as read_view.lua makes it; "" before
 -- the first read made the counters) and the roster head are as this write left them: a dispatch
 -- pass that found nobody free in that very state need not read it again (router/dispatching.py).
 -- seq is the sequence number the write gave a new contact (p.assign_seq), else 0.
@@ -37,33 +40,57 @@
 local p = cjson.decode(ARGV[1])
 local id = p.id
 
+-- The contact with its offers, read as contact_view.lua reads them (keep the two alike).
+local function viewed()
+  local raw = redis.call('HGET', KEYS[1], id)
+  if not raw then return '', {}, 0 end
+  local form = string.sub(raw, 1, 2)
+  if form ~= '3|' and form ~= '2|' then return raw, {}, 0 end
+  local bar = string.find(raw, '|', 3, true)
+  local tail = string.find(raw, '[\30\31]', bar + 1)
+  local ids = cjson.decode(string.sub(raw, bar + 1, tail and tail - 1 or -1)).offer_ids or {}
+  local others = {}
+  if #ids > 0 then
+    for _, o in ipairs(redis.call('HMGET', KEYS[5], unpack(ids))) do
+      if o then others[#others + 1] = o end
+    end
+  end
+  return raw, others, 1
+end
+
+local function refused(reason)
+  if not p.view then return {'conflict', reason} end
+  local raw, others, listed = viewed()
+  return {'conflict', reason, raw, others, listed}
+end
+
 -- guards -------------------------------------------------------------------
 local current = redis.call('HGET', KEYS[2], id)
 if p.expect_rev == false then
-  if current then return {'conflict', 'exists'} end
+  if current then return refused('exists') end
 else
   if (not current) or tonumber(current) ~= tonumber(p.expect_rev) then
-    return {'conflict', 'stale'}
+    return refused('stale')
   end
 end
 for _, l in ipairs(p.loads) do
   if tonumber(l.delta) > 0 then
     local held = tonumber(redis.call('HGET', KEYS[7], l.field) or '0')
-    if held + tonumber(l.delta) > tonumber(l.cap) then return {'conflict', 'capacity'} end
+    if held + tonumber(l.delta) > tonumber(l.cap) then return refused('capacity') end
   end
 end
 for _, rid in ipairs(p.require_available) do
-  if redis.call('HGET', KEYS[8], rid) ~= 'available' then return {'conflict', 'unavailable'} end
+  if redis.call('HGET', KEYS[8], rid) ~= 'available' then return refused('unavailable') end
 end
 -- Intake that offers in its own write does so only when nobody is waiting ahead of it.
-if p.queue_empty and redis.call('ZCARD', KEYS[3]) > 0 then return {'conflict', 'queue'} end
+if p.queue_empty and redis.call('ZCARD', KEYS[3]) > 0 then return refused('queue') end
 -- Intake in one round trip wrote what it guessed rather than read it (router/receiving.py):
 -- the newest roster, the responders' records its offer was chosen from, no earlier arrival.
 if p.expect_head ~= false and (redis.call('GET', KEYS[18]) or '0') ~= p.expect_head then
-  return {'conflict', 'roster'}
+  return refused('roster')
 end
 if p.expect_responders ~= false and redis.call('GET', KEYS[17]) ~= p.expect_responders then
-  return {'conflict', 'responders'}
+  return refused('responders')
 end
 -- A timer fired on what this instance wrote (router/timers.py): still armed, and due (nobody
 -- claimed it: a claim pushes its score to the lease's end) or leased by this instance's claim
@@ -71,19 +98,19 @@ end
 if p.expect_due ~= false then
   local due = tonumber(redis.call('ZSCORE', KEYS[10], p.expect_due.id) or '-1')
   local e = p.expect_due
-  if due < 0 or (due > tonumber(e.by) and due ~= tonumber(e.leased)) then return {'conflict', 'timer'} end
+  if due < 0 or (due > tonumber(e.by) and due ~= tonumber(e.leased)) then return refused('timer') end
 end
 -- An append goes onto the record of the revision checked above, written in this form.
 local stored = nil
 if p.append ~= false then
   stored = redis.call('HGET', KEYS[1], id)
-  if (not stored) or string.sub(stored, 1, 2) ~= '3|' then return {'conflict', 'stale'} end
+  if (not stored) or string.sub(stored, 1, 2) ~= '3|' then return refused('stale') end
 end
 if p.first_since ~= false then
   for _, key in ipairs(p.first_since.keys) do
     local lo, hi = '[' .. key .. '|' .. p.first_since.since, '[' .. key .. '|~'
     if #redis.call('ZRANGEBYLEX', KEYS[14], lo, hi, 'LIMIT', 0, 1) > 0 then
-      return {'conflict', 'arrivals'}
+      return refused('arrivals')
     end
   end
 end
