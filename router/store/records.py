@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from router.models import Contact
 from router.store import fastjson
+from router.store.bounded import Bounded
 from router.store.sealing import Sealer
 from router.store.tails import Tails, cut
 from router.trusted_records import evolve
@@ -44,6 +45,10 @@ DECODED = 2_000
 # Contacts whose stored tail (timeline and messages, tails.py) is held for appending: a busy
 # hotline's open contacts (~700 at its peak) and then some. A write to one not held is whole.
 TAILS = 2_000
+# The text those two caches keep, each: a busy hotline's 2,000 contacts at ~10 KB a record are
+# ~20 MB; a few flooded conversations (1.4 MB each at the cap) push older entries out instead of
+# adding gigabytes (bounded.py).
+TEXT_HELD = 64_000_000
 
 
 def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
@@ -77,8 +82,9 @@ class ContactCodec:
         # of); every entry is a true triple, so a stale one (a write that lost its race) only
         # costs a miss, never a wrong record.
         self._known: dict[str, tuple[str, str, tuple[object, ...]]] = {}
-        self._decoded: dict[str, tuple[str, Contact]] = {}  # contact id -> (stored text, contact)
-        self.tails = Tails(sealer, TAILS)
+        # contact id -> (stored text, contact)
+        self._decoded: Bounded[tuple[str, Contact]] = Bounded(DECODED, TEXT_HELD, _raw_size)
+        self.tails = Tails(sealer, TAILS, TEXT_HELD)
 
     def encode(self, contact: Contact, key: object = None) -> str:
         """The record written whole (its tail staged under `key`, see `wrote`)."""
@@ -123,10 +129,7 @@ class ContactCodec:
             contact = Contact.model_validate_json(_merge(facts, self.sealer.open(token)))
         else:
             return Contact.model_validate_json(self.sealer.open(raw))
-        self._decoded.pop(contact_id, None)
-        self._decoded[contact_id] = (raw, contact)
-        if len(self._decoded) > DECODED:
-            del self._decoded[next(iter(self._decoded))]  # the least recently decoded
+        self._decoded.put(contact_id, (raw, contact))
         return contact
 
     def _decode(self, contact_id: str, raw: str) -> Contact:
@@ -145,7 +148,7 @@ class ContactCodec:
 
     def forget(self, contact_id: str) -> None:
         self._known.pop(contact_id, None)
-        self._decoded.pop(contact_id, None)
+        self._decoded.pop(contact_id)
         self.tails.forget(contact_id)
 
     def _remember(self, contact_id: str, token: str, personal: str, values: tuple[object, ...]) -> None:
@@ -153,6 +156,10 @@ class ContactCodec:
         self._known[contact_id] = (token, personal, values)
         if len(self._known) > self._cap:
             del self._known[next(iter(self._known))]  # the least recently sealed or opened
+
+
+def _raw_size(held: tuple[str, Contact]) -> int:
+    return len(held[0])
 
 
 def _personal_values(contact: Contact) -> tuple[object, ...]:

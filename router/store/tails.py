@@ -20,13 +20,13 @@ stored tail parses only the rest.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from typing import Any, NamedTuple
 
 from pydantic import TypeAdapter
 
 from router.models import Contact, Message, TimelineEntry
 from router.store import fastjson
+from router.store.bounded import Bounded
 from router.store.sealing import Sealer
 
 ENTRIES = "\x1e"
@@ -61,6 +61,10 @@ class Staged(NamedTuple):
     messages: list[Message]
     text: str
     sealed: int
+
+
+def _text_size(tail: Tail) -> int:
+    return len(tail.text)
 
 
 def cut(raw: str) -> int:
@@ -114,12 +118,13 @@ def _batches(rest: str) -> list[tuple[str, str]]:
 
 
 class Tails:
-    """The tails this process last read or wrote, one per contact (the most recent `cap`)."""
+    """The tails this process last read or wrote, one per contact: the most recent `cap`, and
+    no more than `size` characters of tail text in all."""
 
-    def __init__(self, sealer: Sealer, cap: int) -> None:
+    def __init__(self, sealer: Sealer, cap: int, size: int) -> None:
         self.sealer = sealer
         self._cap = cap
-        self._held: OrderedDict[str, Tail] = OrderedDict()
+        self._held: Bounded[Tail] = Bounded(cap, size, _text_size)
         self._staged: dict[int, Staged] = {}  # id(contact written) -> its tail, until its outcome
 
     def write(self, contact: Contact, expect_rev: int | None, key: object) -> str | None:
@@ -170,13 +175,10 @@ class Tails:
         return timeline, messages
 
     def hold(self, contact_id: str, tail: Tail) -> None:
-        self._held.pop(contact_id, None)
-        self._held[contact_id] = tail
-        if len(self._held) > self._cap:
-            self._held.popitem(last=False)
+        self._held.put(contact_id, tail)
 
     def forget(self, contact_id: str) -> None:
-        self._held.pop(contact_id, None)
+        self._held.pop(contact_id)
 
     def _stage(self, key: object, contact: Contact, text: str, sealed: int) -> None:
         self._staged[id(key)] = Staged(key, contact.id, contact.timeline, contact.messages, text, sealed)
