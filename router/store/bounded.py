@@ -10,17 +10,15 @@ kept at all (it is read or written whole, as a miss always is).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
 
 
 class Bounded(Generic[V]):
-    def __init__(self, count: int, size: int, measure: Callable[[V], int]) -> None:
+    def __init__(self, count: int, size: int) -> None:
         self._count = count
         self._size = size
-        self._measure = measure
         self._entries: OrderedDict[str, tuple[V, int]] = OrderedDict()
         self.held = 0  # the size of what is kept
 
@@ -37,16 +35,19 @@ class Bounded(Generic[V]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def put(self, key: str, value: V) -> None:
-        """Kept as the newest entry, the oldest let go while either bound is passed."""
-        self.pop(key)
-        size = self._measure(value)
+    def put(self, key: str, value: V, size: int) -> None:
+        """Kept as the newest entry (`size` its text's), the oldest let go while either bound is
+        passed. (Every decode and write puts one: the size is the caller's, no call to measure.)"""
+        entries = self._entries
+        found = entries.pop(key, None)
+        if found is not None:
+            self.held -= found[1]
         if size > self._size:
             return
-        self._entries[key] = (value, size)
+        entries[key] = (value, size)
         self.held += size
-        while len(self._entries) > self._count or self.held > self._size:
-            _, (_, gone) = self._entries.popitem(last=False)
+        while len(entries) > self._count or self.held > self._size:
+            _, (_, gone) = entries.popitem(last=False)
             self.held -= gone
 
     def pop(self, key: str) -> None:

@@ -5,14 +5,16 @@ Sealing the whole record on every transition cost a decrypt and re-encrypt (abou
 escalation's Python CPU) for transitions that never touch the person's address or words; and
 rewriting the timeline and the conversation grew each write with the contact. The record is:
 
-    3|<sealed token of the personal fields but messages (sealing.py)>|<JSON of the facts but
-    the timeline>, then the tail: batches of timeline entries and of sealed messages (tails.py)
+    3|<sealed token of the personal fields, with the messages as the last whole write left
+    them (sealing.py)>|<JSON of the facts but the timeline>, then the tail: batches of
+    timeline entries and of the messages sealed since (tails.py)
 
 The facts (status, times, flags, offers) and the timeline are what the stream and the ledger
 already hold in the clear; their JSON is written by fastjson.py. The personal part (address,
-notes, subject, the channel's handle, closing's free text) is sealed when it changes and its
-token is reused while it does not: while its values are the very objects last sealed or read,
-it is not even dumped. Records of earlier releases (`2|<sealed with messages>|<facts with
+messages, notes, subject, the channel's handle, closing's free text) is sealed when it changes
+and its token is reused while it does not: while its values are the very objects last sealed or
+read, it is not even dumped; a message appended goes in a batch of its own and leaves the token
+alone. Records of earlier releases (`2|<sealed with messages>|<facts with
 timeline>`, or one Fernet token of the whole record) still open, and their next write writes
 them whole in this form.
 """
@@ -23,15 +25,16 @@ from router.models import Contact
 from router.store import fastjson
 from router.store.bounded import Bounded
 from router.store.sealing import Sealer
-from router.store.tails import Tails, cut
+from router.store.tails import MESSAGES as _MESSAGES
+from router.store.tails import Tails, cut, inner
 from router.trusted_records import evolve
 
 # Every field that can hold what a person said or where they can be reached.
 PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
 _PERSONAL_ORDER = tuple(sorted(PERSONAL))
-# The head's sealed part: the messages go in the tail (tails.py), and so does the timeline.
+# The personal fields an append leaves in the head's token unchanged (the messages it adds go in
+# the tail, tails.py).
 _SEALED_ORDER = tuple(sorted(PERSONAL - {"messages"}))
-_SEALED = set(_SEALED_ORDER)
 _NOT_FACTS = (*_PERSONAL_ORDER, "timeline")
 PREFIX = "3|"
 EARLIER = "2|"  # the release before: the whole record, the personal part sealed with messages
@@ -83,40 +86,45 @@ class ContactCodec:
         # costs a miss, never a wrong record.
         self._known: dict[str, tuple[str, str, tuple[object, ...]]] = {}
         # contact id -> (stored text, contact)
-        self._decoded: Bounded[tuple[str, Contact]] = Bounded(DECODED, TEXT_HELD, _raw_size)
+        self._decoded: Bounded[tuple[str, Contact]] = Bounded(DECODED, TEXT_HELD)
         self.tails = Tails(sealer, TAILS, TEXT_HELD)
 
     def encode(self, contact: Contact, key: object = None) -> str:
         """The record written whole (its tail staged under `key`, see `wrote`)."""
-        return self._head(contact) + self.tails.whole(contact, key if key is not None else contact)
+        token = self._token(contact)
+        head = f"{PREFIX}{token}|{fastjson.facts(contact, _NOT_FACTS)}"
+        key = key if key is not None else contact
+        return head + self.tails.whole(contact, key, token, _head_values(contact), len(head))
 
     def encode_over(self, contact: Contact, expect_rev: int | None, key: object) -> tuple[str, str | None]:
         """What a write over the stored revision `expect_rev` sends: the new head and the
         batches to append to the stored tail, or the record whole and None. What the write
         leaves is held once `wrote(key, rev)` says it landed."""
-        added = self.tails.write(contact, expect_rev, key)
-        if added is None:
+        appended = self.tails.write(contact, expect_rev, key, _head_values(contact))
+        if appended is None:
             return self.encode(contact, key), None
-        return self._head(contact), added
+        token, added = appended
+        return f"{PREFIX}{token}|{fastjson.facts(contact, _NOT_FACTS)}", added
 
     def wrote(self, key: object, rev: int | None) -> None:
         """The write encoded under `key` (the object it was made of) landed at `rev` (None: it
         was refused)."""
         self.tails.wrote(key, rev)
 
-    def _head(self, contact: Contact) -> str:
-        facts = fastjson.facts(contact, _NOT_FACTS)
+    def _token(self, contact: Contact) -> str:
+        """The sealed token of the personal fields, messages included, as a whole write keeps
+        them."""
         known = self._known.get(contact.id)
         values = _personal_values(contact)
         if known is not None and _same(known[2], values):
             # The very objects the sealed JSON was made of (a record is never changed in place:
             # every change is a new one sharing what it did not change), so the same JSON: an
             # offer, an escalation or an accept neither dumps nor seals the personal part.
-            return f"{PREFIX}{known[0]}|{facts}"
-        personal = contact.model_dump_json(include=_SEALED)
+            return known[0]
+        personal = contact.model_dump_json(include=PERSONAL)
         token = known[0] if known is not None and known[1] == personal else self.sealer.seal(personal)
         self._remember(contact.id, token, personal, values)
-        return f"{PREFIX}{token}|{facts}"
+        return token
 
     def decode(self, contact_id: str, raw: str) -> Contact:
         held = self._decoded.get(contact_id)
@@ -129,7 +137,7 @@ class ContactCodec:
             contact = Contact.model_validate_json(_merge(facts, self.sealer.open(token)))
         else:
             return Contact.model_validate_json(self.sealer.open(raw))
-        self._decoded.put(contact_id, (raw, contact))
+        self._decoded.put(contact_id, (raw, contact), len(raw))
         return contact
 
     def _decode(self, contact_id: str, raw: str) -> Contact:
@@ -137,14 +145,26 @@ class ContactCodec:
         token, facts = raw[len(PREFIX) : at].split("|", 1)
         known = self._known.get(contact_id)
         personal = known[1] if known is not None and known[0] == token else self.sealer.open(token)
-        head = Contact.model_validate_json(_merge(facts, personal))
-        # Remembered with the values just parsed: the transition that follows a read changes
-        # a copy of this record, sharing them.
+        text = raw[at:]
+        # A prefix of the tail held (this process's own last write, another's append after it):
+        # only the rest is parsed. Else the tail's timeline goes into the one JSON validated.
+        held = self.tails.prefix(contact_id, text)
+        if held is not None:
+            head = Contact.model_validate_json(_merge(facts, personal))
+            timeline, messages = self.tails.extend(held, head, text, token, _head_values(head))
+            contact = (
+                evolve(head, {"timeline": timeline, "messages": messages}) if timeline or messages else head
+            )
+        else:
+            entries, said = inner(text, self.sealer)
+            head = Contact.model_validate_json(_merge(_with(facts, "timeline", entries), personal))
+            more = _MESSAGES.validate_json(f"[{said}]") if said else []
+            contact = evolve(head, {"messages": [*head.messages, *more]}) if more else head
+            self.tails.held_as(contact, more, raw, at, token, _head_values(contact))
+        # Remembered with the values just parsed (the head's: its messages those it seals): the
+        # transition that follows a read changes a copy of this record, sharing them.
         self._remember(contact_id, token, personal, _personal_values(head))
-        timeline, messages = self.tails.read(contact_id, head.rev, raw[at:])
-        if not timeline and not messages:
-            return head
-        return evolve(head, {"timeline": timeline, "messages": messages})
+        return contact
 
     def forget(self, contact_id: str) -> None:
         self._known.pop(contact_id, None)
@@ -158,11 +178,14 @@ class ContactCodec:
             del self._known[next(iter(self._known))]  # the least recently sealed or opened
 
 
-def _raw_size(held: tuple[str, Contact]) -> int:
-    return len(held[0])
-
-
 def _personal_values(contact: Contact) -> tuple[object, ...]:
+    fields = contact.__dict__
+    return tuple([fields[name] for name in _PERSONAL_ORDER])
+
+
+def _head_values(contact: Contact) -> tuple[object, ...]:
+    """The personal fields but messages: an append keeps the head's token while these are the
+    very objects it sealed."""
     fields = contact.__dict__
     return tuple([fields[name] for name in _SEALED_ORDER])
 
@@ -170,6 +193,16 @@ def _personal_values(contact: Contact) -> tuple[object, ...]:
 def _same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:
     """The same objects, one by one (`is`: equal values would need the dump this avoids)."""
     return all(a is b for a, b in zip(held, values, strict=True))
+
+
+def _with(members: str, name: str, items: str) -> str:
+    """A JSON object of model_dump_json's with the array `name` of `items` added ("" for none:
+    left out, as its default)."""
+    if not items:
+        return members
+    if members == "{}":
+        return f'{{"{name}":[{items}]}}'
+    return f'{members[:-1]},"{name}":[{items}]}}'
 
 
 def _merge(facts: str, personal: str) -> str:

@@ -16,22 +16,24 @@ from tests.contract.test_store_contract import contact
 
 
 def test_entries_past_either_bound_let_the_oldest_go() -> None:
-    cache: Bounded[str] = Bounded(5, 10, len)
+    cache: Bounded[str] = Bounded(5, 10)
     for key, text in [("a", "1234"), ("b", "1234"), ("c", "12")]:
-        cache.put(key, text)
+        cache.put(key, text, len(text))
     assert [k for k in "abc" if k in cache] == ["a", "b", "c"] and cache.held == 10
-    cache.put("d", "1")  # eleven characters: the oldest goes
+    cache.put("d", "1", len("1"))  # eleven characters: the oldest goes
     assert "a" not in cache and cache.held == 7
-    cache.put("e", "12345")  # twelve characters: the oldest go until ten or fewer are held
+    cache.put("e", "12345", len("12345"))  # twelve characters: the oldest go until ten or fewer are held
     assert [k for k in "bcde" if k in cache] == ["c", "d", "e"] and cache.held == 8
-    cache.put("c", "1")  # kept again as the newest, its size as it is now
+    cache.put("c", "1", len("1"))  # kept again as the newest, its size as it is now
     assert cache.held == 7 and cache["c"] == "1"
-    cache.put("huge", "x" * 11)  # larger than the whole budget: not kept, nothing let go for it
+    cache.put(
+        "huge", "x" * 11, len("x" * 11)
+    )  # larger than the whole budget: not kept, nothing let go for it
     assert "huge" not in cache and len(cache) == 3
     for key in "vwxyz":  # six entries of one character: the count's bound
-        cache.put(key, "1")
+        cache.put(key, "1", len("1"))
     assert len(cache) == 5 and "c" not in cache and "z" in cache and cache.held == 5
-    cache.put("d", "1")
+    cache.put("d", "1", len("1"))
     cache.pop("d")
     cache.pop("nothing")
     assert cache.held == 4 and cache.get("d") is None

@@ -9,11 +9,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from router import transitions as tr
 from router.models import Contact, Message
-from router.store import Conflict, RedisStore, Transition, redis_transition
+from router.store import Conflict, RedisStore, Transition, redis_transition, tails
 from router.store.records import ContactCodec
 from router.store.sealing import Sealer
 from router.store.tails import COMPACT_AT, ENTRIES, SAID
@@ -22,6 +23,12 @@ from tests.conftest import START
 from tests.contract.test_store_contract import contact, intake
 
 KEY = "a-key-for-this-test"
+
+
+@pytest.fixture(autouse=True)
+def append_to_every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests' records are short: appended to all the same (one test sets its own bound)."""
+    monkeypatch.setattr(tails, "APPEND_FROM", 0)
 
 
 def _said(c: Contact, n: int) -> Transition:
@@ -77,9 +84,9 @@ async def test_a_tail_of_many_sealed_batches_is_written_whole_again(redis_client
     store.codec.wrote(t.contact, None)
     c = await store.apply(t)
     raw = await _stored(redis_client, store)
-    assert raw.count(SAID) == 1 and raw.count(ENTRIES) == 1
+    assert raw.count(SAID) == 0 and raw.count(ENTRIES) == 1  # the messages in the head's token
     c = await store.apply(_said(c, COMPACT_AT + 2))  # and appends again after it
-    assert (await _stored(redis_client, store)).count(SAID) == 2
+    assert (await _stored(redis_client, store)).count(SAID) == 1
     got = await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1")
     assert got == c and len(got.messages) == COMPACT_AT + 2
 
@@ -154,7 +161,7 @@ async def test_a_record_of_the_release_before_opens_and_is_written_whole_next(
     reader.codec.wrote(t.contact, None)
     c = await reader.apply(t)
     raw = await _stored(redis_client, reader)
-    assert raw.startswith("3|") and raw.count(SAID) == 1  # whole: one batch of both messages
+    assert raw.startswith("3|") and raw.count(SAID) == 0  # whole: both messages in the head's token
     assert await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1") == c
     assert [m.body.split()[1] for m in c.messages] == ["1", "2"]
 
@@ -189,3 +196,69 @@ class _Counting(Sealer):
     def open(self, sealed: str) -> str:
         self.opened.append(sealed)
         return super().open(sealed)
+
+
+async def test_a_tail_that_opens_with_messages_is_found_by_the_scripts(redis_client: aioredis.Redis) -> None:
+    # A record whose tail begins with a sealed batch (a message appended with no timeline entry
+    # yet): the scripts find where its head ends by either mark, whichever comes first.
+    store = RedisStore(redis_client, "t", Sealer([KEY]))
+    c = await intake(store, contact(), 1)
+    first = Message(at=START, direction="in", body="said 0 first")
+    c = await store.apply(Transition(contact=evolve(c, {"messages": [first]}), expect_rev=c.rev))
+    raw = await _stored(redis_client, store)
+    assert ENTRIES not in raw and raw.count(SAID) == 1
+    c = await store.apply(_said(c, 1))  # appended by the script after the US-first tail
+    raw = await _stored(redis_client, store)
+    assert raw.count(SAID) == 2 and raw.index(SAID) < raw.index(ENTRIES)
+    view = await RedisStore(redis_client, "t", Sealer([KEY])).contact_view("c1")
+    assert view.contact == c and view.offers == []
+    assert [m.body.split()[1] for m in c.messages] == ["0", "1"]
+
+
+async def test_a_whole_write_elsewhere_under_a_held_empty_tail_is_read_with_its_messages(
+    redis_client: aioredis.Redis,
+) -> None:
+    # The head's token holds the messages of the last whole write: a reader holding a tail that
+    # is still a prefix of the stored one (here: empty) takes them from the head it reads.
+    a = RedisStore(redis_client, "t", Sealer([KEY]))
+    b = RedisStore(redis_client, "t", Sealer([KEY]))
+    c = await intake(a, contact(), 1)
+    seen = await b.get_contact("c1")
+    assert seen is not None
+    m = Message(at=START, direction="in", body="said 1 to b")
+    changed = evolve(seen, {"notes": "called back", "messages": [m]})
+    t = Transition(contact=changed, expect_rev=seen.rev)
+    # A personal field changed: written whole (the head's token seals it, and the messages).
+    assert json.loads(redis_transition.args(t, b.codec, b.k.wake)[0])["append"] is False
+    b.codec.wrote(t.contact, None)
+    written = await b.apply(t)
+    assert ENTRIES not in await _stored(redis_client, b)  # no timeline: a head alone
+    got = await a.get_contact("c1")
+    assert got == written and got.messages == [m] and got.notes == "called back"
+    c = await a.apply(_said(got, 2))  # and a appends on what it read
+    assert await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1") == c
+    assert [x.body.split()[1] for x in c.messages] == ["1", "2"]
+
+
+async def test_a_short_record_is_written_whole_and_a_long_one_appended_to(
+    redis_client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Appending costs more than it saves on a short record (the script reads and splices it,
+    # the tail is staged and held): below APPEND_FROM characters a record is written whole.
+    monkeypatch.setattr(tails, "APPEND_FROM", 3_000)
+    store = RedisStore(redis_client, "t", Sealer([KEY]))
+    c = await intake(store, contact(), 1)
+    appended = []
+    for n in range(1, 25):
+        t = _said(c, n)
+        appended.append(
+            json.loads(redis_transition.args(t, store.codec, store.k.wake)[0])["append"] is not False
+        )
+        store.codec.wrote(t.contact, None)
+        c = await store.apply(t)
+    raw = await _stored(redis_client, store)
+    assert len(raw) > 3_000 and not appended[0] and appended[-1]
+    # Whole until the record reached the bound, appended to from the write after.
+    first = appended.index(True)
+    assert not any(appended[:first]) and all(appended[first:])
+    assert await RedisStore(redis_client, "t", Sealer([KEY])).get_contact("c1") == c

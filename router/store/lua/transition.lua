@@ -40,6 +40,19 @@
 local p = cjson.decode(ARGV[1])
 local id = p.id
 
+-- Where a record's tail begins (its first batch mark, RS or US; nil: no tail), searching from
+-- `from`. Plain finds (memchr), not a character class: a pattern walked the head a character at
+-- a time on every appending write.
+local function tail_at(raw, from)
+  local rs = string.find(raw, '\30', from, true)
+  if rs == nil then
+    local us = string.find(raw, '\31', from, true)
+    return us
+  end
+  local us = string.find(string.sub(raw, from, rs - 1), '\31', 1, true)
+  return us and (from + us - 1) or rs
+end
+
 -- The contact with its offers, read as contact_view.lua reads them (keep the two alike).
 local function viewed()
   local raw = redis.call('HGET', KEYS[1], id)
@@ -47,7 +60,7 @@ local function viewed()
   local form = string.sub(raw, 1, 2)
   if form ~= '3|' and form ~= '2|' then return raw, {}, 0 end
   local bar = string.find(raw, '|', 3, true)
-  local tail = string.find(raw, '[\30\31]', bar + 1)
+  local tail = tail_at(raw, bar + 1)
   local ids = cjson.decode(string.sub(raw, bar + 1, tail and tail - 1 or -1)).offer_ids or {}
   local others = {}
   if #ids > 0 then
@@ -128,7 +141,7 @@ end
 -- the record: whole, or the new head, the tail stored (from its first batch mark, RS or US)
 -- and the new batches
 if stored then
-  local tail = string.find(stored, '[\30\31]')
+  local tail = tail_at(stored, 1)
   record = record .. (tail and string.sub(stored, tail) or '') .. ARGV[p.append]
 end
 
