@@ -21,7 +21,8 @@ from router.models import Contact, Event, Offer, TimelineEntry
 from router.timer_models import Timer
 
 OPT = orjson.OPT_UTC_Z
-_TIMELINE: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
+# A timeline as pydantic reads and writes it (tails.py reads its batches with it).
+TIMELINE: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
 
 
 def _dumps(values: dict[str, Any] | list[dict[str, Any]]) -> str | None:
@@ -51,7 +52,7 @@ def facts(contact: Contact, personal: tuple[str, ...]) -> str:
 def entries(timeline: list[TimelineEntry]) -> str:
     """The JSON array pydantic writes of `timeline` (a contact's, or the entries a write adds)."""
     found = _dumps([_entry(e) for e in timeline])
-    return found if found is not None else _TIMELINE.dump_json(timeline).decode()
+    return found if found is not None else TIMELINE.dump_json(timeline).decode()
 
 
 def flat(record: Event | Offer) -> str:

@@ -26,7 +26,7 @@ from router.store import fastjson
 from router.store.bounded import Bounded
 from router.store.sealing import Sealer
 from router.store.tails import MESSAGES as _MESSAGES
-from router.store.tails import Tails, cut, inner
+from router.store.tails import Tails, cut, inner, same
 from router.trusted_records import evolve
 
 # Every field that can hold what a person said or where they can be reached.
@@ -116,7 +116,7 @@ class ContactCodec:
         them."""
         known = self._known.get(contact.id)
         values = _personal_values(contact)
-        if known is not None and _same(known[2], values):
+        if known is not None and same(known[2], values):
             # The very objects the sealed JSON was made of (a record is never changed in place:
             # every change is a new one sharing what it did not change), so the same JSON: an
             # offer, an escalation or an accept neither dumps nor seals the personal part.
@@ -188,11 +188,6 @@ def _head_values(contact: Contact) -> tuple[object, ...]:
     very objects it sealed."""
     fields = contact.__dict__
     return tuple([fields[name] for name in _SEALED_ORDER])
-
-
-def _same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:
-    """The same objects, one by one (`is`: equal values would need the dump this avoids)."""
-    return all(a is b for a, b in zip(held, values, strict=True))
 
 
 def _with(members: str, name: str, items: str) -> str:

@@ -8,7 +8,6 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from importlib import resources
 from typing import Any, ParamSpec, TypeVar, cast
 
 import redis.asyncio as aioredis
@@ -30,6 +29,7 @@ from router.store.redis_parts import ScriptCall
 from router.store.redis_queues import QueuesAndStream
 from router.store.redis_setup import SetupRecords
 from router.store.redis_views import Views, _loads
+from router.store.scripts import lua
 from router.store.sealing import Sealer
 from router.store.seen import StateSeen
 from router.store.shapes import (
@@ -64,10 +64,6 @@ def _outage_is_unavailable(method: Callable[P, Awaitable[R]]) -> Callable[P, Awa
             raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
 
     return call
-
-
-def _lua(name: str) -> str:
-    return resources.files("router.store").joinpath("lua", name).read_text(encoding="utf-8")
 
 
 class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
@@ -116,7 +112,7 @@ class RedisStore(Views, QueuesAndStream, SetupRecords, Store):
         return cls(connect(url), hotline, sealer)
 
     def _script(self, name: str) -> AsyncScript:
-        script: AsyncScript = self.redis.register_script(_lua(name))
+        script: AsyncScript = self.redis.register_script(lua(name))
         return script
 
     # -- transitions -------------------------------------------------------

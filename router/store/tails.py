@@ -46,14 +46,13 @@ COMPACT_AT = 32
 # stored record read and spliced inside the script, the tail staged and held: an escalation
 # burst's p99 went from 0.41-0.44 to 0.51-0.53 s with every record appended to).
 APPEND_FROM = 4_000
-_TIMELINE: TypeAdapter[list[TimelineEntry]] = TypeAdapter(list[TimelineEntry])
 MESSAGES: TypeAdapter[list[Message]] = TypeAdapter(list[Message])
 
 
 class Tail(NamedTuple):
     """The stored record at `rev`, as far as appending to it goes: its tail's text, its lists
     (the whole timeline and conversation), the messages in its tail, and its head's sealed
-    token with the personal fields but messages it seals (the very objects, see `_same`)."""
+    token with the personal fields but messages it seals (the very objects, see `same`)."""
 
     rev: int
     timeline: list[TimelineEntry]
@@ -92,7 +91,7 @@ def _said(new: list[Message], sealer: Sealer) -> str:
     return SAID + sealer.seal(MESSAGES.dump_json(new).decode()) if new else ""
 
 
-def _same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:
+def same(held: tuple[object, ...], values: tuple[object, ...]) -> bool:
     """The same objects, one by one (a record is never changed in place: a change is a new
     record sharing what it did not change)."""
     for a, b in zip(held, values, strict=True):  # noqa: SIM110 - no generator frame per write
@@ -110,7 +109,7 @@ def _extends(longer: list[Any], held: list[Any]) -> bool:
 def parse(rest: str, sealer: Sealer) -> tuple[list[TimelineEntry], list[Message]]:
     """The timeline entries and messages of tail batches, in the order they were appended."""
     entries, said = inner(rest, sealer)
-    timeline = _TIMELINE.validate_json(f"[{entries}]") if entries else []
+    timeline = fastjson.TIMELINE.validate_json(f"[{entries}]") if entries else []
     messages = MESSAGES.validate_json(f"[{said}]") if said else []
     return timeline, messages
 
@@ -166,7 +165,7 @@ class Tails:
         if (
             held is None
             or held.rev != expect_rev
-            or not _same(held.values, values)
+            or not same(held.values, values)
             or not _extends(timeline, held.timeline)
             or not _extends(messages, held.messages)
         ):

@@ -40,40 +40,12 @@
 local p = cjson.decode(ARGV[1])
 local id = p.id
 
--- Where a record's tail begins (its first batch mark, RS or US; nil: no tail), searching from
--- `from`. Plain finds (memchr), not a character class: a pattern walked the head a character at
--- a time on every appending write.
-local function tail_at(raw, from)
-  local rs = string.find(raw, '\30', from, true)
-  if rs == nil then
-    local us = string.find(raw, '\31', from, true)
-    return us
-  end
-  local us = string.find(string.sub(raw, from, rs - 1), '\31', 1, true)
-  return us and (from + us - 1) or rs
-end
-
--- The contact with its offers, read as contact_view.lua reads them (keep the two alike).
-local function viewed()
-  local raw = redis.call('HGET', KEYS[1], id)
-  if not raw then return '', {}, 0 end
-  local form = string.sub(raw, 1, 2)
-  if form ~= '3|' and form ~= '2|' then return raw, {}, 0 end
-  local bar = string.find(raw, '|', 3, true)
-  local tail = tail_at(raw, bar + 1)
-  local ids = cjson.decode(string.sub(raw, bar + 1, tail and tail - 1 or -1)).offer_ids or {}
-  local others = {}
-  if #ids > 0 then
-    for _, o in ipairs(redis.call('HMGET', KEYS[5], unpack(ids))) do
-      if o then others[#others + 1] = o end
-    end
-  end
-  return raw, others, 1
-end
+--#include _record.lua
 
 local function refused(reason)
   if not p.view then return {'conflict', reason} end
-  local raw, others, listed = viewed()
+  -- The contact with its offers as contact_view.lua reads them (_record.lua).
+  local raw, others, listed = with_offers(redis.call('HGET', KEYS[1], id), KEYS[5])
   return {'conflict', reason, raw, others, listed}
 end
 
