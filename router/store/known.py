@@ -19,13 +19,16 @@ armed timers not seen here.
 from __future__ import annotations
 
 import heapq
+import operator
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 from router.clock import to_ms
 from router.models import Contact, Offer
 from router.store.shapes import ContactView, Transition
 from router.timer_models import Timer, TimerKind
+from router.trusted_records import new_record, set_dict, set_extra, set_fields_set, set_private
 
 # Contacts remembered (the most recently touched): a hotline's open contacts and then some.
 KEEP = 2000
@@ -41,13 +44,59 @@ GUESSED_ALONE = frozenset({TimerKind.offer_timeout})
 # their number (a disarmed timer's entry stays until its time passes or the heap is rebuilt).
 COMPACT_AT = 1024
 
+# A timer held here is one tuple, not the record: (due ms, the names it was given, then its
+# fields' values in the model's order, lists as tuples). The collector follows one object
+# where the record is five (the model, its dict, three lists): at 2,000 contacts taken in a
+# second every held entry is replaced each second, and each young collection walks what is
+# held (three timers a contact were 15 of the ~38 objects of an entry). Rebuilt only for a guess.
+_FIELDS = tuple(Timer.model_fields)
+_AT = {name: 2 + i for i, name in enumerate(_FIELDS)}
+_KIND, _CONTACT = _AT["kind"], _AT["contact_id"]
+_LISTS = tuple(i for i, name in enumerate(_FIELDS) if Timer.model_fields[name].default_factory is list)
+_values = operator.itemgetter(*_FIELDS)
+Held = tuple[Any, ...]
+
+
+# Who a step pages and how are the protocol's few lists, copied into every timer: held as one
+# shared tuple each (a tuple of its own per timer was four more objects a contact until the
+# collector first saw them). Bounded: names never seen in a protocol are held unshared.
+_NAMES = tuple(i for i, name in enumerate(_FIELDS) if name in ("notify", "via"))
+_SHARED: dict[tuple[str, ...], tuple[str, ...]] = {}
+SHARED_MAX = 4096
+
+
+def _pack(timer: Timer) -> Held:
+    values = list(_values(timer.__dict__))
+    for i in _LISTS:
+        values[i] = tuple(values[i])
+    for i in _NAMES:
+        names = values[i]
+        if names:
+            values[i] = _SHARED.get(names) or (
+                _SHARED.setdefault(names, names) if len(_SHARED) < SHARED_MAX else names
+            )
+    return (to_ms(timer.due), timer.__pydantic_fields_set__, *values)
+
+
+def _unpack(held: Held) -> Timer:
+    """The timer `held` was packed from: equal to it, field for field, with the same names given."""
+    data = dict(zip(_FIELDS, held[2:], strict=True))
+    for i in _LISTS:
+        data[_FIELDS[i]] = list(held[2 + i])
+    timer = new_record(Timer)
+    set_dict(timer, data)
+    set_extra(timer, None)
+    set_fields_set(timer, held[1])
+    set_private(timer, None)
+    return timer
+
 
 class Known:
     def __init__(self, keep: int = KEEP) -> None:
         self._keep = keep
         self._contacts: OrderedDict[str, tuple[Contact, dict[str, Offer]]] = OrderedDict()
         self._offer_of: dict[str, str] = {}  # offer id -> contact id, for the entries kept
-        self._timers: dict[str, Timer] = {}  # timer id -> timer, of the entries kept
+        self._timers: dict[str, Held] = {}  # timer id -> timer (packed), of the entries kept
         self._timers_of: dict[str, set[str]] = {}  # contact id -> its timers' ids
         self._due: list[tuple[int, str]] = []  # (due ms, timer id); entries gone are skipped
 
@@ -95,14 +144,14 @@ class Known:
         others = False
         while self._due and self._due[0][0] <= now and len(out) < limit:
             ms, tid = heapq.heappop(self._due)
-            timer = self._timers.get(tid)
-            if timer is None or to_ms(timer.due) != ms or timer.contact_id is None:
+            held = self._timers.get(tid)
+            if held is None or held[0] != ms or held[_CONTACT] is None:
                 continue  # disarmed, forgotten with its contact, or armed again for later
-            cid = timer.contact_id
-            due = [i for i in self._timers_of.get(cid, ()) if to_ms(self._timers[i].due) <= now]
+            cid = held[_CONTACT]
+            due = [i for i in self._timers_of.get(cid, ()) if self._timers[i][0] <= now]
             self._drop(cid, due)
-            if due == [tid] and timer.kind in GUESSED | GUESSED_ALONE:
-                out.append((timer, self._contacts[cid][0]))
+            if due == [tid] and held[_KIND] in GUESSED | GUESSED_ALONE:
+                out.append((_unpack(held), self._contacts[cid][0]))
             else:
                 others = True
         if others or any(timer.kind in GUESSED for timer, _ in out):
@@ -117,9 +166,9 @@ class Known:
 
     def completed(self, timer_ids: Sequence[str]) -> None:
         for tid in timer_ids:
-            timer = self._timers.get(tid)
-            if timer is not None and timer.contact_id is not None:
-                self._drop(timer.contact_id, [tid])
+            held = self._timers.get(tid)
+            if held is not None and held[_CONTACT] is not None:
+                self._drop(held[_CONTACT], [tid])
 
     def forget(self, contact_id: str) -> None:
         held = self._contacts.pop(contact_id, None)
@@ -138,11 +187,12 @@ class Known:
             self._timers_of.pop(contact_id, None)
 
     def _hold_timer(self, contact_id: str, timer: Timer) -> None:
-        self._timers[timer.id] = timer
+        held = _pack(timer)
+        self._timers[timer.id] = held
         self._timers_of.setdefault(contact_id, set()).add(timer.id)
-        heapq.heappush(self._due, (to_ms(timer.due), timer.id))
+        heapq.heappush(self._due, (held[0], timer.id))
         if len(self._due) > 2 * len(self._timers) + COMPACT_AT:
-            self._due = [(to_ms(tm.due), tid) for tid, tm in self._timers.items()]
+            self._due = [(h[0], tid) for tid, h in self._timers.items()]
             heapq.heapify(self._due)
 
     def _put(self, contact: Contact, offers: dict[str, Offer], t: Transition | None = None) -> None:

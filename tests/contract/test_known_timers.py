@@ -81,3 +81,33 @@ def test_offer_timeouts_are_guessed_only_when_they_are_all_that_falls_due() -> N
     wrote(known, "e", timer("e", TimerKind.offer_timeout))
     wrote(known, "f", timer("f", TimerKind.hold))
     assert known.due(NOW, 10) == []
+
+
+def test_a_guessed_timer_is_the_one_armed_field_for_field_and_is_held_as_one_tracked_object() -> None:
+    # Held packed (one tuple, not the model, its dict and three lists): what a guess fires is
+    # rebuilt from it, and must be the record armed, down to the names it was given (the dump
+    # of what the guess writes depends on them) and lists that are lists again.
+    from router.timer_models import Rung
+
+    armed = Timer(
+        id="escalate:a",
+        kind=TimerKind.escalate,
+        due=DUE,
+        contact_id="a",
+        step=2,
+        notify=["sup"],
+        via=["sms", "voice"],
+        partner="p1",
+        then=[Rung(step=3, after=timedelta(minutes=20), notify=["lead"])],
+    )
+    known = Known()
+    wrote(known, "a", armed)
+    held = known._timers["escalate:a"]
+    assert not any(type(v) in (list, dict, Timer) for v in held)
+    [(guessed, _)] = known.due(NOW, 10)
+    assert guessed == armed and guessed is not armed
+    assert guessed.model_fields_set == armed.model_fields_set
+    assert guessed.model_dump_json() == armed.model_dump_json()
+    assert type(guessed.notify) is list and type(guessed.then) is list
+    guessed.notify.append("x")  # its own lists, not shared with anything held
+    assert armed.notify == ["sup"]
