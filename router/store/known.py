@@ -78,6 +78,17 @@ def _pack(timer: Timer) -> Held:
     return (to_ms(timer.due), timer.__pydantic_fields_set__, *values)
 
 
+# The due heap's entries are strings (the collector never follows a string; a tuple of due time
+# and id was one more object a timer until a collection first saw it): the due time offset to be
+# positive and zero-padded, so that strings order as the times do, then the timer's id.
+_EPOCH = 10**15
+_DIGITS = 16
+
+
+def _due_key(ms: int, timer_id: str) -> str:
+    return f"{ms + _EPOCH:016d}{timer_id}"
+
+
 def _unpack(held: Held) -> Timer:
     """The timer `held` was packed from: equal to it, field for field, with the same names given."""
     data = dict(zip(_FIELDS, held[2:], strict=True))
@@ -98,7 +109,7 @@ class Known:
         self._offer_of: dict[str, str] = {}  # offer id -> contact id, for the entries kept
         self._timers: dict[str, Held] = {}  # timer id -> timer (packed), of the entries kept
         self._timers_of: dict[str, set[str]] = {}  # contact id -> its timers' ids
-        self._due: list[tuple[int, str]] = []  # (due ms, timer id); entries gone are skipped
+        self._due: list[str] = []  # _due_key(due ms, timer id); entries gone are skipped
 
     def wrote(self, t: Transition, written: Contact) -> None:
         """`t` was applied and left `written`."""
@@ -142,8 +153,10 @@ class Known:
         is taken off: a guess is made once, and the claim takes what was not guessed."""
         out: list[tuple[Timer, Contact]] = []
         others = False
-        while self._due and self._due[0][0] <= now and len(out) < limit:
-            ms, tid = heapq.heappop(self._due)
+        by = _due_key(now, "")  # the times alone compare as the strings' first _DIGITS
+        while self._due and self._due[0][:_DIGITS] <= by and len(out) < limit:
+            key = heapq.heappop(self._due)
+            ms, tid = int(key[:_DIGITS]) - _EPOCH, key[_DIGITS:]
             held = self._timers.get(tid)
             if held is None or held[0] != ms or held[_CONTACT] is None:
                 continue  # disarmed, forgotten with its contact, or armed again for later
@@ -190,9 +203,9 @@ class Known:
         held = _pack(timer)
         self._timers[timer.id] = held
         self._timers_of.setdefault(contact_id, set()).add(timer.id)
-        heapq.heappush(self._due, (held[0], timer.id))
+        heapq.heappush(self._due, _due_key(held[0], timer.id))
         if len(self._due) > 2 * len(self._timers) + COMPACT_AT:
-            self._due = [(h[0], tid) for tid, h in self._timers.items()]
+            self._due = [_due_key(h[0], tid) for tid, h in self._timers.items()]
             heapq.heapify(self._due)
 
     def _put(self, contact: Contact, offers: dict[str, Offer], t: Transition | None = None) -> None:

@@ -111,3 +111,11 @@ def test_a_guessed_timer_is_the_one_armed_field_for_field_and_is_held_as_one_tra
     assert type(guessed.notify) is list and type(guessed.then) is list
     guessed.notify.append("x")  # its own lists, not shared with anything held
     assert armed.notify == ["sup"]
+
+
+def test_guesses_come_earliest_first_whatever_order_they_were_armed_in() -> None:
+    known = Known()
+    for cid, minutes in (("late", 30), ("first", -20), ("mid", 1), ("early", -1)):
+        wrote(known, cid, timer(cid, due=timedelta(minutes=minutes)))
+    assert [c.id for _, c in known.due(NOW + 60_000, 10)] == ["first", "early", "mid"]
+    assert [c.id for _, c in known.due(NOW + 30 * 60_000, 10)] == ["late"]
