@@ -27,7 +27,7 @@ from router.store.bounded import Bounded
 from router.store.sealing import Sealer
 from router.store.tails import MESSAGES as _MESSAGES
 from router.store.tails import Tails, cut, inner, same
-from router.trusted_records import evolve
+from router.trusted_records import evolve, new_record, set_dict, set_extra, set_fields_set, set_private
 
 # Every field that can hold what a person said or where they can be reached.
 PERSONAL: set[str] = {"sender", "ref", "subject", "notes", "outcome", "messages"}
@@ -58,18 +58,18 @@ def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
     """The contact at revision `rev` (and with the sequence number the store gave it, when it
     did): `model_copy(update={"rev": rev})` without pydantic's generic copy machinery (every
     transition's written record is one; a trusted record, not validated)."""
-    new = Contact.__new__(Contact)
     values = contact.__dict__.copy()
     values["rev"] = rev
     if seq is not None:
         values["seq"] = seq
     extra = contact.__pydantic_extra__
-    object.__setattr__(new, "__dict__", values)
-    object.__setattr__(new, "__pydantic_extra__", None if extra is None else dict(extra))
+    new = new_record(Contact)
+    set_dict(new, values)
+    set_extra(new, None if extra is None else dict(extra))
     given = contact.__pydantic_fields_set__
     # Shared when it already names rev (nothing sets a field of a record in place; see evolve).
-    object.__setattr__(new, "__pydantic_fields_set__", given if "rev" in given else given | {"rev"})
-    object.__setattr__(new, "__pydantic_private__", contact.__pydantic_private__)
+    set_fields_set(new, given if "rev" in given else given | {"rev"})
+    set_private(new, contact.__pydantic_private__)
     return new
 
 

@@ -120,7 +120,7 @@ class LoadChange:
     capacity: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Transition:
     """One state change of one contact, applied all at once or not at all.
 
