@@ -9,7 +9,7 @@ from datetime import timedelta
 from router.clock import to_ms
 from router.store.known import Known
 from router.store.shapes import ContactView, Transition
-from router.timer_models import Timer, TimerKind
+from router.timer_models import Rung, Timer, TimerKind
 from tests.conftest import START
 from tests.contract.test_store_contract import contact
 
@@ -87,8 +87,6 @@ def test_a_guessed_timer_is_the_one_armed_field_for_field_and_is_held_as_one_tra
     # Held packed (one tuple, not the model, its dict and three lists): what a guess fires is
     # rebuilt from it, and must be the record armed, down to the names it was given (the dump
     # of what the guess writes depends on them) and lists that are lists again.
-    from router.timer_models import Rung
-
     armed = Timer(
         id="escalate:a",
         kind=TimerKind.escalate,
