@@ -92,8 +92,10 @@ def trusted(cls: type[M], **values: Any) -> M:
 # The names given, one set per class and names (as `trusted` shares its shape's): a record's set
 # is never changed in place, and a set of its own made each of ~7 records a simulated contact
 # one more object for the collector to follow while it is held. The names are the code's own
-# (an entry's extras are keyword names), so the sets are as many as the call sites' shapes.
+# (an entry's extras are keyword names), so the sets are as many as the call sites' shapes;
+# bounded all the same (past GIVEN_MAX, a record of a shape not seen yet gets a set of its own).
 _GIVEN: dict[tuple[Any, ...], set[str]] = {}
+GIVEN_MAX = 4096
 
 
 def trusted_full(cls: type[M], data: dict[str, Any], extra: dict[str, Any] | None) -> M:
@@ -104,7 +106,9 @@ def trusted_full(cls: type[M], data: dict[str, Any], extra: dict[str, Any] | Non
     key = (cls, *data, *extra) if extra else (cls, *data)
     given = _GIVEN.get(key)
     if given is None:
-        given = _GIVEN[key] = {*data, *extra} if extra else set(data)
+        given = {*data, *extra} if extra else set(data)
+        if len(_GIVEN) < GIVEN_MAX:
+            _GIVEN[key] = given
     new = new_record(cls)
     set_dict(new, data)
     set_extra(new, extra)

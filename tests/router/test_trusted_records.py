@@ -126,3 +126,24 @@ def test_record_builds_the_validated_entry_and_event(fields: dict[str, object]) 
     same(updated.timeline[-1], TimelineEntry(at=NOW, event="escalated", **fields))
     same(ev, Event(at=NOW, event="escalated", contact_id="c", status="queued", **fields))
     assert updated.timeline[-1].__pydantic_extra__ is not ev.__pydantic_extra__
+
+
+def test_entries_of_one_shape_share_their_names_and_the_shapes_kept_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One set of names per shape (never changed in place), not one per record; past the bound a
+    # new shape's record gets a set of its own, the right one, and nothing more is kept.
+    from router import transitions as tr
+    from router import trusted_records
+
+    contact = trusted(Contact, **dict(CASES[-1][1]))
+    first = tr.record(contact, NOW, "noted", shape_a=1)[0].timeline[-1]
+    second = tr.record(contact, NOW, "noted", shape_a=2)[0].timeline[-1]
+    assert first.model_fields_set is second.model_fields_set == {"at", "event", "shape_a"}
+    monkeypatch.setattr(trusted_records, "_GIVEN", {})
+    monkeypatch.setattr(trusted_records, "GIVEN_MAX", 1)
+    tr.record(contact, NOW, "noted", shape_b=1)
+    entry, ev = tr.record(contact, NOW, "noted", shape_c=1)
+    assert entry.timeline[-1].model_fields_set == {"at", "event", "shape_c"}
+    assert ev.model_fields_set == {"at", "event", "contact_id", "status", "shape_c"}
+    assert len(trusted_records._GIVEN) == 1
