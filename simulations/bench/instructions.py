@@ -6,8 +6,8 @@ Never run by the test suite. Needs valgrind (`apt-get install valgrind`): each w
 fresh Python under `valgrind --tool=callgrind`, at two sizes, and the difference of the two
 totals divided by the difference of the sizes is what one more operation costs, start-up
 (imports, connections, a ledger's migrations) cancelling out. Callgrind counts instructions
-executed: the same code on the same inputs gives the same count (within ~0.05% here, from
-timing-dependent paths such as whole reads every 50 ms) whatever else the machine is doing,
+executed: the same code on the same inputs gives the same count whatever else the machine is
+doing (the engine's modules read a clock that moves a fixed step each read, see SteadyTime),
 where CPU seconds on this shared 2-core machine have drifted 2-5x within a day (the reference
 workload read 4.3 to 26 ms). Instructions are not time (cache misses, branches and the kernel's
 share are not in them), so use it to compare two versions of the code, not as a speed.
@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,49 @@ async def sim(n: int) -> None:
 WORKLOADS = {"ops": ops, "sim": sim}
 
 
+# The engine decides a few things on the monotonic clock (a whole read of the dispatch state at
+# most every 50 ms, a guess only within a second of the last read, a burst's hold): under
+# valgrind every operation takes ~50 times as long in wall time, and as long again when the
+# machine is busy, so on the real clock those choices would follow the machine's load. Inside
+# the count the engine's modules read a clock that moves STEP_S a call instead: the same
+# choices every run, about as often per operation as at full speed (a few reads an operation).
+STEP_S = 0.0001
+STEADY = (
+    "router.receiving",
+    "router.dispatching",
+    "router.bursts",
+    "router.timers",
+    "router.store.redis",
+    "router.store.redis_views",
+    "router.store.memory",
+)
+
+
+class SteadyTime:
+    """The `time` module with a monotonic clock that advances STEP_S each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        self.now += STEP_S
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 def run_inside(what: str, n: int) -> None:
+    import importlib
+
     from simulations.quiet import quiet_router_logs
 
+    steady = SteadyTime()
+    for name in STEADY:
+        module = importlib.import_module(name)
+        if module.time is not time:
+            raise RuntimeError(f"{name} reads time some other way: the count would follow the machine")
+        module.time = steady  # type: ignore[attr-defined]
     with quiet_router_logs():
         asyncio.run(WORKLOADS[what](n))
 
