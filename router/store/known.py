@@ -28,7 +28,7 @@ from router.clock import to_ms
 from router.models import Contact, Offer
 from router.store.shapes import ContactView, Transition
 from router.timer_models import Timer, TimerKind
-from router.trusted_records import new_record, set_dict, set_extra, set_fields_set, set_private
+from router.trusted_records import rebuilt
 
 # Contacts remembered (the most recently touched): a hotline's open contacts and then some.
 KEEP = 2000
@@ -94,12 +94,7 @@ def _unpack(held: Held) -> Timer:
     data = dict(zip(_FIELDS, held[2:], strict=True))
     for i in _LISTS:
         data[_FIELDS[i]] = list(held[2 + i])
-    timer = new_record(Timer)
-    set_dict(timer, data)
-    set_extra(timer, None)
-    set_fields_set(timer, held[1])
-    set_private(timer, None)
-    return timer
+    return rebuilt(Timer, data, held[1])
 
 
 class Known:

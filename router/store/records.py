@@ -57,7 +57,8 @@ TEXT_HELD = 64_000_000
 def with_rev(contact: Contact, rev: int, seq: int | None = None) -> Contact:
     """The contact at revision `rev` (and with the sequence number the store gave it, when it
     did): `model_copy(update={"rev": rev})` without pydantic's generic copy machinery (every
-    transition's written record is one; a trusted record, not validated)."""
+    transition's written record is one; a trusted record, not validated). `evolve` with its
+    changes spelt out: through `evolve` it cost 0.5% more instructions a simulated contact."""
     values = contact.__dict__.copy()
     values["rev"] = rev
     if seq is not None:
