@@ -111,6 +111,7 @@ class _Check:
 
     __slots__ = (
         "any_language",
+        "blank",
         "channels",
         "hours",
         "keyword",
@@ -135,6 +136,14 @@ class _Check:
         self.text = bool(rule.keywords or rule.patterns)
         self.keyword = _keyword_re(tuple(rule.keywords))
         self.patterns = tuple(_pattern_re(p) for p in rule.patterns)
+        # Whether the rule can fire on a contact with no words (a call, an empty message): a
+        # keyword never matches nothing, a pattern might (`^$`).
+        self.blank = not self.text or self._words_match("")
+
+    def _words_match(self, folded: str) -> bool:
+        return bool(
+            (self.keyword and self.keyword.search(folded)) or any(p.search(folded) for p in self.patterns)
+        )
 
     def fires(
         self,
@@ -160,24 +169,27 @@ class _Check:
             return False
         if self.when_flags and self.when_flags.isdisjoint(flags):
             return False
-        if self.text:
-            text = folded.get()
-            if not (
-                (self.keyword and self.keyword.search(text)) or any(p.search(text) for p in self.patterns)
-            ):
-                return False
-        return True
+        return not self.text or self._words_match(folded.get())
 
 
-# Per protocol version (a content address): its rules made ready (`_Check`).
-_CHECKS: dict[str, tuple[_Check, ...]] = {}
+class _Ready(NamedTuple):
+    """A protocol version's rules made ready: all of them, and those that can fire on a
+    contact with no words (most protocols' rules are words: a call skips them all)."""
+
+    all: tuple[_Check, ...]
+    blank: tuple[_Check, ...]
+
+
+# Per protocol version (a content address): its rules made ready.
+_CHECKS: dict[str, _Ready] = {}
 _CHECKS_MAX = 64
 
 
-def _checks(rules: Sequence[TriageRule], version: str | None) -> tuple[_Check, ...]:
+def _checks(rules: Sequence[TriageRule], version: str | None) -> _Ready:
     found = _CHECKS.get(version) if version is not None else None
     if found is None:
-        found = tuple(_Check(rule) for rule in rules)
+        checks = tuple(_Check(rule) for rule in rules)
+        found = _Ready(checks, tuple(c for c in checks if c.blank))
         if version is not None:
             if len(_CHECKS) >= _CHECKS_MAX:
                 _CHECKS.clear()
@@ -247,7 +259,9 @@ def run_triage(
     local = localize(at, zone) if at is not None else None
     folded = _Folded(text)
     given = _language_key(language)
-    checks = _checks(rules, version)
+    ready = _checks(rules, version)
+    # No words (`fold` would make nothing of the text): the rules that need words are not tried.
+    checks = ready.blank if not text or text.isspace() else ready.all
     # Rules may react to flags other rules set (`when_flags`), so repeat until nothing new fires.
     # Only such a rule can fire on a later round (nothing else a rule looks at changes between
     # rounds): without one, one round is all (it saves a third of the rule checks).

@@ -242,3 +242,34 @@ def test_danger_words_fire_whatever_language_the_contact_declares(default: Proto
     assert default.classify("sms", "he has a gun", "es").priority is Priority.critical
     # Other rules keep to their language.
     assert default.classify("sms", "soy menor de edad", "en").flags == ()
+
+
+BLANK = """
+triage:
+  - name: words
+    keywords: [help]
+    flags: [worded]
+  - name: silence
+    patterns: ['^$']
+    flags: [silent]
+  - name: calls
+    channels: [voice]
+    flags: [called]
+    priority: high
+  - name: after-silence
+    when_flags: [silent]
+    flags: [quiet_caller]
+"""
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\\n\\t"])
+def test_a_contact_without_words_is_tried_on_every_rule_that_can_fire_without_them(text: str) -> None:
+    """A call or an empty message skips the rules that need words, and only those: a pattern
+    that matches nothing, a channel rule, and a rule reacting to their flags still fire."""
+    protocol = load(BLANK)
+    triage = protocol.classify("voice", text.encode().decode("unicode_escape"), None)
+    assert triage.rules == ("silence", "calls", "after-silence")
+    assert triage.flags == ("silent", "called", "quiet_caller")
+    assert triage.priority is Priority.high
+    worded = protocol.classify("voice", "please help", None)
+    assert worded.rules == ("words", "calls")
