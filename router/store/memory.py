@@ -53,7 +53,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         self._offers: dict[str, Offer] = {}
         self._contact_offers: dict[str, set[str]] = {}
         self._pending: dict[str, int] = {}
-        self._load: dict[tuple[str, str], int] = {}
+        self._load: dict[tuple[str, str], int] = {}  # only loads above zero (a pass copies them)
         self._presence: dict[str, Presence] = {}
         self._idle: dict[str, int] = {}
         self._idle_at: dict[str, datetime] = {}  # the same, decoded once (every dispatch pass reads it)
@@ -122,7 +122,11 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
                 self._pending.pop(offer.id, None)
         for change in t.loads:
             key = (change.responder, change.channel)
-            self._load[key] = max(0, self._load.get(key, 0) + change.delta)
+            left = self._load.get(key, 0) + change.delta
+            if left > 0:
+                self._load[key] = left
+            else:
+                self._load.pop(key, None)
         for rid, at in t.idle.items():
             self._set_idle(rid, at)
         if t.loads or t.idle:
@@ -249,7 +253,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         return DispatchState(
             responders=dict(self._responders) if records is None else records,
             presence=dict(self._presence),
-            loads={k: v for k, v in self._load.items() if v},
+            loads=dict(self._load),
             idle=dict(self._idle_at),
             roster_head=self._head,
             version=self._version(),
@@ -288,7 +292,7 @@ class MemoryStore(MemorySetup, MemoryOutbox, MemoryTimers, Store):
         return dict(self._presence)
 
     async def loads(self) -> dict[tuple[str, str], int]:
-        return {k: v for k, v in self._load.items() if v}
+        return dict(self._load)
 
     async def idle_since(self) -> dict[str, datetime]:
         return dict(self._idle_at)
