@@ -162,6 +162,10 @@ async def run_segment_async(task: SegmentTask) -> SegmentResult:
         if ev.contact_id in mine:
             kept.append(ev)
     ledger = await file_segment(kept, sim.end) if task.ledger else None
+    roster = await sim.store.latest_version()
+    # A worker runs one segment after another: the store let go of now, before the next run's
+    # start collects what this one left (memory.py `clear`).
+    sim.store.clear()
     return SegmentResult(
         index=task.index,
         end=sim.end,
@@ -171,7 +175,7 @@ async def run_segment_async(task: SegmentTask) -> SegmentResult:
         pages=sum(1 for at in sim.notifier.paged_at if _inside(at, lo, hi)),
         timers_fired=sim.timers.fired,
         cpu_s=time.process_time() - cpu,
-        roster=await sim.store.latest_version(),
+        roster=roster,
         ledger=ledger,
     )
 
@@ -314,7 +318,10 @@ async def measure(
     """What a run measures, without a compliance report (the staffing planner's trials): a plain
     `Simulation` when the window is one segment long, else its segments merged."""
     if segments_for(sc.days if days is None else days) == 1:
-        return Measured.of(await Simulation(sc, days=days, roster=roster, progress=progress).run())
+        sim = await Simulation(sc, days=days, roster=roster, progress=progress).run()
+        measured = Measured.of(sim)
+        sim.store.clear()  # the planner runs trial after trial (memory.py `clear`)
+        return measured
     return (await run_segments(sc, days, roster, workers, progress=progress)).measured
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
 import pytest
 
+from router.models import Contact
 from simulations import Simulation, parse_scenario, quiet_router_logs
 from simulations.bench.sim_speed import busy_hotline
 from simulations.cli import simulate_main, staffing_main
@@ -18,6 +20,7 @@ from simulations.segments import (
     SEGMENT_DAYS,
     boundaries,
     default_workers,
+    measure,
     run_segments,
     segments_for,
     simulate,
@@ -69,6 +72,26 @@ async def test_workers_change_nothing_but_speed() -> None:
     assert one.measured.segments == 3 and one.measured.records
     # Contacts of three segments in one ledger: every one of them counted once.
     assert one.compliance["contacts"] + one.compliance["callback_tasks"] == len(one.measured.records)
+
+
+async def test_a_finished_segment_leaves_its_records_to_no_collection() -> None:
+    """One worker runs segment after segment: each one's store is let go of when it is done,
+    not left in the Simulation's cycle for the next run's full collection to walk."""
+    sc = small(2)
+    enabled = gc.isenabled()
+    gc.disable()  # nothing is collected meanwhile: what is left is what nothing freed
+    try:
+        with quiet_router_logs():
+            run = await run_segments(sc, workers=1, count=2)
+            left = sum(1 for o in gc.get_objects() if isinstance(o, Contact))
+            planned = await measure(sc, days=1)
+            left_by_a_trial = sum(1 for o in gc.get_objects() if isinstance(o, Contact))
+    finally:
+        if enabled:
+            gc.enable()
+    assert run.measured.records and planned.records
+    assert left == 0
+    assert left_by_a_trial == 0
 
 
 async def test_one_segment_is_a_plain_simulation() -> None:
