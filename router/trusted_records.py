@@ -109,6 +109,8 @@ def trusted_full(cls: type[M], data: dict[str, Any], extra: dict[str, Any] | Non
         given = {*data, *extra} if extra else set(data)
         if len(_GIVEN) < GIVEN_MAX:
             _GIVEN[key] = given
+    # `rebuilt` with extras, written out: ~15 records a simulated contact come through here, and
+    # calling it cost 0.24% more instructions a simulated contact (2,137,056 -> 2,142,136).
     new = new_record(cls)
     set_dict(new, data)
     set_extra(new, extra)
