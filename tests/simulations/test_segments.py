@@ -17,6 +17,8 @@ from simulations.report import batch_ci
 from simulations.results import figures, results
 from simulations.scenario import Scenario
 from simulations.segments import (
+    EVEN_SEGMENTS,
+    MAX_SEGMENT_DAYS,
     SEGMENT_DAYS,
     boundaries,
     default_workers,
@@ -55,7 +57,13 @@ def test_a_light_run_starts_no_workers_by_default() -> None:
 def test_the_policy_depends_on_the_window_alone() -> None:
     assert segments_for(SEGMENT_DAYS * 2 - 0.01) == 1
     assert segments_for(28) == 2
-    assert segments_for(365) == 26
+    # Past 12 segments of two weeks: as few as 1, 2, 3, 4 and 6 workers share evenly, each
+    # short enough to hold in memory.
+    assert segments_for(EVEN_SEGMENTS * SEGMENT_DAYS) == EVEN_SEGMENTS
+    assert segments_for(365) == 12
+    assert segments_for(2 * 365) == 12
+    century = segments_for(100 * 365)
+    assert century % EVEN_SEGMENTS == 0 and 100 * 365 / century <= MAX_SEGMENT_DAYS
     edges = boundaries(small(1).start, 365 / 7, 7)
     assert len(edges) == 8 and all(e.microsecond % 1000 == 0 for e in edges)
 
@@ -70,6 +78,11 @@ async def test_workers_change_nothing_but_speed() -> None:
     b = json.dumps(figures(two.measured, two.compliance), sort_keys=True)
     assert a == b
     assert one.measured.segments == 3 and one.measured.records
+    # A worker's asyncio.run writes out its finished task's repr, result and all: a summary.
+    part = one.parts[0]
+    assert repr(part) == f"SegmentResult(index=0, records={len(part.records)}, " + (
+        f"timers_fired={part.timers_fired}, cpu_s={part.cpu_s:.3f})"
+    )
     # Contacts of three segments in one ledger: every one of them counted once.
     assert one.compliance["contacts"] + one.compliance["callback_tasks"] == len(one.measured.records)
 
