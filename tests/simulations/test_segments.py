@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import json
+import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from router.models import Contact
 from simulations import Simulation, parse_scenario, quiet_router_logs
 from simulations.bench.sim_speed import busy_hotline
 from simulations.cli import simulate_main, staffing_main
-from simulations.report import batch_ci
+from simulations.report import ContactRecord, batch_ci
 from simulations.results import figures, results
 from simulations.scenario import Scenario
 from simulations.segments import (
@@ -171,3 +173,24 @@ def test_bad_workers_are_refused_naming_the_option(
         command([str(path), "--workers", value])
     assert exit_.value.code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_a_record_crosses_processes_whole() -> None:
+    """A segment's records are pickled back from its worker: every field comes back."""
+    record = ContactRecord(
+        id="c_1",
+        received_at=datetime(2026, 3, 1, 12, 0, 0, 123000, tzinfo=UTC),
+        channel="chat",
+        priority="high",
+        target_s=600.0,
+        flags=("handle_with_care",),
+        answered_s=41.5,
+        breached_s=600.0,
+        abandoned_s=700.25,
+        offers=3,
+        declined=1,
+        expired=2,
+        escalations=4,
+    )
+    back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes)
+    assert back == record and type(back) is ContactRecord
