@@ -100,7 +100,7 @@ class Relay:
             return
         code = short_code(contact.id)
         if contact.channel == "voice":
-            offer_id = getattr(event, "offer_id", None)
+            offer_id = (event.model_extra or {}).get("offer_id")
             if offer_id is not None and ON_THE_LINE.get() == offer_id:
                 return  # accepted by keypress on our call: that call bridges itself
             links = self.channel.links
