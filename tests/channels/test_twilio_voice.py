@@ -57,6 +57,8 @@ async def test_caller_waits_responder_presses_1_and_is_bridged(rig: TwilioRig) -
     assert queue.text == contact.id
     connect_url = queue.get("url")
     assert connect_url
+    await rig.drain()
+    assert rig.api.calls_to(PRIMARY) == [call]  # accepted on this call: no call placed to bridge
 
     await rig.clock.advance(3)  # the bridge comes up a moment after the key press
     joined = await rig.twilio.dequeue(connect_url, call_sid, CALLER, call["sid"])
