@@ -133,7 +133,7 @@ class SegmentResult:
         # task, result included, when it restores SIGINT's handler (Python 3.11's
         # `signal.getsignal` formats a handler that is no `Handlers` member into a ValueError
         # it then discards). The dataclass's own repr wrote out all ~8,000 records of a
-        # two-week segment: 0.19 s of a 5.5 s segment, thrown away.
+        # two-week segment, 2.3 MB in 28 ms, thrown away.
         return (
             f"SegmentResult(index={self.index}, records={len(self.records)}, "
             f"timers_fired={self.timers_fired}, cpu_s={self.cpu_s:.3f})"
