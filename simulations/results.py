@@ -15,7 +15,7 @@ from simulations import erlang
 from simulations.distributions import Constant, Exponential
 from simulations.measured import Measured
 from simulations.report import waits
-from simulations.runner import Simulation
+from simulations.runner import Simulation, collector_paused
 from simulations.scenario import Scenario
 
 
@@ -73,9 +73,11 @@ def _key(t: float) -> str:
 async def results(sim: Simulation) -> dict[str, Any]:
     """The production compliance report (router.reports, from a ledger the production writer
     fills from the store's events) plus what only a simulation can give: waits with confidence
-    intervals, utilisation."""
-    report = await ledger_report(sim, await sim.store.latest_version())
-    return figures(Measured.of(sim), report)
+    intervals, utilisation. Made with the collector paused: the run's whole store is alive
+    beside the filing, and any collection would walk it."""
+    with collector_paused():
+        report = await ledger_report(sim, await sim.store.latest_version())
+        return figures(Measured.of(sim), report)
 
 
 def figures(m: Measured, report: dict[str, Any]) -> dict[str, Any]:

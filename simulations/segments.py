@@ -37,7 +37,7 @@ from simulations.measured import Measured, Part
 from simulations.quiet import quiet_router_logs
 from simulations.report import ContactRecord
 from simulations.results import figures, results
-from simulations.runner import Progress, Simulation
+from simulations.runner import Progress, Simulation, collector_paused
 from simulations.scenario import WEEK_HOURS, Scenario
 from simulations.segment_ledger import LedgerRows, file_segment, merged_compliance
 from simulations.utilisation import BusyTime
@@ -163,26 +163,28 @@ async def run_segment_async(task: SegmentTask) -> SegmentResult:
         first_id=task.index * ID_BLOCK + 1,
     )
     await sim.run()
-    records = sim.tally.window(task.lo, task.hi)
-    lo, hi = _stretch(task)
-    mine = {r.id for r in records}
-    kept: list[Event] = []
-    arrivals = 0
-    for _, ev in await sim.store.read_events("0", 1 << 62):
-        if ev.contact_id is None:
-            if _inside(ev.at, lo, hi):
+    # Reading and filing beside the whole store, which a full collection would walk (runner.py).
+    with collector_paused():
+        records = sim.tally.window(task.lo, task.hi)
+        lo, hi = _stretch(task)
+        mine = {r.id for r in records}
+        kept: list[Event] = []
+        arrivals = 0
+        for _, ev in await sim.store.read_events("0", 1 << 62):
+            if ev.contact_id is None:
+                if _inside(ev.at, lo, hi):
+                    kept.append(ev)
+                continue
+            if ev.event == "received" and _inside(ev.at, lo, hi):
+                # People reaching out, not the callback tasks the engine makes.
+                arrivals += (ev.__pydantic_extra__ or {}).get("kind") == "contact"
+            if task.ledger and ev.contact_id in mine:
                 kept.append(ev)
-            continue
-        if ev.event == "received" and _inside(ev.at, lo, hi):
-            # People reaching out, not the callback tasks the engine makes.
-            arrivals += (ev.__pydantic_extra__ or {}).get("kind") == "contact"
-        if task.ledger and ev.contact_id in mine:
-            kept.append(ev)
-    ledger = await file_segment(kept, sim.end) if task.ledger else None
-    roster = await sim.store.latest_version()
-    # A worker runs one segment after another: the store let go of now, before the next run's
-    # start collects what this one left (memory.py `clear`).
-    sim.store.clear()
+        ledger = await file_segment(kept, sim.end) if task.ledger else None
+        roster = await sim.store.latest_version()
+        # A worker runs one segment after another: the store let go of now, before the next run's
+        # start collects what this one left (memory.py `clear`).
+        sim.store.clear()
     return SegmentResult(
         index=task.index,
         end=sim.end,

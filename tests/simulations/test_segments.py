@@ -6,8 +6,9 @@ from __future__ import annotations
 import gc
 import json
 import pickle
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,9 +23,11 @@ from simulations.segments import (
     EVEN_SEGMENTS,
     MAX_SEGMENT_DAYS,
     SEGMENT_DAYS,
+    SegmentTask,
     boundaries,
     default_workers,
     measure,
+    run_segment_async,
     run_segments,
     segments_for,
     simulate,
@@ -194,3 +197,27 @@ def test_a_record_crosses_processes_whole() -> None:
     )
     back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))  # noqa: S301 (our own bytes)
     assert back == record and type(back) is ContactRecord
+
+
+async def test_a_segment_files_its_ledger_with_the_collector_paused() -> None:
+    """Filing a segment's ledger beside its whole store sets off no automatic collection (each
+    would walk every record); the only one is the run's own full collection at its start."""
+    sc = small(3)
+    edges = boundaries(sc.start + timedelta(seconds=sc.warmup), 3, 1)
+    task = SegmentTask(sc, 0, 1, edges[0], edges[1], 7, None, True)
+    collections: list[int] = []
+
+    def seen(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        with quiet_router_logs():
+            result = await run_segment_async(task)
+    finally:
+        gc.callbacks.remove(seen)
+    assert result.ledger is not None and result.records
+    # The run's own full collection at its start, then at most the young one the filing's
+    # allocations set off once the collector is back.
+    assert collections[0] == 2 and len(collections) <= 2 and 2 not in collections[1:]
