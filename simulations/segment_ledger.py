@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from protocols import Protocol
 from router import reports as production
@@ -38,7 +39,8 @@ STREAMED = {"events", "audit"}
 
 @dataclass
 class LedgerRows:
-    """A segment's ledger, as plain rows (column values in table order), table by table."""
+    """A segment's ledger, as plain rows (column values in table order, as SQLite stores them),
+    table by table."""
 
     tables: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     zone: str | None = None
@@ -57,15 +59,31 @@ async def file_segment(events_kept: list[Event], end: datetime) -> LedgerRows:
         rows = LedgerRows()
         async with ledger.reading() as conn:
             for table in WHOLE:
-                rows.tables[table.name] = [tuple(r) for r in await conn.execute(select(table))]
-            timeline = select(events).where(events.c.event.in_(REPORTED_EVENTS))
-            rows.tables[events.name] = [tuple(r) for r in await conn.execute(timeline)]
+                rows.tables[table.name] = await _stored_rows(conn, table)
+            rows.tables[events.name] = await _stored_rows(conn, events, "event", REPORTED_EVENTS)
             rows.zone = await summary.kept_zone(conn)
             found = await read_cursor(conn)
             rows.filed_through = found[0] if found else None
         return rows
     finally:
         await ledger.close()
+
+
+def _columns(table: Table) -> str:
+    return ", ".join(f'"{c.name}"' for c in table.columns)
+
+
+async def _stored_rows(
+    conn: AsyncConnection, table: Table, column: str | None = None, among: tuple[str, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """A table's rows (those whose `column` is `among`, when given) as SQLite stores them: they
+    go into another SQLite ledger of the same schema (`merged_compliance`), so no column type
+    converts them on the way out and back on the way in (binding a year's rows through the
+    types cost the parent ~2 s of every 3.7 s it spent merging 60 days)."""
+    sql = f'SELECT {_columns(table)} FROM "{table.name}"'  # noqa: S608 - the schema's own names
+    if column is not None:
+        sql += f' WHERE "{column}" IN ({", ".join("?" for _ in among)})'
+    return [tuple(r) for r in await conn.exec_driver_sql(sql, among)]
 
 
 def _renumber(sid: str, index: int, count: int) -> str:
@@ -94,12 +112,15 @@ async def merged_compliance(
                     if not found:
                         continue
                     table: Table = contacts.metadata.tables[name]
-                    keys = [c.name for c in table.columns]
-                    values = [dict(zip(keys, row, strict=True)) for row in found]
                     if name in STREAMED:
-                        for v in values:
-                            v["stream_id"] = _renumber(v["stream_id"], index, len(parts))
-                    await conn.execute(table.insert(), values)
+                        at = [c.name for c in table.columns].index("stream_id")
+                        found = [
+                            (*row[:at], _renumber(row[at], index, len(parts)), *row[at + 1 :])
+                            for row in found
+                        ]
+                    marks = ", ".join("?" for _ in table.columns)
+                    insert = f'INSERT INTO "{name}" ({_columns(table)}) VALUES ({marks})'  # noqa: S608
+                    await conn.exec_driver_sql(insert, found)
             zone = next((p.zone for p in parts if p.zone), None)
             if zone is not None:
                 await summary.build(conn, ZoneInfo(zone), now)
