@@ -8,7 +8,6 @@ import json
 import pickle
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -33,6 +32,7 @@ from simulations.segments import (
     simulate,
     workers_for,
 )
+from tests.simulations.collections import collections_seen
 from tests.simulations.test_erlang import Case, check
 
 SMALL = {
@@ -205,18 +205,8 @@ async def test_a_segment_files_its_ledger_with_the_collector_paused() -> None:
     sc = small(3)
     edges = boundaries(sc.start + timedelta(seconds=sc.warmup), 3, 1)
     task = SegmentTask(sc, 0, 1, edges[0], edges[1], 7, None, True)
-    collections: list[int] = []
-
-    def seen(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    gc.callbacks.append(seen)
-    try:
-        with quiet_router_logs():
-            result = await run_segment_async(task)
-    finally:
-        gc.callbacks.remove(seen)
+    with collections_seen() as collections, quiet_router_logs():
+        result = await run_segment_async(task)
     assert result.ledger is not None and result.records
     # The run's own full collection at its start, then at most the young one the filing's
     # allocations set off once the collector is back.

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 from typing import Any
 
 import pytest
 
 from simulations import Simulation, parse_scenario, quiet_router_logs, results
+from tests.simulations.collections import collections_seen
 
 
 async def run(data: dict[str, Any], **kw: Any) -> tuple[Simulation, dict[str, Any]]:
@@ -178,17 +178,8 @@ async def test_filing_the_report_sets_off_no_collection() -> None:
     sc = parse_scenario({"warmup": "0s", "days": 3, "drain": "2h", **SMALL})
     with quiet_router_logs():
         sim = await Simulation(sc, seed=5).run()
-    collections: list[int] = []
-
-    def seen(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            collections.append(info["generation"])
-
-    gc.callbacks.append(seen)
-    try:
+    with collections_seen() as collections:
         report = await results(sim)
-    finally:
-        gc.callbacks.remove(seen)
     assert report["compliance"]["contacts"] > 300
     # At most the one young collection the allocations made meanwhile set off once it is over.
     assert len(collections) <= 1 and 2 not in collections
