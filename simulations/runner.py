@@ -64,12 +64,12 @@ class _SimNotifier(Notifier):
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic collection inside the block: for work done beside a finished run's store, which
-    the collector would walk whole. Filing a run's events into a ledger allocates enough to set
-    off full collections (two, 1.52 s, while filing a 30-day busy-hotline segment in 7.4 s).
-    What the block leaves is collected at the next run's start, or at the next collection. A
-    process that keeps its own objects out of the collector's sight (`serve`) is left as it is,
-    as `Simulation.run` leaves it."""
+    """No cyclic collection inside the block: a run (`Simulation.run`), and work done beside a
+    finished run's store, which the collector would walk whole (filing a run's events into a
+    ledger allocates enough to set off full collections: two, 1.52 s, while filing a 30-day
+    busy-hotline segment in 7.4 s). What the block leaves is collected at the next run's start,
+    or at the next collection. A process that keeps its own objects out of the collector's
+    sight (`serve`) is left as it is."""
     if gc.get_freeze_count() or not gc.isenabled():
         yield
         return
@@ -319,19 +319,16 @@ class Simulation:
             # what start-up built): the unfreeze below would hand them back. Left as it is.
             return await self._run()
         gc.collect()
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return await self._run()
-        finally:
-            # Everything the run made goes straight to the oldest generation: re-enabled as it
-            # was, the collector would otherwise walk all of it (~0.5 s at 10,000 contacts, a
-            # third of a short run) at its next young collection. It is walked, and anything
-            # dead freed, at the next full collection or the next run's start.
-            gc.freeze()
-            gc.unfreeze()
-            if enabled:
-                gc.enable()
+        with collector_paused():
+            try:
+                return await self._run()
+            finally:
+                # Everything the run made goes straight to the oldest generation: re-enabled as
+                # it was, the collector would otherwise walk all of it (~0.5 s at 10,000
+                # contacts, a third of a short run) at its next young collection. It is walked,
+                # and anything dead freed, at the next full collection or the next run's start.
+                gc.freeze()
+                gc.unfreeze()
 
     async def _run(self) -> Simulation:
         await self._setup()
