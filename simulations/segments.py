@@ -167,7 +167,7 @@ async def run_segment_async(task: SegmentTask) -> SegmentResult:
     with collector_paused():
         records = sim.tally.window(task.lo, task.hi)
         lo, hi = _stretch(task)
-        mine = {r.id for r in records}
+        mine = {r.id for r in records} if task.ledger else set()  # whose events the ledger files
         kept: list[Event] = []
         arrivals = 0
         for _, ev in await sim.store.read_events("0", 1 << 62):
