@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, Histogram, generate_latest
 
 BUCKETS = (5, 15, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, float("inf"))
 
@@ -101,6 +101,9 @@ class Metrics:
             "This instance's clock ahead of the Redis server's (negative: behind), as last measured",
             registry=r,
         )
+        # python_gc_collections_total and the objects collected, by generation: the collector's
+        # pauses stall the event loop (router/server.py GC_THRESHOLDS says how often they come).
+        GCCollector(registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -27,10 +27,17 @@ T = TypeVar("T")
 # The collector's thresholds in a running serve (Python's are 700, 10, 10). A request allocates
 # hundreds of objects that refcounting frees at once; at 700 the young generation was collected
 # ~35 times a second at 450 contacts/s, and a full collection (up to ~110 ms) came every few
-# seconds and set the p99 of send->offer. Young collections every 20,000 allocations (and the
-# middle generation's every 20 of them) leave cyclic garbage a little longer for far fewer
-# pauses: at that rate a full collection comes every few minutes, not every few seconds.
-GC_THRESHOLDS = (20_000, 20, 10)
+# seconds and set the p99 of send->offer. What a young collection costs is not its threshold:
+# it walks every young object still alive, and the engine's caches (`Known`'s 2,000 contacts,
+# the codec's records) replace their content within seconds under load, so that is ~100,000
+# objects whatever the threshold (20-130 ms here). The threshold only sets how often it comes:
+# the count is of allocations net of frees, frees made while it is zero are not counted, so it
+# climbs on the churn alone. At 20,000 that was a pause every 0.6-2 s under intake load (61 in
+# 60 s at 800 contacts/s, 102 at 1,000/s) and the p99's largest share; at 200,000, 5-6 in the
+# same minutes, and none in 15,000 contacts at 500/s (BENCHMARKS.md, twentieth session). The
+# engine's own tracked objects are bounded by those caches, so cyclic garbage waits a little
+# longer and nothing grows. The middle generation's every 20 young ones, as before.
+GC_THRESHOLDS = (200_000, 20, 10)
 
 
 def run(main: Coroutine[Any, Any, T], event_loop: str = "uvloop") -> T:
