@@ -13,6 +13,7 @@ from router.ledger import Ledger, retention
 from router.ledger.bounded import Bounds
 from router.ledger.schema import contacts, events, purges
 from router.models import Event
+from router.timer_models import Timer
 from tests.ledger.helpers import PHONE, a_day
 
 
@@ -73,6 +74,32 @@ async def test_forget_waits_for_timers_that_still_need_the_contact(ledger: Ledge
     for cid in (day.on_time, day.late, day.minor_reported):
         assert (await engine.store.get_contact(cid) is None) == (cid not in timers)
     assert await engine.store.get_contact(day.abandoned) is not None  # its callback task is open
+
+
+async def test_with_nobody_due_neither_purge_nor_forget_reads_the_timers(ledger: Ledger) -> None:
+    """Whom the timers wait on is read (every timer, parsed) only when someone is due: a
+    leader's purge found nobody due and still read them all, a stall of seconds with tens of
+    thousands of contacts open."""
+    day = await a_day(ledger)
+    store = day.engine.store
+    await day.writer.catch_up()
+    read = store.timers
+    reads: list[int] = []
+
+    async def counted() -> list[Timer]:
+        found = await read()
+        reads.append(len(found))
+        return found
+
+    store.timers = counted  # type: ignore[method-assign]
+    now = day.clock.now()
+    done = await retention.purge(store, ledger, day.engine.protocol.retention, now)
+    assert done["personal_data_contacts"] == 0
+    assert await Bounds(store, ledger, day.clock).forget(now) == 0
+    assert reads == []
+    await day.clock.advance((day.engine.protocol.retention.personal_data + timedelta(days=1)).total_seconds())
+    done = await retention.purge(store, ledger, day.engine.protocol.retention, day.clock.now())
+    assert done["personal_data_contacts"] == 5 and len(reads) == 1 and reads[0] > 0
 
 
 async def test_a_persons_arrivals_leave_live_state_once_no_rule_looks_back(ledger: Ledger) -> None:
