@@ -17,11 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from router.clock import Clock
-from router.ledger import facts, summary
+from router.ledger import facts, sqlite_bind, summary
 from router.ledger.db import Ledger, on_conflict_nothing, upsert
 from router.ledger.schema import audit, contacts, cursor, events
 from router.metrics import Metrics
@@ -71,10 +71,15 @@ async def _set_cursor(conn: AsyncConnection, stream_id: str, now: datetime) -> N
     )
 
 
-async def _sliced(conn: AsyncConnection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """One statement, built once, executed a slice of rows at a time."""
+async def _sliced(conn: AsyncConnection, statement: Any, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One statement, built once, executed a slice of rows at a time (rows of one shape). On
+    SQLite the rows are bound as it stores them (sqlite_bind.py), not by SQLAlchemy."""
+    raw = sqlite_bind.prepared(conn, statement, table, tuple(rows[0])) if sqlite_bind.applies(conn) else None
     for i in range(0, len(rows), SLICE):
-        await conn.execute(statement, rows[i : i + SLICE])
+        if raw is not None:
+            await sqlite_bind.execute(conn, raw, rows[i : i + SLICE])
+        else:
+            await conn.execute(statement, rows[i : i + SLICE])
 
 
 # Contact upserts, built once per dialect and set of columns: a statement's `excluded` copies
@@ -83,6 +88,15 @@ async def _sliced(conn: AsyncConnection, statement: Any, rows: list[dict[str, An
 _CONTACT_UPDATES: dict[tuple[str, tuple[str, ...]], Any] = {}
 _CONTACT_INSERTS: dict[str, tuple[Any, Any]] = {}  # dialect -> (the insert, its `excluded`)
 _SHAPES_KEPT = 256
+_INSERTS_NEW: dict[tuple[str, str], Any] = {}  # (dialect, table) -> its insert that skips a row filed before
+
+
+def _insert_new(conn: AsyncConnection, table: Table) -> Any:
+    key = (conn.dialect.name, table.name)
+    found = _INSERTS_NEW.get(key)
+    if found is None:
+        found = _INSERTS_NEW[key] = on_conflict_nothing(upsert(conn, table), ["stream_id"])
+    return found
 
 
 def _contact_update(conn: AsyncConnection, keys: tuple[str, ...]) -> Any:
@@ -233,15 +247,15 @@ class Writer:
             if found is not None and ev.contact_id:
                 facts.merge(rows.setdefault(ev.contact_id, {"id": ev.contact_id}), found)
         if timeline:
-            await _sliced(conn, on_conflict_nothing(upsert(conn, events), ["stream_id"]), timeline)
+            await _sliced(conn, _insert_new(conn, events), events, timeline)
         if accesses:
-            await _sliced(conn, on_conflict_nothing(upsert(conn, audit), ["stream_id"]), accesses)
+            await _sliced(conn, _insert_new(conn, audit), audit, accesses)
         by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for row in rows.values():
             by_shape[tuple(sorted(row))].append(row)
         for keys, group in by_shape.items():
             # One row per contact: a slice never splits a contact's facts.
-            await _sliced(conn, _contact_update(conn, keys), group)
+            await _sliced(conn, _contact_update(conn, keys), contacts, group)
         return list(rows)
 
     async def catch_up(self) -> int:

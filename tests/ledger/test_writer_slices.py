@@ -39,6 +39,14 @@ async def test_a_batch_larger_than_a_slice_is_filed_whole_with_the_loop_free_bet
         return await execute(self, statement, rows, **kw)
 
     monkeypatch.setattr(AsyncConnection, "execute", counted)
+    driver_sql = AsyncConnection.exec_driver_sql
+
+    async def counted_raw(self: AsyncConnection, sql: str, rows: Any = None, **kw: Any) -> Any:
+        if isinstance(rows, list):  # SQLite's rows, bound by the writer (router/ledger/sqlite_bind.py)
+            sent.append(len(rows))
+        return await driver_sql(self, sql, rows, **kw)
+
+    monkeypatch.setattr(AsyncConnection, "exec_driver_sql", counted_raw)
     turns = [0]
 
     async def other_work() -> None:
