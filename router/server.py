@@ -29,8 +29,8 @@ T = TypeVar("T")
 # ~35 times a second at 450 contacts/s, and a full collection (up to ~110 ms) came every few
 # seconds and set the p99 of send->offer. What a young collection costs is not its threshold:
 # it walks every young object still alive, and the engine's caches (`Known`'s 2,000 contacts,
-# the codec's records) replace their content within seconds under load, so that is ~100,000
-# objects whatever the threshold (20-130 ms here). The threshold only sets how often it comes:
+# the codec's records) replace their content within seconds under load, so that is 100,000 to
+# 155,000 objects whatever the threshold (20-130 ms here). The threshold only sets how often it comes:
 # the count is of allocations net of frees, frees made while it is zero are not counted, so it
 # climbs on the churn alone. At 20,000 that was a pause every 0.6-2 s under intake load (61 in
 # 60 s at 800 contacts/s, 102 at 1,000/s) and the p99's largest share; at 200,000, 5-6 in the

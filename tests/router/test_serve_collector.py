@@ -1,6 +1,6 @@
 """A running `serve` seldom stops for the collector: its young generation is collected every
 200,000 allocations net of frees (router/server.py GC_THRESHOLDS), not every 20,000, and each
-such collection walks the ~100,000 objects of the engine's caches whatever the threshold. Read
+such collection walks the 100,000-155,000 objects of the engine's caches whatever the threshold. Read
 from the serve's own /metrics (python_gc_collections_total), on a real Redis."""
 
 from __future__ import annotations
