@@ -40,7 +40,9 @@ class Prepared(NamedTuple):
     converted: tuple[tuple[int, Convert], ...]  # the positions converted, and how
 
 
-_PREPARED: dict[tuple[int, tuple[str, ...]], tuple[Any, Prepared]] = {}
+# Keyed by the statement itself: SQLAlchemy's statements compare and hash by identity, and the
+# key holds it (the writer builds each once and keeps it, writer.py).
+_PREPARED: dict[tuple[Any, tuple[str, ...]], Prepared] = {}
 
 
 def utc_text(value: datetime | None) -> str | None:
@@ -92,10 +94,9 @@ def applies(conn: AsyncConnection) -> bool:
 
 def prepared(conn: AsyncConnection, statement: Any, table: Table, keys: tuple[str, ...]) -> Prepared:
     """`statement` compiled for rows with `keys`, once per statement and keys."""
-    key = (id(statement), keys)
-    found = _PREPARED.get(key)
-    if found is not None and found[0] is statement:
-        return found[1]
+    found = _PREPARED.get((statement, keys))
+    if found is not None:
+        return found
     compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
     names = compiled.positiontup
     if names is None or any(n not in keys for n in names):
@@ -108,7 +109,7 @@ def prepared(conn: AsyncConnection, statement: Any, table: Table, keys: tuple[st
     )
     if len(_PREPARED) >= _KEPT:
         _PREPARED.clear()
-    _PREPARED[key] = (statement, made)  # the statement held: its id is not reused meanwhile
+    _PREPARED[(statement, keys)] = made
     return made
 
 
